@@ -1,0 +1,31 @@
+"""Where prunelib keeps what it makes: caches, checkpoints and results.
+
+Everything heavy (decoded images, checkpoints) lives in git-ignored folders of the project root;
+small results (JSON/CSV/PNG) live under ``results/<profile>/``. Each location can be moved with an
+environment variable, so a batch run on a GPU box can point them at scratch space.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The project root: the folder holding ``pyproject.toml`` next to this package (an editable
+#: install), else the current working directory.
+ROOT = Path(__file__).resolve().parent.parent
+if not (ROOT / "pyproject.toml").exists():  # pragma: no cover - installed as a wheel
+    ROOT = Path.cwd()
+
+
+def cache_dir() -> Path:
+    """Decoded-image caches and checksum stamps (``$PRUNELIB_CACHE``, default ``<root>/.cache``)."""
+    return Path(os.environ.get("PRUNELIB_CACHE", ROOT / ".cache"))
+
+
+def checkpoint_dir(profile: str) -> Path:
+    """Checkpoints of one profile (``$PRUNELIB_CHECKPOINTS/<profile>``, default ``<root>/checkpoints/<profile>``)."""
+    return Path(os.environ.get("PRUNELIB_CHECKPOINTS", ROOT / "checkpoints")) / profile
+
+
+def results_dir(profile: str) -> Path:
+    """Small generated results of one profile (``$PRUNELIB_RESULTS/<profile>``, default ``<root>/results/<profile>``)."""
+    return Path(os.environ.get("PRUNELIB_RESULTS", ROOT / "results")) / profile
