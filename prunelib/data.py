@@ -1,0 +1,361 @@
+"""ImageNette: locate the copy, verify it, decode every JPEG once into a uint8 cache, augment in memory.
+
+The paper (PAPER.md, "data") trains on ImageNette v2 with ``RandomResizedCrop(224)`` + horizontal flip +
+ImageNet normalisation and evaluates on ``Resize([224, 224])`` (a squash). Decoding JPEGs every epoch is the
+slow part of that pipeline on a small machine, so :func:`load_split` decodes each split once into one
+``uint8 (N, 3, S, S)`` tensor kept in :func:`prunelib.paths.cache_dir`, and :func:`train_batch` /
+:func:`eval_batch` apply the same transforms to in-memory batches. :func:`paper_transforms` gives the
+original PIL pipeline for anyone working with PIL images.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from tqdm.auto import tqdm
+
+from .paths import cache_dir
+
+#: WordNet ids in torchvision ``Imagenette`` order (= sorted); the label of a class is its index here.
+WNIDS = ("n01440764", "n02102040", "n02979186", "n03000684", "n03028079",
+         "n03394916", "n03417042", "n03425413", "n03445777", "n03888257")
+#: First torchvision name of each class, same order as :data:`WNIDS`.
+CLASSES = ("tench", "English springer", "cassette player", "chain saw", "church",
+           "French horn", "garbage truck", "gas pump", "golf ball", "parachute")
+MEAN = (0.485, 0.456, 0.406)  #: ImageNet channel means (RGB, on [0, 1] images)
+STD = (0.229, 0.224, 0.225)  #: ImageNet channel standard deviations
+SPLITS = ("train", "val")
+_EXTENSIONS = (".jpeg", ".jpg")
+_HINT = ("point prunelib at a local copy with `--data PATH` or `PRUNELIB_DATA=PATH` (a folder holding "
+         "train/<wnid>/ and val/<wnid>/, e.g. /work/shared/data/imagenette2-224)")
+
+
+class DataError(ValueError):
+    """The dataset is missing, laid out wrongly, incomplete or corrupt; the message names what and where."""
+
+
+# ----------------------------------------------------------------------------------------- locating
+def _has_splits(folder: Path) -> bool:
+    return all((folder / s).is_dir() for s in SPLITS)
+
+
+def _find_root(folder: Path) -> Path | None:
+    """``folder`` itself (ImageFolder layout) or ``folder/imagenette2*`` (torchvision layout), else None."""
+    if _has_splits(folder):
+        return folder
+    nested = sorted(p for p in folder.glob("imagenette2*") if p.is_dir() and _has_splits(p))
+    return nested[0] if nested else None
+
+
+def locate(path: str | os.PathLike | None = None, *, download: bool = False) -> Path:
+    """The ImageNette root holding ``train/`` and ``val/``, with its class folders checked.
+
+    Looks in ``path``, else ``$PRUNELIB_DATA``, else ``./data/``; accepts ``root/{train,val}/<wnid>/`` and
+    torchvision's ``root/imagenette2*/{train,val}/<wnid>/``. With ``download=True`` and nothing found, runs
+    ``torchvision.datasets.Imagenette(root, size="full", download=True)`` for both splits.
+    """
+    source = "the given path" if path is not None else "$PRUNELIB_DATA" if os.environ.get("PRUNELIB_DATA") else "./data/"
+    folder = Path(path if path is not None else os.environ.get("PRUNELIB_DATA") or "data").expanduser()
+    root = _find_root(folder) if folder.is_dir() else None
+    if root is None and download:
+        root = _download(folder)
+    if root is None:
+        if not folder.exists():
+            raise DataError(f"ImageNette folder {folder} ({source}) does not exist; {_HINT}, or pass download=True")
+        if not folder.is_dir():
+            raise DataError(f"ImageNette path {folder} ({source}) is not a folder; {_HINT}")
+        raise DataError(f"wrong layout in {folder} ({source}): expected train/ and val/ folders (or "
+                        f"imagenette2*/train, imagenette2*/val as torchvision writes them); {_HINT}")
+    for split in SPLITS:
+        _list_split(root, split)
+    return root
+
+
+def _download(folder: Path) -> Path | None:
+    from torchvision.datasets import Imagenette
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for split in SPLITS:
+            Imagenette(str(folder), split=split, size="full", download=True)
+    except Exception as err:  # URLError, OSError, RuntimeError from a broken archive, ...
+        raise DataError(f"downloading ImageNette into {folder} failed ({type(err).__name__}: {err}); "
+                        f"without internet, {_HINT}") from err
+    return _find_root(folder)
+
+
+def _list_split(root: Path, split: str) -> list[tuple[str, int]]:
+    """``[(path relative to root, label)]`` sorted by (class index, file name); checks the class folders."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    folder = Path(root) / split
+    if not folder.is_dir():
+        raise DataError(f"wrong layout: split folder {folder} is missing")
+    present = {p.name for p in folder.iterdir() if p.is_dir()}
+    missing, extra = sorted(set(WNIDS) - present), sorted(present - set(WNIDS))
+    if missing or extra:
+        raise DataError(f"class folders of {folder} differ from ImageNette's 10 wnids: "
+                        f"missing {missing or 'none'}, unexpected {extra or 'none'}")
+    samples = [(f"{split}/{wnid}/{f.name}", label) for label, wnid in enumerate(WNIDS)
+               for f in sorted((folder / wnid).iterdir()) if f.suffix.lower() in _EXTENSIONS]
+    if not samples:
+        raise DataError(f"split {split!r} in {folder} is empty: no .JPEG files in its class folders")
+    empty = [w for i, w in enumerate(WNIDS) if not any(lab == i for _, lab in samples)]
+    if empty:
+        raise DataError(f"class folders without images in {folder}: {empty}")
+    return samples
+
+
+# --------------------------------------------------------------------------------------- checksums
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_checksums(root: str | os.PathLike) -> bool:
+    """Check every file listed in ``root/SHA256SUMS`` (``<sha256>  <relpath>`` lines) once.
+
+    A stamp in ``cache_dir()/checksums`` keyed by the SHA256SUMS text and the listed files' sizes and
+    mtimes makes later calls instant. Returns False when there is no SHA256SUMS, True when verified.
+    Raises DataError naming missing or mismatching files.
+    """
+    root = Path(root)
+    sums = root / "SHA256SUMS"
+    if not sums.is_file():
+        return False
+    text = sums.read_text()
+    entries = [line.split(None, 1) for line in text.splitlines() if line.strip()]
+    entries = [(digest, rel.strip().lstrip("*")) for digest, rel in entries]
+    key, missing = hashlib.sha256(text.encode()), []
+    for _, rel in entries:
+        try:
+            st = (root / rel).stat()
+        except OSError:
+            missing.append(rel)
+            continue
+        key.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    if missing:
+        raise DataError(f"{len(missing)} file(s) listed in {sums} are missing: {_names(missing)}")
+    stamp = cache_dir() / "checksums" / f"{key.hexdigest()[:32]}.ok"
+    if stamp.exists():
+        return True
+    bad = [rel for digest, rel in tqdm(entries, desc="verifying SHA256SUMS", leave=False)
+           if _sha256_file(root / rel) != digest.lower()]
+    if bad:
+        raise DataError(f"{len(bad)} file(s) in {root} do not match SHA256SUMS: {_names(bad)}")
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(f"{root.resolve()}\n")
+    return True
+
+
+def _names(files: Sequence[str], limit: int = 10) -> str:
+    return ", ".join(files[:limit]) + (f" and {len(files) - limit} more" if len(files) > limit else "")
+
+
+# ------------------------------------------------------------------------------------------- splits
+@dataclass
+class Split:
+    """One decoded split: ``images`` uint8 (N, 3, S, S), ``labels`` int64 (N,), ``files`` relative to ``root``."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    files: list[str]
+    name: str
+    root: Path
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, indices: Sequence[int] | torch.Tensor) -> "Split":
+        """The images at ``indices`` (in that order), as a new Split."""
+        idx = torch.as_tensor(indices, dtype=torch.long).reshape(-1)
+        return Split(self.images[idx], self.labels[idx], [self.files[i] for i in idx.tolist()], self.name, self.root)
+
+
+def _decode(path: Path, size: int) -> torch.Tensor:
+    """One JPEG -> uint8 (3, size, size): RGB, squash-resized (PIL bilinear, antialiased) unless already that size."""
+    try:
+        with Image.open(path) as img:
+            img = img.convert("RGB")
+            if img.size != (size, size):
+                img = img.resize((size, size), Image.BILINEAR)
+            data = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8)
+    except (OSError, SyntaxError, ValueError) as err:
+        raise DataError(f"cannot read image {path}: {err}") from err
+    return data.view(size, size, 3).permute(2, 0, 1).contiguous()
+
+
+def load_split(root: str | os.PathLike, split: str, *, size: int = 224, cache: bool = True,
+               verify: bool = True) -> Split:
+    """Decode every JPEG of ``split`` once into a :class:`Split` of uint8 (N, 3, size, size) images.
+
+    Files are ordered by (class index, file name). With ``cache``, the tensor is stored in ``cache_dir()``
+    keyed by the absolute split path, ``size`` and the file list with sizes, and reloaded from there.
+    ``verify`` runs :func:`verify_checksums` first.
+    """
+    root = Path(root)
+    if not isinstance(size, int) or size <= 0:
+        raise ValueError(f"size must be a positive int, got {size!r}")
+    samples = _list_split(root, split)
+    if verify:
+        verify_checksums(root)
+    files = [rel for rel, _ in samples]
+    labels = torch.tensor([lab for _, lab in samples], dtype=torch.int64)
+    key = hashlib.sha256(f"{(root / split).resolve()}\n{size}\n".encode())
+    for rel in files:
+        key.update(f"{rel}\0{(root / rel).stat().st_size}\n".encode())
+    target = cache_dir() / "imagenette" / f"{split}-{size}px-{key.hexdigest()[:20]}.pt"
+    if cache and target.is_file():
+        images = torch.load(target, weights_only=True)["images"]
+        return Split(images, labels, files, split, root)
+    images = torch.empty(len(files), 3, size, size, dtype=torch.uint8)
+    with ThreadPoolExecutor(2) as pool:
+        jobs = pool.map(lambda rel: _decode(root / rel, size), files)
+        for i, img in enumerate(tqdm(jobs, total=len(files), desc=f"decoding {split} @ {size}px", leave=False)):
+            images[i] = img
+    if cache:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        torch.save({"images": images, "files": files}, tmp)
+        os.replace(tmp, target)
+    return Split(images, labels, files, split, root)
+
+
+def per_class_subset(split: Split, n_per_class: int, seed: int = 0) -> Split:
+    """``n_per_class`` images of every class drawn with ``torch.Generator().manual_seed(seed)``, class by class."""
+    gen = torch.Generator().manual_seed(seed)
+    chosen = []
+    for label, name in enumerate(CLASSES):
+        idx = torch.nonzero(split.labels == label).flatten()
+        if len(idx) < n_per_class:
+            raise DataError(f"class {label} ({name}, {WNIDS[label]}) has {len(idx)} {split.name} images, "
+                            f"fewer than n_per_class={n_per_class}")
+        chosen.append(idx[torch.randperm(len(idx), generator=gen)[:n_per_class]].sort().values)
+    return split.subset(torch.cat(chosen))
+
+
+# --------------------------------------------------------------------------------------- transforms
+def _normalise_(x255: torch.Tensor) -> torch.Tensor:
+    """In place: float images on [0, 255] -> ``(x / 255 - MEAN) / STD``, as one multiply-add."""
+    std = torch.tensor(STD, device=x255.device).view(1, 3, 1, 1)
+    mean = torch.tensor(MEAN, device=x255.device).view(1, 3, 1, 1)
+    return x255.mul_(1 / (255 * std)).sub_(mean / std)
+
+
+def denormalize(x: torch.Tensor) -> torch.Tensor:
+    """Normalised (..., 3, H, W) -> [0, 1] images (inverse of the ImageNet normalisation, clamped)."""
+    shape = (3, 1, 1)
+    mean, std = torch.tensor(MEAN, device=x.device).view(shape), torch.tensor(STD, device=x.device).view(shape)
+    return (x * std + mean).clamp(0, 1)
+
+
+def _check_u8(images: torch.Tensor) -> None:
+    if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] != 3:
+        raise ValueError(f"images_u8 must be a uint8 (B, 3, H, W) tensor, got {images.dtype} {tuple(images.shape)}")
+
+
+def _resize(x: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 (B, 3, h, w) -> float (B, 3, size, size) on [0, 255]; bilinear with antialias (uint8 fast path on CPU)."""
+    if x.shape[-2:] == (size, size):
+        return x.float()
+    if x.device.type == "cpu":  # torch's vectorised uint8 kernel wants channels_last; rounds like PIL does
+        x = F.interpolate(x.contiguous(memory_format=torch.channels_last), size=(size, size),
+                          mode="bilinear", antialias=True, align_corners=False)
+        return x.float().contiguous()
+    return F.interpolate(x.float(), size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+
+
+def eval_batch(images_u8: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 (B, 3, H, W) -> normalised float (B, 3, size, size): the paper's ``Resize([s, s])`` + Normalize."""
+    _check_u8(images_u8)
+    return _normalise_(_resize(images_u8, size))
+
+
+def crop_params(height: int, width: int, generator: torch.Generator, scale: tuple[float, float] = (0.08, 1.0),
+                ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> tuple[int, int, int, int]:
+    """``(i, j, h, w)`` of one RandomResizedCrop: torchvision's ``get_params`` (10 tries, then its central
+    fallback), drawing from ``generator`` (the same draws as torchvision with a global seed)."""
+    area, log_ratio = height * width, torch.log(torch.tensor(ratio))
+    for _ in range(10):
+        target_area = area * torch.empty(1).uniform_(scale[0], scale[1], generator=generator).item()
+        aspect = math.exp(torch.empty(1).uniform_(log_ratio[0].item(), log_ratio[1].item(), generator=generator).item())
+        w, h = int(round(math.sqrt(target_area * aspect))), int(round(math.sqrt(target_area / aspect)))
+        if 0 < w <= width and 0 < h <= height:
+            i = int(torch.randint(0, height - h + 1, (1,), generator=generator).item())
+            j = int(torch.randint(0, width - w + 1, (1,), generator=generator).item())
+            return i, j, h, w
+    in_ratio = width / height
+    if in_ratio < min(ratio):
+        w, h = width, int(round(width / min(ratio)))
+    elif in_ratio > max(ratio):
+        h, w = height, int(round(height * max(ratio)))
+    else:
+        w, h = width, height
+    return (height - h) // 2, (width - w) // 2, h, w
+
+
+def train_batch(images_u8: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
+    """uint8 (B, 3, H, W) -> normalised float (B, 3, size, size): per-sample RandomResizedCrop (scale
+    (0.08, 1), ratio (3/4, 4/3)) resized bilinearly with antialias, horizontal flip p=0.5, Normalize.
+
+    On the CPU crops are resized in uint8 (torch's vectorised channels-last kernel, rounding like PIL),
+    elsewhere in float; flips and normalisation run once on the whole batch."""
+    _check_u8(images_u8)
+    height, width = images_u8.shape[-2:]
+    cpu = images_u8.device.type == "cpu"
+    out = torch.empty(len(images_u8), size, size, 3, device=images_u8.device, dtype=torch.uint8 if cpu else None)
+    flips = torch.empty(len(images_u8), dtype=torch.bool)
+    for b in range(len(images_u8)):
+        i, j, h, w = crop_params(height, width, generator)
+        flips[b] = torch.rand(1, generator=generator).item() < 0.5
+        crop = images_u8[b:b + 1, :, i:i + h, j:j + w]
+        if (h, w) != (size, size):
+            crop = crop.contiguous(memory_format=torch.channels_last) if cpu else crop.float()
+            crop = F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        out[b] = crop[0].permute(1, 2, 0)  # (size, size, 3): a plain copy for channels-last crops
+    x = out.permute(0, 3, 1, 2).contiguous().float()
+    x = torch.where(flips.to(x.device).view(-1, 1, 1, 1), x.flip(-1), x)
+    return _normalise_(x)
+
+
+def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    digest = hashlib.sha256(f"prunelib-batches:{seed}:{epoch}".encode()).digest()
+    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
+
+
+def batches(split: Split, batch_size: int, *, train: bool, size: int, seed: int = 0, epoch: int = 0,
+            device: torch.device | str | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """``(x, y)`` batches: x normalised float (B, 3, size, size), y int64 (B,), on ``device`` (default: the
+    split's). ``train``: shuffled and augmented from a generator seeded by (seed, epoch), last partial batch
+    dropped; else in order, :func:`eval_batch`, all images. Same arguments -> identical batches."""
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    n = len(split)
+    gen = _epoch_generator(seed, epoch)
+    order = torch.randperm(n, generator=gen) if train else torch.arange(n)
+    stop = n - n % batch_size if train else n
+    for start in range(0, stop, batch_size):
+        idx = order[start:start + batch_size]
+        x, y = split.images[idx], split.labels[idx]
+        if device is not None:
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        yield (train_batch(x, size, gen) if train else eval_batch(x, size)), y
+
+
+def paper_transforms(size: int) -> tuple[Callable, Callable]:
+    """The paper's torchvision PIL pipelines ``(train_tf, eval_tf)``: RandomResizedCrop(size) + flip +
+    Normalize, and Resize([size, size]) + Normalize; each maps a PIL image to a float (3, size, size)."""
+    from torchvision import transforms as T
+    tail = [T.ToTensor(), T.Normalize(MEAN, STD)]
+    return (T.Compose([T.RandomResizedCrop(size), T.RandomHorizontalFlip(), *tail]),
+            T.Compose([T.Resize([size, size]), *tail]))

@@ -1,0 +1,76 @@
+"""Figure 1 of the paper and ours: accuracy vs pruning level, per class, and where the zeros are."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def load_accuracy(stage_dir: str | Path) -> dict:
+    """``accuracy.json`` written by :func:`prunelib.pipeline.run_training_stage`."""
+    return json.loads((Path(stage_dir) / "accuracy.json").read_text())
+
+
+def plot_accuracy(acc: dict, reference: dict | None = None, caption: str = "") -> Figure:
+    """Top-1 validation accuracy vs % of weights removed; the paper's curve overlaid when ``reference`` is given.
+
+    Also shows the accuracy right after pruning, before fine-tuning, as a dotted line.
+    """
+    levels = acc["levels"]
+    x = np.array([r["sparsity_target"] * 100 for r in levels])
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    ax.plot(x, [100 * r["val_top1"] for r in levels], "o-", label="ours, after fine-tuning")
+    before = [(px, 100 * r["val_top1_before_finetune"]) for px, r in zip(x, levels)
+              if r["val_top1_before_finetune"] is not None]
+    if before:
+        ax.plot(*zip(*before), "x:", color="C0", alpha=0.6, label="ours, right after pruning")
+    if reference:
+        ax.plot([100 * s for s in reference["sparsity"]], [100 * a for a in reference["top1"]], "s--",
+                color="C3", label="paper (224 px, 30 epochs)")
+    ax.set(xlabel="weights removed (%)", ylabel="top-1 accuracy on val (%)", ylim=(0, 100))
+    ax.axhline(10, color="grey", lw=0.8, ls=":")
+    ax.text(x.max(), 11, "chance", ha="right", va="bottom", color="grey", fontsize=8)
+    ax.legend(loc="lower left", fontsize=8)
+    ax.set_title(caption, fontsize=8, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def _heatmap(ax, matrix: np.ndarray, rows: list[str], cols: list[str], cmap: str, vmin: float, vmax: float,
+             fmt: str) -> None:
+    im = ax.imshow(matrix, aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax)
+    ax.set_xticks(range(len(cols)), cols)
+    ax.set_yticks(range(len(rows)), rows, fontsize=7)
+    for (i, j), v in np.ndenumerate(matrix):
+        ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=6,
+                color="white" if (v - vmin) / (vmax - vmin + 1e-12) < 0.5 else "black")
+    ax.figure.colorbar(im, ax=ax, fraction=0.04)
+
+
+def plot_per_class(acc: dict, caption: str = "") -> Figure:
+    """Per-class validation accuracy (%), classes x pruning levels."""
+    levels = acc["levels"]
+    matrix = 100 * np.array([r["val_per_class"] for r in levels]).T
+    fig, ax = plt.subplots(figsize=(1.0 + 0.6 * len(levels), 4.2))
+    _heatmap(ax, matrix, acc["classes"], [f"{100 * r['sparsity_target']:.0f}" for r in levels], "viridis", 0, 100,
+             ".0f")
+    ax.set(xlabel="weights removed (%)", title="per-class top-1 accuracy (%)")
+    fig.text(0.01, 0.005, caption, fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_layer_sparsity(acc: dict, caption: str = "") -> Figure:
+    """Fraction of zeros in each Conv2d/Linear layer at each level: where global pruning takes its weights."""
+    levels = acc["levels"]
+    layers = list(levels[0]["layers"])
+    matrix = 100 * np.array([[r["layers"][name] for r in levels] for name in layers])
+    fig, ax = plt.subplots(figsize=(1.0 + 0.6 * len(levels), 0.25 * len(layers) + 1.5))
+    _heatmap(ax, matrix, layers, [f"{100 * r['sparsity_target']:.0f}" for r in levels], "magma", 0, 100, ".0f")
+    ax.set(xlabel="weights removed, globally (%)", title="zeros per layer (%)")
+    fig.text(0.01, 0.005, caption, fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,113 @@
+"""CRAFT concept galleries and coherence-vs-pruning plots, re-plotted from files without recomputing.
+
+A gallery is saved as two files sharing a stem: ``<stem>.npz`` holds the crops (uint8, ``(n, k, p, p, 3)``,
+~60 KB for 5 x 5 crops of 64 px) and ``<stem>.json`` the importances, concept ids, coherence metrics and
+metadata (class, pruning level, data set, profile, seed, commit).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def _stem(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    return p.with_suffix("") if p.suffix in (".json", ".npz") else p
+
+
+def save_concepts(path: str | os.PathLike, gallery: Mapping[str, Any], metrics: Mapping[str, Any] | None = None,
+                  meta: Mapping[str, Any] | None = None) -> Path:
+    """Write ``<stem>.npz`` (crops) and ``<stem>.json`` (everything else); returns the JSON path.
+
+    Args:
+        gallery: ``prunelib.craft.gallery_data`` output: ``crops`` uint8 ``(n, k, p, p, 3)``, ``concept_ids`` and
+            ``importances`` ``(n,)``.
+        metrics: e.g. ``prunelib.craft.concept_metrics`` output (JSON-serialisable).
+        meta: e.g. ``{"class_name": "church", "pruning": "50%", "profile": ..., "seed": ..., "commit": ...}``.
+    """
+    crops = np.asarray(gallery["crops"])
+    if crops.dtype != np.uint8 or crops.ndim != 5 or crops.shape[-1] != 3:
+        raise ValueError(f"gallery['crops'] must be uint8 (n, k, p, p, 3), got {crops.dtype} {crops.shape}")
+    ids, imp = np.asarray(gallery["concept_ids"]), np.asarray(gallery["importances"], dtype=np.float64)
+    if ids.shape != (crops.shape[0],) or imp.shape != (crops.shape[0],):
+        raise ValueError(f"concept_ids and importances must have shape ({crops.shape[0]},), "
+                         f"got {ids.shape} and {imp.shape}")
+    stem = _stem(path)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(stem.with_suffix(".npz"), crops=crops)
+    doc = {"concept_ids": ids.tolist(), "importances": imp.tolist(), "metrics": dict(metrics or {}),
+           "meta": dict(meta or {})}
+    json_path = stem.with_suffix(".json")
+    json_path.write_text(json.dumps(doc, indent=1))
+    return json_path
+
+
+def load_concepts(path: str | os.PathLike) -> dict[str, Any]:
+    """Read what :func:`save_concepts` wrote (give the stem, the ``.json`` or the ``.npz``)."""
+    stem = _stem(path)
+    for suffix in (".json", ".npz"):
+        if not stem.with_suffix(suffix).exists():
+            raise ValueError(f"concept gallery file {stem.with_suffix(suffix)} does not exist")
+    doc = json.loads(stem.with_suffix(".json").read_text())
+    with np.load(stem.with_suffix(".npz")) as z:
+        doc["crops"] = z["crops"]
+    doc["importances"] = np.asarray(doc["importances"])
+    doc["concept_ids"] = np.asarray(doc["concept_ids"])
+    return doc
+
+
+def plot_concept_gallery(gallery: Mapping[str, Any], n_concepts: int = 5, n_crops: int = 5,
+                         title: str | None = None) -> Figure:
+    """Rows: the ``n_concepts`` most important concepts (as stored, best first); columns: their best crops.
+
+    Each row is labelled with the concept id and its Sobol importance; the title defaults to
+    ``"<class_name> — pruning <pruning>"`` from ``gallery["meta"]``.
+    """
+    crops = np.asarray(gallery["crops"])
+    n, k = min(n_concepts, crops.shape[0]), min(n_crops, crops.shape[1])
+    if n < 1 or k < 1:
+        raise ValueError(f"nothing to plot: gallery crops have shape {crops.shape}")
+    fig, axes = plt.subplots(n, k, figsize=(1.4 * k + 1.2, 1.4 * n + 0.5), squeeze=False)
+    for i in range(n):
+        for j in range(k):
+            ax = axes[i, j]
+            ax.imshow(crops[i, j])
+            ax.set_xticks([]), ax.set_yticks([])
+        axes[i, 0].set_ylabel(f"c{int(gallery['concept_ids'][i])}\nS={float(gallery['importances'][i]):.2f}",
+                              rotation=0, ha="right", va="center", fontsize=9)
+    meta = gallery.get("meta", {}) or {}
+    if title is None:
+        title = f"{meta.get('class_name', 'class ?')} — pruning {meta.get('pruning', '?')}"
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_coherence(levels: Sequence[float | str], values: Mapping[str, Sequence[float]],
+                   metric: str = "coherence gain", lower_is_better: bool = False) -> Figure:
+    """One line per series (e.g. per class) of a concept metric against pruning level.
+
+    Args:
+        levels: pruning levels (x axis), e.g. ``[0, 10, 20, 30, 50, 70]`` (% of weights removed).
+        values: ``{series name: one value per level}``.
+    """
+    if not values:
+        raise ValueError("values is empty: nothing to plot")
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    x = np.arange(len(levels))
+    for name, ys in values.items():
+        if len(ys) != len(levels):
+            raise ValueError(f"series {name!r} has {len(ys)} values for {len(levels)} levels")
+        ax.plot(x, ys, marker="o", label=name)
+    ax.set_xticks(x, [str(v) for v in levels])
+    ax.set_xlabel("pruning level (% weights removed)")
+    ax.set_ylabel(f"{metric} ({'lower' if lower_is_better else 'higher'} is better)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

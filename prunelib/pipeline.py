@@ -1,0 +1,107 @@
+"""The training stages as functions: the CLI, the notebooks and the reproduction runner call these same ones."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from torch import nn
+
+from . import checkpoint, paths
+from . import data as imagenette
+from .models import resnet18
+from .pruning import make_permanent, sparsity_report
+from .schedule import level_tag, prune_schedule
+from .training import TrainConfig, evaluate, train
+
+
+def load_splits(data_root: str | Path | None, subset_per_class: int | None = None, seed: int = 0,
+                val_per_class: int | None = None) -> tuple["imagenette.Split", "imagenette.Split"]:
+    """Train and val splits of ImageNette (optionally N images per class of each, deterministic by seed)."""
+    root = imagenette.locate(data_root)
+    train_split, val_split = imagenette.load_split(root, "train"), imagenette.load_split(root, "val")
+    if subset_per_class:
+        train_split = imagenette.per_class_subset(train_split, subset_per_class, seed=seed)
+    if val_per_class:
+        val_split = imagenette.per_class_subset(val_split, val_per_class, seed=seed)
+    return train_split, val_split
+
+
+def train_dense(splits: tuple["imagenette.Split", "imagenette.Split"], cfg: TrainConfig, run_dir: str | Path, *,
+                device: str = "auto", progress: bool = True) -> dict:
+    """Train the dense ResNet-18 from scratch into ``run_dir`` (resuming) and write ``run_dir/report.json``."""
+    train_split, val_split = splits
+    model = resnet18(num_classes=len(imagenette.CLASSES), seed=cfg.seed)
+    result = train(model, train_split, val_split, cfg, run_dir, device=device, progress=progress, save_init=True)
+    report = {"sparsity_target": 0.0, "method": "dense", "val_top1": result["val_top1"],
+              "val_per_class": result["val_per_class"], "best_epoch": result["best_epoch"],
+              "history": result["history"], "config": dataclasses.asdict(cfg),
+              "n_train": len(train_split), "n_val": len(val_split)}
+    checkpoint.save_json(report, Path(run_dir) / "report.json")
+    return report
+
+
+def prune_dense(splits: tuple["imagenette.Split", "imagenette.Split"], dense_dir: str | Path, levels: list[float],
+                finetune: TrainConfig, out_dir: str | Path, *, method: str = "global", device: str = "auto",
+                progress: bool = True) -> list[dict]:
+    """Load ``dense_dir/best.pt`` and run the pruning schedule into ``out_dir`` (resuming level by level)."""
+    dense_dir = Path(dense_dir)
+    model = resnet18(num_classes=len(imagenette.CLASSES))
+    checkpoint.load_model_state(model, checkpoint.load(dense_dir / "best.pt")["model"])
+    initial = checkpoint.load(dense_dir / "init.pt")["model"] if method == "lottery" else None
+    return prune_schedule(model, levels, finetune, *splits, out_dir, method=method, initial_state=initial,
+                          device=device, progress=progress)
+
+
+def load_level(run_dir: str | Path, sparsity: float, method: str = "global") -> nn.Module:
+    """The model at one level: ``sparsity == 0`` is the dense ``best.pt``, else ``<method>/level_XX/final.pt``."""
+    run_dir = Path(run_dir)
+    path = (run_dir / "dense" / "best.pt" if sparsity == 0
+            else run_dir / method / f"level_{level_tag(sparsity)}" / "final.pt")
+    model = resnet18(num_classes=len(imagenette.CLASSES))
+    checkpoint.load_model_state(model, checkpoint.load(path)["model"])
+    return make_permanent(model).eval()
+
+
+
+
+def parse_levels(levels: str) -> list[float]:
+    """``"10,20,30"`` (percent, as in profiles and notebook parameters) -> ``[0.1, 0.2, 0.3]``."""
+    try:
+        values = [float(v) / 100 for v in str(levels).split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"levels must be comma-separated percentages like '10,20,30', got {levels!r}") from None
+    if not values or any(not 0 < v < 1 for v in values):
+        raise ValueError(f"levels must be percentages in (0, 100), got {levels!r}")
+    return values
+
+
+def run_training_stage(*, data: str | None, profile: str, out_dir: Path, levels: str, image_size: int,
+                       epochs: int, batch_size: int, lr: float, finetune_epochs: int, finetune_lr: float,
+                       seed: int = 0, subset_per_class: int = 0, val_per_class: int = 0, device: str = "auto",
+                       method: str = "global") -> dict:
+    """Stage 1 of the book: train the dense model, prune through ``levels``, write ``out_dir/accuracy.json``.
+
+    Checkpoints go to ``checkpoints/<profile>/`` and are reused (or resumed) when present.
+    """
+    splits = load_splits(data, subset_per_class or None, seed=seed, val_per_class=val_per_class or None)
+    run = paths.checkpoint_dir(profile)
+    dense_cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, image_size=image_size, seed=seed)
+    tune_cfg = dataclasses.replace(dense_cfg, epochs=finetune_epochs, lr=finetune_lr)
+    dense = train_dense(splits, dense_cfg, run / "dense", device=device)
+    pruned = prune_dense(splits, run / "dense", parse_levels(levels), tune_cfg, run / method, method=method,
+                         device=device)
+    dense_model = load_level(run, 0.0)
+    rows = [{"sparsity_target": 0.0, "sparsity": sparsity_report(dense_model)["global"],
+             "val_top1": dense["val_top1"], "val_top1_before_finetune": None, "val_per_class": dense["val_per_class"],
+             "layers": {k: v["sparsity"] for k, v in sparsity_report(dense_model)["layers"].items()}}]
+    for r in pruned:
+        rows.append({"sparsity_target": r["sparsity_target"], "sparsity": r["sparsity"]["global"],
+                     "val_top1": r["val_top1"], "val_top1_before_finetune": r["val_top1_before_finetune"],
+                     "val_per_class": r["val_per_class"],
+                     "layers": {k: v["sparsity"] for k, v in r["sparsity"]["layers"].items()}})
+    summary = {"levels": rows, "dense_history": dense["history"], "classes": list(imagenette.CLASSES),
+               "method": method, "config": {"dense": dataclasses.asdict(dense_cfg),
+                                            "finetune": dataclasses.asdict(tune_cfg)},
+               "n_train": len(splits[0]), "n_val": len(splits[1])}
+    checkpoint.save_json(summary, Path(out_dir) / "accuracy.json")
+    return summary

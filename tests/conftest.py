@@ -1,0 +1,29 @@
+"""Shared fixtures: a tiny synthetic ImageNette and an isolated cache folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from prunelib.synthetic import make_imagenette
+
+
+@pytest.fixture(scope="session")
+def synthetic_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A read-only (by convention) fake ImageNette: 4 train + 2 val 32x32 JPEGs per class, with SHA256SUMS.
+
+    Tests that modify a dataset should build their own with ``make_imagenette(tmp_path / ...)``."""
+    return make_imagenette(tmp_path_factory.mktemp("imagenette-synthetic"), n_train=4, n_val=2, size=32, seed=0)
+
+
+@pytest.fixture(scope="session")
+def _test_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("prunelib-cache")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, _test_cache: Path) -> None:
+    """Point ``prunelib.paths.cache_dir()`` at a per-session temporary folder, so tests on synthetic data never
+    write into the project's ``.cache``; tests marked ``data`` (the real copy) keep the real cache."""
+    if request.node.get_closest_marker("data") is None:
+        monkeypatch.setenv("PRUNELIB_CACHE", str(_test_cache))

@@ -1,0 +1,90 @@
+"""prunelib.metrics.noisy_linear_imputation: the ROAD system, against Quantus 0.5.3 and the direct solve."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from prunelib.metrics import noisy_linear_imputation
+from prunelib.metrics.imputation import _stencil, neighbour_kernel
+
+quantus = pytest.importorskip("quantus")
+from quantus.functions.perturb_func import noisy_linear_imputation as q_nli  # noqa: E402
+
+
+def _case(h, w, frac, seed, dtype=torch.float32):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(3, h, w, generator=g, dtype=dtype) * 4 - 2
+    idx = torch.randperm(h * w, generator=g)[: int(h * w * frac)]
+    m = torch.zeros(h * w, dtype=torch.bool)
+    m[idx] = True
+    return x, idx, m.view(h, w)
+
+
+@pytest.mark.parametrize("frac", [0.01, 0.5, 0.91])
+@pytest.mark.parametrize("hw", [(32, 32), (64, 48)])
+def test_matches_quantus(hw, frac):
+    x, idx, m = _case(*hw, frac, seed=int(frac * 100))
+    ref = torch.from_numpy(q_nli(x.double().numpy().copy(), np.sort(idx.numpy()), noise=0.0))
+    scale = ref.abs().max()
+    ours = noisy_linear_imputation(x, m, noise=0.0)  # float32, CG with the default tolerance
+    assert ((ours.double() - ref).abs().max() / scale) < 1e-5
+    direct = noisy_linear_imputation(x.double(), m, noise=0.0, method="direct")
+    assert ((direct - ref).abs().max() / scale) < 1e-12
+
+
+def test_weighted_mean_property_and_kept_pixels():
+    x, _, m = _case(20, 24, 0.6, seed=3, dtype=torch.float64)
+    out = noisy_linear_imputation(x, m, noise=0.0, tol=1e-12)
+    assert torch.equal(out[:, ~m], x[:, ~m])
+    s = _stencil(torch.ones(1, 20, 24, dtype=torch.float64))  # sum of in-image neighbour weights
+    assert s[0, 0, 0].item() == pytest.approx(5 / 12) and s[0, 0, 5].item() == pytest.approx(2 / 3)
+    assert s[0, 5, 5].item() == pytest.approx(1.0)
+    mean = _stencil(out) / s
+    torch.testing.assert_close(out[:, m], mean[:, m], rtol=0, atol=1e-9)
+
+
+def test_stencil_equals_conv_kernel():
+    u = torch.randn(2, 1, 9, 11, dtype=torch.float64)
+    torch.testing.assert_close(_stencil(u), F.conv2d(u, neighbour_kernel(torch.float64), padding=1))
+
+
+def test_constant_image_stays_constant_and_batch_invariance():
+    xs = torch.stack([_case(24, 24, f, seed=i)[0] for i, f in enumerate([0.2, 0.5, 0.9])])
+    ms = torch.stack([_case(24, 24, f, seed=i)[2] for i, f in enumerate([0.2, 0.5, 0.9])])
+    batched = noisy_linear_imputation(xs, ms, noise=0.0)
+    single = torch.stack([noisy_linear_imputation(xs[i], ms[i], noise=0.0) for i in range(3)])
+    torch.testing.assert_close(batched, single, rtol=0, atol=1e-5)
+    const = torch.full((1, 3, 24, 24), 0.7)
+    torch.testing.assert_close(noisy_linear_imputation(const, ms[2:], noise=0.0), const, rtol=0, atol=1e-6)
+
+
+def test_noise_statistics_and_generator():
+    x, _, m = _case(64, 64, 0.5, seed=5)
+    clean = noisy_linear_imputation(x, m, noise=0.0)
+    a = noisy_linear_imputation(x, m, noise=0.1, generator=torch.Generator().manual_seed(1))
+    b = noisy_linear_imputation(x, m, noise=0.1, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a, b)
+    d = a - clean
+    assert torch.equal(d[:, ~m], torch.zeros_like(d[:, ~m]))
+    assert d[:, m].std().item() == pytest.approx(0.1, rel=0.05) and abs(d[:, m].mean().item()) < 0.01
+
+
+def test_rejects_bad_input():
+    x, _, m = _case(8, 8, 0.5, seed=0)
+    with pytest.raises(ValueError, match="removed_mask"):
+        noisy_linear_imputation(x, m[:4])
+    with pytest.raises(ValueError, match="every pixel"):
+        noisy_linear_imputation(x, torch.ones(8, 8, dtype=torch.bool))
+    with pytest.raises(ValueError, match="x contains NaN"):
+        noisy_linear_imputation(x * float("nan"), m)
+    with pytest.raises(ValueError, match="empty"):
+        noisy_linear_imputation(torch.zeros(0, 3, 8, 8), torch.zeros(0, 8, 8, dtype=torch.bool))
+    with pytest.raises(ValueError, match="boolean"):
+        noisy_linear_imputation(x, m.float())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_matches_cpu():
+    x, _, m = _case(32, 32, 0.7, seed=2)
+    torch.testing.assert_close(noisy_linear_imputation(x.cuda(), m.cuda(), noise=0.0).cpu(),
+                               noisy_linear_imputation(x, m, noise=0.0), rtol=0, atol=1e-5)

@@ -1,0 +1,127 @@
+"""Training: Ranger's pieces, resumption after an interruption, checkpoints loaded with weights_only."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from prunelib import checkpoint, data, pipeline, pruning
+from prunelib.__main__ import main as cli
+from prunelib.optim import Ranger
+from prunelib.training import TrainConfig, evaluate, train
+
+CFG = TrainConfig(epochs=3, batch_size=8, lr=3e-3, image_size=32, seed=0)
+
+
+def _run(model: nn.Module, splits, run_dir, cfg: TrainConfig = CFG) -> dict:
+    return train(model, *splits, cfg, run_dir, progress=False)
+
+
+@pytest.fixture(scope="module")
+def splits(synthetic_root):
+    return data.load_split(synthetic_root, "train", size=32), data.load_split(synthetic_root, "val", size=32)
+
+
+def test_ranger_with_alpha_one_and_no_centralisation_is_radam() -> None:
+    torch.manual_seed(0)
+    a, b = nn.Linear(5, 3), nn.Linear(5, 3)
+    b.load_state_dict(a.state_dict())
+    opt_a = Ranger(a.parameters(), lr=1e-2, weight_decay=1e-3, alpha=1.0, centralize=False)
+    opt_b = torch.optim.RAdam(b.parameters(), lr=1e-2, betas=(0.95, 0.999), eps=1e-5, weight_decay=1e-3,
+                              decoupled_weight_decay=True)
+    for _ in range(10):
+        x = torch.randn(7, 5)
+        for m, o in ((a, opt_a), (b, opt_b)):
+            o.zero_grad()
+            m(x).square().sum().backward()
+            o.step()
+    assert torch.allclose(a.weight, b.weight, atol=1e-7)
+
+
+def test_ranger_centralises_and_synchronises() -> None:
+    torch.manual_seed(0)
+    conv = nn.Conv2d(2, 4, 3)
+    opt = Ranger(conv.parameters(), lr=1e-2, k=3, alpha=0.5)
+    for step in range(1, 7):
+        opt.zero_grad()
+        conv(torch.randn(2, 2, 6, 6)).sum().backward()
+        opt.step()
+        grad_means = conv.weight.grad.mean(dim=(1, 2, 3))
+        assert torch.allclose(grad_means, torch.zeros(4), atol=1e-6)  # centralised in place
+        if step % 3 == 0:
+            assert torch.equal(conv.weight, opt.state[conv.weight]["slow"])
+
+
+def test_training_learns_and_writes_checkpoints(splits, tmp_path) -> None:
+    model = pipeline.resnet18(seed=0)
+    chance_loss = torch.log(torch.tensor(10.0)).item()
+    result = _run(model, splits, tmp_path)
+    assert result["history"][-1]["train_loss"] < chance_loss
+    assert {p.name for p in tmp_path.iterdir()} >= {"last.pt", "best.pt", "history.json"}
+    state = torch.load(tmp_path / "last.pt", weights_only=True)  # plain state dicts only
+    assert state["epoch"] == 2 and len(json.loads((tmp_path / "history.json").read_text())) == 3
+    # the returned model is the best epoch's
+    assert evaluate(model, splits[1], image_size=32)["top1"] == pytest.approx(result["val_top1"])
+
+
+def test_interrupted_training_resumes_to_identical_weights(splits, tmp_path, monkeypatch) -> None:
+    reference = pipeline.resnet18(seed=0)
+    _run(reference, splits, tmp_path / "uninterrupted")
+
+    real_batches = data.batches
+
+    def dying_batches(*args, epoch: int, **kwargs):
+        for i, batch in enumerate(real_batches(*args, epoch=epoch, **kwargs)):
+            if epoch == 1 and i == 2:
+                raise KeyboardInterrupt("killed mid-epoch")
+            yield batch
+
+    monkeypatch.setattr(data, "batches", dying_batches)
+    with pytest.raises(KeyboardInterrupt):
+        _run(pipeline.resnet18(seed=0), splits, tmp_path / "interrupted")
+    assert torch.load(tmp_path / "interrupted" / "last.pt", weights_only=True)["epoch"] == 0
+    monkeypatch.setattr(data, "batches", real_batches)
+    resumed = pipeline.resnet18(seed=123)  # a fresh process would build a differently seeded model: it is overwritten
+    _run(resumed, splits, tmp_path / "interrupted")
+    for (name, a), b in zip(reference.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+def test_resume_with_other_config_is_refused(splits, tmp_path) -> None:
+    _run(pipeline.resnet18(seed=0), splits, tmp_path, TrainConfig(epochs=1, batch_size=8, image_size=32))
+    with pytest.raises(ValueError, match="lr: checkpoint has 0.001, now 0.5"):
+        _run(pipeline.resnet18(seed=0), splits, tmp_path, TrainConfig(epochs=1, batch_size=8, image_size=32, lr=0.5))
+
+
+def test_bad_config_and_missing_checkpoint(tmp_path) -> None:
+    with pytest.raises(ValueError, match="epochs"):
+        TrainConfig(epochs=0)
+    with pytest.raises(FileNotFoundError, match="nothing.pt"):
+        checkpoint.load(tmp_path / "nothing.pt")
+    (tmp_path / "garbage.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="garbage.pt"):
+        checkpoint.load(tmp_path / "garbage.pt")
+
+
+def test_cli_train_then_prune(synthetic_root, tmp_path, capsys) -> None:
+    common = ["--data", str(synthetic_root), "--image-size", "32", "--batch-size", "8"]
+    assert cli(["train", *common, "--epochs", "1", "--out", str(tmp_path / "dense")]) == 0
+    assert cli(["prune", *common, "--dense", str(tmp_path / "dense"), "--levels", "50,90",
+                "--finetune-epochs", "1", "--out", str(tmp_path / "global")]) == 0
+    out = capsys.readouterr().out
+    assert "50%: sparsity 0.5000" in out and "90%: sparsity 0.9000" in out
+    model = pipeline.load_level(tmp_path, 0.9)
+    assert pruning.global_sparsity(model) == pytest.approx(0.9, abs=1e-4)
+    # a second run finds every level done and recomputes nothing
+    mtime = (tmp_path / "global" / "level_90" / "final.pt").stat().st_mtime
+    cli(["prune", *common, "--dense", str(tmp_path / "dense"), "--levels", "50,90", "--finetune-epochs", "1",
+         "--out", str(tmp_path / "global")])
+    assert (tmp_path / "global" / "level_90" / "final.pt").stat().st_mtime == mtime
+
+
+def test_cli_rejects_bad_levels(capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli(["prune", "--levels", "10,150"])
+    assert "percentages in (0, 100)" in capsys.readouterr().err
