@@ -11,13 +11,11 @@ from .training import TrainConfig
 
 
 def _levels(text: str) -> list[float]:
+    from .pipeline import parse_levels
     try:
-        values = [float(v) / 100 for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--levels expects percentages like 10,20,30; got {text!r}") from None
-    if not values or any(not 0 < v < 1 for v in values):
-        raise argparse.ArgumentTypeError(f"--levels must be percentages in (0, 100); got {text!r}")
-    return values
+        return parse_levels(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:

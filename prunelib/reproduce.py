@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from datetime import datetime, timezone
@@ -118,17 +119,19 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         executed.parent.mkdir(parents=True, exist_ok=True)
-        tmp_nb = executed.with_name(f".{notebook_name}.running")
+        tmp_nb = staging.parent / notebook_name  # the failed notebook stays here for inspection
         t0 = time.perf_counter()
+        os.environ["TQDM_DISABLE"] = "1"  # a bar would be frozen into the executed notebook; the runner's shows
         try:
             papermill.execute_notebook(str(source), str(tmp_nb), parameters=stage_params, cwd=str(notebooks),
                                        progress_bar=False, kernel_name="python3")
         except PapermillExecutionError as err:
             tqdm.write(f"[{name}] FAILED in cell {err.cell_index} ({err.ename}: {err.evalue}); "
                        f"the previous outputs of this stage are kept; the failed notebook is {tmp_nb}")
-            shutil.rmtree(staging, ignore_errors=True)
             status = 1
             break
+        finally:
+            os.environ.pop("TQDM_DISABLE", None)
         seconds = time.perf_counter() - t0
         _swap_in(staging, results / name)
         tmp_nb.replace(executed)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torchvision.models import resnet18
 
-from prunelib.craft import (Craft, crop_starts, extract_crops, fit_nmf, replicated_design, split_resnet,
+from prunelib.craft import (Craft, batched_features, crop_starts, extract_crops, fit_nmf, replicated_design, split_resnet,
                             total_sobol_indices)
 
 # Ishigami f(x) = sin x1 + a sin^2 x2 + b x3^4 sin x1 on [-pi, pi]^3, analytic total-order indices.
@@ -65,7 +65,7 @@ def images():
 @pytest.fixture(scope="module")
 def fitted(model, images):
     g, h = split_resnet(model)
-    return Craft(g, h, n_concepts=5, patch_size=16, nmf_max_iter=1000).fit(images)
+    return Craft(g, h, n_concepts=5, patch_size=16, nmf_max_iter=1000, dtype=torch.float32).fit(images)
 
 
 def test_split_g_then_h_equals_model(model, images):
@@ -111,7 +111,7 @@ def test_nmf_nonnegative_shapes_deterministic_and_error_formula():
 
 def test_fit_is_deterministic_and_batch_invariant(model, images, fitted):
     g, h = split_resnet(model)
-    other = Craft(g, h, n_concepts=5, patch_size=16, batch_size=3, nmf_max_iter=1000).fit(images)
+    other = Craft(g, h, n_concepts=5, patch_size=16, batch_size=3, nmf_max_iter=1000, dtype=torch.float32).fit(images)
     assert fitted.U.shape == (8 * 4, 5) and fitted.W.shape == (5, 512)
     torch.testing.assert_close(other.activations, fitted.activations, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(other.W, fitted.W, rtol=1e-4, atol=1e-5)
@@ -123,13 +123,24 @@ def test_importance_matches_analytic_linear_case(model, images):
     # With h = avgpool + fc (linear), the class logit is sum_c m_c k_c + const with
     # k_c = mean_hw(u_c) * (W_c . fc_row): for independent uniform masks ST_c = k_c^2 / sum k^2 per image.
     g, h = split_resnet(model)
-    craft = Craft(g, h, n_concepts=5, patch_size=16, nb_design=1024, nmf_max_iter=1000).fit(images[:4])
+    craft = Craft(g, h, n_concepts=5, patch_size=16, nb_design=1024, nmf_max_iter=1000, dtype=torch.float32)
+    craft.fit(images[:4])
     cls = 7
     k = craft.transform(images[:4]).mean((1, 2)) * (craft.W @ model.fc.weight[cls].detach())
     expected = (k ** 2 / (k ** 2).sum(1, keepdim=True)).mean(0).numpy()
     imp = craft.importance(images[:4], cls)
     np.testing.assert_allclose(imp, expected, atol=0.02)
     np.testing.assert_allclose(craft.importance(images[:4], cls, images_per_batch=1), imp, rtol=1e-5, atol=1e-7)
+
+
+def test_bf16_activations_close_to_fp32(model, images):
+    # 'auto' picks bfloat16 on the CPU; the activations NMF sees must stay within 2 % (relative norm).
+    g, h = split_resnet(model)
+    assert Craft(g, h).dtype == torch.bfloat16
+    crops = extract_crops(images, 16)
+    a32 = batched_features(g, crops, 32, dtype=torch.float32)
+    a16 = batched_features(g, crops, 32, dtype=torch.bfloat16)
+    assert a16.dtype == torch.float32 and float((a16 - a32).norm() / a32.norm()) < 0.02
 
 
 def test_top_crops_are_the_largest_coefficients(fitted, images):

@@ -29,20 +29,27 @@ class Craft:
         batch_size: crops/images per ``g`` forward.
         nb_design: Sobol design size (32, as CRAFT); ``nb_design * (n_concepts + 2)`` masks per image.
         seed: NMF ``random_state`` and mask scrambling seed.
-        dtype: ``torch.float32`` or ``torch.bfloat16`` (autocast) for ``g``; NMF and ``h`` run in float32.
+        dtype: ``torch.float32``, ``torch.bfloat16`` (autocast) or ``"auto"`` for ``g``; NMF and ``h`` always run
+            in float32. ``"auto"`` = bfloat16 when ``g`` is on the CPU, float32 elsewhere: measured on 100 church
+            images (benchmarks/craft_speed.py, 2-core AVX512-BF16 CPU) bf16 ran 1.7x faster and changed ``A`` by
+            0.3 % (relative norm), the concept vectors by cosine >= 0.998 (matched), the NMF error 0.0465 ->
+            0.0464 and the importances by <= 0.02 (same top-5 set; two near-tied concepts may swap rank).
+        nmf_max_iter: NMF iterations (200, scikit-learn's default as the official code uses it).
         progress: tqdm bars for the long loops.
     Attributes after :meth:`fit`: ``W`` ``(r, C)`` float32 on ``g``'s device, ``U`` ``(M, r)`` for the fit
     crops, ``activations`` (``A``, ``(M, C)``), ``reconstruction_error`` (relative Frobenius), ``n_fit_images``.
     """
 
     def __init__(self, g: Callable, h: Callable, n_concepts: int = 10, patch_size: int = 64, batch_size: int = 64,
-                 nb_design: int = 32, seed: int = 0, dtype: torch.dtype = torch.float32, nmf_max_iter: int = 200,
+                 nb_design: int = 32, seed: int = 0, dtype: torch.dtype | str = "auto", nmf_max_iter: int = 200,
                  progress: bool = False):
         check_n_concepts(n_concepts)
         if not isinstance(patch_size, int) or patch_size < 2:
             raise ValueError(f"patch_size must be an integer >= 2, got {patch_size!r}")
+        if dtype == "auto":
+            dtype = torch.bfloat16 if model_device(g).type == "cpu" else torch.float32
         if dtype not in (torch.float32, torch.bfloat16):
-            raise ValueError(f"dtype must be torch.float32 or torch.bfloat16, got {dtype}")
+            raise ValueError(f"dtype must be torch.float32, torch.bfloat16 or 'auto', got {dtype!r}")
         self.g, self.h = g, h
         self.n_concepts, self.patch_size, self.batch_size = n_concepts, patch_size, batch_size
         self.nb_design, self.seed, self.dtype = nb_design, seed, dtype

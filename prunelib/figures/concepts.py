@@ -111,3 +111,44 @@ def plot_coherence(levels: Sequence[float | str], values: Mapping[str, Sequence[
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+#: The measured views of concept quality, as (key in the metrics dict, axis label, lower is better).
+CONCEPT_VIEWS = (
+    (("coherence", "gain"), "coherence gain over random crops", False),
+    (("concept_similarity",), "concept similarity (mean cosine of W rows)", True),
+    (("importance_entropy",), "importance entropy (normalised)", True),
+    (("reconstruction_error",), "NMF relative reconstruction error", True),
+)
+
+
+def load_coherence(stage_dir: str | os.PathLike) -> dict[str, Any]:
+    """``coherence.json`` written by :func:`prunelib.stages.concepts.run_concepts_stage`."""
+    return json.loads((Path(stage_dir) / "coherence.json").read_text())
+
+
+def gallery_path(stage_dir: str | os.PathLike, class_name: str, sparsity: float) -> Path:
+    """Where the stage stored the gallery of ``class_name`` at ``sparsity``."""
+    return Path(stage_dir) / f"{class_name.replace(' ', '_')}_{round(100 * sparsity):02d}"
+
+
+def plot_concept_metrics(summary: Mapping[str, Any], caption: str = "") -> Figure:
+    """The four measured views of the concepts vs pruning level, one line per class."""
+    levels = summary["levels"]
+    fig, axes = plt.subplots(1, len(CONCEPT_VIEWS), figsize=(4.0 * len(CONCEPT_VIEWS), 3.4))
+    x = [100 * s for s in levels]
+    for ax, (keys, label, lower) in zip(axes, CONCEPT_VIEWS):
+        for name in summary["classes"]:
+            values = []
+            for s in levels:
+                v = summary["metrics"][name][str(s)]
+                for k in keys:
+                    v = v[k]
+                values.append(v)
+            ax.plot(x, values, "o-", label=name)
+        ax.set(xlabel="weights removed (%)", title=f"{label}\n({'lower' if lower else 'higher'} = better)")
+        ax.title.set_fontsize(8)
+    axes[0].legend(fontsize=8)
+    fig.text(0.01, 0.005, caption, fontsize=7)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig

@@ -1,0 +1,93 @@
+"""Figures 2-4 of the paper and ours: Gini vs level, ROAD curves per level, AOPC vs level, with 95 % CIs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+METHOD_NAMES = {"VG": "Vanilla Gradients", "IG": "Integrated Gradients"}
+
+
+def load_metrics(stage_dir: str | Path) -> dict:
+    """``metrics.json`` written by :func:`prunelib.stages.faithfulness.run_faithfulness_stage`."""
+    return json.loads((Path(stage_dir) / "metrics.json").read_text())
+
+
+def summary_rows(m: dict) -> list[dict]:
+    """One row per (method, level): Gini mean and AOPC (authors', MoRF and LeRF) with their CIs."""
+    rows = []
+    for method, by_level in m["methods"].items():
+        for level, e in by_level.items():
+            row = {"method": method, "weights removed (%)": round(100 * float(level)), "n images": len(e["gini"])}
+            for name, ci in (("Gini", e["gini_mean"]), ("AOPC MoRF", e["road"]["morf"]["aopc_authors"]),
+                             ("AOPC LeRF", e["road"]["lerf"]["aopc_authors"])):
+                row[name] = round(ci["estimate"], 4)
+                row[f"{name} 95% CI"] = f"[{ci['low']:.3f}, {ci['high']:.3f}]"
+            rows.append(row)
+    return rows
+
+
+def _series(m: dict, method: str, pick) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    levels = sorted(m["methods"][method], key=float)
+    x = np.array([100 * float(s) for s in levels])
+    cis = [pick(m["methods"][method][s]) for s in levels]
+    return x, np.array([c["estimate"] for c in cis]), np.array([c["low"] for c in cis]), np.array([c["high"] for c in cis])
+
+
+def _per_level_plot(m: dict, pick, ylabel: str, reference: dict | None, ref_key: str, caption: str) -> Figure:
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharex=True)
+    for ax, method in zip(axes, ("VG", "IG")):
+        x, est, lo, hi = _series(m, method, pick)
+        ax.fill_between(x, lo, hi, alpha=0.25, color="C0", label="95 % CI (bootstrap over images)")
+        ax.plot(x, est, "o-", color="C0", label="ours")
+        if reference:
+            ax.plot([100 * s for s in reference["sparsity"]], reference[ref_key][method], "s--", color="C3",
+                    label="paper")
+        ax.set(title=METHOD_NAMES[method], xlabel="weights removed (%)", ylabel=ylabel)
+    axes[0].legend(fontsize=8)
+    fig.text(0.01, 0.005, caption, fontsize=7)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+def plot_gini(m: dict, reference: dict | None = None, caption: str = "") -> Figure:
+    """Mean Gini index of the maps vs pruning level (higher = sparser, more focused maps)."""
+    return _per_level_plot(m, lambda e: e["gini_mean"], "Gini index (mean over images)", reference, "gini", caption)
+
+
+def plot_aopc(m: dict, order: str = "morf", reference: dict | None = None, caption: str = "") -> Figure:
+    """AOPC (the authors' formula) of the ROAD curve vs pruning level; the paper reports MoRF only."""
+    return _per_level_plot(m, lambda e: e["road"][order]["aopc_authors"], f"AOPC ({order.upper()}, authors')",
+                           reference if order == "morf" else None, "aopc", caption)
+
+
+def plot_road_curves(m: dict, order: str = "morf", reference: dict | None = None, caption: str = "") -> Figure:
+    """ROAD accuracy vs % of pixels removed, one line per level (ours left two panels; the paper's right two)."""
+    ncols = 4 if reference and order == "morf" else 2
+    fig, axes = plt.subplots(1, ncols, figsize=(4.2 * ncols, 3.6), sharey=True)
+    p = m["percentages"]
+    cmap = plt.get_cmap("viridis")
+    for ax, method in zip(axes, ("VG", "IG")):
+        levels = sorted(m["methods"][method], key=float)
+        for i, s in enumerate(levels):
+            ci = m["methods"][method][s]["road"][order]["curve"]
+            color = cmap(i / max(len(levels) - 1, 1))
+            ax.plot(p, ci["estimate"], "-", color=color, label=f"{100 * float(s):.0f} %")
+            ax.fill_between(p, ci["low"], ci["high"], color=color, alpha=0.12)
+        ax.set(title=f"ours: {METHOD_NAMES[method]}", xlabel=f"pixels removed, {order.upper()} (%)",
+               ylabel="accuracy on imputed images")
+    if ncols == 4:
+        for ax, method in zip(axes[2:], ("VG", "IG")):
+            curves = reference["road"][method]
+            for i, s in enumerate(sorted(curves)):
+                ax.plot(reference["road_percentages"], curves[s], "--", color=cmap(i / (len(curves) - 1)),
+                        label=f"{100 * s:.0f} %")
+            ax.set(title=f"paper: {METHOD_NAMES[method]}", xlabel="pixels removed, MoRF (%)")
+        axes[2].legend(fontsize=7, title="removed weights")
+    axes[0].legend(fontsize=7, title="removed weights", ncol=2)
+    fig.text(0.01, 0.005, caption, fontsize=7)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig

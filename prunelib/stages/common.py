@@ -1,0 +1,70 @@
+"""What several stages need: the models of every level and the validation images they are explained on."""
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .. import data, paths
+from ..models import resolve_device
+from ..pipeline import load_level
+from ..training import predict
+
+
+def trained_levels(profile: str) -> list[float]:
+    """The pruning levels (0 = dense) that stage 1 trained for ``profile``, read from its ``accuracy.json``."""
+    path = paths.results_dir(profile) / "training" / "accuracy.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run the training stage (notebook 01) for profile {profile!r} first")
+    return [row["sparsity_target"] for row in json.loads(path.read_text())["levels"]]
+
+
+def load_models(profile: str, device: str = "auto") -> dict[float, nn.Module]:
+    """Every level's model in eval mode on ``device``, keyed by sparsity (0.0 = dense)."""
+    dev = resolve_device(device)
+    run = paths.checkpoint_dir(profile)
+    return {s: load_level(run, s).to(dev).eval() for s in trained_levels(profile)}
+
+
+def validation_split(data_root: str | None, val_per_class: int = 0, seed: int = 0) -> data.Split:
+    """The validation split (optionally N images per class), as stage 1 evaluated it."""
+    val = data.load_split(data.locate(data_root), "val")
+    return data.per_class_subset(val, val_per_class, seed=seed) if val_per_class else val
+
+
+@torch.no_grad()
+def shared_correct(models: dict[float, nn.Module], val: data.Split, image_size: int, n: int,
+                   seed: int = 0) -> tuple[dict[float, torch.Tensor], int]:
+    """Choose ``n`` correctly classified validation images per level, the same ones across levels where possible.
+
+    A deterministic pool (seeded shuffle, ``4 n`` images) is classified by every level's model in fp32. Images
+    correct at every level are taken first (the shared set); a level whose shared set is smaller than ``n`` is
+    topped up with its own other correct images. A level with fewer than ``n`` correct images in the pool (a
+    barely trained smoke model) uses all it has, with a warning. Returns ``({level: sorted indices}, n_shared)``.
+    """
+    g = torch.Generator().manual_seed(seed)
+    pool = torch.randperm(len(val), generator=g)[: max(4 * n, 1000)]
+    correct = {s: predict(m, val.images[pool], image_size=image_size, bf16=False).argmax(1).cpu()
+               == val.labels[pool] for s, m in models.items()}
+    everywhere = torch.stack(list(correct.values())).all(0)
+    shared = pool[everywhere][:n]
+    chosen = {}
+    for s, ok in correct.items():
+        extra = pool[ok & ~everywhere][: n - len(shared)]
+        idx = torch.cat([shared, extra])
+        if len(idx) < 2:
+            raise ValueError(f"only {len(idx)} of the {len(pool)} pooled validation images are classified correctly "
+                             f"at sparsity {s:.0%}: too few to explain; train longer")
+        if len(idx) < n:
+            warnings.warn(f"only {len(idx)} correctly classified images at sparsity {s:.0%} (asked for {n})")
+        chosen[s] = torch.sort(idx).values
+    return chosen, len(shared)
+
+
+def inputs(val: data.Split, indices: torch.Tensor, image_size: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Normalised float images (N, 3, S, S) and labels (N,) of ``indices``, on ``device``."""
+    return data.eval_batch(val.images[indices], image_size).to(device), val.labels[indices].to(device)
+

@@ -1,0 +1,75 @@
+"""Section 2: VG and IG maps of a few validation images at every pruning level (the paper's qualitative figure).
+
+IG uses the paper's figure setting (captum defaults: 50 steps, Gauss-Legendre; negatives clipped to 0), VG the
+absolute gradient. The images are chosen once, with the dense model: for each requested class, the first image of
+a seeded shuffle that every level classifies correctly (else the first the dense model gets right).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .. import data as imagenette
+from ..checkpoint import save_json
+from ..metrics import gini
+from ..saliency import ig_figure, vanilla_gradient
+from ..training import predict
+from .common import inputs, load_models, validation_split
+
+PAPER_CLASSES = "church,parachute,English springer"
+
+
+def pick_images(models: dict, val: imagenette.Split, classes: list[str], image_size: int, seed: int) -> list[int]:
+    """One validation index per class name, correct at every level if possible (deterministic by ``seed``)."""
+    order = torch.randperm(len(val), generator=torch.Generator().manual_seed(seed))
+    preds = {s: predict(m, val.images[order], image_size=image_size, bf16=False).argmax(1).cpu()
+             for s, m in models.items()}
+    ok_all = torch.stack([p == val.labels[order] for p in preds.values()]).all(0)
+    ok_dense = preds[min(models)] == val.labels[order]
+    chosen = []
+    for name in classes:
+        if name not in imagenette.CLASSES:
+            raise ValueError(f"unknown class {name!r}; ImageNette classes are {', '.join(imagenette.CLASSES)}")
+        of_class = val.labels[order] == imagenette.CLASSES.index(name)
+        for ok in (ok_all, ok_dense, torch.ones_like(ok_all)):
+            hits = torch.nonzero(of_class & ok).flatten()
+            if len(hits):
+                chosen.append(int(order[hits[0]]))
+                break
+        else:
+            raise ValueError(f"the validation split has no image of class {name!r}")
+    return chosen
+
+
+def run_saliency_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int, classes: str,
+                       seed: int = 0, val_per_class: int = 0, device: str = "auto") -> dict:
+    """Write ``out_dir/maps.npz`` (images, VG and IG maps per level) and ``out_dir/maps.json`` (labels, predictions).
+
+    ``maps.npz``: ``images`` uint8 (K, S, S, 3); ``VG``, ``IG`` float32 (L, K, S, S); ``levels`` (L,).
+    """
+    models = load_models(profile, device)
+    val = validation_split(data, val_per_class, seed)
+    names = [c.strip() for c in classes.split(",") if c.strip()]
+    idx = torch.tensor(pick_images(models, val, names, image_size, seed))
+    maps = {"VG": [], "IG": []}
+    info = {"levels": list(models), "classes": names, "val_index": idx.tolist(),
+            "files": [val.files[i] for i in idx], "predictions": {}, "gini": {"VG": {}, "IG": {}}}
+    for sparsity, model in tqdm(models.items(), desc="saliency maps"):
+        x, y = inputs(val, idx, image_size, next(model.parameters()).device)
+        with torch.no_grad():
+            prob = model(x).softmax(1)
+        info["predictions"][str(sparsity)] = {"class": [imagenette.CLASSES[i] for i in prob.argmax(1).tolist()],
+                                              "probability": prob.max(1).values.tolist()}
+        for method, explain in (("VG", vanilla_gradient), ("IG", ig_figure)):
+            m = explain(model, x, y)
+            maps[method].append(m.cpu().numpy())
+            info["gini"][method][str(sparsity)] = gini(m).tolist()
+    images = imagenette.denormalize(inputs(val, idx, image_size, torch.device("cpu"))[0])
+    np.savez_compressed(Path(out_dir) / "maps.npz", levels=np.array(list(models)),
+                        images=(images.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8),
+                        VG=np.stack(maps["VG"]).astype(np.float32), IG=np.stack(maps["IG"]).astype(np.float32))
+    save_json(info, Path(out_dir) / "maps.json")
+    return info

@@ -1,0 +1,83 @@
+"""The reproduction runner on two tiny notebooks: parameters injected, skipping, failure keeps good outputs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from prunelib import reproduce as runner
+
+WRITE = """from pathlib import Path
+Path(out_dir, "value.json").write_text(str(value))
+assert not fail, "asked to fail"
+"""
+
+
+def _notebook(path: Path, body: str) -> None:
+    params = new_code_cell("value = 0\nfail = False\nout_dir = None")
+    params.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[params, new_code_cell(body)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    (tmp_path / "nb").mkdir()
+    _notebook(tmp_path / "nb" / "a.ipynb", WRITE)
+    _notebook(tmp_path / "nb" / "b.ipynb", WRITE.replace("value.json", "b.json"))
+    profiles = tmp_path / "profiles.yaml"
+    profiles.write_text("tiny:\n  value: 1\n  fail: false\n  unused: 3\n")
+    monkeypatch.setattr(runner, "PROFILES_FILE", profiles)
+    monkeypatch.setenv("PRUNELIB_RESULTS", str(tmp_path / "results"))
+    kwargs = {"stages": (("a", "a.ipynb"), ("b", "b.ipynb")), "notebooks": tmp_path / "nb",
+              "book_notebooks": tmp_path / "book", "device": "cpu"}
+    return {"root": tmp_path, "kwargs": kwargs, "profiles": profiles}
+
+
+def test_runs_skips_and_reruns(project: dict, capsys: pytest.CaptureFixture) -> None:
+    root, kwargs = project["root"], project["kwargs"]
+    assert runner.reproduce("tiny", **kwargs) == 0
+    assert (root / "results" / "tiny" / "a" / "value.json").read_text() == "1"  # injected, into the stage folder
+    executed = nbformat.read(root / "book" / "a.ipynb", as_version=4)
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+    assert "unused" not in executed.cells[1].source  # only declared parameters are injected
+    manifest = json.loads((root / "results" / "tiny" / "manifest.json").read_text())
+    assert manifest["profile"] == "tiny" and manifest["device"] == "cpu" and manifest["versions"]["torch"]
+    assert set(manifest["stages"]) == {"a", "b"} and manifest["git_commit"]
+
+    capsys.readouterr()
+    assert runner.reproduce("tiny", **kwargs) == 0
+    assert capsys.readouterr().out.count("up to date, skipped") == 2
+
+    project["profiles"].write_text("tiny:\n  value: 2\n  fail: false\n")
+    assert runner.reproduce("tiny", **kwargs) == 0
+    assert (root / "results" / "tiny" / "b" / "b.json").read_text() == "2"
+
+
+def test_failed_stage_keeps_previous_outputs(project: dict, capsys: pytest.CaptureFixture) -> None:
+    root, kwargs = project["root"], project["kwargs"]
+    assert runner.reproduce("tiny", **kwargs) == 0
+    good_notebook = (root / "book" / "a.ipynb").read_text()
+    project["profiles"].write_text("tiny:\n  value: 5\n  fail: true\n")
+    assert runner.reproduce("tiny", **kwargs) == 1
+    out = capsys.readouterr().out
+    assert "[a] FAILED in cell" in out and "asked to fail" in out
+    assert (root / "results" / "tiny" / "a" / "value.json").read_text() == "1"  # the last good result
+    assert (root / "book" / "a.ipynb").read_text() == good_notebook
+
+
+def test_unknown_profile_and_stage(project: dict) -> None:
+    with pytest.raises(ValueError, match="unknown profile 'gpu'.*defines tiny"):
+        runner.reproduce("gpu", **project["kwargs"])
+    with pytest.raises(ValueError, match="unknown stages"):
+        runner.reproduce("tiny", only=["nope"], **project["kwargs"])
+
+
+def test_shipped_profiles_are_complete() -> None:
+    for name in ("smoke", "cpu", "paper"):
+        profile = runner.load_profile(name)
+        assert {"image_size", "epochs", "levels", "seed", "n_attribution_images"} <= set(profile)
