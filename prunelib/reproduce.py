@@ -122,6 +122,7 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
         tmp_nb = staging.parent / notebook_name  # the failed notebook stays here for inspection
         t0 = time.perf_counter()
         os.environ["TQDM_DISABLE"] = "1"  # a bar would be frozen into the executed notebook; the runner's shows
+        backend = os.environ.pop("MPLBACKEND", None)  # Agg would glue figures as text instead of images
         try:
             papermill.execute_notebook(str(source), str(tmp_nb), parameters=stage_params, cwd=str(notebooks),
                                        progress_bar=False, kernel_name="python3")
@@ -132,6 +133,8 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
             break
         finally:
             os.environ.pop("TQDM_DISABLE", None)
+            if backend is not None:
+                os.environ["MPLBACKEND"] = backend
         seconds = time.perf_counter() - t0
         _swap_in(staging, results / name)
         tmp_nb.replace(executed)

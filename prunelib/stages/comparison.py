@@ -1,0 +1,83 @@
+"""Section 6: the paper's numbers beside ours, and a verdict on each of the paper's claims.
+
+A verdict compares a pruned level with the dense network on the **same images** (paired bootstrap over images of
+the per-image difference): a claim *holds* when the 95 % interval of the difference lies on the claimed side of
+0, *does not hold* when it lies on the other side, and is *inconclusive* when it contains 0.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from .. import metrics, paths
+from ..checkpoint import save_json
+
+LIGHT = (0.1, 0.2, 0.3, 0.5)   # "light-to-moderate" in the paper
+AGGRESSIVE = (0.7, 0.8, 0.9, 0.95, 0.98)
+
+
+def _per_image(m: dict, method: str, level: str, quantity: str) -> dict[int, float]:
+    e = m["methods"][method][level]
+    images = m["images"][level]
+    if quantity == "gini":
+        values = e["gini"]
+    else:  # per-image AOPC (authors'): linear in the curve, so its mean is the AOPC of the mean curve
+        values = metrics.aopc_authors(torch.tensor(e["road"]["morf"]["correct"], dtype=torch.float64)).tolist()
+    return dict(zip(images, values))
+
+
+def paired_difference(m: dict, method: str, level: str, quantity: str, n_boot: int = 1000, seed: int = 0) -> dict:
+    """Mean over shared images of ``quantity(level) - quantity(dense)`` with a bootstrap 95 % CI."""
+    a, b = _per_image(m, method, level, quantity), _per_image(m, method, "0.0", quantity)
+    shared = sorted(set(a) & set(b))
+    diff = torch.tensor([a[i] - b[i] for i in shared], dtype=torch.float64)
+    ci = metrics.bootstrap_ci(diff, n_boot=n_boot, seed=seed)
+    return {"level": float(level), "n": len(shared), "estimate": float(ci.estimate), "low": float(ci.low),
+            "high": float(ci.high)}
+
+
+def verdict(diffs: list[dict], sign: int) -> str:
+    """``holds`` if some difference's CI is strictly on the side ``sign`` and none on the other side, etc."""
+    right = any(d["low"] > 0 if sign > 0 else d["high"] < 0 for d in diffs)
+    wrong = any(d["high"] < 0 if sign > 0 else d["low"] > 0 for d in diffs)
+    if right and not wrong:
+        return "holds"
+    if wrong and not right:
+        return "does not hold"
+    return "inconclusive" if not (right and wrong) else "mixed"
+
+
+def run_comparison_stage(*, profile: str, out_dir: Path, n_bootstrap: int = 1000, seed: int = 0) -> dict:
+    """Compare with the paper and decide each claim; writes ``out_dir/comparison.json``."""
+    res = paths.results_dir(profile)
+    acc = json.loads((res / "training" / "accuracy.json").read_text())
+    m = json.loads((res / "faithfulness" / "metrics.json").read_text())
+    concepts = json.loads((res / "concepts" / "coherence.json").read_text())
+    levels = [str(float(s)) for s in m["levels"]]
+    light = [s for s in levels if float(s) in LIGHT]
+    aggressive = [s for s in levels if float(s) in AGGRESSIVE]
+    diffs = {q: {meth: {s: paired_difference(m, meth, s, q, n_bootstrap, seed) for s in levels if s != "0.0"}
+                 for meth in ("VG", "IG")} for q in ("gini", "aopc")}
+    top1 = {str(float(r["sparsity_target"])): r["val_top1"] for r in acc["levels"]}
+    gain = {c: {s: concepts["metrics"][c][s]["coherence"]["gain"] for s in levels} for c in concepts["classes"]}
+
+    def by(q: str, group: list[str], sign: int) -> dict:
+        return {meth: verdict([diffs[q][meth][s] for s in group], sign) for meth in ("VG", "IG")}
+
+    verdicts = {
+        "gini_light": by("gini", light, +1),
+        "aopc_light": by("aopc", light, +1),
+        "gini_aggressive": by("gini", aggressive, -1),
+        "accuracy_holds": {s: abs(top1[s] - top1["0.0"]) <= 0.02 for s in levels if s != "0.0"},
+        # descriptive only (one value per level, no interval): is the lowest gain among aggressive levels below
+        # the lowest among the dense and light levels?
+        "coherence_aggressive": {c: ("lower" if min(g[s] for s in aggressive) < min(g[s] for s in ["0.0", *light])
+                                     else "not lower") for c, g in gain.items()} if aggressive else {},
+    }
+    out = {"levels": levels, "light": light, "aggressive": aggressive, "differences": diffs, "top1": top1,
+           "coherence_gain": gain, "verdicts": verdicts,
+           "n_images": m["n_images"], "n_shared": m["n_shared"]}
+    save_json(out, Path(out_dir) / "comparison.json")
+    return out
