@@ -29,6 +29,7 @@ def main() -> None:
         xr = x.clone().requires_grad_(True)
         model(xr).gather(1, y[:, None]).sum().backward()
 
+    fwd_bwd()  # warm-up (allocator, oneDNN primitives)
     rows = []
     for name, fn in [
         ("forward+backward (floor)", fwd_bwd),

@@ -33,11 +33,16 @@ def bootstrap_ci(
 ) -> BootstrapCI:
     """Percentile bootstrap CI of `statistic` over the images (rows) of `values`.
 
-    values: per-image values (N,) (e.g. Gini) or a per-image matrix (N, P) (e.g. ROAD `correct`).
-    statistic: maps a (N, ...) resample to a tensor (default: mean over dim 0, e.g. the ROAD curve; for AOPC use
-        ``lambda m: aopc_authors(m.float().mean(0))``).
     For b = 1..B, rows are drawn with replacement (torch.Generator seeded with `seed`), T_b = statistic(values[idx_b]);
     low/high are the (1 - level)/2 and (1 + level)/2 quantiles (linear interpolation) of T_1..T_B.
+
+    Args:
+        values: per-image values (N,) (e.g. Gini) or a per-image matrix (N, P) (e.g. ROAD `correct`).
+        statistic: maps a (N, ...) resample to a tensor (default: mean over dim 0, e.g. the ROAD curve; for AOPC
+            use ``lambda m: aopc_authors(m.float().mean(0))``).
+        n_boot: number of resamples B.
+        seed: seed of the resampling generator.
+        level: coverage of the interval (0.95).
     """
     if not isinstance(values, torch.Tensor):
         values = torch.as_tensor(values)

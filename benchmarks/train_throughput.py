@@ -1,0 +1,83 @@
+"""Training throughput on this machine: images/s of a full training step vs the bare forward+backward floor.
+
+For each image size (128, 160, 224 px) and precision (fp32, bf16 autocast + channels_last), times
+
+- the floor: forward + backward of a ResNet-18 on one prepared batch (no data, no optimiser), and
+- our step: ``prunelib.data.train_batch`` augmentation from the cached uint8 images + forward + backward +
+  Ranger step + cosine schedule, exactly as ``prunelib.training.train`` runs it,
+
+and prints images/s for both and their ratio (our step / floor, 1.0 = no overhead). Both are measured in the
+same run, alternating, so load from other processes affects both alike.
+
+    python benchmarks/train_throughput.py [--data PATH] [--batch-size 64] [--steps 3]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch import nn
+
+from prunelib import data
+from prunelib.models import resnet18
+from prunelib.optim import Ranger
+from prunelib.training import autocast
+
+
+def timed(fn, steps: int) -> float:
+    fn()  # warm-up (oneDNN picks kernels on first use)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        fn()
+    return (time.perf_counter() - t0) / steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[128, 160, 224])
+    args = parser.parse_args()
+    train = data.load_split(data.locate(args.data), "train")
+    images, labels = train.images[: args.batch_size], train.labels[: args.batch_size]
+    loss_fn = nn.CrossEntropyLoss()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch_size}, "
+          f"{args.steps} timed steps each (after one warm-up)")
+    print(f"{'size':>5} {'precision':>10} {'floor img/s':>12} {'step img/s':>11} {'step/floor':>11}")
+    for size in args.sizes:
+        for bf16 in (False, True):
+            model = resnet18(seed=0)
+            fmt = torch.channels_last if bf16 else torch.contiguous_format
+            model = model.to(memory_format=fmt).train()
+            opt = Ranger(model.parameters(), lr=1e-3, weight_decay=1e-4)
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=1000)
+            fixed = data.train_batch(images, size, torch.Generator().manual_seed(0)).contiguous(memory_format=fmt)
+            dev = torch.device("cpu")
+
+            def floor() -> None:
+                with autocast(dev, bf16):
+                    out = model(fixed).float().sum()
+                out.backward()
+                model.zero_grad(set_to_none=True)
+
+            gen = torch.Generator().manual_seed(1)
+
+            def step() -> None:
+                x = data.train_batch(images, size, gen).contiguous(memory_format=fmt)
+                with autocast(dev, bf16):
+                    loss = loss_fn(model(x).float(), labels)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+
+            t_floor, t_step = timed(floor, args.steps), timed(step, args.steps)
+            n = args.batch_size
+            print(f"{size:>5} {'bf16' if bf16 else 'fp32':>10} {n / t_floor:>12.1f} {n / t_step:>11.1f} "
+                  f"{t_step / t_floor:>11.2f}")
+
+
+if __name__ == "__main__":
+    main()
