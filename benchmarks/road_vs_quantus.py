@@ -2,12 +2,13 @@
 
     .venv/bin/python benchmarks/road_vs_quantus.py [--n 32] [--checkpoint PATH] [--threads 2]
 
-Prints seconds per image for both, their ratio, and the floor: the bare forward passes ROAD needs (one per
+Prints seconds per image for both, their ratio, the load average at start and end, and the floor: the bare forward passes ROAD needs (one per
 percentage and image, batched, fp32, no_grad).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--quantus-n", type=int, default=None, help="images for quantus (default: all)")
     args = ap.parse_args()
+    load_start = os.getloadavg()
     torch.set_num_threads(args.threads)
     model = load_model(args.checkpoint)
     x = load_images(args.n, args.size)
@@ -95,7 +97,10 @@ def main() -> None:
     print(f"{'quantus 0.5.3 ROAD':28s}{t_q:10.3f}   ({nq} images)")
     print(f"{'prunelib.metrics.road':28s}{t_ours:10.3f}")
     print(f"{'forward-pass floor (10x)':28s}{floor:10.3f}")
-    print(f"speed-up vs quantus: {t_q / t_ours:.1f}x   ours / floor: {t_ours / floor:.2f}x")
+    print(f"{'quantus / ours':28s}{t_q / t_ours:10.1f}x   (target >= 15x)")
+    print(f"{'ours / floor':28s}{t_ours / floor:10.2f}x   (target <= 2x)")
+    print(f"load average (1, 5, 15 min) at start {tuple(round(v, 2) for v in load_start)}, "
+          f"at end {tuple(round(v, 2) for v in os.getloadavg())}, on {os.cpu_count()} CPUs")
     print("curve quantus:", np.round(q_curve, 3).tolist())
     print("curve ours   :", np.round(ours_q, 3).tolist(), f" max |diff| {np.abs(q_curve - ours_q).max():.3f} "
           "(noise draws differ)")

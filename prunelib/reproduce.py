@@ -28,6 +28,7 @@ from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
 
 from . import __version__, paths
+from . import data as imagenette
 from .checkpoint import save_json
 from .models import resolve_device
 from .provenance import provenance
@@ -92,6 +93,7 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
     if unknown:
         raise ValueError(f"--only names unknown stages {sorted(unknown)}; stages are {[n for n, _ in stages]}")
     resolved = str(resolve_device(device))
+    data = str(imagenette.locate(data))  # record the folder actually used, not "default"
     params.update(profile=profile, data=data, device=resolved)
     results = paths.results_dir(profile)
     manifest_path = results / "manifest.json"

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from prunelib.metrics import noisy_linear_imputation
-from prunelib.metrics.imputation import _stencil, neighbour_kernel
+from prunelib.metrics.imputation import _solve_cg, _stencil, neighbour_kernel
 
 quantus = pytest.importorskip("quantus")
 from quantus.functions.perturb_func import noisy_linear_imputation as q_nli  # noqa: E402
@@ -55,7 +55,7 @@ def test_constant_image_stays_constant_and_batch_invariance():
     single = torch.stack([noisy_linear_imputation(xs[i], ms[i], noise=0.0) for i in range(3)])
     torch.testing.assert_close(batched, single, rtol=0, atol=1e-5)
     const = torch.full((1, 3, 24, 24), 0.7)
-    torch.testing.assert_close(noisy_linear_imputation(const, ms[2:], noise=0.0), const, rtol=0, atol=1e-6)
+    torch.testing.assert_close(noisy_linear_imputation(const, ms[2:], noise=0.0, tol=1e-7), const, rtol=0, atol=1e-6)
 
 
 def test_noise_statistics_and_generator():
@@ -81,6 +81,46 @@ def test_rejects_bad_input():
         noisy_linear_imputation(torch.zeros(0, 3, 8, 8), torch.zeros(0, 8, 8, dtype=torch.bool))
     with pytest.raises(ValueError, match="boolean"):
         noisy_linear_imputation(x, m.float())
+
+
+def _clustered_case(size=64, seed=0):
+    """An image-like x (smooth field + texture) and a blurred-noise map whose top pixels form large holes."""
+    g = torch.Generator().manual_seed(seed)
+    blur = torch.ones(1, 1, 9, 9, dtype=torch.float64) / 81
+    smooth = lambda t: F.conv2d(F.conv2d(t, blur, padding=4), blur, padding=4)  # noqa: E731
+    x = (smooth(torch.randn(3, 1, size, size, generator=g, dtype=torch.float64)) * 8
+         + 0.3 * torch.randn(3, 1, size, size, generator=g, dtype=torch.float64))[:, 0]
+    rank = smooth(torch.randn(1, 1, size, size, generator=g, dtype=torch.float64)).flatten().argsort(descending=True)
+    masks = []
+    for frac in (0.5, 0.91):
+        m = torch.zeros(size * size, dtype=torch.bool)
+        m[rank[: int(size * size * frac)]] = True
+        masks.append(m.view(size, size))
+    return x, masks
+
+
+def test_warm_start_from_nested_mask_same_solution_fewer_iterations():
+    x, (m50, m91) = _clustered_case()
+    ref = noisy_linear_imputation(x, m91, noise=0.0, method="direct")
+    prev = noisy_linear_imputation(x, m50, noise=0.0, tol=1e-10)
+    cold = noisy_linear_imputation(x, m91, noise=0.0, tol=1e-10)
+    cold_iters = _solve_cg.last_iterations
+    warm = noisy_linear_imputation(x, m91, noise=0.0, tol=1e-10, initial=prev)
+    warm_iters = _solve_cg.last_iterations
+    torch.testing.assert_close(cold, ref, rtol=0, atol=1e-8)
+    torch.testing.assert_close(warm, ref, rtol=0, atol=1e-8)
+    assert warm_iters < cold_iters
+    with pytest.raises(ValueError, match="initial"):
+        noisy_linear_imputation(x, m91, initial=prev[:2])
+
+
+def test_road_tolerance_error_is_far_below_the_noise():
+    """ROAD's default tol=1e-5 in float32 on large clustered holes: worst pixel << sigma = 0.01."""
+    x, (m50, m91) = _clustered_case(seed=1)
+    for m in (m50, m91):
+        ref = noisy_linear_imputation(x, m, noise=0.0, method="direct")
+        err = noisy_linear_imputation(x.float(), m, noise=0.0, tol=1e-5).double() - ref
+        assert err.abs().max() < 2e-3 and err.pow(2).mean().sqrt() < 2e-4
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from prunelib.metrics import removal_masks, road, road_images
+from prunelib.metrics import noisy_linear_imputation, removal_masks, road, road_images
 
 
 def tiny_net(seed=0):
@@ -56,6 +56,21 @@ def test_batching_and_road_images_consistent(batch):
     k = int(256 * 0.5)
     changed = (imgs[1] != x[4]).any(0)
     assert changed.sum() == k and changed[removal_masks(a[4:5], 50)[0]].all()
+
+
+def test_road_images_are_direct_imputations_plus_seeded_noise(batch):
+    """Warm-started CG chain == the direct solve per percentage; noise = 0.01 * N(0,1) from the per-(image, p) seed."""
+    x, _, a = batch
+    ps, seed, index = [10, 50, 90], 3, 4
+    clean = road_images(x[index], a[index], ps, noise=0.0, tol=1e-7)
+    noisy = road_images(x[index], a[index], ps, noise=0.01, seed=seed, index=index, tol=1e-7)
+    for j, p in enumerate(ps):
+        m = removal_masks(a[index:index + 1], p)[0]
+        ref = noisy_linear_imputation(x[index].double(), m, noise=0.0, method="direct").float()
+        torch.testing.assert_close(clean[j], ref, rtol=0, atol=1e-5)
+        g = torch.Generator().manual_seed(seed * 1_000_003 + index * 1009 + j)
+        eps = torch.randn(x.shape[1:], generator=g)
+        torch.testing.assert_close(noisy[j], torch.where(m, clean[j] + 0.01 * eps, clean[j]), rtol=0, atol=1e-6)
 
 
 def test_morf_vs_lerf_on_an_analytic_model():

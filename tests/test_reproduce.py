@@ -8,6 +8,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from prunelib import data
 from prunelib import reproduce as runner
 
 WRITE = """from pathlib import Path
@@ -25,7 +26,7 @@ def _notebook(path: Path, body: str) -> None:
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Path) -> dict:
     (tmp_path / "nb").mkdir()
     _notebook(tmp_path / "nb" / "a.ipynb", WRITE)
     _notebook(tmp_path / "nb" / "b.ipynb", WRITE.replace("value.json", "b.json"))
@@ -33,9 +34,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     profiles.write_text("tiny:\n  value: 1\n  fail: false\n  unused: 3\n")
     monkeypatch.setattr(runner, "PROFILES_FILE", profiles)
     monkeypatch.setenv("PRUNELIB_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("PRUNELIB_DATA", str(synthetic_root))
     kwargs = {"stages": (("a", "a.ipynb"), ("b", "b.ipynb")), "notebooks": tmp_path / "nb",
               "book_notebooks": tmp_path / "book", "device": "cpu"}
-    return {"root": tmp_path, "kwargs": kwargs, "profiles": profiles}
+    return {"root": tmp_path, "kwargs": kwargs, "profiles": profiles, "data": synthetic_root}
 
 
 def test_runs_skips_and_reruns(project: dict, capsys: pytest.CaptureFixture) -> None:
@@ -47,6 +49,7 @@ def test_runs_skips_and_reruns(project: dict, capsys: pytest.CaptureFixture) -> 
     assert "unused" not in executed.cells[1].source  # only declared parameters are injected
     manifest = json.loads((root / "results" / "tiny" / "manifest.json").read_text())
     assert manifest["profile"] == "tiny" and manifest["device"] == "cpu" and manifest["versions"]["torch"]
+    assert manifest["data"] == str(data.locate(project["data"]))  # the folder actually used, not None
     assert set(manifest["stages"]) == {"a", "b"} and manifest["git_commit"]
 
     capsys.readouterr()

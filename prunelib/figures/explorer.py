@@ -134,6 +134,7 @@ def save_explorer_frames(
     frames: Mapping[tuple[float, str], Picture],
     labels: Sequence[str] | None = None,
     caption: str = "",
+    dpi: int = 100,
 ) -> Path:
     """Write ``frames[(level, method)]`` as PNGs plus ``index.json`` into ``directory``; returns the index path.
 
@@ -153,7 +154,7 @@ def save_explorer_frames(
             if (p, m) not in frames:
                 raise ValueError(f"frames: missing the frame for level {p} and method {m!r}")
             name = frame_name(p, m)
-            (directory / name).write_bytes(to_png(frames[(p, m)]))
+            (directory / name).write_bytes(to_png(frames[(p, m)], dpi=dpi))
             files[m].append(name)
     index = {"version": INDEX_VERSION, "levels": levels, "labels": labels, "methods": list(methods),
              "files": files, "caption": caption}

@@ -17,9 +17,10 @@ which lowers s_i at the borders. A is symmetric (w_ij = w_ji) and, unless every 
 irreducibly diagonally dominant M-matrix, hence symmetric positive definite. Finally Gaussian noise
 N(0, noise^2) is added independently to every imputed value (every channel of every removed pixel).
 
-``method="cg"`` (default) solves all systems of a batch at once with conjugate gradients on the 3x3 stencil
-(``torch.nn.functional.conv2d``), preconditioned by one multigrid-like coarse correction, starting from a
-coarse-to-fine (pyramid) fill; ``method="direct"`` is the reference: SciPy's sparse LU per image (CPU,
+``method="cg"`` (default) solves all systems of a batch at once with conjugate gradients on the separable
+3x3 stencil (the diagonal s_R is 1 away from the image border, so Jacobi preconditioning buys nothing), starting
+from ``initial`` (ROAD passes the imputation for the previous, nested mask: a warm start) or from the weighted
+mean of the kept neighbours; ``method="direct"`` is the reference: SciPy's sparse LU per image (CPU,
 NumPy round trip, float64), as Quantus does.
 """
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 
 __all__ = ["noisy_linear_imputation", "neighbour_kernel"]
 
@@ -77,40 +77,36 @@ def _check(x: torch.Tensor, removed_mask: torch.Tensor, noise: float) -> tuple[t
 def _stencil(u: torch.Tensor) -> torch.Tensor:
     """(W u)_i = sum_j w_ij u_j over in-image 8-neighbours, for (..., H, W) u (zero outside the image).
 
-    Uses W = (t t^T - 4 I) / 12 with t = [1, 2, 1] applied along each axis (separable), which is much
-    faster on CPU than a single-channel conv2d.
+    Uses W = (T - 4 I) / 12 with T = [1, 2, 1] applied along each axis (separable, see ``_spread``), which is
+    much faster on CPU than a single-channel conv2d.
     """
+    return _spread(u).sub_(u, alpha=4.0).mul_(1.0 / 12.0)
+
+
+def _spread(u: torch.Tensor) -> torch.Tensor:
+    """T u with T = [1, 2, 1] (x) [1, 2, 1] (zero outside the image), so that W u = (T u - 4 u) / 12."""
     a = 2 * u
     a[..., :, 1:] += u[..., :, :-1]
     a[..., :, :-1] += u[..., :, 1:]
     b = 2 * a
     b[..., 1:, :] += a[..., :-1, :]
     b[..., :-1, :] += a[..., 1:, :]
-    return b.sub_(u, alpha=4.0).mul_(1.0 / 12.0)
+    return b
 
 
-def _pyramid_guess(v: torch.Tensor, known: torch.Tensor, levels: int) -> torch.Tensor:
-    """Coarse-to-fine fill of unknown pixels (push-pull): averages of known pixels, propagated down the pyramid."""
-    vs, ks = [v], [known]
-    for _ in range(levels):
-        if min(vs[-1].shape[-2:]) < 4:
-            break
-        kv = F.avg_pool2d(vs[-1] * ks[-1], 2, ceil_mode=True)
-        kk = F.avg_pool2d(ks[-1], 2, ceil_mode=True)
-        vs.append(torch.where(kk > 0, kv / kk.clamp_min(1e-12), torch.zeros_like(kv)))
-        ks.append((kk > 0).to(v.dtype))
-    fill = vs[-1]
-    for lv in range(len(vs) - 2, -1, -1):
-        up = F.interpolate(fill, size=vs[lv].shape[-2:], mode="bilinear", align_corners=False)
-        fill = ks[lv] * vs[lv] + (1 - ks[lv]) * up
-    return fill
+def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per-system inner products of (B, 1, H, W) tensors, shape (B, 1, 1, 1) (one batched matmul, no temporary)."""
+    k = a.shape[0]
+    return torch.bmm(a.reshape(k, 1, -1), b.reshape(k, -1, 1)).view(k, 1, 1, 1)
 
 
-def _solve_cg(x: torch.Tensor, m: torch.Tensor, tol: float, max_iter: int) -> torch.Tensor:
-    """Solve A u_R = b for every image and channel at once (Jacobi-preconditioned CG, one system per (n, c)).
+def _solve_cg(x: torch.Tensor, m: torch.Tensor, tol: float, max_iter: int, init: torch.Tensor | None = None) -> torch.Tensor:
+    """Solve A u_R = b for every image and channel at once with conjugate gradients (one system per (n, c)).
 
-    The start is a coarse-to-fine pyramid fill; systems that have converged are dropped from the active set
-    every few iterations so a single hard image does not keep the whole batch iterating.
+    For u that vanishes off R, A u = mask * ((s + 1/3) u - T u / 12), i.e. 8 tensor ops per product. The start
+    is `init` on R (e.g. the solution for a nested smaller mask) or, without it, the weighted mean of the kept
+    neighbours, b / s. Each system stops (and is frozen) as soon as ||r|| <= tol ||b||, so its result does not
+    depend on the rest of the batch; converged systems are dropped from the active set to save work.
     Returns the full images (N, C, H, W) with the removed pixels replaced by the solution (no noise).
     """
     n, c, h, w = x.shape
@@ -119,42 +115,37 @@ def _solve_cg(x: torch.Tensor, m: torch.Tensor, tol: float, max_iter: int) -> to
     s = _stencil(torch.ones(1, 1, h, w, dtype=x.dtype, device=x.device))  # (1, 1, H, W) valid-weight sums
     xb = x.reshape(n * c, 1, h, w)
     known = xb * (1 - mb)
-    b = mb * _stencil(known)
-    minv = mb / s  # Jacobi preconditioner diag(s_R)^-1, zero off R
+    b = _spread(known).mul_(mb).mul_(1.0 / 12.0)  # W_RK x_K (known vanishes on R, so the -4u/12 term drops)
+    diag = mb * (s + 1.0 / 3.0)
+    off = mb * (-1.0 / 12.0)
 
-    def apply_a(v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return (s * v).sub_(_stencil(v)).mul_(mask)
+    def apply_a(v: torch.Tensor, d: torch.Tensor, o: torch.Tensor) -> torch.Tensor:
+        return torch.addcmul(d * v, o, _spread(v))
 
-    def dot(a_: torch.Tensor, b_: torch.Tensor) -> torch.Tensor:
-        return (a_ * b_).sum(dim=(1, 2, 3), keepdim=True)
-
-    u_all = mb * _pyramid_guess(xb, 1 - mb, levels=8)
-    bnorm2 = dot(b, b)
+    u_all = b / s if init is None else mb * init.reshape(n * c, 1, h, w).to(x.dtype)
+    thr_all = (tol * tol) * _dot(b, b)
     active = torch.arange(n * c, device=x.device)
-    u, mk, mi = u_all.clone(), mb, minv
-    r = b - apply_a(u, mk)
-    z = r * mi
-    p = z.clone()
-    rz = dot(r, z)
-    thr = (tol * tol) * bnorm2
+    u, d, o, thr = u_all.clone(), diag, off, thr_all
+    r = b - apply_a(u, d, o)
+    rr = _dot(r, r)
+    live = (rr > thr).to(x.dtype)
+    p = r.clone()
     iters = 0
-    for iters in range(1, max_iter + 1):
-        ap = apply_a(p, mk)
-        alpha = rz / dot(p, ap).clamp_min(tiny)
+    while bool(live.any()) and iters < max_iter:
+        iters += 1
+        ap = apply_a(p, d, o)
+        alpha = live * rr / _dot(p, ap).clamp_min(tiny)  # frozen systems take no step
         u.addcmul_(alpha, p)
         r.addcmul_(alpha, ap, value=-1.0)
-        done = dot(r, r) <= thr
-        if done.all():
-            break
-        if iters % 8 == 0 and done.any():  # compact: write back converged systems, keep the rest
+        rr_new = _dot(r, r)
+        live = live * (rr_new > thr).to(x.dtype)
+        beta = rr_new / rr.clamp_min(tiny)
+        rr = rr_new
+        p = torch.addcmul(r, beta, p)
+        if iters % 4 == 0 and bool((live == 0).any()):  # compact: write back converged systems, keep the rest
+            keep = live.view(-1) > 0
             u_all[active] = u
-            keep = ~done.view(-1)
-            active, u, r, p, mk, mi, rz, thr = (t[keep] for t in (active, u, r, p, mk, mi, rz, thr))
-        z = r * mi
-        rz_new = dot(r, z)
-        beta = rz_new / rz.clamp_min(tiny)
-        rz = rz_new
-        p = p.mul_(beta).add_(z)
+            active, u, r, p, d, o, rr, thr, live = (t[keep] for t in (active, u, r, p, d, o, rr, thr, live))
     u_all[active] = u
     _solve_cg.last_iterations = iters  # type: ignore[attr-defined]
     return (known + mb * u_all).reshape(n, c, h, w)
@@ -209,6 +200,7 @@ def noisy_linear_imputation(
     method: Literal["cg", "direct"] = "cg",
     tol: float = 1e-6,
     max_iter: int = 2000,
+    initial: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Replace the removed pixels of each image by the noisy linear imputation of ROAD.
 
@@ -221,6 +213,8 @@ def noisy_linear_imputation(
             per image, the reference).
         tol: CG stops when ||b - A u||_2 <= tol * ||b||_2 for every image and channel.
         max_iter: CG iteration cap.
+        initial: optional starting guess for CG, shaped like x; only its values on removed pixels are used
+            (e.g. the noise-free imputation of a nested smaller mask). It changes the result only within tol.
 
     Returns:
         Tensor shaped like x: kept pixels unchanged, removed pixels u_i + sigma * eps_i, eps_i ~ N(0, 1),
@@ -231,7 +225,12 @@ def noisy_linear_imputation(
         if not (0 < tol < 1):
             raise ValueError(f"tol must lie in (0, 1), got {tol}")
         work = x4 if x4.dtype in (torch.float32, torch.float64) else x4.float()
-        out = _solve_cg(work, m, tol, max_iter).to(x4.dtype)
+        init = None
+        if initial is not None:
+            if not isinstance(initial, torch.Tensor) or initial.shape != x.shape:
+                raise ValueError(f"initial must be a tensor shaped like x {tuple(x.shape)}, got {getattr(initial, 'shape', type(initial))}")
+            init = initial.reshape(x4.shape).to(x4.device)
+        out = _solve_cg(work, m, tol, max_iter, init).to(x4.dtype)
     elif method == "direct":
         out = _solve_direct(x4, m)
     else:

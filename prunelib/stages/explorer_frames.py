@@ -29,8 +29,13 @@ def _frame(maps: dict, k: int, level_index: int, method: str):
     return plot_saliency_frame(image, {method: maps[method][level_index, k]}, title=title, info=info)
 
 
-def run_explorer_stage(*, profile: str, out_dir: Path, n_images: int = 3, caption: str = "") -> list[Path]:
-    """Render one frame per (image, level, method) from ``results/<profile>/saliency`` into ``out_dir/image_K/``."""
+def run_explorer_stage(*, profile: str, out_dir: Path, n_images: int = 3, caption: str = "",
+                       dpi: int = 60) -> list[Path]:
+    """Render one frame per (image, level, method) from ``results/<profile>/saliency`` into ``out_dir/image_K/``.
+
+    Frames are saved at a low ``dpi``: they are embedded in the executed notebook (10 levels x 2 methods x 3 images
+    at 100 dpi would make it about 8 MB).
+    """
     maps = load_maps(paths.results_dir(profile) / "saliency")
     written = []
     for k in range(min(n_images, len(maps["classes"]))):
@@ -39,7 +44,7 @@ def run_explorer_stage(*, profile: str, out_dir: Path, n_images: int = 3, captio
             for method in METHODS:
                 frames[(float(level), method)] = _frame(maps, k, j, method)
         written.append(save_explorer_frames(Path(out_dir) / f"image_{k}", [float(s) for s in maps["levels"]],
-                                            METHODS, frames, caption=caption))
+                                            METHODS, frames, caption=caption, dpi=dpi))
         plt.close("all")
     return [p.parent for p in written]
 
