@@ -81,6 +81,16 @@ def test_rejects_bad_input():
         noisy_linear_imputation(torch.zeros(0, 3, 8, 8), torch.zeros(0, 8, 8, dtype=torch.bool))
     with pytest.raises(ValueError, match="boolean"):
         noisy_linear_imputation(x, m.float())
+    with pytest.raises(ValueError, match="cpu_threads"):
+        noisy_linear_imputation(x, m, cpu_threads=0)
+
+
+def test_cpu_threads_restored_and_result_unchanged():
+    x, _, m = _case(16, 16, 0.5, seed=4)
+    before = torch.get_num_threads()
+    one = noisy_linear_imputation(x, m, noise=0.0, cpu_threads=1)
+    assert torch.get_num_threads() == before
+    torch.testing.assert_close(one, noisy_linear_imputation(x, m, noise=0.0, cpu_threads=None), rtol=0, atol=1e-6)
 
 
 def _clustered_case(size=64, seed=0):
@@ -104,12 +114,14 @@ def test_warm_start_from_nested_mask_same_solution_fewer_iterations():
     ref = noisy_linear_imputation(x, m91, noise=0.0, method="direct")
     prev = noisy_linear_imputation(x, m50, noise=0.0, tol=1e-10)
     cold = noisy_linear_imputation(x, m91, noise=0.0, tol=1e-10)
-    cold_iters = _solve_cg.last_iterations
     warm = noisy_linear_imputation(x, m91, noise=0.0, tol=1e-10, initial=prev)
-    warm_iters = _solve_cg.last_iterations
     torch.testing.assert_close(cold, ref, rtol=0, atol=1e-8)
     torch.testing.assert_close(warm, ref, rtol=0, atol=1e-8)
-    assert warm_iters < cold_iters
+    iters = []  # at ROAD's working tolerance the warm start saves iterations
+    for init in (None, prev):
+        noisy_linear_imputation(x, m91, noise=0.0, tol=1e-5, initial=init)
+        iters.append(_solve_cg.last_iterations)
+    assert iters[1] < iters[0]
     with pytest.raises(ValueError, match="initial"):
         noisy_linear_imputation(x, m91, initial=prev[:2])
 

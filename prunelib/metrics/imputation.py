@@ -201,6 +201,7 @@ def noisy_linear_imputation(
     tol: float = 1e-6,
     max_iter: int = 2000,
     initial: torch.Tensor | None = None,
+    cpu_threads: int | None = 1,
 ) -> torch.Tensor:
     """Replace the removed pixels of each image by the noisy linear imputation of ROAD.
 
@@ -215,6 +216,10 @@ def noisy_linear_imputation(
         max_iter: CG iteration cap.
         initial: optional starting guess for CG, shaped like x; only its values on removed pixels are used
             (e.g. the noise-free imputation of a nested smaller mask). It changes the result only within tol.
+        cpu_threads: torch intra-op threads for the CG loop on CPU (None: leave torch's setting). The loop is
+            ~15 small memory-bound tensor ops per iteration; one core already saturates memory bandwidth, and
+            with shared cores every parallel op waits for a descheduled thread (measured 4-8x slower with 2
+            threads on a loaded 2-core machine). The setting is process-wide while the solve runs, then restored.
 
     Returns:
         Tensor shaped like x: kept pixels unchanged, removed pixels u_i + sigma * eps_i, eps_i ~ N(0, 1),
@@ -230,7 +235,17 @@ def noisy_linear_imputation(
             if not isinstance(initial, torch.Tensor) or initial.shape != x.shape:
                 raise ValueError(f"initial must be a tensor shaped like x {tuple(x.shape)}, got {getattr(initial, 'shape', type(initial))}")
             init = initial.reshape(x4.shape).to(x4.device)
-        out = _solve_cg(work, m, tol, max_iter, init).to(x4.dtype)
+        if cpu_threads is not None and cpu_threads < 1:
+            raise ValueError(f"cpu_threads must be >= 1 or None, got {cpu_threads}")
+        before = torch.get_num_threads()
+        limit = work.device.type == "cpu" and cpu_threads is not None and cpu_threads != before
+        if limit:
+            torch.set_num_threads(cpu_threads)
+        try:
+            out = _solve_cg(work, m, tol, max_iter, init).to(x4.dtype)
+        finally:
+            if limit:
+                torch.set_num_threads(before)
     elif method == "direct":
         out = _solve_direct(x4, m)
     else:
