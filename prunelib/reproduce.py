@@ -93,7 +93,7 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
     if unknown:
         raise ValueError(f"--only names unknown stages {sorted(unknown)}; stages are {[n for n, _ in stages]}")
     resolved = str(resolve_device(device))
-    data = str(imagenette.locate(data))  # record the folder actually used, not "default"
+    data = str(imagenette.locate(data).resolve())  # the folder actually used, absolute: notebooks run elsewhere
     params.update(profile=profile, data=data, device=resolved)
     results = paths.results_dir(profile)
     manifest_path = results / "manifest.json"
