@@ -51,5 +51,5 @@ def record(out: Path, profile: str, data: str | None, device: str, seed: int) ->
 def caption(info: dict) -> str:
     """A one-line source note for a figure or table: data set, profile, seed, commit."""
     commit = info["git_commit"][:10] + ("+modified" if info.get("git_dirty") else "")
-    data = Path(info["data"]).name if info.get("data") else "default data"
-    return f"ImageNette ({data}) · profile {info['profile']} · seed {info['seed']} · commit {commit}"
+    data = f"ImageNette ({Path(info['data']).name})" if info.get("data") else "ImageNette"
+    return f"{data} · profile {info['profile']} · seed {info['seed']} · commit {commit}"
