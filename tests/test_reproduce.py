@@ -84,3 +84,16 @@ def test_shipped_profiles_are_complete() -> None:
     for name in ("smoke", "cpu", "paper"):
         profile = runner.load_profile(name)
         assert {"image_size", "epochs", "levels", "seed", "n_attribution_images"} <= set(profile)
+
+
+def test_papermill_sees_every_parameter_of_the_book_notebooks() -> None:
+    """papermill drops a parameter whose comment it cannot parse (e.g. one containing '='): then the runner's
+    value would silently not be injected."""
+    import ast
+
+    import papermill
+
+    for source in sorted(runner.NOTEBOOKS.glob("*.ipynb")):
+        cell = next(c for c in nbformat.read(source, as_version=4).cells if "parameters" in c.metadata.get("tags", []))
+        names = {t.id for node in ast.parse(cell.source).body for t in node.targets}
+        assert set(papermill.inspect_notebook(str(source))) == names, source.name
