@@ -16,6 +16,8 @@ from ..checkpoint import save_json
 
 LIGHT = (0.1, 0.2, 0.3, 0.5)   # "light-to-moderate" in the paper
 AGGRESSIVE = (0.7, 0.8, 0.9, 0.95, 0.98)
+#: a level whose top-1 accuracy is below CHANCE_FACTOR x chance is left out of the verdicts (and said so)
+CHANCE_FACTOR = 2.0
 
 
 def _per_image(m: dict, method: str, level: str, quantity: str) -> dict[int, float]:
@@ -56,11 +58,13 @@ def run_comparison_stage(*, profile: str, out_dir: Path, n_bootstrap: int = 1000
     m = json.loads((res / "faithfulness" / "metrics.json").read_text())
     concepts = json.loads((res / "concepts" / "coherence.json").read_text())
     levels = [str(float(s)) for s in m["levels"]]
-    light = [s for s in levels if float(s) in LIGHT]
-    aggressive = [s for s in levels if float(s) in AGGRESSIVE]
+    top1 = {str(float(r["sparsity_target"])): r["val_top1"] for r in acc["levels"]}
+    # a network near chance has nothing left to explain: its maps say nothing about the claims
+    at_chance = [s for s in levels if s != "0.0" and top1[s] < CHANCE_FACTOR / len(acc["classes"])]
+    light = [s for s in levels if float(s) in LIGHT and s not in at_chance]
+    aggressive = [s for s in levels if float(s) in AGGRESSIVE and s not in at_chance]
     diffs = {q: {meth: {s: paired_difference(m, meth, s, q, n_bootstrap, seed) for s in levels if s != "0.0"}
                  for meth in ("VG", "IG")} for q in ("gini", "aopc")}
-    top1 = {str(float(r["sparsity_target"])): r["val_top1"] for r in acc["levels"]}
     gain = {c: {s: concepts["metrics"][c][s]["coherence"]["gain"] for s in levels} for c in concepts["classes"]}
 
     def by(q: str, group: list[str], sign: int) -> dict:
@@ -76,7 +80,7 @@ def run_comparison_stage(*, profile: str, out_dir: Path, n_bootstrap: int = 1000
         "coherence_aggressive": {c: ("lower" if min(g[s] for s in aggressive) < min(g[s] for s in ["0.0", *light])
                                      else "not lower") for c, g in gain.items()} if aggressive else {},
     }
-    out = {"levels": levels, "light": light, "aggressive": aggressive, "differences": diffs, "top1": top1,
+    out = {"levels": levels, "light": light, "aggressive": aggressive, "at_chance": at_chance, "differences": diffs, "top1": top1,
            "coherence_gain": gain, "verdicts": verdicts,
            "n_images": m["n_images"], "n_shared": m["n_shared"]}
     save_json(out, Path(out_dir) / "comparison.json")
