@@ -66,3 +66,34 @@ def test_shared_correct_prefers_images_right_at_every_level() -> None:
         chosen, n_shared = shared_correct(models, split, image_size=8, n=4)
     assert n_shared == 0
     assert chosen[0.0].tolist() == [0, 1, 2] and chosen[0.5].tolist() == [3, 4, 5]
+
+
+class ByPixel(nn.Module):
+    """Predicts class 0 when the image's first pixel is bright, else class 1."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.zeros(x.shape[0], 10) + self.w
+        out[:, 0] = (x[:, 0, 0, 0] > 0).float()
+        out[:, 1] = 0.5
+        return out
+
+
+def test_pick_images_takes_an_image_every_level_gets_right() -> None:
+    from prunelib.stages.saliency_maps import pick_images
+    labels = torch.tensor([0, 0, 0, 0, 1, 1])
+    images = torch.zeros(6, 3, 8, 8, dtype=torch.uint8)
+    images[2] = 255  # the only class-0 image ByPixel gets right
+    split = data.Split(images=images, labels=labels, files=[f"f{i}" for i in range(6)], name="val", root=None)
+    names = [data.CLASSES[0], data.CLASSES[1]]
+    # dense (0.0) always says class 0, the pruned level decides by pixel: only image 2 is right at both
+    chosen = pick_images({0.0: Constant(0), 0.5: ByPixel()}, split, names, image_size=8, seed=0)
+    assert chosen[0] == 2
+    assert labels[chosen[1]] == 1  # no class-1 image is right at the dense level: any class-1 image
+    with pytest.raises(ValueError, match="no image of class"):
+        pick_images({0.0: Constant(0)}, split, [data.CLASSES[2]], image_size=8, seed=0)
+    with pytest.raises(ValueError, match="unknown class"):
+        pick_images({0.0: Constant(0)}, split, ["zebra"], image_size=8, seed=0)

@@ -17,15 +17,18 @@ def load_maps(stage_dir: str | Path) -> dict:
     return {**arrays, **json.loads((stage_dir / "maps.json").read_text())}
 
 
-def plot_saliency_grid(maps: dict, method: str, caption: str = "") -> Figure:
+def plot_saliency_grid(maps: dict, method: str, caption: str = "", dpi: int = 72) -> Figure:
     """Rows: images; columns: the image, then its ``method`` map at each level.
+
+    ``dpi`` 72 keeps each map at about its pixel size (128 px maps, ~100 px cells) and the executed notebook small.
 
     One colour scale per row (the row's largest value maps to white), so a row shows how pruning moves and
     concentrates the attribution of one image; each map is labelled with its Gini index and the prediction.
     """
     levels, images, values = maps["levels"], maps["images"], maps[method]
     n_img, n_lvl = images.shape[0], len(levels)
-    fig, axes = plt.subplots(n_img, n_lvl + 1, figsize=(1.45 * (n_lvl + 1), 1.6 * n_img + 0.6), squeeze=False)
+    fig, axes = plt.subplots(n_img, n_lvl + 1, figsize=(1.45 * (n_lvl + 1), 1.6 * n_img + 0.6),
+                             dpi=dpi, squeeze=False)
     for k in range(n_img):
         axes[k, 0].imshow(images[k])
         axes[k, 0].set_ylabel(maps["classes"][k], fontsize=8)

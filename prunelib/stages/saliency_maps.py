@@ -22,25 +22,28 @@ from .common import inputs, load_models, validation_split
 PAPER_CLASSES = "church,parachute,English springer"
 
 
-def pick_images(models: dict, val: imagenette.Split, classes: list[str], image_size: int, seed: int) -> list[int]:
-    """One validation index per class name, correct at every level if possible (deterministic by ``seed``)."""
-    order = torch.randperm(len(val), generator=torch.Generator().manual_seed(seed))
-    preds = {s: predict(m, val.images[order], image_size=image_size, bf16=False).argmax(1).cpu()
-             for s, m in models.items()}
-    ok_all = torch.stack([p == val.labels[order] for p in preds.values()]).all(0)
-    ok_dense = preds[min(models)] == val.labels[order]
-    chosen = []
+def pick_images(models: dict, val: imagenette.Split, classes: list[str], image_size: int, seed: int,
+                pool_per_class: int = 40) -> list[int]:
+    """One validation index per class name, correct at every level if possible (deterministic by ``seed``).
+
+    Only a pool is classified: the first ``pool_per_class`` images of each requested class in a seeded shuffle.
+    """
     for name in classes:
         if name not in imagenette.CLASSES:
             raise ValueError(f"unknown class {name!r}; ImageNette classes are {', '.join(imagenette.CLASSES)}")
-        of_class = val.labels[order] == imagenette.CLASSES.index(name)
-        for ok in (ok_all, ok_dense, torch.ones_like(ok_all)):
-            hits = torch.nonzero(of_class & ok).flatten()
-            if len(hits):
-                chosen.append(int(order[hits[0]]))
-                break
-        else:
+    order = torch.randperm(len(val), generator=torch.Generator().manual_seed(seed))
+    chosen = []
+    for name in classes:
+        pool = order[val.labels[order] == imagenette.CLASSES.index(name)][:pool_per_class]
+        if not len(pool):
             raise ValueError(f"the validation split has no image of class {name!r}")
+        ok = torch.stack([predict(m, val.images[pool], image_size=image_size, bf16=False).argmax(1).cpu()
+                          == val.labels[pool] for m in models.values()])
+        dense = ok[list(models).index(min(models))]
+        for hits in (ok.all(0), dense, torch.ones_like(dense)):  # every level, else the dense model, else any
+            if hits.any():
+                chosen.append(int(pool[hits.nonzero()[0, 0]]))
+                break
     return chosen
 
 
