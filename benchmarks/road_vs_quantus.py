@@ -96,7 +96,7 @@ def main() -> None:
     print(f"{'':28s}{'s/image':>10s}")
     print(f"{'quantus 0.5.3 ROAD':28s}{t_q:10.3f}   ({nq} images)")
     print(f"{'prunelib.metrics.road':28s}{t_ours:10.3f}")
-    print(f"{'forward-pass floor (10x)':28s}{floor:10.3f}   (CG imputation runs on 1 thread: cpu_threads=1)")
+    print(f"{'forward-pass floor (10x)':28s}{floor:10.3f}")
     print(f"{'quantus / ours':28s}{t_q / t_ours:10.1f}x   (target >= 15x)")
     print(f"{'ours / floor':28s}{t_ours / floor:10.2f}x   (target <= 2x)")
     print(f"load average (1, 5, 15 min) at start {tuple(round(v, 2) for v in load_start)}, "
