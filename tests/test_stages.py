@@ -97,3 +97,26 @@ def test_pick_images_takes_an_image_every_level_gets_right() -> None:
         pick_images({0.0: Constant(0)}, split, [data.CLASSES[2]], image_size=8, seed=0)
     with pytest.raises(ValueError, match="unknown class"):
         pick_images({0.0: Constant(0)}, split, ["zebra"], image_size=8, seed=0)
+
+
+def test_paper_gaps_are_ours_minus_the_papers_at_shared_levels() -> None:
+    from prunelib.stages.comparison import evidence, paper_gaps
+    reference = {"sparsity": [0.0, 0.1, 0.7], "top1": [0.84, 0.83, 0.80],
+                 "gini": {"VG": [0.40, 0.45, 0.50], "IG": [0.6, 0.6, 0.6]},
+                 "aopc": {"VG": [0.5, 0.5, 0.5], "IG": [0.3, 0.3, 0.3]}}
+
+    def entry(g: float, a: float) -> dict:
+        return {"gini_mean": {"estimate": g}, "road": {"morf": {"aopc_authors": {"estimate": a}}}}
+    # ours at 0 and 10 % only (no 70 %): Gini VG +0.1 and -0.05, AOPC VG -0.2 both
+    m = {"methods": {"VG": {"0.0": entry(0.5, 0.3), "0.1": entry(0.4, 0.3), "0.9": entry(0.1, 0.1)},
+                     "IG": {"0.0": entry(0.6, 0.3), "0.1": entry(0.6, 0.3), "0.9": entry(0.1, 0.1)}}}
+    gaps = paper_gaps({"0.0": 0.77, "0.1": 0.76, "0.9": 0.4}, m, reference)
+    assert gaps["levels"] == [0.0, 0.1]
+    assert gaps["gini_VG"]["dense"] == pytest.approx(0.1)
+    assert gaps["gini_VG"]["mean"] == pytest.approx(0.025)
+    assert gaps["gini_VG"]["range"] == pytest.approx((-0.05, 0.1))
+    assert gaps["aopc_VG"]["mean"] == pytest.approx(-0.2)
+    assert gaps["top1"]["dense"] == pytest.approx(-7.0)
+    assert gaps["top1"]["mean"] == pytest.approx(-7.0)
+    text = evidence({"0.1": {"estimate": 0.0123, "low": 0.008, "high": 0.0161}}, ["0.1"])
+    assert text == "10 %: +0.012 [+0.008, +0.016]"

@@ -13,6 +13,7 @@ import torch
 
 from .. import metrics, paths
 from ..checkpoint import save_json
+from ..reference import load_reference
 
 LIGHT = (0.1, 0.2, 0.3, 0.5)   # "light-to-moderate" in the paper
 AGGRESSIVE = (0.7, 0.8, 0.9, 0.95, 0.98)
@@ -51,6 +52,30 @@ def verdict(diffs: list[dict], sign: int) -> str:
     return "inconclusive" if not (right and wrong) else "mixed"
 
 
+def evidence(diffs: dict[str, dict], group: list[str]) -> str:
+    """The paired differences of ``group`` levels as text: ``"10 %: +0.012 [+0.008, +0.016]; ..."``."""
+    return "; ".join(f"{100 * float(s):.0f} %: {diffs[s]['estimate']:+.3f} [{diffs[s]['low']:+.3f}, {diffs[s]['high']:+.3f}]"
+                     for s in group) or "no level"
+
+
+def paper_gaps(top1: dict[str, float], m: dict, reference: dict) -> dict:
+    """Ours minus the paper at the levels both studies have (0-70 %): top-1 (points), Gini and AOPC (MoRF, authors').
+
+    Returns ``{"levels": [...], "top1_dense": (ours, paper), quantity: {"dense": d, "mean": mean d, "range": (min, max)}}``.
+    """
+    common = [s for s in reference["sparsity"] if str(float(s)) in m["methods"]["VG"]]
+    idx = {s: reference["sparsity"].index(s) for s in common}
+    out = {"levels": common, "top1_dense": (top1["0.0"], reference["top1"][0])}
+    picks = {"gini": lambda e: e["gini_mean"]["estimate"], "aopc": lambda e: e["road"]["morf"]["aopc_authors"]["estimate"]}
+    for key, pick in picks.items():
+        for method in ("VG", "IG"):
+            d = [pick(m["methods"][method][str(float(s))]) - reference[key][method][idx[s]] for s in common]
+            out[f"{key}_{method}"] = {"dense": d[0], "mean": sum(d) / len(d), "range": (min(d), max(d))}
+    out["top1"] = {"dense": 100 * (top1["0.0"] - reference["top1"][0]),
+                   "mean": 100 * sum(top1[str(float(s))] - reference["top1"][idx[s]] for s in common) / len(common)}
+    return out
+
+
 def run_comparison_stage(*, profile: str, out_dir: Path, n_bootstrap: int = 1000, seed: int = 0) -> dict:
     """Compare with the paper and decide each claim; writes ``out_dir/comparison.json``."""
     res = paths.results_dir(profile)
@@ -80,7 +105,7 @@ def run_comparison_stage(*, profile: str, out_dir: Path, n_bootstrap: int = 1000
         "coherence_aggressive": {c: ("lower" if min(g[s] for s in aggressive) < min(g[s] for s in ["0.0", *light])
                                      else "not lower") for c, g in gain.items()} if aggressive else {},
     }
-    out = {"levels": levels, "light": light, "aggressive": aggressive, "at_chance": at_chance, "differences": diffs, "top1": top1,
+    out = {"paper_gaps": paper_gaps(top1, m, load_reference()), "levels": levels, "light": light, "aggressive": aggressive, "at_chance": at_chance, "differences": diffs, "top1": top1,
            "coherence_gain": gain, "verdicts": verdicts,
            "n_images": m["n_images"], "n_shared": m["n_shared"]}
     save_json(out, Path(out_dir) / "comparison.json")
