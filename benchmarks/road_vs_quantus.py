@@ -99,6 +99,7 @@ def main() -> None:
     print(f"{'forward-pass floor (10x)':28s}{floor:10.3f}")
     print(f"{'quantus / ours':28s}{t_q / t_ours:10.1f}x   (target >= 15x)")
     print(f"{'ours / floor':28s}{t_ours / floor:10.2f}x   (target <= 2x)")
+    print(f"{'quantus / floor':28s}{t_q / floor:10.1f}x   (the most any fp32 ROAD can gain over quantus here)")
     print(f"load average (1, 5, 15 min) at start {tuple(round(v, 2) for v in load_start)}, "
           f"at end {tuple(round(v, 2) for v in os.getloadavg())}, on {os.cpu_count()} CPUs")
     print("curve quantus:", np.round(q_curve.astype(float), 3).tolist())
