@@ -120,3 +120,21 @@ def test_paper_gaps_are_ours_minus_the_papers_at_shared_levels() -> None:
     assert gaps["top1"]["mean"] == pytest.approx(-7.0)
     text = evidence({"0.1": {"estimate": 0.0123, "low": 0.008, "high": 0.0161}}, ["0.1"])
     assert text == "10 %: +0.012 [+0.008, +0.016]"
+
+
+def test_shared_correct_ignores_excluded_levels_when_sharing() -> None:
+    labels = torch.tensor([0, 0, 0, 1, 1, 1, 2, 2])
+    split = data.Split(images=torch.zeros(8, 3, 8, 8, dtype=torch.uint8), labels=labels,
+                       files=[f"f{i}" for i in range(8)], name="val", root=None)
+    # the 0.98 network only ever says class 1: with it, nothing is shared; without it, images 0-2 are
+    models = {0.0: Constant(0), 0.5: Constant(0), 0.98: Constant(1)}
+    chosen, n_shared = shared_correct(models, split, image_size=8, n=3, exclude=(0.98,))
+    assert n_shared == 3
+    assert chosen[0.0].tolist() == chosen[0.5].tolist() == [0, 1, 2]
+    assert chosen[0.98].tolist() == [3, 4, 5]  # its own correct images
+    assert shared_correct(models, split, image_size=8, n=3)[1] == 0
+
+
+def test_near_chance_threshold() -> None:
+    from prunelib.stages.common import near_chance
+    assert near_chance(0.107, 10) and not near_chance(0.421, 10) and not near_chance(0.2, 10)

@@ -14,12 +14,28 @@ from ..pipeline import load_level
 from ..training import predict
 
 
-def trained_levels(profile: str) -> list[float]:
-    """The pruning levels (0 = dense) that stage 1 trained for ``profile``, read from its ``accuracy.json``."""
+#: a network whose top-1 accuracy is below CHANCE_FACTOR x chance (1 / number of classes) is *near chance*: its
+#: explanations say nothing about the paper's claims, so verdicts leave it out and it does not restrict which
+#: images the other levels share
+CHANCE_FACTOR = 2.0
+
+
+def near_chance(top1: float, n_classes: int) -> bool:
+    """Whether a top-1 accuracy (a fraction) is below ``CHANCE_FACTOR`` times chance."""
+    return top1 < CHANCE_FACTOR / n_classes
+
+
+def level_accuracy(profile: str) -> dict[float, float]:
+    """Validation top-1 (fraction) of every level stage 1 trained for ``profile``, keyed by sparsity."""
     path = paths.results_dir(profile) / "training" / "accuracy.json"
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run the training stage (notebook 01) for profile {profile!r} first")
-    return [row["sparsity_target"] for row in json.loads(path.read_text())["levels"]]
+    return {row["sparsity_target"]: row["val_top1"] for row in json.loads(path.read_text())["levels"]}
+
+
+def trained_levels(profile: str) -> list[float]:
+    """The pruning levels (0 = dense) that stage 1 trained for ``profile``, read from its ``accuracy.json``."""
+    return list(level_accuracy(profile))
 
 
 def load_models(profile: str, device: str = "auto") -> dict[float, nn.Module]:
@@ -37,24 +53,27 @@ def validation_split(data_root: str | None, val_per_class: int = 0, seed: int = 
 
 @torch.no_grad()
 def shared_correct(models: dict[float, nn.Module], val: data.Split, image_size: int, n: int,
-                   seed: int = 0) -> tuple[dict[float, torch.Tensor], int]:
+                   seed: int = 0, exclude: tuple[float, ...] = ()) -> tuple[dict[float, torch.Tensor], int]:
     """Choose ``n`` correctly classified validation images per level, the same ones across levels where possible.
 
-    A deterministic pool (seeded shuffle, ``4 n`` images) is classified by every level's model in fp32. Images
-    correct at every level are taken first (the shared set); a level whose shared set is smaller than ``n`` is
-    topped up with its own other correct images. A level with fewer than ``n`` correct images in the pool (a
-    barely trained smoke model) uses all it has, with a warning. Returns ``({level: sorted indices}, n_shared)``.
+    A deterministic pool (seeded shuffle, ``max(4 n, 1000)`` images) is classified by every level's model in fp32.
+    Images correct at every level except those in ``exclude`` (e.g. networks near chance, which get only one
+    class right) are taken first (the shared set); a level whose shared set is smaller than ``n`` is topped up
+    with its own other correct images, and an excluded level takes only its own correct images. A level with
+    fewer than ``n`` correct images in the pool (a barely trained smoke model) uses all it has, with a warning. Returns ``({level: sorted indices}, n_shared)``.
     """
     g = torch.Generator().manual_seed(seed)
     pool = torch.randperm(len(val), generator=g)[: max(4 * n, 1000)]
     correct = {s: predict(m, val.images[pool], image_size=image_size, bf16=False).argmax(1).cpu()
                == val.labels[pool] for s, m in models.items()}
-    everywhere = torch.stack(list(correct.values())).all(0)
+    everywhere = torch.stack([ok for s, ok in correct.items() if s not in exclude]).all(0)
     shared = pool[everywhere][:n]
     chosen = {}
     for s, ok in correct.items():
-        extra = pool[ok & ~everywhere][: n - len(shared)]
-        idx = torch.cat([shared, extra])
+        if s in exclude:  # its own correct images, in pool order
+            idx = pool[ok][:n]
+        else:
+            idx = torch.cat([shared, pool[ok & ~everywhere][: n - len(shared)]])
         if len(idx) < 2:
             raise ValueError(f"only {len(idx)} of the {len(pool)} pooled validation images are classified correctly "
                              f"at sparsity {s:.0%}: too few to explain; train longer")

@@ -14,11 +14,10 @@ import torch
 from .. import metrics, paths
 from ..checkpoint import save_json
 from ..reference import load_reference
+from .common import near_chance
 
 LIGHT = (0.1, 0.2, 0.3, 0.5)   # "light-to-moderate" in the paper
 AGGRESSIVE = (0.7, 0.8, 0.9, 0.95, 0.98)
-#: a level whose top-1 accuracy is below CHANCE_FACTOR x chance is left out of the verdicts (and said so)
-CHANCE_FACTOR = 2.0
 
 
 def _per_image(m: dict, method: str, level: str, quantity: str) -> dict[int, float]:
@@ -85,7 +84,7 @@ def run_comparison_stage(*, profile: str, out_dir: Path, n_bootstrap: int = 1000
     levels = [str(float(s)) for s in m["levels"]]
     top1 = {str(float(r["sparsity_target"])): r["val_top1"] for r in acc["levels"]}
     # a network near chance has nothing left to explain: its maps say nothing about the claims
-    at_chance = [s for s in levels if s != "0.0" and top1[s] < CHANCE_FACTOR / len(acc["classes"])]
+    at_chance = [s for s in levels if s != "0.0" and near_chance(top1[s], len(acc["classes"]))]
     light = [s for s in levels if float(s) in LIGHT and s not in at_chance]
     aggressive = [s for s in levels if float(s) in AGGRESSIVE and s not in at_chance]
     diffs = {q: {meth: {s: paired_difference(m, meth, s, q, n_bootstrap, seed) for s in levels if s != "0.0"}

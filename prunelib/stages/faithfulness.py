@@ -12,10 +12,11 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from .. import data as imagenette
 from .. import metrics
 from ..checkpoint import save_json
 from ..saliency import ig_metric, vanilla_gradient
-from .common import inputs, load_models, shared_correct, validation_split
+from .common import inputs, level_accuracy, load_models, near_chance, shared_correct, validation_split
 
 PERCENTAGES = tuple(range(1, 100, 10))
 ORDERS = ("morf", "lerf")
@@ -38,16 +39,18 @@ def run_faithfulness_stage(*, data: str | None, profile: str, out_dir: Path, ima
                            val_per_class: int = 0, device: str = "auto", noise: float = 0.01) -> dict:
     """Compute every metric at every level and write ``out_dir/metrics.json``; returns its content.
 
-    Layout: ``{"levels", "percentages", "n_images", "n_shared", "images": {level: [val indices]},
+    Layout: ``{"levels", "percentages", "n_images", "n_shared", "shared_levels", "images": {level: [val indices]},
     "methods": {"VG"|"IG": {level: {"gini": [per image], "gini_mean": CI, "road": {"morf"|"lerf":
     {"correct": [[0/1] * P] * N, "curve": CI, "aopc_authors": CI, "aopc_standard": CI}}}}}}``
     where CI is ``{"estimate", "low", "high"}`` and levels are keys like ``"0.1"``.
     """
     models = load_models(profile, device)
     val = validation_split(data, val_per_class, seed)
-    chosen, n_shared = shared_correct(models, val, image_size, n_attribution_images, seed)
+    top1 = level_accuracy(profile)
+    dead = tuple(s for s in models if s and near_chance(top1[s], len(imagenette.CLASSES)))
+    chosen, n_shared = shared_correct(models, val, image_size, n_attribution_images, seed, exclude=dead)
     result = {"levels": list(models), "percentages": list(PERCENTAGES), "n_images": n_attribution_images,
-              "n_shared": n_shared, "images": {str(s): idx.tolist() for s, idx in chosen.items()},
+              "n_shared": n_shared, "shared_levels": [s for s in models if s not in dead], "images": {str(s): idx.tolist() for s, idx in chosen.items()},
               "methods": {"VG": {}, "IG": {}}, "ig_steps": ig_steps, "noise": noise, "image_size": image_size}
     steps = [(s, m) for s in models for m in ("VG", "IG")]
     for sparsity, method in tqdm(steps, desc="attributions + ROAD"):
