@@ -94,6 +94,10 @@ def test_gallery_save_load_plot_roundtrip(run, tmp_path):
     assert list(gal["importances"]) == sorted(imp, reverse=True)[:3]
     metrics = concept_metrics(craft, imgs, imp, k=2)
     assert set(metrics) == {"concept_similarity", "coherence", "importance_entropy", "reconstruction_error"}
+    assert metrics["importance_entropy"] == pytest.approx(importance_entropy(imp))
+    with pytest.warns(UserWarning, match="importances are all zero"):
+        dead = concept_metrics(craft, imgs, np.zeros_like(imp), k=2)  # a network whose class score ignores concepts
+    assert dead["importance_entropy"] is None and dead["concept_similarity"] == metrics["concept_similarity"]
     path = save_concepts(tmp_path / "church_p50", gal, metrics, {"class_name": "church", "pruning": "50%"})
     back = load_concepts(path)
     np.testing.assert_array_equal(back["crops"], gal["crops"])
@@ -108,3 +112,13 @@ def test_gallery_save_load_plot_roundtrip(run, tmp_path):
         load_concepts(tmp_path / "missing")
     with pytest.raises(ValueError, match="uint8"):
         gallery_data(craft, imgs, imp)
+
+
+def test_concept_metrics_plot_leaves_a_gap_where_a_metric_is_undefined():
+    from prunelib.figures.concepts import plot_concept_metrics
+    row = {"coherence": {"gain": 0.1}, "concept_similarity": 0.2, "importance_entropy": 0.5, "reconstruction_error": 0.3}
+    dead = {**row, "importance_entropy": None}
+    fig = plot_concept_metrics({"levels": [0.0, 0.98], "classes": ["church"],
+                                "metrics": {"church": {"0.0": row, "0.98": dead}}})
+    entropy = fig.axes[2].lines[0].get_ydata()
+    assert entropy[0] == 0.5 and np.isnan(entropy[1])

@@ -1,6 +1,7 @@
 """What a concept gallery and the coherence plots need, computed from a fitted :class:`~prunelib.craft.Craft`."""
 from __future__ import annotations
 
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -15,6 +16,8 @@ def concept_metrics(craft: Craft, images: torch.Tensor, importances: np.ndarray,
                     reference_g: Callable | None = None) -> dict[str, object]:
     """All four measured views for one fitted CRAFT run (see :mod:`prunelib.craft.coherence`).
 
+    ``importance_entropy`` is ``None`` (with a warning) when every importance is zero, as for a dead network.
+
     Args:
         images: the fit images ``(N, 3, S, S)``, normalised.
         importances: ``(r,)`` from :meth:`Craft.importance`.
@@ -27,9 +30,14 @@ def concept_metrics(craft: Craft, images: torch.Tensor, importances: np.ndarray,
         pool = batched_features(reference_g, craft.crops(images), images.shape[-1], craft.batch_size,
                                 craft.dtype, progress=craft.progress)
     top, _ = top_crops(craft.U, pool, k)
+    entropy = None
+    if np.clip(np.asarray(importances, dtype=np.float64), 0, None).sum() > 0:
+        entropy = importance_entropy(importances)
+    else:  # a network near chance: its class score does not move when concepts are removed
+        warnings.warn("the Sobol importances are all zero (the class score does not depend on the concepts); "
+                      "the importance entropy is undefined and recorded as None")
     return {"concept_similarity": concept_similarity(craft.W), "coherence": concept_coherence(top, pool),
-            "importance_entropy": importance_entropy(importances),
-            "reconstruction_error": craft.reconstruction_error}
+            "importance_entropy": entropy, "reconstruction_error": craft.reconstruction_error}
 
 
 def gallery_data(craft: Craft, display_images: torch.Tensor, importances: np.ndarray, n_show: int = 5,

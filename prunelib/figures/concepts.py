@@ -144,7 +144,7 @@ def plot_concept_metrics(summary: Mapping[str, Any], caption: str = "") -> Figur
                 v = summary["metrics"][name][str(s)]
                 for k in keys:
                     v = v[k]
-                values.append(v)
+                values.append(np.nan if v is None else v)  # None: undefined at this level (gap in the line)
             ax.plot(x, values, "o-", label=name)
         ax.set(xlabel="weights removed (%)", title=f"{label}\n({'lower' if lower else 'higher'} = better)")
         ax.title.set_fontsize(8)
