@@ -97,7 +97,7 @@ def run_training_stage(*, data: str | None, profile: str, out_dir: Path, levels:
     for r in pruned:
         rows.append({"sparsity_target": r["sparsity_target"], "sparsity": r["sparsity"]["global"],
                      "val_top1": r["val_top1"], "val_top1_before_finetune": r["val_top1_before_finetune"],
-                     "val_per_class": r["val_per_class"],
+                     "val_per_class": r["val_per_class"], "finetune_seconds": r.get("finetune_seconds"),
                      "layers": {k: v["sparsity"] for k, v in r["sparsity"]["layers"].items()}})
     summary = {"levels": rows, "dense_history": dense["history"], "classes": list(imagenette.CLASSES),
                "method": method, "config": {"dense": dataclasses.asdict(dense_cfg),
