@@ -119,7 +119,7 @@ def test_paper_gaps_are_ours_minus_the_papers_at_shared_levels() -> None:
     assert gaps["top1"]["dense"] == pytest.approx(-7.0)
     assert gaps["top1"]["mean"] == pytest.approx(-7.0)
     text = evidence({"0.1": {"estimate": 0.0123, "low": 0.008, "high": 0.0161}}, ["0.1"])
-    assert text == "10 %: +0.012 [+0.008, +0.016]"
+    assert text == "10 %: +0.0123 [+0.0080, +0.0161]"
 
 
 def test_shared_correct_ignores_excluded_levels_when_sharing() -> None:

@@ -52,8 +52,8 @@ def verdict(diffs: list[dict], sign: int) -> str:
 
 
 def evidence(diffs: dict[str, dict], group: list[str]) -> str:
-    """The paired differences of ``group`` levels as text: ``"10 %: +0.012 [+0.008, +0.016]; ..."``."""
-    return "; ".join(f"{100 * float(s):.0f} %: {diffs[s]['estimate']:+.3f} [{diffs[s]['low']:+.3f}, {diffs[s]['high']:+.3f}]"
+    """The paired differences of ``group`` levels as text: ``"10 %: +0.0123 [+0.0080, +0.0161]; ..."``."""
+    return "; ".join(f"{100 * float(s):.0f} %: {diffs[s]['estimate']:+.4f} [{diffs[s]['low']:+.4f}, {diffs[s]['high']:+.4f}]"
                      for s in group) or "no level"
 
 
