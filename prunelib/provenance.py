@@ -1,6 +1,7 @@
 """Where every number comes from: profile, data, seed, device, package versions and the git commit."""
 from __future__ import annotations
 
+import json
 import platform
 import subprocess
 from importlib import metadata
@@ -53,3 +54,27 @@ def caption(info: dict) -> str:
     commit = info["git_commit"][:10] + ("+modified" if info.get("git_dirty") else "")
     data = f"ImageNette ({Path(info['data']).name})" if info.get("data") else "ImageNette"
     return f"{data} · profile {info['profile']} · seed {info['seed']} · commit {commit}"
+
+
+def stage_timings(results: Path, accuracy: dict) -> list[dict]:
+    """The rows of the book's timing table for one profile's ``results`` folder.
+
+    One row per stage in ``manifest.json`` (except the comparison, which is the notebook drawing the table and
+    cannot time itself) with its wall time and the commit in the stage's ``provenance.json``; then the training
+    compute time summed from ``accuracy`` (stage 1's ``accuracy.json``): the training stage reuses finished
+    checkpoints, so its own row times only its last call.
+    """
+    manifest_file = Path(results) / "manifest.json"
+    stages = json.loads(manifest_file.read_text())["stages"] if manifest_file.exists() else {}
+
+    def commit(stage: str) -> str | None:
+        f = Path(results) / stage / "provenance.json"
+        return json.loads(f.read_text())["git_commit"][:10] if f.exists() else None
+
+    rows = [{"stage": k, "wall time (s)": v.get("seconds"), "finished": v.get("finished"), "commit": commit(k)}
+            for k, v in stages.items() if k != "comparison"]
+    rows.append({"stage": "training: dense network, sum of epoch times",
+                 "wall time (s)": round(sum(h["seconds"] for h in accuracy["dense_history"]), 1)})
+    rows.append({"stage": "training: pruning + fine-tuning, sum over levels",
+                 "wall time (s)": round(sum(r.get("finetune_seconds") or 0 for r in accuracy["levels"]), 1)})
+    return rows

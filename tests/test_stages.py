@@ -100,7 +100,8 @@ def test_pick_images_takes_an_image_every_level_gets_right() -> None:
 
 
 def test_paper_gaps_are_ours_minus_the_papers_at_shared_levels() -> None:
-    from prunelib.stages.comparison import evidence, paper_gaps
+    from prunelib.stages.comparison import paper_gaps
+    from prunelib.stages.verdict_text import evidence
     reference = {"sparsity": [0.0, 0.1, 0.7], "top1": [0.84, 0.83, 0.80],
                  "gini": {"VG": [0.40, 0.45, 0.50], "IG": [0.6, 0.6, 0.6]},
                  "aopc": {"VG": [0.5, 0.5, 0.5], "IG": [0.3, 0.3, 0.3]}}
@@ -138,3 +139,42 @@ def test_shared_correct_ignores_excluded_levels_when_sharing() -> None:
 def test_near_chance_threshold() -> None:
     from prunelib.stages.common import near_chance
     assert near_chance(0.107, 10) and not near_chance(0.421, 10) and not near_chance(0.2, 10)
+
+
+def test_verdict_texts_carry_the_evidence_and_the_excluded_levels() -> None:
+    from prunelib.stages.verdict_text import verdict_texts
+    d = {"estimate": -0.002, "low": -0.003, "high": -0.001}
+    gap = {"mean": -0.08, "range": (-0.1, -0.05)}
+    c = {"light": ["0.5"], "aggressive": ["0.9"], "at_chance": ["0.98"],
+         "differences": {"gini": {"VG": {"0.5": d, "0.9": d}, "IG": {"0.5": d, "0.9": d}},
+                         "aopc": {"VG": {"0.5": d}, "IG": {"0.5": d}}},
+         "verdicts": {"gini_light": {"VG": "does not hold", "IG": "does not hold"},
+                      "aopc_light": {"VG": "does not hold", "IG": "does not hold"},
+                      "gini_aggressive": {"VG": "holds", "IG": "holds"},
+                      "accuracy_holds": {"0.5": True, "0.9": False}, "coherence_aggressive": {"church": "lower"}},
+         "coherence_gain": {"church": {"0.0": 0.17, "0.9": 0.12}},
+         "concept_similarity": {"church": {"0.0": 0.44, "0.9": 0.54}},
+         "paper_gaps": {"top1_dense": (0.773, 0.8415), "top1": {"dense": -6.8}, "levels": [0.0, 0.1],
+                        **{k: gap for k in ("gini_VG", "gini_IG", "aopc_VG", "aopc_IG")}}}
+    t = verdict_texts(c)
+    assert "VG DOES NOT HOLD (difference from dense: 50 %: -0.0020 [-0.0030, -0.0010])" in t["verdict_gini"]
+    assert t["verdict_excluded"].endswith(": 98 %")
+    assert t["verdict_accuracy"].endswith(": 50 %")
+    assert "church 0.170 -> 0.120 (lower)" in t["verdict_concepts"] and "church 0.44 -> 0.54" in t["verdict_concepts"]
+    assert "dense top-1 77.3 % against the paper's 84.2 % (-6.8 points)" in t["verdict_gaps"]
+    assert verdict_texts({**c, "aggressive": []})["verdict_concepts"].endswith("No aggressive level is above chance in this run.")
+
+
+def test_stage_timings_add_the_training_compute_time(tmp_path) -> None:
+    import json
+    from prunelib.provenance import stage_timings
+    (tmp_path / "manifest.json").write_text(json.dumps({"stages": {
+        "training": {"seconds": 11.0, "finished": "t1"}, "comparison": {"seconds": 8.0, "finished": "t2"}}}))
+    (tmp_path / "training").mkdir()
+    (tmp_path / "training" / "provenance.json").write_text(json.dumps({"git_commit": "0123456789abcdef"}))
+    acc = {"dense_history": [{"seconds": 100.0}, {"seconds": 120.0}],
+           "levels": [{"finetune_seconds": None}, {"finetune_seconds": 30.0}, {"finetune_seconds": 31.0}]}
+    rows = stage_timings(tmp_path, acc)
+    assert [r["stage"] for r in rows][0] == "training" and len(rows) == 3  # no comparison row
+    assert rows[0]["commit"] == "0123456789" and rows[0]["wall time (s)"] == 11.0
+    assert rows[1]["wall time (s)"] == 220.0 and rows[2]["wall time (s)"] == 61.0

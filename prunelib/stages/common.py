@@ -25,17 +25,23 @@ def near_chance(top1: float, n_classes: int) -> bool:
     return top1 < CHANCE_FACTOR / n_classes
 
 
-def level_accuracy(profile: str) -> dict[float, float]:
-    """Validation top-1 (fraction) of every level stage 1 trained for ``profile``, keyed by sparsity."""
+def _accuracy(profile: str) -> dict:
     path = paths.results_dir(profile) / "training" / "accuracy.json"
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run the training stage (notebook 01) for profile {profile!r} first")
-    return {row["sparsity_target"]: row["val_top1"] for row in json.loads(path.read_text())["levels"]}
+    return json.loads(path.read_text())
 
 
 def trained_levels(profile: str) -> list[float]:
     """The pruning levels (0 = dense) that stage 1 trained for ``profile``, read from its ``accuracy.json``."""
-    return list(level_accuracy(profile))
+    return [row["sparsity_target"] for row in _accuracy(profile)["levels"]]
+
+
+def near_chance_levels(profile: str) -> list[float]:
+    """The pruned levels of ``profile`` whose validation top-1 is near chance (the dense network never is)."""
+    acc = _accuracy(profile)
+    return [row["sparsity_target"] for row in acc["levels"]
+            if row["sparsity_target"] and near_chance(row["val_top1"], len(acc["classes"]))]
 
 
 def load_models(profile: str, device: str = "auto") -> dict[float, nn.Module]:
@@ -60,7 +66,8 @@ def shared_correct(models: dict[float, nn.Module], val: data.Split, image_size: 
     Images correct at every level except those in ``exclude`` (e.g. networks near chance, which get only one
     class right) are taken first (the shared set); a level whose shared set is smaller than ``n`` is topped up
     with its own other correct images, and an excluded level takes only its own correct images. A level with
-    fewer than ``n`` correct images in the pool (a barely trained smoke model) uses all it has, with a warning. Returns ``({level: sorted indices}, n_shared)``.
+    fewer than ``n`` correct images in the pool (a barely trained smoke model) uses all it has, with a warning.
+    Returns ``({level: sorted indices}, n_shared)``.
     """
     g = torch.Generator().manual_seed(seed)
     pool = torch.randperm(len(val), generator=g)[: max(4 * n, 1000)]

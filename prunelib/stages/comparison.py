@@ -14,7 +14,8 @@ import torch
 from .. import metrics, paths
 from ..checkpoint import save_json
 from ..reference import load_reference
-from .common import near_chance
+from .common import near_chance_levels
+from .verdict_text import verdict_texts
 
 LIGHT = (0.1, 0.2, 0.3, 0.5)   # "light-to-moderate" in the paper
 AGGRESSIVE = (0.7, 0.8, 0.9, 0.95, 0.98)
@@ -51,12 +52,6 @@ def verdict(diffs: list[dict], sign: int) -> str:
     return "inconclusive" if not (right and wrong) else "mixed"
 
 
-def evidence(diffs: dict[str, dict], group: list[str]) -> str:
-    """The paired differences of ``group`` levels as text: ``"10 %: +0.0123 [+0.0080, +0.0161]; ..."``."""
-    return "; ".join(f"{100 * float(s):.0f} %: {diffs[s]['estimate']:+.4f} [{diffs[s]['low']:+.4f}, {diffs[s]['high']:+.4f}]"
-                     for s in group) or "no level"
-
-
 def paper_gaps(top1: dict[str, float], m: dict, reference: dict) -> dict:
     """Ours minus the paper at the levels both studies have (0-70 %): top-1 (points), Gini and AOPC (MoRF, authors').
 
@@ -84,12 +79,13 @@ def run_comparison_stage(*, profile: str, out_dir: Path, n_bootstrap: int = 1000
     levels = [str(float(s)) for s in m["levels"]]
     top1 = {str(float(r["sparsity_target"])): r["val_top1"] for r in acc["levels"]}
     # a network near chance has nothing left to explain: its maps say nothing about the claims
-    at_chance = [s for s in levels if s != "0.0" and near_chance(top1[s], len(acc["classes"]))]
+    at_chance = [str(float(s)) for s in near_chance_levels(profile) if str(float(s)) in levels]
     light = [s for s in levels if float(s) in LIGHT and s not in at_chance]
     aggressive = [s for s in levels if float(s) in AGGRESSIVE and s not in at_chance]
     diffs = {q: {meth: {s: paired_difference(m, meth, s, q, n_bootstrap, seed) for s in levels if s != "0.0"}
                  for meth in ("VG", "IG")} for q in ("gini", "aopc")}
     gain = {c: {s: concepts["metrics"][c][s]["coherence"]["gain"] for s in levels} for c in concepts["classes"]}
+    similarity = {c: {s: concepts["metrics"][c][s]["concept_similarity"] for s in levels} for c in concepts["classes"]}
 
     def by(q: str, group: list[str], sign: int) -> dict:
         return {meth: verdict([diffs[q][meth][s] for s in group], sign) for meth in ("VG", "IG")}
@@ -104,8 +100,9 @@ def run_comparison_stage(*, profile: str, out_dir: Path, n_bootstrap: int = 1000
         "coherence_aggressive": {c: ("lower" if min(g[s] for s in aggressive) < min(g[s] for s in ["0.0", *light])
                                      else "not lower") for c, g in gain.items()} if aggressive else {},
     }
-    out = {"paper_gaps": paper_gaps(top1, m, load_reference()), "levels": levels, "light": light, "aggressive": aggressive, "at_chance": at_chance, "differences": diffs, "top1": top1,
-           "coherence_gain": gain, "verdicts": verdicts,
-           "n_images": m["n_images"], "n_shared": m["n_shared"]}
+    out = {"levels": levels, "light": light, "aggressive": aggressive, "at_chance": at_chance, "top1": top1,
+           "differences": diffs, "coherence_gain": gain, "concept_similarity": similarity, "verdicts": verdicts,
+           "paper_gaps": paper_gaps(top1, m, load_reference()), "n_images": m["n_images"], "n_shared": m["n_shared"]}
+    out["texts"] = verdict_texts(out)
     save_json(out, Path(out_dir) / "comparison.json")
     return out

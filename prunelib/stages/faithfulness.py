@@ -12,11 +12,10 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from .. import data as imagenette
 from .. import metrics
 from ..checkpoint import save_json
 from ..saliency import ig_metric, vanilla_gradient
-from .common import inputs, level_accuracy, load_models, near_chance, shared_correct, validation_split
+from .common import inputs, load_models, near_chance_levels, shared_correct, validation_split
 
 PERCENTAGES = tuple(range(1, 100, 10))
 ORDERS = ("morf", "lerf")
@@ -46,11 +45,11 @@ def run_faithfulness_stage(*, data: str | None, profile: str, out_dir: Path, ima
     """
     models = load_models(profile, device)
     val = validation_split(data, val_per_class, seed)
-    top1 = level_accuracy(profile)
-    dead = tuple(s for s in models if s and near_chance(top1[s], len(imagenette.CLASSES)))
+    dead = tuple(near_chance_levels(profile))
     chosen, n_shared = shared_correct(models, val, image_size, n_attribution_images, seed, exclude=dead)
     result = {"levels": list(models), "percentages": list(PERCENTAGES), "n_images": n_attribution_images,
-              "n_shared": n_shared, "shared_levels": [s for s in models if s not in dead], "images": {str(s): idx.tolist() for s, idx in chosen.items()},
+              "n_shared": n_shared, "shared_levels": [s for s in models if s not in dead],
+              "images": {str(s): idx.tolist() for s, idx in chosen.items()},
               "methods": {"VG": {}, "IG": {}}, "ig_steps": ig_steps, "noise": noise, "image_size": image_size}
     steps = [(s, m) for s in models for m in ("VG", "IG")]
     for sparsity, method in tqdm(steps, desc="attributions + ROAD"):
