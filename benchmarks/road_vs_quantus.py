@@ -2,8 +2,10 @@
 
     .venv/bin/python benchmarks/road_vs_quantus.py [--n 32] [--checkpoint PATH] [--threads 2]
 
-Prints seconds per image for both, their ratio, the load average at start and end, and the floor: the bare forward passes ROAD needs (one per
-percentage and image, batched, fp32, no_grad).
+Prints seconds per image for Quantus and for ours in both precisions (fp32, the default, and bf16 forward passes,
+see ``benchmarks/road_bf16_agreement.py`` for what bf16 changes), their ratios, the load average at start and end,
+and the floors: the bare forward passes ROAD needs (one per percentage and image, batched, no_grad), timed the
+way each ROAD runs them (fp32 NCHW as Quantus; fp32 and bf16 channels_last as ours).
 """
 from __future__ import annotations
 
@@ -70,15 +72,23 @@ def main() -> None:
     a = vanilla_gradient(model, x, y)
     n = len(x)
 
-    t = time.perf_counter()
-    with torch.no_grad():
-        for _ in PCTS:
-            model(x).argmax(1)
-    floor = (time.perf_counter() - t) / n
+    def floor(layout: torch.memory_format, bf16: bool) -> float:
+        xf = x.contiguous(memory_format=layout)
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            model(xf[:2])  # warm-up (oneDNN picks its kernels on the first call)
+            t = time.perf_counter()
+            for _ in PCTS:
+                model(xf).argmax(1)
+        return (time.perf_counter() - t) / n
 
-    t = time.perf_counter()
-    ours = road(model, x, y, a, PCTS, noise=0.01, seed=0)
-    t_ours = (time.perf_counter() - t) / n
+    floor_q = floor(torch.contiguous_format, False)
+    floors = {"fp32": floor(torch.channels_last, False), "bf16": floor(torch.channels_last, True)}
+    t_ours, curves = {}, {}
+    for prec in floors:
+        road(model, x[:2], y[:2], a[:2], PCTS, precision=prec)  # warm-up (and numba's compile, cached on disk)
+        t = time.perf_counter()
+        curves[prec] = road(model, x, y, a, PCTS, noise=0.01, seed=0, precision=prec).curve.numpy()
+        t_ours[prec] = (time.perf_counter() - t) / n
 
     import quantus
 
@@ -93,19 +103,23 @@ def main() -> None:
 
     print(f"images: {n} x {args.size}px, ResNet-18 ({'checkpoint' if args.checkpoint else 'random init, seed 0'}), "
           f"VG maps, percentages {PCTS}, threads {torch.get_num_threads()}")
-    print(f"{'':28s}{'s/image':>10s}")
-    print(f"{'quantus 0.5.3 ROAD':28s}{t_q:10.3f}   ({nq} images)")
-    print(f"{'prunelib.metrics.road':28s}{t_ours:10.3f}")
-    print(f"{'forward-pass floor (10x)':28s}{floor:10.3f}")
-    print(f"{'quantus / ours':28s}{t_q / t_ours:10.1f}x   (target >= 15x)")
-    print(f"{'ours / floor':28s}{t_ours / floor:10.2f}x   (target <= 2x)")
-    print(f"{'quantus / floor':28s}{t_q / floor:10.1f}x   (the most any fp32 ROAD can gain over quantus here)")
+    print(f"{'':36s}{'s/image':>10s}")
+    print(f"{'quantus 0.5.3 ROAD':36s}{t_q:10.3f}   ({nq} images)")
+    print(f"{'forward floor, fp32 NCHW (quantus)':36s}{floor_q:10.3f}")
+    for prec in floors:
+        print(f"{'prunelib road, ' + prec:36s}{t_ours[prec]:10.3f}")
+        print(f"{'forward floor, ' + prec + ' channels_last':36s}{floors[prec]:10.3f}")
+    for prec in floors:
+        print(f"{prec}: quantus / ours {t_q / t_ours[prec]:5.1f}x (target >= 15x)   ours / its floor "
+              f"{t_ours[prec] / floors[prec]:4.2f}x (target <= 2x)   ours / fp32 NCHW floor {t_ours[prec] / floor_q:4.2f}x")
+    print(f"quantus / its floor {t_q / floor_q:.1f}x")
     print(f"load average (1, 5, 15 min) at start {tuple(round(v, 2) for v in load_start)}, "
           f"at end {tuple(round(v, 2) for v in os.getloadavg())}, on {os.cpu_count()} CPUs")
-    print("curve quantus:", np.round(q_curve.astype(float), 3).tolist())
-    print("curve ours   :", np.round(ours_q.astype(float), 3).tolist(), f" max |diff| {np.abs(q_curve - ours_q).max():.3f} "
+    print("curve quantus    :", np.round(q_curve.astype(float), 3).tolist())
+    print("curve ours (fp32):", np.round(ours_q.astype(float), 3).tolist(), f" max |diff| {np.abs(q_curve - ours_q).max():.3f} "
           "(noise draws differ)")
-    print("curve ours (all images):", np.round(ours.curve.numpy().astype(float), 3).tolist())
+    for prec in floors:
+        print(f"curve ours ({prec}, all images):", np.round(curves[prec].astype(float), 3).tolist())
 
 
 if __name__ == "__main__":

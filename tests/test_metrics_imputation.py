@@ -135,6 +135,34 @@ def test_road_tolerance_error_is_far_below_the_noise():
         assert err.abs().max() < 2e-3 and err.pow(2).mean().sqrt() < 2e-4
 
 
+@pytest.mark.parametrize("frac", [0.01, 0.5, 0.91])
+def test_numba_and_torch_engines_solve_the_same_systems(frac):
+    """The fused CPU kernel and the batched torch loop: same start, same stopping rule, same answer."""
+    x, masks = _clustered_case(size=48, seed=2)
+    x = x.float().unsqueeze(0).expand(2, -1, -1, -1).contiguous()
+    m = torch.stack([_case(48, 48, frac, seed=9)[2], masks[1]])  # scattered and clustered holes
+    ref = noisy_linear_imputation(x.double(), m, noise=0.0, method="direct")
+    out, iters = {}, {}
+    for engine in ("numba", "torch"):
+        out[engine] = noisy_linear_imputation(x, m, noise=0.0, tol=1e-6, engine=engine)
+        iters[engine] = _solve_cg.last_iterations
+        assert (out[engine].double() - ref).abs().max() < 1e-4
+    assert abs(iters["numba"] - iters["torch"]) <= 2  # the same algorithm, up to float rounding
+    warm = noisy_linear_imputation(x, m, noise=0.0, tol=1e-6, engine="numba", initial=out["torch"])
+    assert _solve_cg.last_iterations <= 1 and (warm.double() - ref).abs().max() < 1e-4
+
+
+def test_engine_choice_is_checked_and_numba_threads_restored():
+    import numba
+
+    x, _, m = _case(16, 16, 0.5, seed=4)
+    with pytest.raises(ValueError, match="engine"):
+        noisy_linear_imputation(x, m, engine="cuda")
+    before = numba.get_num_threads()
+    noisy_linear_imputation(x, m, noise=0.0, cpu_threads=1)
+    assert numba.get_num_threads() == before
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_cuda_matches_cpu():
     x, _, m = _case(32, 32, 0.7, seed=2)

@@ -125,3 +125,51 @@ def test_rejects_bad_input(batch):
         road(model, x, y[:3], a)
     with pytest.raises(ValueError, match="eval mode"):
         road(tiny_net().train(), x, y, a)
+    with pytest.raises(ValueError, match="precision"):
+        road(model, x, y, a, precision="fp16")
+
+
+class Recorder(nn.Module):
+    """tiny_net that records, per forward call, its input's layout and the dtype its linear layer computes in."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = tiny_net()
+        self.seen = []
+
+    def forward(self, x):
+        out = self.net(x)
+        self.seen.append((x.is_contiguous(memory_format=torch.channels_last), out.dtype))
+        return out
+
+
+@pytest.mark.parametrize("precision, dtype", [("fp32", torch.float32), ("bf16", torch.bfloat16)])
+def test_precision_runs_the_classifications_as_asked(batch, precision, dtype):
+    x, y, a = batch
+    model = Recorder().eval()
+    road(model, x, y, a, percentages=[10, 50], precision=precision)
+    assert model.seen == [(True, dtype)] * 2  # one batch, two percentages, channels_last on CPU
+
+
+def test_bf16_keeps_decisions_with_clear_margins():
+    """Logits 1 apart (far beyond bf16's ~0.4 % rounding): bf16 and fp32 decisions are identical."""
+
+    class Margin(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(1, 2)
+            with torch.no_grad():
+                self.lin.weight.copy_(torch.tensor([[1.0], [-1.0]]))
+                self.lin.bias.zero_()
+
+        def forward(self, x):  # class 0 iff the top-left quadrant is bright
+            q = x[:, :, :8, :8].mean(dim=(1, 2, 3), keepdim=True).flatten(1) - 0.5
+            return self.lin(q.sign() * 0.5)
+
+    x = torch.zeros(4, 3, 16, 16)
+    x[:, :, :8, :8] = 1.0
+    a = torch.rand(4, 16, 16, generator=torch.Generator().manual_seed(0))
+    a[:, :8, :8] += 1.0  # MoRF removes the quadrant first: decisions flip from right to wrong along the curve
+    y = torch.zeros(4, dtype=torch.long)
+    runs = [road(Margin().eval(), x, y, a, precision=p, seed=2) for p in ("fp32", "bf16")]
+    assert torch.equal(runs[0].correct, runs[1].correct) and 0 < runs[0].curve.mean() < 1

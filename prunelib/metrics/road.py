@@ -85,6 +85,18 @@ def _impute_series(x: torch.Tensor, maps: torch.Tensor, ranks: torch.Tensor, ps:
         yield j, masks, out
 
 
+def _predict(model: torch.nn.Module, xi: torch.Tensor, precision: str) -> torch.Tensor:
+    """Predicted classes (B,) for images xi (B, C, H, W).
+
+    On CPU the batch is passed channels_last (oneDNN's faster layout for convolutions: ~15 % faster for ResNet-18,
+    logits equal to ~1e-6). precision "bf16" runs the forward pass under bfloat16 autocast.
+    """
+    if xi.device.type == "cpu":
+        xi = xi.contiguous(memory_format=torch.channels_last)
+    with torch.autocast(xi.device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+        return model(xi).argmax(dim=1)
+
+
 def _model_device(model: torch.nn.Module) -> torch.device:
     p = next(iter(model.parameters()), None)
     return p.device if p is not None else torch.device("cpu")
@@ -103,6 +115,7 @@ def road(
     *,
     batch_size: int = 32,
     tol: float = 1e-5,
+    precision: Literal["fp32", "bf16"] = "fp32",
     progress: bool = False,
 ) -> RoadResult:
     """ROAD accuracy curve of `model` on images x (N, C, H, W) with labels y (N,) and attributions.
@@ -117,6 +130,10 @@ def road(
         tol: relative residual of the CG imputation. 1e-5 keeps the imputation error ~1e-3 at the worst pixel
             (RMS ~1e-4; tested against the direct solve), well under the noise sigma 0.01; looser values
             (1e-4: worst pixel ~1e-2) are not. Use ~1e-7 to match Quantus at noise=0.
+        precision: "fp32" (default; what every result in the book uses) or "bf16": the classifications run
+            under bfloat16 autocast, ~1.7x faster on a CPU with AVX512-BF16. Imputation stays in float32.
+            ``benchmarks/road_bf16_agreement.py`` measures what it changes (flipped decisions, curve and AOPC
+            differences against their bootstrap intervals) on the trained networks.
     Returns:
         RoadResult(correct (N, P) bool, curve (P,) float, percentages, order), on the model's device.
     """
@@ -131,6 +148,8 @@ def road(
     ps = check_percentages(percentages)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
     ranks = _ranks(maps, order)
     n = x.shape[0]
     correct = torch.zeros(n, len(ps), dtype=torch.bool, device=dev)
@@ -138,7 +157,7 @@ def road(
     for s in range(0, n, batch_size):
         sl = slice(s, min(s + batch_size, n))
         for j, _, xi in _impute_series(x[sl], maps[sl], ranks[sl], ps, order, noise, seed, torch.arange(sl.start, sl.stop), tol):
-            correct[sl, j] = model(xi).argmax(dim=1) == y[sl]
+            correct[sl, j] = _predict(model, xi, precision) == y[sl]
             bar.update(sl.stop - sl.start)
     bar.close()
     return RoadResult(correct=correct, curve=correct.float().mean(dim=0), percentages=ps, order=order)
