@@ -5,7 +5,8 @@
 Prints seconds per image for Quantus and for ours in both precisions (fp32, the default, and bf16 forward passes,
 see ``benchmarks/road_bf16_agreement.py`` for what bf16 changes), their ratios, the load average at start and end,
 and the floors: the bare forward passes ROAD needs (one per percentage and image, batched, no_grad), timed the
-way each ROAD runs them (fp32 NCHW as Quantus; fp32 and bf16 channels_last as ours).
+way each ROAD runs them (fp32 NCHW as Quantus; fp32 and bf16 channels_last as ours); and the imputation alone
+with the numba CG kernel (CPU default) against the batched torch loop (the CUDA path).
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ import torch
 import torchvision
 from PIL import Image
 
-from prunelib.metrics import road
+from prunelib.metrics import noisy_linear_imputation, removal_masks, road
+from prunelib.metrics.road import _ranks
 from prunelib.saliency import vanilla_gradient
 
 PCTS = list(range(1, 100, 10))
@@ -90,6 +92,15 @@ def main() -> None:
         curves[prec] = road(model, x, y, a, PCTS, noise=0.01, seed=0, precision=prec).curve.numpy()
         t_ours[prec] = (time.perf_counter() - t) / n
 
+    solves = {}  # the imputation alone: the ten nested MoRF solves, warm-started as ROAD runs them
+    ranks = _ranks(a, "morf")
+    for engine in ("numba", "torch"):
+        clean, t = None, time.perf_counter()
+        for p in PCTS:
+            clean = noisy_linear_imputation(x, removal_masks(a, p, "morf", ranks), noise=0.0, tol=1e-5,
+                                            initial=clean, engine=engine)
+        solves[engine] = (time.perf_counter() - t) / n
+
     import quantus
 
     nq = args.quantus_n or n
@@ -113,6 +124,8 @@ def main() -> None:
         print(f"{prec}: quantus / ours {t_q / t_ours[prec]:5.1f}x (target >= 15x)   ours / its floor "
               f"{t_ours[prec] / floors[prec]:4.2f}x (target <= 2x)   ours / fp32 NCHW floor {t_ours[prec] / floor_q:4.2f}x")
     print(f"quantus / its floor {t_q / floor_q:.1f}x")
+    print(f"imputation alone (ten MoRF solves), s/image: numba {solves['numba']:.4f}, torch loop {solves['torch']:.4f} "
+          f"-> {solves['torch'] / solves['numba']:.1f}x")
     print(f"load average (1, 5, 15 min) at start {tuple(round(v, 2) for v in load_start)}, "
           f"at end {tuple(round(v, 2) for v in os.getloadavg())}, on {os.cpu_count()} CPUs")
     print("curve quantus    :", np.round(q_curve.astype(float), 3).tolist())

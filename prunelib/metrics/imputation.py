@@ -20,7 +20,7 @@ N(0, noise^2) is added independently to every imputed value (every channel of ev
 ``method="cg"`` (default) solves every system (image, channel) with conjugate gradients on the 3x3 stencil
 (the diagonal s_R is 1 away from the image border, so Jacobi preconditioning buys nothing), starting from
 ``initial`` (ROAD passes the imputation for the previous, nested mask: a warm start) or from the weighted mean
-of the kept neighbours. On CPU it runs as one fused numba kernel per system (``imputation_cpu``, 3-9x faster
+of the kept neighbours. On CPU it runs as one fused numba kernel per system (``imputation_cpu``, ~10x faster
 than the torch loop for the same iterations); elsewhere as a batched torch loop on the separable stencil.
 ``method="direct"`` is the reference: SciPy's sparse LU per image (CPU, NumPy round trip, float64), as Quantus
 does.
