@@ -40,7 +40,7 @@ def _cg(x, masks, channels, init, use_init, tol, max_iter, out, iters):  # pragm
     e, d = wts[0], wts[1]
     zero = e - e
     for k in numba.prange(k_all):
-        sc = np.empty(2, x.dtype)
+        sc = np.empty(2, x.dtype)  # alpha and beta, cast to x's precision
         m = masks[k // channels]
         dg = np.zeros((h + 2, w + 2), x.dtype)  # s_i on removed pixels, 0 on kept ones (and the border)
         u = np.zeros((h + 2, w + 2), x.dtype)
