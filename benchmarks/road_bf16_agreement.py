@@ -32,18 +32,15 @@ from prunelib.stages.faithfulness import explain
 from prunelib.reproduce import load_profile
 
 
-
-
 def compare(fp32: torch.Tensor, bf16: torch.Tensor, stored: torch.Tensor, n_boot: int, seed: int) -> dict:
     """fp32, bf16, stored: (N, P) 0/1 decisions of one level, method and order."""
-    stats = {"curve": None, "aopc_authors": lambda m: metrics.aopc_authors(m.mean(0)),
+    stats = {"curve": lambda m: m.mean(0), "aopc_authors": lambda m: metrics.aopc_authors(m.mean(0)),
              "aopc_standard": lambda m: metrics.aopc_standard(m.mean(0))}
     row = {"n_images": fp32.shape[0], "flipped": (fp32 != bf16).float().mean().item(),
            "fp32_vs_stored_flipped": (fp32 != stored).float().mean().item()}
-    for name, stat in stats.items():
-        est = (lambda m: m.mean(0)) if stat is None else stat
+    for name, est in stats.items():
         diff = (est(bf16) - est(fp32)).abs()
-        ci = metrics.bootstrap_ci(fp32, statistic=stat, n_boot=n_boot, seed=seed)
+        ci = metrics.bootstrap_ci(fp32, statistic=est, n_boot=n_boot, seed=seed)
         hw = (ci.high - ci.low) / 2
         outside = (est(bf16) < ci.low) | (est(bf16) > ci.high)
         row[name] = {"fp32": est(fp32).tolist(), "bf16": est(bf16).tolist(), "abs_diff": diff.tolist(),

@@ -91,6 +91,9 @@ def test_cpu_threads_restored_and_result_unchanged():
     before = torch.get_num_threads()
     one = noisy_linear_imputation(x, m, noise=0.0, cpu_threads=1)
     assert torch.get_num_threads() == before
+    torch_one = noisy_linear_imputation(x, m, noise=0.0, cpu_threads=1, engine="torch")
+    assert torch.get_num_threads() == before
+    torch.testing.assert_close(torch_one, one, rtol=0, atol=1e-5)
     torch.testing.assert_close(one, noisy_linear_imputation(x, m, noise=0.0, cpu_threads=None), rtol=0, atol=1e-6)
 
 

@@ -37,8 +37,6 @@ from typing import Literal
 
 import torch
 
-from prunelib.metrics.imputation_cpu import solve_cg_cpu
-
 __all__ = ["noisy_linear_imputation", "neighbour_kernel"]
 
 _EDGE, _DIAG = 1.0 / 6.0, 1.0 / 12.0
@@ -113,16 +111,27 @@ def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vecdot(a.reshape(k, -1), b.reshape(k, -1)).view(k, 1, 1, 1)
 
 
-def _solve_cg(x: torch.Tensor, m: torch.Tensor, tol: float, max_iter: int, init: torch.Tensor | None = None,
-              engine: str = "auto", threads: int | None = None) -> torch.Tensor:
-    """CG on the best engine for x's device: the fused numba kernel on CPU, the batched torch loop elsewhere.
+def _solve_cg(x: torch.Tensor, m: torch.Tensor, tol: float, max_iter: int, init: torch.Tensor | None,
+              engine: str, threads: int | None) -> torch.Tensor:
+    """CG on the engine for x's device: the fused numba kernel on CPU, the batched torch loop elsewhere.
 
-    Records the largest iteration count of any system in ``_solve_cg.last_iterations``.
+    threads: CPU threads for the solve (None: torch's setting). Records the largest iteration count of any
+    system in ``_solve_cg.last_iterations``.
     """
     if engine == "numba" or (engine == "auto" and x.device.type == "cpu"):
+        from prunelib.metrics.imputation_cpu import solve_cg_cpu  # numba compiles (or loads its cache) on first use
+
         out, iters = solve_cg_cpu(x, m, tol, max_iter, init, threads)
     else:
-        out, iters = _solve_cg_torch(x, m, tol, max_iter, init)
+        before = torch.get_num_threads()
+        limit = x.device.type == "cpu" and threads is not None and threads != before
+        if limit:
+            torch.set_num_threads(threads)
+        try:
+            out, iters = _solve_cg_torch(x, m, tol, max_iter, init)
+        finally:
+            if limit:
+                torch.set_num_threads(before)
     _solve_cg.last_iterations = iters  # type: ignore[attr-defined]
     return out
 
@@ -246,8 +255,8 @@ def noisy_linear_imputation(
         initial: optional starting guess for CG, shaped like x; only its values on removed pixels are used
             (e.g. the noise-free imputation of a nested smaller mask). It changes the result only within tol.
         cpu_threads: threads for the CG solve on CPU (None: torch's setting). On a machine whose cores are
-            busy with other work, 1 thread avoids waiting for descheduled threads. The setting is process-wide
-            while the solve runs, then restored.
+            busy with other work, 1 thread avoids waiting for descheduled threads. The setting (numba's or
+            torch's, by engine) is process-wide while the solve runs, then restored.
         engine: where CG runs. "auto": the fused numba kernel (``prunelib.metrics.imputation_cpu``) for CPU
             tensors, the batched torch loop otherwise (CUDA). "numba" (CPU only) and "torch" force one; both
             solve the same systems with the same start and stopping rule.
@@ -270,15 +279,7 @@ def noisy_linear_imputation(
             raise ValueError(f"cpu_threads must be >= 1 or None, got {cpu_threads}")
         if engine not in ("auto", "numba", "torch") or (engine == "numba" and work.device.type != "cpu"):
             raise ValueError(f"engine must be 'auto', 'torch' or (for CPU tensors) 'numba', got {engine!r} for x on {work.device}")
-        before = torch.get_num_threads()
-        limit = work.device.type == "cpu" and cpu_threads is not None and cpu_threads != before
-        if limit:
-            torch.set_num_threads(cpu_threads)
-        try:
-            out = _solve_cg(work, m, tol, max_iter, init, engine, cpu_threads).to(x4.dtype)
-        finally:
-            if limit:
-                torch.set_num_threads(before)
+        out = _solve_cg(work, m, tol, max_iter, init, engine, cpu_threads).to(x4.dtype)
     elif method == "direct":
         out = _solve_direct(x4, m)
     else:

@@ -21,9 +21,10 @@ import numba
 import numpy as np
 import torch
 
-__all__ = ["solve_cg_cpu"]
+from prunelib.metrics.imputation import _DIAG as _D
+from prunelib.metrics.imputation import _EDGE as _E
 
-_E, _D = 1.0 / 6.0, 1.0 / 12.0  # edge and diagonal neighbour weights
+__all__ = ["solve_cg_cpu"]
 
 
 @numba.njit(inline="always")
