@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ STD = (0.229, 0.224, 0.225)  #: ImageNet channel standard deviations
 SPLITS = ("train", "val")
 _EXTENSIONS = (".jpeg", ".jpg")
 _HINT = ("point prunelib at a local copy with `--data PATH` or `PRUNELIB_DATA=PATH` (a folder holding "
-         "train/<wnid>/ and val/<wnid>/, e.g. /work/shared/data/imagenette2-224)")
+         "train/<wnid>/ and val/<wnid>/, e.g. ../shared/data/imagenette2-224)")
 
 
 class DataError(ValueError):
@@ -91,6 +92,11 @@ def _download(folder: Path) -> Path | None:
     return _find_root(folder)
 
 
+def _visible(p: Path) -> bool:
+    """Not a hidden entry: ``.ipynb_checkpoints``, ``.DS_Store`` and the like are never classes or images."""
+    return not p.name.startswith(".")
+
+
 def _list_split(root: Path, split: str) -> list[tuple[str, int]]:
     """``[(path relative to root, label)]`` sorted by (class index, file name); checks the class folders."""
     if split not in SPLITS:
@@ -98,13 +104,13 @@ def _list_split(root: Path, split: str) -> list[tuple[str, int]]:
     folder = Path(root) / split
     if not folder.is_dir():
         raise DataError(f"wrong layout: split folder {folder} is missing")
-    present = {p.name for p in folder.iterdir() if p.is_dir()}
+    present = {p.name for p in folder.iterdir() if p.is_dir() and _visible(p)}
     missing, extra = sorted(set(WNIDS) - present), sorted(present - set(WNIDS))
     if missing or extra:
         raise DataError(f"class folders of {folder} differ from ImageNette's 10 wnids: "
                         f"missing {missing or 'none'}, unexpected {extra or 'none'}")
     samples = [(f"{split}/{wnid}/{f.name}", label) for label, wnid in enumerate(WNIDS)
-               for f in sorted((folder / wnid).iterdir()) if f.suffix.lower() in _EXTENSIONS]
+               for f in sorted((folder / wnid).iterdir()) if f.suffix.lower() in _EXTENSIONS and _visible(f)]
     if not samples:
         raise DataError(f"split {split!r} in {folder} is empty: no .JPEG files in its class folders")
     empty = [w for i, w in enumerate(WNIDS) if not any(lab == i for _, lab in samples)]
@@ -122,22 +128,42 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_checksums(root: str | os.PathLike) -> bool:
-    """Check every file listed in ``root/SHA256SUMS`` (``<sha256>  <relpath>`` lines) once.
+def read_checksums(sums: Path) -> dict[str, str]:
+    """``{relative path: sha256}`` from a ``sha256sum`` file (``<64 hex digits>  [*]<relpath>`` per line).
 
-    A stamp in ``cache_dir()/checksums`` keyed by the SHA256SUMS text and the listed files' sizes and
-    mtimes makes later calls instant. Returns False when there is no SHA256SUMS, True when verified.
-    Raises DataError naming missing or mismatching files.
+    Raises DataError naming the file and line of a malformed or repeated entry.
+    """
+    entries: dict[str, str] = {}
+    for number, line in enumerate(sums.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split(None, 1)
+        digest = parts[0].lower()
+        if len(parts) != 2 or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise DataError(f"{sums}, line {number}: expected '<sha256 in 64 hex digits>  <path>', got {line!r}")
+        rel = parts[1].strip().lstrip("*")
+        if rel in entries:
+            raise DataError(f"{sums}, line {number}: {rel} is listed twice")
+        entries[rel] = digest
+    return entries
+
+
+def verify_checksums(root: str | os.PathLike) -> bool:
+    """Check the images of ``root`` against ``root/SHA256SUMS`` (``<sha256>  <relpath>`` lines), strictly.
+
+    Every listed file must exist and match, and every image of the train and val class folders must be listed
+    (an unlisted image is not part of the data set that was checked). A stamp in ``cache_dir()/checksums`` keyed
+    by the SHA256SUMS text and the listed files' sizes and mtimes makes later calls instant. Returns False when
+    there is no SHA256SUMS, True when verified. Raises DataError naming the missing, unlisted or mismatching
+    files, or the malformed line.
     """
     root = Path(root)
     sums = root / "SHA256SUMS"
     if not sums.is_file():
         return False
-    text = sums.read_text()
-    entries = [line.split(None, 1) for line in text.splitlines() if line.strip()]
-    entries = [(digest, rel.strip().lstrip("*")) for digest, rel in entries]
-    key, missing = hashlib.sha256(text.encode()), []
-    for _, rel in entries:
+    entries = read_checksums(sums)
+    key, missing = hashlib.sha256(sums.read_bytes()), []
+    for rel in entries:
         try:
             st = (root / rel).stat()
         except OSError:
@@ -146,16 +172,28 @@ def verify_checksums(root: str | os.PathLike) -> bool:
         key.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     if missing:
         raise DataError(f"{len(missing)} file(s) listed in {sums} are missing: {_names(missing)}")
+    images = [rel for split in SPLITS for rel, _ in _list_split(root, split)]
+    unlisted = [rel for rel in images if rel not in entries]
+    if unlisted:
+        raise DataError(f"{len(unlisted)} image(s) in {root} are not listed in {sums}: {_names(unlisted)}; "
+                        "remove them, or add their checksums if they belong to the data set")
     stamp = cache_dir() / "checksums" / f"{key.hexdigest()[:32]}.ok"
     if stamp.exists():
         return True
-    bad = [rel for digest, rel in tqdm(entries, desc="verifying SHA256SUMS", leave=False)
-           if _sha256_file(root / rel) != digest.lower()]
+    bad = [rel for rel, digest in tqdm(entries.items(), desc="verifying SHA256SUMS", leave=False)
+           if _sha256_file(root / rel) != digest]
     if bad:
         raise DataError(f"{len(bad)} file(s) in {root} do not match SHA256SUMS: {_names(bad)}")
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(f"{root.resolve()}\n")
+    _write_atomic(stamp, lambda tmp: tmp.write_text("verified\n"))
     return True
+
+
+def content_digests(root: Path, files: Sequence[str]) -> list[str]:
+    """The sha256 of each of ``files``: from ``root/SHA256SUMS`` when it lists them (see :func:`verify_checksums`),
+    else computed from the bytes (~1 s for all of ImageNette)."""
+    sums = root / "SHA256SUMS"
+    listed = read_checksums(sums) if sums.is_file() else {}
+    return [listed.get(rel) or _sha256_file(root / rel) for rel in files]
 
 
 def _names(files: Sequence[str], limit: int = 10) -> str:
@@ -172,6 +210,8 @@ class Split:
     files: list[str]
     name: str
     root: Path
+    #: sha256 over the file names and contents (and the subset drawn, for a subset): what a run was trained on
+    digest: str = ""
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -179,7 +219,9 @@ class Split:
     def subset(self, indices: Sequence[int] | torch.Tensor) -> "Split":
         """The images at ``indices`` (in that order), as a new Split."""
         idx = torch.as_tensor(indices, dtype=torch.long).reshape(-1)
-        return Split(self.images[idx], self.labels[idx], [self.files[i] for i in idx.tolist()], self.name, self.root)
+        digest = hashlib.sha256(f"{self.digest}:subset:{idx.tolist()}".encode()).hexdigest()
+        return Split(self.images[idx], self.labels[idx], [self.files[i] for i in idx.tolist()], self.name, self.root,
+                     digest)
 
 
 def _decode(path: Path, size: int) -> torch.Tensor:
@@ -200,8 +242,9 @@ def load_split(root: str | os.PathLike, split: str, *, size: int = 224, cache: b
     """Decode every JPEG of ``split`` once into a :class:`Split` of uint8 (N, 3, size, size) images.
 
     Files are ordered by (class index, file name). With ``cache``, the tensor is stored in ``cache_dir()``
-    keyed by the absolute split path, ``size`` and the file list with sizes, and reloaded from there.
-    ``verify`` runs :func:`verify_checksums` first.
+    keyed by ``size`` and the file names and contents (their sha256, from SHA256SUMS or computed), so a replaced
+    image is never served from an old cache. A cache file that cannot be read is rebuilt with a warning naming
+    it; temporary files of interrupted writes are removed. ``verify`` runs :func:`verify_checksums` first.
     """
     root = Path(root)
     if not isinstance(size, int) or size <= 0:
@@ -211,24 +254,73 @@ def load_split(root: str | os.PathLike, split: str, *, size: int = 224, cache: b
         verify_checksums(root)
     files = [rel for rel, _ in samples]
     labels = torch.tensor([lab for _, lab in samples], dtype=torch.int64)
-    key = hashlib.sha256(f"{(root / split).resolve()}\n{size}\n".encode())
-    for rel in files:
-        key.update(f"{rel}\0{(root / rel).stat().st_size}\n".encode())
-    target = cache_dir() / "imagenette" / f"{split}-{size}px-{key.hexdigest()[:20]}.pt"
-    if cache and target.is_file():
-        images = torch.load(target, weights_only=True)["images"]
-        return Split(images, labels, files, split, root)
+    key = hashlib.sha256()
+    for rel, digest in zip(files, content_digests(root, files)):
+        key.update(f"{rel}\0{digest}\n".encode())
+    digest = key.hexdigest()
+    target = cache_dir() / "imagenette" / f"{split}-{size}px-{hashlib.sha256(f'{digest}:{size}'.encode()).hexdigest()[:20]}.pt"
+    if cache:
+        remove_stale_temporaries(target.parent)
+        images = _read_cache(target, len(files), size)
+        if images is not None:
+            return Split(images, labels, files, split, root, digest)
     images = torch.empty(len(files), 3, size, size, dtype=torch.uint8)
     with ThreadPoolExecutor(2) as pool:
         jobs = pool.map(lambda rel: _decode(root / rel, size), files)
         for i, img in enumerate(tqdm(jobs, total=len(files), desc=f"decoding {split} @ {size}px", leave=False)):
             images[i] = img
     if cache:
+        _write_atomic(target, lambda tmp: torch.save({"images": images, "files": files}, tmp))
+    return Split(images, labels, files, split, root, digest)
+
+
+def _read_cache(target: Path, n: int, size: int) -> torch.Tensor | None:
+    """The cached images, or None (with a warning naming the file) when it is absent, unreadable or wrong."""
+    if not target.is_file():
+        return None
+    try:
+        images = torch.load(target, weights_only=True)["images"]
+        if images.dtype != torch.uint8 or tuple(images.shape) != (n, 3, size, size):
+            raise ValueError(f"holds {images.dtype} {tuple(images.shape)}, expected uint8 {(n, 3, size, size)}")
+        return images
+    except Exception as err:  # truncated, foreign or corrupt file: rebuild it
+        warnings.warn(f"decoded-image cache {target} is unreadable ({type(err).__name__}: {err}); rebuilding it",
+                      stacklevel=3)
+        return None
+
+
+def _write_atomic(target: Path, write: Callable[[Path], object]) -> None:
+    """``write(tmp)`` then rename to ``target``; a read-only folder is a DataError that names it and the fix."""
+    tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
+    try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".tmp{os.getpid()}")
-        torch.save({"images": images, "files": files}, tmp)
+        write(tmp)
         os.replace(tmp, target)
-    return Split(images, labels, files, split, root)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"cannot write {target} ({err.strerror or err}); make {cache_dir()} writable or set "
+                        "PRUNELIB_CACHE to a writable folder") from err
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete ``*.tmp<pid>`` files of ``folder`` whose process no longer runs (interrupted cache writes)."""
+    removed = []
+    for tmp in folder.glob("*.tmp*") if folder.is_dir() else ():
+        pid = tmp.suffix[len(".tmp"):]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def per_class_subset(split: Split, n_per_class: int, seed: int = 0) -> Split:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from torch import nn
 
-from . import checkpoint, paths
+from . import checkpoint, paths, runs
 from . import data as imagenette
 from .models import resnet18
 from .pruning import make_permanent, sparsity_report
@@ -31,7 +31,8 @@ def train_dense(splits: tuple["imagenette.Split", "imagenette.Split"], cfg: Trai
     """Train the dense ResNet-18 from scratch into ``run_dir`` (resuming) and write ``run_dir/report.json``."""
     train_split, val_split = splits
     model = resnet18(num_classes=len(imagenette.CLASSES), seed=cfg.seed)
-    result = train(model, train_split, val_split, cfg, run_dir, device=device, progress=progress, save_init=True)
+    result = train(model, train_split, val_split, cfg, run_dir, device=device, progress=progress, save_init=True,
+                   identity={"stage": "dense"})
     report = {"sparsity_target": 0.0, "method": "dense", "val_top1": result["val_top1"],
               "val_per_class": result["val_per_class"], "best_epoch": result["best_epoch"],
               "history": result["history"], "config": dataclasses.asdict(cfg),
@@ -48,8 +49,9 @@ def prune_dense(splits: tuple["imagenette.Split", "imagenette.Split"], dense_dir
     model = resnet18(num_classes=len(imagenette.CLASSES))
     checkpoint.load_model_state(model, checkpoint.load(dense_dir / "best.pt")["model"])
     initial = checkpoint.load(dense_dir / "init.pt")["model"] if method == "lottery" else None
-    return prune_schedule(model, levels, finetune, *splits, out_dir, method=method, initial_state=initial,
-                          device=device, progress=progress)
+    digest = runs.file_digest(dense_dir / "init.pt") if method == "lottery" else None
+    return prune_schedule(model, levels, finetune, *splits, out_dir, parent=dense_dir / "best.pt", method=method,
+                          initial_state=initial, initial_digest=digest, device=device, progress=progress)
 
 
 def load_level(run_dir: str | Path, sparsity: float, method: str = "global") -> nn.Module:

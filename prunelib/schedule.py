@@ -1,42 +1,55 @@
 """The iterative pruning schedule: prune to the next level, fine-tune with the masks in force, save, repeat.
 
-Each level lives in its own folder ``<out>/level_XX/`` (``XX`` = percent of weights removed):
-``final.pt`` (state dict with the masks folded in) and ``report.json`` (sparsity per layer, accuracy before and
-after fine-tuning). A level whose ``final.pt`` exists is loaded instead of recomputed, and an interrupted
-fine-tuning resumes from its ``last.pt``, so the schedule can be killed and restarted at any point.
+Each level lives in its own folder ``<out>/level_XX/`` (``XX`` = percent of weights removed, exact:
+``level_10``, ``level_10.4``): ``run.json`` (its identity: data, recipe, target, method and the sha256 of the
+checkpoint it was pruned from, see :mod:`prunelib.runs`), ``final.pt`` (state dict with the masks folded in) and
+``report.json`` (sparsity per layer, accuracy before and after fine-tuning). A level whose ``final.pt`` exists
+is reused only when its identity matches, and an interrupted fine-tuning resumes from its ``last.pt``, so the
+schedule can be killed and restarted at any point and never reuses a level made from other inputs.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import checkpoint, data
+from . import checkpoint, data, runs
 from .pruning import make_permanent, prune_global, prune_layerwise, rewind, sparsity_report
 from .training import TrainConfig, evaluate, train
 
 METHODS = ("global", "lottery")
+#: a lottery round ``r`` (1, 2, ...) retrains with data-order seed ``seed + LOTTERY_ORDER_STRIDE * r``: every
+#: retraining sees another data order, as the authors' runs do, and none repeats the dense run's order
+LOTTERY_ORDER_STRIDE = 1000
 
 
 def level_tag(sparsity: float) -> str:
-    """``0.1 -> "10"``, ``0.95 -> "95"``, ``0 -> "00"``: the folder and file name of a level."""
-    return f"{round(sparsity * 100):02d}"
+    """The folder and file name of a level: ``0.1 -> "10"``, ``0.05 -> "05"``, ``0 -> "00"``, ``0.104 -> "10.4"``,
+    ``0.5904 -> "59.04"`` (exact to 0.01 %, so two levels never share a folder)."""
+    percent = round(sparsity * 100, 2)
+    return f"{round(percent):02d}" if percent == round(percent) else f"{percent:05.2f}".rstrip("0")
 
 
 def prune_schedule(model: nn.Module, levels: list[float], finetune: TrainConfig, train_split: "data.Split",
-                   val_split: "data.Split", out_dir: str | Path, *, method: str = "global",
-                   initial_state: dict | None = None, device: str = "auto", progress: bool = True) -> list[dict]:
+                   val_split: "data.Split", out_dir: str | Path, *, parent: str | Path, method: str = "global",
+                   initial_state: dict | None = None, initial_digest: str | None = None, device: str = "auto",
+                   progress: bool = True) -> list[dict]:
     """Prune ``model`` (trained, dense) through ``levels`` (increasing, in [0, 1)) and return one report per level.
 
     Args:
         model: the dense model; it is modified in place and ends at the last level.
         levels: cumulative target sparsities, e.g. :data:`prunelib.pruning.LEVELS`.
-        finetune: the fine-tuning recipe applied after each pruning step (its ``epochs`` is k).
+        finetune: the recipe applied after each pruning step (its ``epochs`` is k). For ``"lottery"`` round ``r``
+            uses it with the data-order seed ``finetune.order_seed + LOTTERY_ORDER_STRIDE * r``.
+        parent: the checkpoint file ``model`` was loaded from (the dense ``best.pt``); its sha256 is part of
+            the first level's identity, and each level's ``final.pt`` is the next one's parent.
         method: ``"global"`` (the paper's text) or ``"lottery"`` (the authors' code: per-layer pruning, rewind to
             ``initial_state``, retrain).
-        initial_state: the dense model's weights before training (``init.pt``), needed for ``"lottery"``.
+        initial_state: the dense model's weights before training (``init.pt``), needed for ``"lottery"``;
+            ``initial_digest`` is that file's sha256 (part of each lottery level's identity).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -44,27 +57,41 @@ def prune_schedule(model: nn.Module, levels: list[float], finetune: TrainConfig,
         raise ValueError("method='lottery' needs initial_state (the dense run's init.pt) to rewind to")
     if list(levels) != sorted(levels) or len(set(levels)) != len(levels):
         raise ValueError(f"levels must be strictly increasing, got {levels}")
+    tags = [level_tag(s) for s in levels]
+    if len(set(tags)) != len(tags):
+        raise ValueError(f"levels {levels} are closer than 0.01 %: they would share a folder")
     out_dir = Path(out_dir)
+    data_ident = runs.data_identity(train_split, val_split)
+    parent_digest = runs.file_digest(parent)
     reports = []
-    for sparsity in tqdm(levels, desc=f"pruning ({method})", disable=not progress):
-        level_dir = out_dir / f"level_{level_tag(sparsity)}"
+    for round_index, (sparsity, tag) in enumerate(tqdm(list(zip(levels, tags)), desc=f"pruning ({method})",
+                                                         disable=not progress), start=1):
+        level_dir = out_dir / f"level_{tag}"
+        recipe = finetune if method == "global" else dataclasses.replace(
+            finetune, data_seed=finetune.order_seed + LOTTERY_ORDER_STRIDE * round_index)
+        ident = {"stage": "prune", "method": method, "sparsity_target": sparsity, "parent": parent_digest,
+                 "initial": initial_digest if method == "lottery" else None}
+        runs.claim(level_dir, runs.identity(data=data_ident, recipe=recipe, **ident))
         final = level_dir / "final.pt"
         if final.exists():
             checkpoint.load_model_state(make_permanent(model), checkpoint.load(final)["model"])
             reports.append(json.loads((level_dir / "report.json").read_text()))
+            parent_digest = runs.file_digest(final)
             continue
         if method == "global":
             prune_global(model, sparsity)
         else:
             rewind(prune_layerwise(model, sparsity), initial_state)
-        before = evaluate(model, val_split, image_size=finetune.image_size, bf16=finetune.bf16)
-        result = train(model, train_split, val_split, finetune, level_dir, device=device, progress=progress)
+        before = evaluate(model, val_split, image_size=recipe.image_size, bf16=recipe.bf16)
+        result = train(model, train_split, val_split, recipe, level_dir, device=device, progress=progress,
+                       identity=ident)
         make_permanent(model)
         report = {"sparsity_target": sparsity, "method": method, "val_top1_before_finetune": before["top1"],
                   "val_top1": result["val_top1"], "val_per_class": result["val_per_class"],
                   "best_epoch": result["best_epoch"], "finetune_seconds": result["seconds"],
-                  "sparsity": sparsity_report(model)}
+                  "history": result["history"], "sparsity": sparsity_report(model)}
         checkpoint.save_json(report, level_dir / "report.json")
         checkpoint.save({"model": model.state_dict(), "sparsity_target": sparsity}, final)
+        parent_digest = runs.file_digest(final)
         reports.append(report)
     return reports

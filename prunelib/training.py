@@ -22,9 +22,13 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import checkpoint, data
+from . import checkpoint, data, runs
 from .models import resolve_device
 from .optim import make_optimizer
+
+
+#: the smallest image ResNet-18 can learn from (five stride-2 stages: 32 px is a 1x1 feature map)
+MIN_IMAGE_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,11 @@ class TrainConfig:
     image_size: int = 224
     seed: int = 0
     bf16: bool = True
+    #: fraction of the steps at the full learning rate before the cosine decay starts (0: cosine from step 0;
+    #: fast.ai's "flat_cos" recipe for Ranger uses 0.72)
+    flat_fraction: float = 0.0
+    #: seed of the data order and augmentation (None: ``seed``); the initialisation always comes from ``seed``
+    data_seed: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "image_size"):
@@ -49,6 +58,33 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.lr must be > 0, got {self.lr}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"TrainConfig.label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if not 0.0 <= self.flat_fraction < 1.0:
+            raise ValueError(f"TrainConfig.flat_fraction must be in [0, 1), got {self.flat_fraction}")
+        if self.image_size < MIN_IMAGE_SIZE:
+            raise ValueError(f"TrainConfig.image_size must be >= {MIN_IMAGE_SIZE} (ResNet-18 downsamples 32x), "
+                             f"got {self.image_size}")
+
+    @classmethod
+    def from_params(cls, params: dict, **overrides) -> "TrainConfig":
+        """The recipe in a profile's parameters (``prunelib/profiles.yaml``): every key named like a field."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{**{k: v for k, v in params.items() if k in names}, **overrides})
+
+    @property
+    def order_seed(self) -> int:
+        """The seed of the data order and augmentation."""
+        return self.seed if self.data_seed is None else self.data_seed
+
+
+def lr_schedule(optimizer: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int):
+    """Cosine decay to 0 over all steps, after ``cfg.flat_fraction`` of them at the full rate (one step per batch)."""
+    total = cfg.epochs * steps_per_epoch
+    flat = round(cfg.flat_fraction * total)
+    cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(total - flat, 1))
+    if flat == 0:
+        return cosine
+    hold = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=flat)
+    return torch.optim.lr_scheduler.SequentialLR(optimizer, [hold, cosine], milestones=[flat])
 
 
 def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
@@ -81,16 +117,16 @@ def evaluate(model: nn.Module, split: "data.Split", *, image_size: int, bf16: bo
     return {"top1": correct.float().mean().item(), "per_class": per_class, "n": len(labels)}
 
 
-def _config_mismatch(saved: dict, cfg: TrainConfig) -> list[str]:
-    now = dataclasses.asdict(cfg)
-    return [f"{k}: checkpoint has {saved.get(k)!r}, now {now[k]!r}" for k in now if saved.get(k) != now[k]]
-
-
 def train(model: nn.Module, train_split: "data.Split", val_split: "data.Split", cfg: TrainConfig,
-          run_dir: str | Path, *, device: str = "auto", progress: bool = True, save_init: bool = False) -> dict:
+          run_dir: str | Path, *, device: str = "auto", progress: bool = True, save_init: bool = False,
+          identity: dict | None = None) -> dict:
     """Train ``model`` (resuming from ``run_dir/last.pt`` when present) and return the best epoch's summary.
 
-    Writes into ``run_dir``: ``init.pt`` if ``save_init`` (the weights before training, for lottery-ticket
+    The run's identity (the data's digests, ``cfg`` and the caller's ``identity`` fields, e.g. the checkpoint
+    it starts from) is claimed in ``run_dir/run.json`` first (:func:`prunelib.runs.claim`): a folder holding a
+    run of other inputs is refused with the differing fields named, never resumed.
+
+    Writes into ``run_dir``: ``run.json``, ``init.pt`` if ``save_init`` (the weights before training, for lottery-ticket
     rewinding), ``last.pt`` (full state, every epoch), ``best.pt`` (model state of the best validation epoch) and
     ``history.json``. On return ``model`` holds the best epoch's weights.
 
@@ -104,18 +140,16 @@ def train(model: nn.Module, train_split: "data.Split", val_split: "data.Split", 
     steps_per_epoch = len(train_split) // cfg.batch_size
     if steps_per_epoch < 1:
         raise ValueError(f"the training split has {len(train_split)} images, fewer than one batch of {cfg.batch_size}")
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs * steps_per_epoch)
+    scheduler = lr_schedule(optimizer, cfg, steps_per_epoch)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     history: list[dict] = []
     start_epoch = 0
 
+    runs.claim(run_dir, runs.identity(data=runs.data_identity(train_split, val_split), recipe=cfg,
+                                      **(identity or {})))
     last_path = run_dir / "last.pt"
     if last_path.exists():
         state = checkpoint.load(last_path, map_location=dev)
-        problems = _config_mismatch(state["config"], cfg)
-        if problems:
-            raise ValueError(f"{last_path} was written with another configuration ({'; '.join(problems)}); "
-                             "use another run directory, or delete it to start over")
         checkpoint.load_model_state(model, state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -130,7 +164,7 @@ def train(model: nn.Module, train_split: "data.Split", val_split: "data.Split", 
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
         batches = data.batches(train_split, cfg.batch_size, train=True, size=cfg.image_size,
-                               seed=cfg.seed, epoch=epoch)
+                               seed=cfg.order_seed, epoch=epoch)
         bar = tqdm(batches, total=steps_per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
                    mininterval=5.0)
         loss_sum, seen, t_epoch = 0.0, 0, time.perf_counter()

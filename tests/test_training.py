@@ -91,7 +91,7 @@ def test_interrupted_training_resumes_to_identical_weights(splits, tmp_path, mon
 
 def test_resume_with_other_config_is_refused(splits, tmp_path) -> None:
     _run(pipeline.resnet18(seed=0), splits, tmp_path, TrainConfig(epochs=1, batch_size=8, image_size=32))
-    with pytest.raises(ValueError, match="lr: checkpoint has 0.001, now 0.5"):
+    with pytest.raises(ValueError, match=r"holds a run of other inputs \(recipe.lr: run has 0.001, now 0.5\)"):
         _run(pipeline.resnet18(seed=0), splits, tmp_path, TrainConfig(epochs=1, batch_size=8, image_size=32, lr=0.5))
 
 

@@ -58,6 +58,10 @@ def validation_split(data_root: str | None, val_per_class: int = 0, seed: int = 
 
 
 @torch.no_grad()
+def _level_name(level: float | str) -> str:
+    return f"sparsity {level:.0%}" if isinstance(level, float) else str(level)
+
+
 def shared_correct(models: dict[float, nn.Module], val: data.Split, image_size: int, n: int,
                    seed: int = 0, exclude: tuple[float, ...] = ()) -> tuple[dict[float, torch.Tensor], int]:
     """Choose ``n`` correctly classified validation images per level, the same ones across levels where possible.
@@ -83,9 +87,9 @@ def shared_correct(models: dict[float, nn.Module], val: data.Split, image_size: 
             idx = torch.cat([shared, pool[ok & ~everywhere][: n - len(shared)]])
         if len(idx) < 2:
             raise ValueError(f"only {len(idx)} of the {len(pool)} pooled validation images are classified correctly "
-                             f"at sparsity {s:.0%}: too few to explain; train longer")
+                             f"for {_level_name(s)}: too few to explain; train longer")
         if len(idx) < n:
-            warnings.warn(f"only {len(idx)} correctly classified images at sparsity {s:.0%} (asked for {n})")
+            warnings.warn(f"only {len(idx)} correctly classified images for {_level_name(s)} (asked for {n})")
         chosen[s] = torch.sort(idx).values
     return chosen, len(shared)
 

@@ -33,6 +33,41 @@ def explain(method: str, model, x: torch.Tensor, y: torch.Tensor, ig_steps: int)
     return ig_metric(model, x, y, n_steps=ig_steps, internal_batch_size=64)
 
 
+def measure(model, x: torch.Tensor, y: torch.Tensor, *, methods: tuple[str, ...] = ("VG", "IG"), ig_steps: int = 10,
+            n_bootstrap: int = 1000, seed: int = 0, noise: float = 0.01, precision: str = "fp32") -> dict:
+    """Every metric of one network on images ``x`` (N, 3, H, W) with labels ``y`` (N,), per method.
+
+    Returns ``{method: {"gini": [per image], "gini_mean": CI, "road": {"morf"|"lerf": {"correct": [[0/1] * P] * N,
+    "curve": CI, "aopc_authors": CI, "aopc_standard": CI}}}}`` (CI = ``{"estimate", "low", "high"}``, bootstrap
+    95 % over images). ``method`` ``"random"`` ranks pixels at random (a seeded uniform map): the baseline
+    AOPC of removing pixels in no particular order; it has no Gini.
+    """
+    out = {}
+    for method in methods:
+        if method == "random":
+            g = torch.Generator().manual_seed(seed)
+            maps = torch.rand(x.shape[0], *x.shape[-2:], generator=g).to(x.device)
+        else:
+            maps = explain(method, model, x, y, ig_steps)
+        entry: dict = {"road": {}}
+        if method != "random":
+            gini = metrics.gini(maps)
+            entry.update(gini=gini.tolist(), gini_mean=_ci(gini, n_bootstrap, seed))
+        with torch.no_grad():
+            for order in ORDERS if method != "random" else ("morf",):
+                road = metrics.road(model, x, y, maps, PERCENTAGES, order=order, noise=noise, seed=seed,
+                                    precision=precision)
+                correct = road.correct.float()
+                entry["road"][order] = {
+                    "correct": road.correct.to(torch.int8).tolist(),
+                    "curve": _ci(correct, n_bootstrap, seed),
+                    "aopc_authors": _ci(correct, n_bootstrap, seed, lambda m: metrics.aopc_authors(m.mean(0))),
+                    "aopc_standard": _ci(correct, n_bootstrap, seed, lambda m: metrics.aopc_standard(m.mean(0))),
+                }
+        out[method] = entry
+    return out
+
+
 def run_faithfulness_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int,
                            n_attribution_images: int, ig_steps: int = 10, n_bootstrap: int = 1000, seed: int = 0,
                            val_per_class: int = 0, device: str = "auto", noise: float = 0.01) -> dict:
@@ -51,24 +86,11 @@ def run_faithfulness_stage(*, data: str | None, profile: str, out_dir: Path, ima
               "n_shared": n_shared, "shared_levels": [s for s in models if s not in dead],
               "images": {str(s): idx.tolist() for s, idx in chosen.items()},
               "methods": {"VG": {}, "IG": {}}, "ig_steps": ig_steps, "noise": noise, "image_size": image_size}
-    steps = [(s, m) for s in models for m in ("VG", "IG")]
-    for sparsity, method in tqdm(steps, desc="attributions + ROAD"):
+    for sparsity in tqdm(list(models), desc="attributions + ROAD"):
         model = models[sparsity]
-        dev = next(model.parameters()).device
-        x, y = inputs(val, chosen[sparsity], image_size, dev)
-        maps = explain(method, model, x, y, ig_steps)
-        gini = metrics.gini(maps)
-        entry = {"gini": gini.tolist(), "gini_mean": _ci(gini, n_bootstrap, seed), "road": {}}
-        with torch.no_grad():
-            for order in ORDERS:
-                road = metrics.road(model, x, y, maps, PERCENTAGES, order=order, noise=noise, seed=seed)
-                correct = road.correct.float()
-                entry["road"][order] = {
-                    "correct": road.correct.to(torch.int8).tolist(),
-                    "curve": _ci(correct, n_bootstrap, seed),
-                    "aopc_authors": _ci(correct, n_bootstrap, seed, lambda m: metrics.aopc_authors(m.mean(0))),
-                    "aopc_standard": _ci(correct, n_bootstrap, seed, lambda m: metrics.aopc_standard(m.mean(0))),
-                }
-        result["methods"][method][str(sparsity)] = entry
+        x, y = inputs(val, chosen[sparsity], image_size, next(model.parameters()).device)
+        for method, entry in measure(model, x, y, ig_steps=ig_steps, n_bootstrap=n_bootstrap, seed=seed,
+                                     noise=noise).items():
+            result["methods"][method][str(sparsity)] = entry
     save_json(result, Path(out_dir) / "metrics.json")
     return result

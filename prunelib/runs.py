@@ -1,0 +1,97 @@
+"""Run identities: every run folder records what defines it, and nothing is resumed or reused from other inputs.
+
+A run folder (a dense training, one pruning level) holds ``run.json``: the identity of the run, i.e. the data
+it is trained on (the digests of the train and val splits, which cover file names, contents and any subset
+drawn), its recipe (:class:`~prunelib.training.TrainConfig`), its parent (the sha256 of the checkpoint it starts
+from, for a pruning level), and the version of prunelib's training code. :func:`claim` writes it when the
+folder is new and compares it when the folder exists: a run is resumed or reused only when every field
+matches, otherwise :class:`RunMismatch` names the fields that differ and the folder to remove.
+
+The git commit is recorded for information but not compared: a change of a plot label must not invalidate
+hours of training. A change that alters what training computes bumps :data:`TRAINING_CODE_VERSION`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from .checkpoint import save_json
+
+#: bumped whenever a change to prunelib alters the weights a recipe trains to (data transforms, optimiser,
+#: schedule, model, pruning); compared on resume, unlike the git commit
+TRAINING_CODE_VERSION = 2
+RUN_FILE = "run.json"
+#: files whose presence means a folder holds a run (made before identities existed if run.json is absent)
+_RUN_OUTPUTS = ("last.pt", "best.pt", "final.pt", "init.pt")
+
+
+class RunMismatch(ValueError):
+    """A run folder holds a run of other inputs (or of unknown inputs); the message names fields and folder."""
+
+
+def file_digest(path: str | Path) -> str:
+    """sha256 of a file's bytes (a parent checkpoint, an initial state)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def identity(*, data: dict[str, Any], recipe: Any, **parts: Any) -> dict[str, Any]:
+    """The identity of a run: ``data`` (split digests and sizes), ``recipe`` (a dataclass or dict) and any other
+    defining ``parts`` (``parent``, ``sparsity_target``, ``method``, ...), plus the training code's version."""
+    recipe = dataclasses.asdict(recipe) if dataclasses.is_dataclass(recipe) else dict(recipe)
+    return {"data": data, "recipe": recipe, **parts, "code": TRAINING_CODE_VERSION}
+
+
+def data_identity(train_split: Any, val_split: Any) -> dict[str, Any]:
+    """What a run's data is: the digests and sizes of its train and val splits (see ``prunelib.data.Split``)."""
+    return {"train": train_split.digest, "val": val_split.digest, "n_train": len(train_split),
+            "n_val": len(val_split)}
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """``["recipe.lr: run has 0.001, now 0.004", ...]`` for every field that differs (nested keys dotted)."""
+    a, b = _flatten(saved), _flatten(json.loads(json.dumps(now)))  # JSON round trip: tuples -> lists
+    return [f"{k}: run has {a.get(k)!r}, now {b.get(k)!r}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+
+
+def claim(run_dir: str | Path, ident: dict[str, Any]) -> Path:
+    """Make ``run_dir`` the folder of the run ``ident``, or check that it already is.
+
+    Writes ``run_dir/run.json`` for a new or empty folder. Raises :class:`RunMismatch` when the folder holds a
+    run of another identity (naming the differing fields) or checkpoints without a ``run.json``.
+    """
+    run_dir = Path(run_dir)
+    record = run_dir / RUN_FILE
+    if record.is_file():
+        try:
+            saved = json.loads(record.read_text())
+        except json.JSONDecodeError as err:
+            raise RunMismatch(f"{record} is not valid JSON ({err}); remove {run_dir} to start this run over") from None
+        diff = differences(saved, ident)
+        if diff:
+            raise RunMismatch(f"{run_dir} holds a run of other inputs ({'; '.join(diff)}); remove that folder to "
+                              "start over, or write this run to another folder")
+        return record
+    leftovers = [name for name in _RUN_OUTPUTS if (run_dir / name).exists()]
+    if leftovers:
+        raise RunMismatch(f"{run_dir} holds checkpoints ({', '.join(leftovers)}) but no {RUN_FILE}, so what they were "
+                          "trained on is unknown; remove that folder to start over")
+    save_json(json.loads(json.dumps(ident)), record)
+    return record

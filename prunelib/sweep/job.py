@@ -1,0 +1,167 @@
+"""One job of a sweep: a (profile, seed, regime) run, trained and measured into folders of its own.
+
+A job trains the seed's dense network (shared by the regimes of that seed), prunes it through the regime's
+levels (and, for the lottery regime, trains the unpruned control), then measures every network of the run on
+the same correctly classified validation images: top-1, Gini, ROAD MoRF and LeRF with AOPC for each saliency
+method of the profile, and for seed 0 a random-order ROAD baseline. Layout::
+
+    checkpoints/<profile>/seed<k>/dense/                  the dense run (run.json, init.pt, best.pt, ...)
+    checkpoints/<profile>/seed<k>/<regime>/level_XX/      each pruned level
+    checkpoints/<profile>/seed<k>/lottery/control/        the unpruned control
+    results/<profile>/runs/<regime>-seed<k>.json          the job's measurements (small; the summary reads it)
+
+Every folder is keyed by its identity (:mod:`prunelib.runs`), so a job resumes after a kill at any point and
+never reuses a network made from other inputs. The result file is written only when the job has measured every
+network, and names the identity of each network it measured.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from .. import checkpoint, paths, pipeline, regimes, runs
+from ..models import resnet18
+from ..pruning import make_permanent, sparsity_report
+from ..schedule import level_tag
+from ..training import TrainConfig, evaluate, train
+
+#: images are drawn from a pool shuffled with this seed in every job, so all seeds draw from the same images
+IMAGE_SEED = 0
+
+
+@dataclass(frozen=True)
+class Job:
+    """A (profile, seed, regime) run of the study."""
+
+    profile: str
+    seed: int
+    regime: str
+    data: str | None = None
+    device: str = "auto"
+
+    @property
+    def name(self) -> str:
+        return f"{self.regime}-seed{self.seed}"
+
+    @property
+    def checkpoints(self) -> Path:
+        return paths.checkpoint_dir(self.profile) / f"seed{self.seed}"
+
+    @property
+    def result_file(self) -> Path:
+        return paths.results_dir(self.profile) / "runs" / f"{self.name}.json"
+
+
+def _params(job: Job) -> dict[str, Any]:
+    from ..reproduce import load_profile
+    return load_profile(job.profile)
+
+
+def _load(path: Path) -> torch.nn.Module:
+    model = resnet18()
+    checkpoint.load_model_state(model, checkpoint.load(path)["model"])
+    return make_permanent(model).eval()
+
+
+def train_networks(job: Job, *, progress: bool = True) -> list[dict[str, Any]]:
+    """Train (or resume, or reuse) every network of ``job``; return one record per network, dense first.
+
+    A record: ``{"network": "dense"|"pruned"|"control", "target": fraction, "checkpoint": path, "top1": fraction,
+    "seconds": training seconds, "identity": sha256 of its run.json}``.
+    """
+    params, regime = _params(job), regimes.get(job.regime)
+    splits = pipeline.load_splits(job.data, params.get("subset_per_class") or None, seed=job.seed,
+                                  val_per_class=params.get("val_per_class") or None)
+    dense_cfg = TrainConfig.from_params(params, seed=job.seed)
+    dense_dir = job.checkpoints / "dense"
+    dense = pipeline.train_dense(splits, dense_cfg, dense_dir, device=job.device, progress=progress)
+    records = [_record("dense", 0.0, dense_dir / "best.pt", dense["val_top1"],
+                       sum(h["seconds"] for h in dense["history"]))]
+    if regime.has_control:
+        control_dir = job.checkpoints / regime.name / "control"
+        model = resnet18()
+        checkpoint.load_model_state(model, checkpoint.load(dense_dir / "init.pt")["model"])
+        result = train(model, *splits, regime.control_recipe(dense_cfg), control_dir, device=job.device,
+                       progress=progress, identity={"stage": "control", "initial": runs.file_digest(dense_dir / "init.pt")})
+        records.append(_record("control", 0.0, control_dir / "best.pt", result["val_top1"],
+                               sum(h["seconds"] for h in result["history"])))
+    reports = pipeline.prune_dense(splits, dense_dir, regime.levels(params), regime.recipe(dense_cfg, params),
+                                   job.checkpoints / regime.name, method=regime.method, device=job.device,
+                                   progress=progress)
+    for r in reports:
+        level_dir = job.checkpoints / regime.name / f"level_{level_tag(r['sparsity_target'])}"
+        records.append(_record("pruned", r["sparsity_target"], level_dir / "final.pt", r["val_top1"],
+                               r.get("finetune_seconds")))
+    return records
+
+
+def _name(record: dict[str, Any]) -> str:
+    return record["network"] if record["network"] != "pruned" else f"target {100 * record['target']:.4g} %"
+
+
+def _record(network: str, target: float, path: Path, top1: float, seconds: float | None) -> dict[str, Any]:
+    return {"network": network, "target": target, "checkpoint": str(path), "top1": top1, "seconds": seconds,
+            "identity": runs.file_digest(path.parent / runs.RUN_FILE)}
+
+
+def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool = True) -> dict[str, Any]:
+    """Measure every network of ``records`` on shared correct images and write ``job.result_file``."""
+    from ..stages.common import inputs, near_chance, shared_correct, validation_split
+    from ..stages.faithfulness import measure
+
+    params = _params(job)
+    image_size, methods = int(params["image_size"]), tuple(_settings(job, params)["methods"])
+    names = [_name(r) for r in records]
+    models = {name: _load(Path(r["checkpoint"])) for name, r in zip(names, records)}
+    val = validation_split(job.data, params.get("val_per_class") or 0, job.seed)
+    dead = tuple(name for name, r in zip(names, records) if near_chance(r["top1"], 10))
+    chosen, n_shared = shared_correct(models, val, image_size, int(params["n_attribution_images"]), IMAGE_SEED,
+                                      exclude=dead)
+    networks = []
+    for name, record in zip(names, tqdm(records, desc=f"measuring {job.name}", disable=not progress)):
+        model = models[name]
+        x, y = inputs(val, chosen[name], image_size, torch.device("cpu"))
+        t0 = time.perf_counter()
+        result = measure(model, x, y, methods=methods, ig_steps=int(params["ig_steps"]),
+                         n_bootstrap=int(params["n_bootstrap"]), seed=IMAGE_SEED,
+                         precision=str(params.get("road_precision", "fp32")))
+        networks.append({**record, "level": 100 * sparsity_report(model)["global"], "near_chance": name in dead,
+                         "images": chosen[name].tolist(), "methods": result,
+                         "measure_seconds": time.perf_counter() - t0})
+    out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": _settings(job, params),
+           "n_shared": n_shared, "networks": networks}
+    checkpoint.save_json(out, job.result_file)
+    return out
+
+
+def _settings(job: Job, params: dict[str, Any]) -> dict[str, Any]:
+    """What the measurements depend on besides the networks (compared before a result is reused)."""
+    methods = str(params.get("methods", "VG,IG")).split(",") + (["random"] if job.seed == 0 else [])
+    return {"image_size": int(params["image_size"]), "n_images": int(params["n_attribution_images"]),
+            "methods": methods, "road_precision": str(params.get("road_precision", "fp32")),
+            "ig_steps": int(params["ig_steps"]), "n_bootstrap": int(params["n_bootstrap"]), "image_seed": IMAGE_SEED,
+            "val_per_class": int(params.get("val_per_class") or 0)}
+
+
+def run_job(job: Job, *, progress: bool = True) -> Path:
+    """Train and measure ``job``; skip the measurement when its result file already covers the same networks."""
+    records = train_networks(job, progress=progress)
+    if job.result_file.is_file():
+        done = json.loads(job.result_file.read_text())
+        same_networks = [n["identity"] for n in done["networks"]] == [r["identity"] for r in records]
+        if same_networks and done.get("settings") == _settings(job, _params(job)):
+            return job.result_file
+    measure_networks(job, records, progress=progress)
+    return job.result_file
+
+
+if __name__ == "__main__":  # python -m prunelib.sweep.job PROFILE SEED REGIME [DATA]: one job in this process
+    import sys
+    profile, seed, regime, *rest = sys.argv[1:]
+    print(run_job(Job(profile, int(seed), regime, data=rest[0] if rest else None)))
