@@ -1,16 +1,75 @@
-"""Command line: ``python -m prunelib {train,prune,reproduce} --help``."""
+"""Command line: ``python -m prunelib {train,prune,reproduce,sweep} --help``.
+
+--profile NAME means one thing everywhere: a parameter set of prunelib/profiles.yaml (smoke, cpu, noise,
+paper). ``train`` and ``prune`` take their recipe from it (any option given on the command line overrides that
+setting) and write to checkpoints/<profile>/ unless --out says otherwise.
+
+Run folders are keyed by what defines them (run.json: the data's digests, the recipe, the checkpoint a level
+was pruned from; see prunelib/runs.py). A folder that holds a run of other inputs is refused with the
+differing fields named: remove it, or pass another --out.
+
+User errors (bad options, missing or inconsistent data, a run folder of other inputs, an unwritable folder) are
+one line on stderr and exit status 2, checked before any data is loaded; --debug shows the traceback.
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
+from typing import Callable
 
 from . import paths
-from .pruning import LEVELS
-from .training import TrainConfig
+
+#: the recipe options of ``train`` / ``prune`` (name in profiles.yaml and TrainConfig, type, what it must be)
+_RECIPE_OPTIONS = ("image_size", "batch_size", "weight_decay", "optimizer", "label_smoothing", "flat_fraction",
+                   "subset_per_class", "val_per_class")
 
 
-def _levels(text: str) -> list[float]:
+class UserError(Exception):
+    """A mistake in what the user asked for: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not the usage block
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _checked(kind: Callable, test: Callable, expected: str) -> Callable[[str], object]:
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not test(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+    return parse
+
+
+POSITIVE_INT = _checked(int, lambda v: v >= 1, "an integer >= 1")
+COUNT = _checked(int, lambda v: v >= 0, "an integer >= 0 (0 = all)")
+IMAGE_SIZE = _checked(int, lambda v: v >= 32, "an image size in pixels >= 32 (ResNet-18 downsamples 32x)")
+POSITIVE = _checked(float, lambda v: v > 0, "a number > 0")
+FRACTION = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+SEED = _checked(int, lambda v: v >= 0, "an integer seed >= 0")
+
+
+def device(text: str) -> str:
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N``, and CUDA only where torch sees a GPU."""
+    import torch
+    kind, _, index = text.partition(":")
+    if text == "auto" or text == "cpu" or (kind == "cuda" and (not index or index.isdigit())):
+        if kind == "cuda" and not torch.cuda.is_available():
+            raise argparse.ArgumentTypeError(f"{text!r} was asked for, but torch sees no CUDA device here")
+        if index and int(index) >= torch.cuda.device_count():
+            raise argparse.ArgumentTypeError(f"{text!r}: there are {torch.cuda.device_count()} CUDA devices")
+        return text
+    raise argparse.ArgumentTypeError(f"expected auto, cpu, cuda or cuda:N, got {text!r}")
+
+
+def levels(text: str) -> list[float]:
     from .pipeline import parse_levels
     try:
         return parse_levels(text)
@@ -18,75 +77,141 @@ def _levels(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _profile_names() -> list[str]:
+    import yaml
+    from .reproduce import PROFILES_FILE
+    return list(yaml.safe_load(PROFILES_FILE.read_text()))
+
+
+def profile(text: str) -> str:
+    names = _profile_names()
+    if text not in names:
+        raise argparse.ArgumentTypeError(f"unknown profile {text!r}; expected one of {', '.join(names)}")
+    return text
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", type=profile, default="smoke",
+                   help="parameter set of prunelib/profiles.yaml (default: smoke); options below override it, "
+                        "and checkpoints go to checkpoints/<profile>/")
     p.add_argument("--data", help="ImageNette folder (default: $PRUNELIB_DATA, else ./data)")
-    p.add_argument("--profile", default="custom", help="name of the run; checkpoints go to checkpoints/<profile>/")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default: auto)")
-    p.add_argument("--image-size", type=int, default=224, help="training/evaluation image size (paper: 224)")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--weight-decay", type=float, default=1e-4)
-    p.add_argument("--optimizer", default="ranger", choices=["ranger", "adamw", "sgd"])
-    p.add_argument("--label-smoothing", type=float, default=0.0)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", type=device, default="auto", help="auto | cpu | cuda[:N] (default: auto)")
+    p.add_argument("--image-size", type=IMAGE_SIZE, help="training/evaluation image size (paper: 224)")
+    p.add_argument("--batch-size", type=POSITIVE_INT)
+    p.add_argument("--weight-decay", type=_checked(float, lambda v: v >= 0, "a number >= 0"))
+    p.add_argument("--optimizer", choices=["ranger", "adamw", "sgd"])
+    p.add_argument("--label-smoothing", type=FRACTION)
+    p.add_argument("--flat-fraction", type=FRACTION, help="share of steps at the full rate before the cosine decay")
+    p.add_argument("--seed", type=SEED, default=None, help="initialisation and data-order seed (profile: seed)")
     p.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in fp32 (default: bf16 autocast)")
-    p.add_argument("--subset-per-class", type=int, default=None, help="use N training images per class (fast runs)")
-    p.add_argument("--val-per-class", type=int, default=None, help="use N validation images per class (fast runs)")
+    p.add_argument("--subset-per-class", type=COUNT, help="use N training images per class (0 = all)")
+    p.add_argument("--val-per-class", type=COUNT, help="use N validation images per class (0 = all)")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error")
 
 
-def _config(args: argparse.Namespace, epochs: int, lr: float) -> TrainConfig:
-    return TrainConfig(epochs=epochs, batch_size=args.batch_size, lr=lr, weight_decay=args.weight_decay,
-                       optimizer=args.optimizer, label_smoothing=args.label_smoothing,
-                       image_size=args.image_size, seed=args.seed, bf16=args.bf16)
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m prunelib", description=__doc__.split("\n\n")[1],
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m prunelib", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p_train = sub.add_parser("train", help="train the dense ResNet-18 from scratch (resumes when interrupted)")
+    policy = __doc__.split("\n\n")[2]
+    p_train = sub.add_parser("train", help="train the dense ResNet-18 from scratch (resumes when interrupted)",
+                             epilog=policy)
     _add_common(p_train)
-    p_train.add_argument("--epochs", type=int, default=30)
-    p_train.add_argument("--lr", type=float, default=1e-3)
+    p_train.add_argument("--epochs", type=POSITIVE_INT)
+    p_train.add_argument("--lr", type=POSITIVE)
     p_train.add_argument("--out", type=Path, help="run folder (default: checkpoints/<profile>/dense)")
 
-    p_prune = sub.add_parser("prune", help="prune the dense model level by level with fine-tuning (resumes)")
+    p_prune = sub.add_parser("prune", help="prune the dense model level by level with fine-tuning (resumes)",
+                             epilog=policy)
     _add_common(p_prune)
     p_prune.add_argument("--dense", type=Path, help="folder of the dense run (default: checkpoints/<profile>/dense)")
-    p_prune.add_argument("--levels", type=_levels, default=list(LEVELS),
-                         help="cumulative sparsities in percent (default: 10,20,30,50,70,80,90,95,98)")
+    p_prune.add_argument("--levels", type=levels, help="cumulative sparsities in percent, increasing (profile: levels)")
     p_prune.add_argument("--method", default="global", choices=["global", "lottery"])
-    p_prune.add_argument("--finetune-epochs", type=int, default=2, help="k epochs of fine-tuning after each step")
-    p_prune.add_argument("--finetune-lr", type=float, default=3e-4)
+    p_prune.add_argument("--finetune-epochs", type=POSITIVE_INT, help="k epochs of training after each step")
+    p_prune.add_argument("--finetune-lr", type=POSITIVE)
     p_prune.add_argument("--out", type=Path, help="folder of the levels (default: checkpoints/<profile>/<method>)")
 
     p_rep = sub.add_parser("reproduce", help="run every notebook of the book with papermill for a profile")
-    p_rep.add_argument("--profile", default="smoke", help="smoke | cpu | paper (see prunelib/profiles.yaml)")
+    p_rep.add_argument("--profile", type=profile, default="smoke", help="smoke | cpu | paper (prunelib/profiles.yaml)")
     p_rep.add_argument("--data", help="ImageNette folder (default: $PRUNELIB_DATA, else ./data)")
-    p_rep.add_argument("--device", default="auto", help="auto | cpu | cuda (default: auto)")
+    p_rep.add_argument("--device", type=device, default="auto", help="auto | cpu | cuda (default: auto)")
     p_rep.add_argument("--force", action="store_true", help="re-run every stage even if its outputs are current")
     p_rep.add_argument("--only", help="comma-separated stage names to run (default: all)")
+    p_rep.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    return parser
 
-    args = parser.parse_args(argv)
+
+def _writable(folder: Path, what: str, variable: str) -> None:
+    """Fail early, in one line, when ``folder`` cannot be created or written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise UserError(f"cannot write the {what} folder {folder} ({err.strerror or err}); "
+                        f"make it writable, or choose another with {variable}") from None
+
+
+def _recipe(args: argparse.Namespace, params: dict, epochs: int, lr: float):
+    from .training import TrainConfig
+    chosen = {k: getattr(args, k) for k in _RECIPE_OPTIONS if getattr(args, k, None) is not None}
+    return TrainConfig.from_params({**params, **chosen}, epochs=epochs, lr=lr, bf16=args.bf16,
+                                   seed=args.seed if args.seed is not None else int(params.get("seed", 0)))
+
+
+def _train_or_prune(args: argparse.Namespace) -> int:
+    from .reproduce import load_profile
+    params = load_profile(args.profile)
+    pick = lambda name: getattr(args, name) if getattr(args, name, None) is not None else params[name]  # noqa: E731
+    run = paths.checkpoint_dir(args.profile)
+    if args.command == "train":
+        cfg, out = _recipe(args, params, pick("epochs"), pick("lr")), args.out or run / "dense"
+    else:
+        cfg, out = _recipe(args, params, pick("finetune_epochs"), pick("finetune_lr")), args.out or run / args.method
+        chosen_levels = args.levels or levels(str(params["levels"]))
+        dense = args.dense or run / "dense"
+        if not (dense / "best.pt").is_file():
+            raise UserError(f"no dense network in {dense} (best.pt missing): run `python -m prunelib train "
+                            f"--profile {args.profile}` first, or pass --dense")
+    _writable(out, "checkpoint", "--out or PRUNELIB_CHECKPOINTS")
+    _writable(paths.cache_dir(), "cache", "PRUNELIB_CACHE")
+
+    from . import pipeline
+    from .data import locate
+    root = locate(args.data)  # layout and class folders, before anything is decoded
+    subset, val_subset = pick("subset_per_class") or None, pick("val_per_class") or None
+    splits = pipeline.load_splits(root, subset, seed=cfg.seed, val_per_class=val_subset)
+    if args.command == "train":
+        report = pipeline.train_dense(splits, cfg, out, device=args.device)
+        print(f"dense: best val top-1 {report['val_top1']:.4f} at epoch {report['best_epoch'] + 1} ({out})")
+    else:
+        reports = pipeline.prune_dense(splits, dense, chosen_levels, cfg, out, method=args.method, device=args.device)
+        for r in reports:
+            print(f"{r['sparsity_target']:.1%}: sparsity {r['sparsity']['global']:.4f}, "
+                  f"val top-1 {r['val_top1_before_finetune']:.4f} -> {r['val_top1']:.4f}")
+    return 0
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "reproduce":
         from .reproduce import reproduce
         return reproduce(args.profile, data=args.data, device=args.device, force=args.force,
                          only=args.only.split(",") if args.only else None)
+    return _train_or_prune(args)
 
-    from . import pipeline
-    splits = pipeline.load_splits(args.data, args.subset_per_class, seed=args.seed, val_per_class=args.val_per_class)
-    run = paths.checkpoint_dir(args.profile)
-    if args.command == "train":
-        report = pipeline.train_dense(splits, _config(args, args.epochs, args.lr), args.out or run / "dense",
-                                      device=args.device)
-        print(f"dense: best val top-1 {report['val_top1']:.4f} at epoch {report['best_epoch'] + 1}")
-    else:
-        reports = pipeline.prune_dense(splits, args.dense or run / "dense", args.levels,
-                                       _config(args, args.finetune_epochs, args.finetune_lr),
-                                       args.out or run / args.method, method=args.method, device=args.device)
-        for r in reports:
-            print(f"{r['sparsity_target']:.0%}: sparsity {r['sparsity']['global']:.4f}, "
-                  f"val top-1 {r['val_top1_before_finetune']:.4f} -> {r['val_top1']:.4f}")
-    return 0
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .data import DataError
+    from .runs import RunMismatch
+    try:
+        return _dispatch(args)
+    except (UserError, DataError, RunMismatch, FileNotFoundError, ValueError) as err:
+        if args.debug or os.environ.get("PRUNELIB_DEBUG"):
+            raise
+        print(f"python -m prunelib {args.command}: error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

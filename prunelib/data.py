@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 
-from .paths import cache_dir
+from .paths import cache_dir, resolve
 
 #: WordNet ids in torchvision ``Imagenette`` order (= sorted); the label of a class is its index here.
 WNIDS = ("n01440764", "n02102040", "n02979186", "n03000684", "n03028079",
@@ -59,12 +59,13 @@ def _find_root(folder: Path) -> Path | None:
 def locate(path: str | os.PathLike | None = None, *, download: bool = False) -> Path:
     """The ImageNette root holding ``train/`` and ``val/``, with its class folders checked.
 
-    Looks in ``path``, else ``$PRUNELIB_DATA``, else ``./data/``; accepts ``root/{train,val}/<wnid>/`` and
+    Looks in ``path``, else ``$PRUNELIB_DATA``, else ``./data/`` (a relative path is taken from the current
+    folder when it exists there, else from the project root, see :func:`prunelib.paths.resolve`); accepts ``root/{train,val}/<wnid>/`` and
     torchvision's ``root/imagenette2*/{train,val}/<wnid>/``. With ``download=True`` and nothing found, runs
     ``torchvision.datasets.Imagenette(root, size="full", download=True)`` for both splits.
     """
     source = "the given path" if path is not None else "$PRUNELIB_DATA" if os.environ.get("PRUNELIB_DATA") else "./data/"
-    folder = Path(path if path is not None else os.environ.get("PRUNELIB_DATA") or "data").expanduser()
+    folder = resolve(path if path is not None else os.environ.get("PRUNELIB_DATA") or "data")
     root = _find_root(folder) if folder.is_dir() else None
     if root is None and download:
         root = _download(folder)

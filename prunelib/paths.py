@@ -29,3 +29,23 @@ def checkpoint_dir(profile: str) -> Path:
 def results_dir(profile: str) -> Path:
     """Small generated results of one profile (``$PRUNELIB_RESULTS/<profile>``, default ``<root>/results/<profile>``)."""
     return Path(os.environ.get("PRUNELIB_RESULTS", ROOT / "results")) / profile
+
+
+def portable(path: str | os.PathLike) -> str:
+    """``path`` as it is written into notebooks and provenance: relative to the project root (``../shared/...``,
+    ``results/cpu/...``), so that no folder of the machine that ran it is published; absolute only when it lies on
+    another drive. Read back with :func:`resolve`."""
+    path = Path(path).resolve()
+    try:
+        return os.path.relpath(path, ROOT)
+    except ValueError:  # pragma: no cover - another drive (Windows)
+        return str(path)
+
+
+def resolve(path: str | os.PathLike) -> Path:
+    """A path written by :func:`portable` (or given by a user): absolute as is; relative to the current folder
+    when it exists there, else to the project root."""
+    path = Path(path).expanduser()
+    if path.is_absolute() or path.exists():
+        return path
+    return ROOT / path

@@ -74,6 +74,8 @@ def parse_levels(levels: str) -> list[float]:
         raise ValueError(f"levels must be comma-separated percentages like '10,20,30', got {levels!r}") from None
     if not values or any(not 0 < v < 1 for v in values):
         raise ValueError(f"levels must be percentages in (0, 100), got {levels!r}")
+    if any(b <= a for a, b in zip(values, values[1:])):
+        raise ValueError(f"levels must be strictly increasing (each is cumulative), got {levels!r}")
     return values
 
 
@@ -85,12 +87,13 @@ def run_training_stage(*, data: str | None, profile: str, out_dir: Path, levels:
 
     Checkpoints go to ``checkpoints/<profile>/`` and are reused (or resumed) when present.
     """
-    splits = load_splits(data, subset_per_class or None, seed=seed, val_per_class=val_per_class or None)
-    run = paths.checkpoint_dir(profile)
     dense_cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, image_size=image_size, seed=seed)
     tune_cfg = dataclasses.replace(dense_cfg, epochs=finetune_epochs, lr=finetune_lr)
+    chosen_levels = parse_levels(levels)  # every parameter is checked before the data is loaded
+    splits = load_splits(data, subset_per_class or None, seed=seed, val_per_class=val_per_class or None)
+    run = paths.checkpoint_dir(profile)
     dense = train_dense(splits, dense_cfg, run / "dense", device=device)
-    pruned = prune_dense(splits, run / "dense", parse_levels(levels), tune_cfg, run / method, method=method,
+    pruned = prune_dense(splits, run / "dense", chosen_levels, tune_cfg, run / method, method=method,
                          device=device)
     dense_model = load_level(run, 0.0)
     rows = [{"sparsity_target": 0.0, "sparsity": sparsity_report(dense_model)["global"],

@@ -30,23 +30,26 @@ def provenance(profile: str, data: str | None, device: str, seed: int) -> dict:
         except metadata.PackageNotFoundError:
             versions[pkg] = None
     dirty = _git("status", "--porcelain", "--", "prunelib", "notebooks")
-    return {"profile": profile, "data": str(data) if data else None, "seed": seed, "device": device,
+    return {"profile": profile, "data": paths.portable(data) if data else None, "seed": seed, "device": device,
             "versions": versions, "git_commit": _git("rev-parse", "HEAD"),
             "git_dirty": bool(dirty and dirty != "unknown"), "machine": platform.platform()}
 
 
 def stage_dir(out_dir: str | None, profile: str, stage: str) -> Path:
     """The folder a notebook writes to: ``out_dir`` when the runner injects one, else ``results/<profile>/<stage>``."""
-    out = Path(out_dir) if out_dir else paths.results_dir(profile) / stage
+    out = paths.resolve(out_dir) if out_dir else paths.results_dir(profile) / stage
     out.mkdir(parents=True, exist_ok=True)
     return out
 
 
-def record(out: Path, profile: str, data: str | None, device: str, seed: int) -> dict:
-    """Write ``out/provenance.json`` and return it (a notebook shows it above its results)."""
-    info = provenance(profile, data, device, seed)
-    save_json(info, out / "provenance.json")
-    return info
+def describe(profile: str, data: str | None, device: str, seed: int) -> dict:
+    """The provenance of a stage about to run (shown above its results); :func:`save` it once the stage succeeded."""
+    return provenance(profile, data, device, seed)
+
+
+def save(out: Path, info: dict) -> None:
+    """Write ``out/provenance.json``: the last cell of a stage's notebook, so a failed stage writes none."""
+    save_json(info, Path(out) / "provenance.json")
 
 
 def caption(info: dict) -> str:

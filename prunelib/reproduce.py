@@ -3,14 +3,19 @@
 ``python -m prunelib reproduce --profile smoke|cpu|paper [--data PATH] [--device auto|cpu|cuda] [--force]``
 
 - The profile's parameters (``prunelib/profiles.yaml``) are injected into each notebook's ``parameters`` cell
-  (only the ones it declares); executed notebooks are written to ``book/notebooks/`` where ``_toc.yml`` expects them.
+  (only the ones it declares), paths relative to the project root so that no machine's folders are published.
+- Executed notebooks are kept per profile: the book's profile (:data:`BOOK_PROFILE`, cpu) writes them to
+  ``book/notebooks/`` where ``_toc.yml`` expects them, every other profile to ``results/<profile>/notebooks/``,
+  so a smoke run never replaces what the book shows.
 - Each stage writes into a staging folder; only when the whole notebook succeeds does it replace
   ``results/<profile>/<stage>/`` and the executed notebook, so a failed stage leaves the last good outputs in place
   and the runner says which cell failed.
 - A stage is skipped when its fingerprint (parameters, notebook source, prunelib source and version, and the
-  fingerprints of the stages before it) is unchanged and its outputs exist.
-- ``results/<profile>/manifest.json`` records profile, data path, seed, device, package versions, git commit and
-  per-stage times; the book prints it next to the results.
+  fingerprints of the stages before it) equals the one stored in its executed notebook and in the manifest, and
+  its outputs exist.
+- ``results/<profile>/manifest.json`` records, per stage that succeeded, its fingerprint, time, parameters and
+  provenance (data, seed, device, package versions, git commit); the run's own provenance at the top is
+  written only when every stage it ran succeeded, so it never names inputs no result came from.
 """
 from __future__ import annotations
 
@@ -44,6 +49,8 @@ STAGES: tuple[tuple[str, str], ...] = (
 )
 NOTEBOOKS = paths.ROOT / "notebooks"
 BOOK_NOTEBOOKS = paths.ROOT / "book" / "notebooks"
+#: the profile whose executed notebooks the book shows
+BOOK_PROFILE = "cpu"
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
 
 
@@ -84,6 +91,26 @@ def _swap_in(staging: Path, final: Path) -> None:
         shutil.rmtree(old) if old.is_dir() else old.unlink()
 
 
+def executed_dir(profile: str, book_notebooks: Path = BOOK_NOTEBOOKS) -> Path:
+    """Where ``profile``'s executed notebooks are kept: the book's folder for :data:`BOOK_PROFILE`, else
+    ``results/<profile>/notebooks/``."""
+    return book_notebooks if profile == BOOK_PROFILE else paths.results_dir(profile) / "notebooks"
+
+
+def stored_fingerprint(notebook: Path) -> str | None:
+    """The fingerprint the runner stored in an executed notebook's metadata (None if absent or unreadable)."""
+    try:
+        return json.loads(notebook.read_text())["metadata"].get("prunelib", {}).get("fingerprint")
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _stamp(notebook: Path, **info: str) -> None:
+    nb = json.loads(notebook.read_text())
+    nb["metadata"]["prunelib"] = info
+    notebook.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
 def reproduce(profile: str, *, data: str | None = None, device: str = "auto", force: bool = False,
               only: list[str] | None = None, stages: tuple[tuple[str, str], ...] = STAGES,
               notebooks: Path = NOTEBOOKS, book_notebooks: Path = BOOK_NOTEBOOKS) -> int:
@@ -93,12 +120,13 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
     if unknown:
         raise ValueError(f"--only names unknown stages {sorted(unknown)}; stages are {[n for n, _ in stages]}")
     resolved = str(resolve_device(device))
-    data = str(imagenette.locate(data).resolve())  # the folder actually used, absolute: notebooks run elsewhere
+    data = paths.portable(imagenette.locate(data))  # the folder actually used, relative to the project root
     params.update(profile=profile, data=data, device=resolved)
     results = paths.results_dir(profile)
     manifest_path = results / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"stages": {}}
-    manifest.update(provenance(profile, data, resolved, params.get("seed", 0)), params=params)
+    run_provenance = dict(provenance(profile, data, resolved, params.get("seed", 0)), params=params)
+    executed_folder = executed_dir(profile, book_notebooks)
     upstream, status = "", 0
     bar = tqdm(stages, desc=f"reproduce --profile {profile}", unit="stage")
     for name, notebook_name in bar:
@@ -108,19 +136,19 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
             upstream = record.get("fingerprint", "")
             tqdm.write(f"[{name}] not selected, skipped")
             continue
-        source, executed = notebooks / notebook_name, book_notebooks / notebook_name
+        source, executed = notebooks / notebook_name, executed_folder / notebook_name
         declared = papermill.inspect_notebook(str(source))
         stage_params = {k: v for k, v in params.items() if k in declared}
-        stage_params["out_dir"] = str(results / ".staging" / name)
+        staging = results / ".staging" / name
+        stage_params["out_dir"] = paths.portable(staging)
         key = fingerprint({k: v for k, v in stage_params.items() if k != "out_dir"}, source, upstream)
         upstream = key
-        if not force and record.get("fingerprint") == key and (results / name).exists() and executed.exists():
+        current = record.get("fingerprint") == key and stored_fingerprint(executed) == key
+        if not force and current and (results / name).exists():
             tqdm.write(f"[{name}] up to date, skipped")
             continue
-        staging = Path(stage_params["out_dir"])
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        executed.parent.mkdir(parents=True, exist_ok=True)
         tmp_nb = staging.parent / notebook_name  # the failed notebook stays here for inspection
         t0 = time.perf_counter()
         os.environ["TQDM_DISABLE"] = "1"  # a bar would be frozen into the executed notebook; the runner's shows
@@ -138,11 +166,17 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
             if backend is not None:
                 os.environ["MPLBACKEND"] = backend
         seconds = time.perf_counter() - t0
+        _stamp(tmp_nb, profile=profile, stage=name, fingerprint=key)
         _swap_in(staging, results / name)
+        executed.parent.mkdir(parents=True, exist_ok=True)
         tmp_nb.replace(executed)
         manifest["stages"][name] = {"fingerprint": key, "seconds": round(seconds, 1),
-                                    "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                                    "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                    "params": {k: v for k, v in stage_params.items() if k != "out_dir"},
+                                    **{k: run_provenance[k] for k in ("data", "device", "git_commit", "git_dirty")}}
         save_json(manifest, manifest_path)
         tqdm.write(f"[{name}] done in {seconds:.0f} s")
-    save_json(manifest, manifest_path)
+    if status == 0:  # the run's own provenance, only when everything it ran succeeded
+        manifest.update(run_provenance)
+        save_json(manifest, manifest_path)
     return status

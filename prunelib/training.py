@@ -27,6 +27,8 @@ from .models import resolve_device
 from .optim import make_optimizer
 
 
+#: what each annotated field type of TrainConfig accepts (an int is a valid float)
+_FIELD_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "int | None": (int, type(None))}
 #: the smallest image ResNet-18 can learn from (five stride-2 stages: 32 px is a 1x1 feature map)
 MIN_IMAGE_SIZE = 32
 
@@ -51,6 +53,10 @@ class TrainConfig:
     data_seed: int | None = None
 
     def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value, kinds = getattr(self, f.name), _FIELD_TYPES[f.type]
+            if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+                raise ValueError(f"TrainConfig.{f.name} must be {f.type}, got {value!r}")
         for name in ("epochs", "batch_size", "image_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")

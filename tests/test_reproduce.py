@@ -8,11 +8,13 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from prunelib import data
+from prunelib import data, paths
 from prunelib import reproduce as runner
+from prunelib.synthetic import make_imagenette
 
 WRITE = """from pathlib import Path
-Path(out_dir, "value.json").write_text(str(value))
+from prunelib.paths import resolve  # out_dir is injected relative to the project root
+Path(resolve(out_dir), "value.json").write_text(str(value))
 assert not fail, "asked to fail"
 """
 
@@ -33,6 +35,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Pat
     profiles = tmp_path / "profiles.yaml"
     profiles.write_text("tiny:\n  value: 1\n  fail: false\n  unused: 3\n")
     monkeypatch.setattr(runner, "PROFILES_FILE", profiles)
+    monkeypatch.setattr(runner, "BOOK_PROFILE", "tiny")  # the profile whose executed notebooks the book shows
     monkeypatch.setenv("PRUNELIB_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("PRUNELIB_DATA", str(synthetic_root))
     kwargs = {"stages": (("a", "a.ipynb"), ("b", "b.ipynb")), "notebooks": tmp_path / "nb",
@@ -49,7 +52,8 @@ def test_runs_skips_and_reruns(project: dict, capsys: pytest.CaptureFixture) -> 
     assert "unused" not in executed.cells[1].source  # only declared parameters are injected
     manifest = json.loads((root / "results" / "tiny" / "manifest.json").read_text())
     assert manifest["profile"] == "tiny" and manifest["device"] == "cpu" and manifest["versions"]["torch"]
-    assert manifest["data"] == str(data.locate(project["data"]))  # the folder actually used, not None
+    assert paths.resolve(manifest["data"]).resolve() == data.locate(project["data"]).resolve()  # the folder used
+    assert not Path(manifest["data"]).is_absolute()  # relative to the project: no machine's folders published
     assert set(manifest["stages"]) == {"a", "b"} and manifest["git_commit"]
 
     capsys.readouterr()
@@ -71,6 +75,39 @@ def test_failed_stage_keeps_previous_outputs(project: dict, capsys: pytest.Captu
     assert "[a] FAILED in cell" in out and "asked to fail" in out
     assert (root / "results" / "tiny" / "a" / "value.json").read_text() == "1"  # the last good result
     assert (root / "book" / "a.ipynb").read_text() == good_notebook
+
+
+def test_a_failed_run_leaves_the_manifest_naming_the_inputs_of_its_results(project: dict, tmp_path: Path) -> None:
+    root, kwargs = project["root"], project["kwargs"]
+    assert runner.reproduce("tiny", **kwargs) == 0
+    before = (root / "results" / "tiny" / "manifest.json").read_text()
+    other = make_imagenette(tmp_path / "other-data", n_train=1, n_val=1, size=16)
+    project["profiles"].write_text("tiny:\n  value: 7\n  fail: true\n")
+    assert runner.reproduce("tiny", **{**kwargs, "data": str(other)}) == 1
+    assert (root / "results" / "tiny" / "manifest.json").read_text() == before  # neither new data nor parameters
+
+
+def test_executed_notebooks_are_kept_per_profile(project: dict) -> None:
+    root, kwargs = project["root"], project["kwargs"]
+    assert runner.reproduce("tiny", **kwargs) == 0
+    book_copy = (root / "book" / "a.ipynb").read_text()
+    project["profiles"].write_text("tiny:\n  value: 1\n  fail: false\nsmoke:\n  value: 3\n  fail: false\n")
+    assert runner.reproduce("smoke", **kwargs) == 0
+    assert (root / "book" / "a.ipynb").read_text() == book_copy  # a smoke run never replaces the book's notebooks
+    assert runner.stored_fingerprint(root / "results" / "smoke" / "notebooks" / "a.ipynb")
+
+
+def test_up_to_date_means_the_executed_notebook_has_this_fingerprint(project: dict, capsys) -> None:
+    root, kwargs = project["root"], project["kwargs"]
+    assert runner.reproduce("tiny", **kwargs) == 0
+    executed = root / "book" / "a.ipynb"
+    nb = json.loads(executed.read_text())
+    nb["metadata"]["prunelib"]["fingerprint"] = "from another run"
+    executed.write_text(json.dumps(nb))
+    capsys.readouterr()
+    assert runner.reproduce("tiny", **kwargs) == 0
+    out = capsys.readouterr().out
+    assert "[a] done" in out and runner.stored_fingerprint(executed) != "from another run"
 
 
 def test_unknown_profile_and_stage(project: dict) -> None:

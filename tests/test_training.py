@@ -106,12 +106,13 @@ def test_bad_config_and_missing_checkpoint(tmp_path) -> None:
 
 
 def test_cli_train_then_prune(synthetic_root, tmp_path, capsys) -> None:
-    common = ["--data", str(synthetic_root), "--image-size", "32", "--batch-size", "8"]
+    common = ["--data", str(synthetic_root), "--image-size", "32", "--batch-size", "8", "--subset-per-class", "0",
+              "--val-per-class", "0"]
     assert cli(["train", *common, "--epochs", "1", "--out", str(tmp_path / "dense")]) == 0
     assert cli(["prune", *common, "--dense", str(tmp_path / "dense"), "--levels", "50,90",
                 "--finetune-epochs", "1", "--out", str(tmp_path / "global")]) == 0
     out = capsys.readouterr().out
-    assert "50%: sparsity 0.5000" in out and "90%: sparsity 0.9000" in out
+    assert "50.0%: sparsity 0.5000" in out and "90.0%: sparsity 0.9000" in out
     model = pipeline.load_level(tmp_path, 0.9)
     assert pruning.global_sparsity(model) == pytest.approx(0.9, abs=1e-4)
     # a second run finds every level done and recomputes nothing
