@@ -1,0 +1,113 @@
+"""The sweep's one tidy table: every number of every network of every job, ``results/<profile>/summary.csv``.
+
+Long format, one row per (network, metric)::
+
+    regime, seed, network, level, metric, value, ci_low, ci_high, n_images
+
+``network`` is ``dense``, ``pruned`` or ``control`` (the lottery regime's unpruned control); ``level`` is the
+measured percentage of Conv2d + Linear weights removed (0 for the dense network and the control). Metrics, for
+each saliency method ``m`` of the profile (lower case): ``top1`` (validation top-1, Wilson 95 % interval over
+the validation images), ``gini_m``, ``aopc_morf_m``, ``aopc_lerf_m`` (AOPC, the authors' formula) and
+``aopc_gap_m`` = AOPC(MoRF) - AOPC(LeRF), each with a bootstrap 95 % interval over the network's images (the gap's
+per image, both orders on the same images); for seed 0 also ``aopc_random``, the AOPC of removing pixels in a
+random order (MoRF of a uniform random map). Users load it with :func:`load_summary`.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any, Iterator
+
+import torch
+
+from .. import metrics, paths
+
+COLUMNS = ("regime", "seed", "network", "level", "metric", "value", "ci_low", "ci_high", "n_images")
+SUMMARY_FILE = "summary.csv"
+
+
+def runs_dir(profile: str) -> Path:
+    """Where the jobs of ``profile`` write their measurements (one JSON per job)."""
+    return paths.results_dir(profile) / "runs"
+
+
+def load_runs(profile: str) -> list[dict[str, Any]]:
+    """Every finished job of ``profile``: the JSON files of :func:`runs_dir`, sorted by regime and seed."""
+    runs = [json.loads(f.read_text()) for f in sorted(runs_dir(profile).glob("*.json"))]
+    return sorted(runs, key=lambda r: (r["regime"], r["seed"]))
+
+
+def wilson(p: float, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score 95 % interval of a proportion ``p`` observed on ``n`` trials."""
+    centre, spread = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - spread) / (1 + z * z / n), (centre + spread) / (1 + z * z / n)
+
+
+def per_image_aopc(road: dict[str, Any]) -> torch.Tensor:
+    """Per-image AOPC (authors' formula) from one ROAD entry's 0/1 ``correct`` matrix (N, P): shape (N,).
+
+    AOPC is linear in the curve, so the mean over images is the AOPC of the mean curve."""
+    return metrics.aopc_authors(torch.tensor(road["correct"], dtype=torch.float64))
+
+
+def _n_val(network: dict[str, Any]) -> int | None:
+    if "n_val" in network:
+        return network["n_val"]
+    run_file = Path(network["checkpoint"]).parent / "run.json"  # the job's own identity record, where present
+    return json.loads(run_file.read_text())["data"]["n_val"] if run_file.is_file() else None
+
+
+def network_rows(run: dict[str, Any], network: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The rows of one measured network of a job (see the module docstring)."""
+    key = {"regime": run["regime"], "seed": run["seed"], "network": network["network"],
+           "level": round(network["level"], 3)}
+    n = len(network["images"])
+    n_val = _n_val(network)
+    low, high = wilson(network["top1"], n_val) if n_val else (None, None)
+    yield {**key, "metric": "top1", "value": network["top1"], "ci_low": low, "ci_high": high, "n_images": n_val}
+    n_boot = run["settings"]["n_bootstrap"]
+    for method, entry in network["methods"].items():
+        m = method.lower()
+        if "gini_mean" in entry:
+            g = entry["gini_mean"]
+            yield {**key, "metric": f"gini_{m}", "value": g["estimate"], "ci_low": g["low"], "ci_high": g["high"],
+                   "n_images": n}
+        for order, road in entry["road"].items():
+            a = road["aopc_authors"]
+            name = f"aopc_{order}_{m}" if method != "random" else "aopc_random"
+            yield {**key, "metric": name, "value": a["estimate"], "ci_low": a["low"], "ci_high": a["high"],
+                   "n_images": n}
+        if {"morf", "lerf"} <= set(entry["road"]):
+            gap = per_image_aopc(entry["road"]["morf"]) - per_image_aopc(entry["road"]["lerf"])
+            ci = metrics.bootstrap_ci(gap, n_boot=n_boot, seed=run["settings"]["image_seed"])
+            yield {**key, "metric": f"aopc_gap_{m}", "value": float(ci.estimate), "ci_low": float(ci.low),
+                   "ci_high": float(ci.high), "n_images": n}
+
+
+def write_summary(profile: str) -> Path:
+    """Aggregate every finished job of ``profile`` into ``results/<profile>/summary.csv`` (written atomically)."""
+    rows = [row for run in load_runs(profile) for network in run["networks"] for row in network_rows(run, network)]
+    if not rows:
+        raise FileNotFoundError(f"no finished jobs in {runs_dir(profile)}: run `python -m prunelib sweep "
+                                f"--profile {profile}` first")
+    out = paths.results_dir(profile) / SUMMARY_FILE
+    tmp = out.with_name(out.name + ".tmp")
+    with open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _fmt(row[k]) for k in COLUMNS})
+    tmp.replace(out)
+    return out
+
+
+def _fmt(value: Any) -> Any:
+    return "" if value is None else f"{value:.6g}" if isinstance(value, float) else value
+
+
+def load_summary(profile: str):
+    """``results/<profile>/summary.csv`` as a pandas DataFrame (one row per network and metric)."""
+    import pandas as pd
+    return pd.read_csv(paths.results_dir(profile) / SUMMARY_FILE)

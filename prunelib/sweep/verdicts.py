@@ -1,0 +1,149 @@
+"""Verdicts that account for training noise: is a pruning effect bigger than what retraining alone does?
+
+The rule (fixed before the runs finished; the book's Methods state it):
+
+1. **Within one training run** (the rule of the single-seed book): for a seed, regime and pruned level, the
+   paired per-image difference ``metric(level) - metric(dense)`` on the images both networks classify correctly,
+   with a bootstrap 95 % interval over those images. It *excludes zero* when the interval lies on one side of 0.
+2. **The noise floor** of a metric: the largest difference between the means of two dense networks of
+   different seeds (all pairs), and for the lottery regime also the largest ``|control - dense|`` of a seed,
+   the unpruned control being the dense network rewound and retrained without pruning.
+3. A level **holds beyond training noise** in a direction when every seed's within-run interval excludes zero
+   on that side and the mean effect over seeds is larger than the noise floor; it is **within training noise**
+   when every seed's interval excludes zero on that side but the mean effect is not larger than the floor;
+   otherwise it is **inconclusive**.
+4. A claim about a group of levels (light: up to 55 % removed; aggressive: 65 % and more) **holds** when some
+   level holds beyond noise in the claimed direction and none holds beyond noise against it; **does not hold**
+   in the mirrored case; **mixed** when both occur; else **within noise** when some level is within noise (in
+   either direction), else **inconclusive**. Networks near chance are left out. With a single dense seed and no
+   control there is no noise floor, and a level is at best **within one run**.
+"""
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Any
+
+import torch
+
+from .. import metrics
+from ..checkpoint import save_json
+from .. import paths
+from .summary import load_runs, per_image_aopc
+
+#: the paper's claims: (key, metric stem, sign, level group, sentence)
+CLAIMS = (
+    ("gini_light", "gini", +1, "light", "Pruning sharpens saliency maps (Gini up at light-to-moderate levels)"),
+    ("aopc_light", "aopc_morf", +1, "light", "Light-to-moderate pruning improves faithfulness (AOPC MoRF up)"),
+    ("gap_light", "aopc_gap", +1, "light", "... and so does the faithfulness gap (AOPC MoRF - LeRF up)"),
+    ("gini_aggressive", "gini", -1, "aggressive", "Aggressive pruning lowers saliency sparsity (Gini down)"),
+)
+LIGHT_MAX, AGGRESSIVE_MIN = 55.0, 65.0
+
+
+def group_of(level: float) -> str | None:
+    """``"light"`` (0 < level <= 55 %), ``"aggressive"`` (>= 65 %) or None."""
+    return "light" if 0 < level <= LIGHT_MAX else "aggressive" if level >= AGGRESSIVE_MIN else None
+
+
+def per_image(network: dict[str, Any], stem: str, method: str) -> dict[int, float]:
+    """``{validation index: value}`` of a metric stem (``gini``, ``aopc_morf``, ``aopc_lerf``, ``aopc_gap``)."""
+    entry = network["methods"][method]
+    if stem == "gini":
+        values = torch.tensor(entry["gini"], dtype=torch.float64)
+    elif stem == "aopc_gap":
+        values = per_image_aopc(entry["road"]["morf"]) - per_image_aopc(entry["road"]["lerf"])
+    else:
+        values = per_image_aopc(entry["road"][stem.split("_")[1]])
+    return dict(zip(network["images"], values.tolist()))
+
+
+def mean_value(network: dict[str, Any], stem: str, method: str) -> float:
+    return sum(v := list(per_image(network, stem, method).values())) / len(v)
+
+
+def paired(level: dict[str, Any], dense: dict[str, Any], stem: str, method: str, n_boot: int, seed: int) -> dict:
+    """Mean paired difference ``level - dense`` over the images both explain, with a bootstrap 95 % interval."""
+    a, b = per_image(level, stem, method), per_image(dense, stem, method)
+    shared = sorted(set(a) & set(b))
+    ci = metrics.bootstrap_ci(torch.tensor([a[i] - b[i] for i in shared], dtype=torch.float64), n_boot=n_boot, seed=seed)
+    return {"n": len(shared), "estimate": float(ci.estimate), "low": float(ci.low), "high": float(ci.high)}
+
+
+def level_verdict(diffs: list[dict], mean_effect: float, floor: float | None) -> str:
+    """``"up"``/``"down"`` beyond noise, ``"up within noise"``/``"down within noise"``, ``"up within one run"``
+    (no noise floor: fewer than two dense seeds and no control) or ``"inconclusive"``."""
+    if diffs and all(d["low"] > 0 for d in diffs):
+        direction = "up"
+    elif diffs and all(d["high"] < 0 for d in diffs):
+        direction = "down"
+    else:
+        return "inconclusive"
+    if floor is None:
+        return f"{direction} within one run"
+    return direction if abs(mean_effect) > floor else f"{direction} within noise"
+
+
+def claim_verdict(level_verdicts: list[str], sign: int) -> str:
+    """Combine the level verdicts of a group for a claim of direction ``sign`` (rule 4)."""
+    right, wrong = ("up", "down") if sign > 0 else ("down", "up")
+    holds, against = right in level_verdicts, wrong in level_verdicts
+    if holds and against:
+        return "mixed"
+    if holds:
+        return "holds"
+    if against:
+        return "does not hold"
+    for caveat in ("within noise", "within one run"):
+        if any(caveat in v for v in level_verdicts):
+            return caveat
+    return "inconclusive"
+
+
+def noise_verdicts(profile: str) -> dict[str, Any]:
+    """Apply the rule to every finished job of ``profile``; write and return ``results/<profile>/verdicts.json``."""
+    runs = load_runs(profile)
+    if not runs:
+        raise FileNotFoundError(f"no finished jobs for profile {profile!r}")
+    methods = [m for m in runs[0]["settings"]["methods"] if m != "random"]
+    stems = sorted({stem for _, stem, *_ in CLAIMS})
+    dense = {(r["regime"], r["seed"]): next(n for n in r["networks"] if n["network"] == "dense") for r in runs}
+    seeds_dense = {}
+    for (regime, seed), net in dense.items():
+        seeds_dense.setdefault(seed, net)  # one dense network per seed (the same network in every regime)
+    out: dict[str, Any] = {"profile": profile, "rule": __doc__.split("\n\n", 1)[1].strip(), "floors": {},
+                           "levels": {}, "claims": {}}
+    for regime in sorted({r["regime"] for r in runs}):
+        regime_runs = [r for r in runs if r["regime"] == regime]
+        for stem in stems:
+            for method in methods:
+                metric = f"{stem}_{method.lower()}"
+                spread = max((abs(mean_value(a, stem, method) - mean_value(b, stem, method))
+                              for a, b in combinations(seeds_dense.values(), 2)), default=None)
+                control = max((abs(mean_value(n, stem, method) - mean_value(dense[(regime, r["seed"])], stem, method))
+                               for r in regime_runs for n in r["networks"] if n["network"] == "control"), default=None)
+                known = [v for v in (spread, control) if v is not None]
+                floor = max(known) if known else None  # one seed and no control: no floor to judge by
+                out["floors"].setdefault(regime, {})[metric] = {"dense_seeds": spread, "control": control,
+                                                                "floor": floor, "n_dense_seeds": len(seeds_dense)}
+                rows = []
+                levels = sorted({round(n["level"], 1) for r in regime_runs for n in r["networks"]
+                                 if n["network"] == "pruned" and not n["near_chance"]})
+                for level in levels:
+                    diffs = {}
+                    for r in regime_runs:
+                        net = next((n for n in r["networks"] if n["network"] == "pruned"
+                                    and round(n["level"], 1) == level and not n["near_chance"]), None)
+                        if net is not None:
+                            diffs[r["seed"]] = paired(net, dense[(regime, r["seed"])], stem, method,
+                                                      r["settings"]["n_bootstrap"], r["settings"]["image_seed"])
+                    effect = sum(d["estimate"] for d in diffs.values()) / len(diffs)
+                    rows.append({"level": level, "group": group_of(level), "seeds": diffs, "mean_effect": effect,
+                                 "verdict": level_verdict(list(diffs.values()), effect, floor)})
+                out["levels"].setdefault(regime, {})[metric] = rows
+        for key, stem, sign, group, sentence in CLAIMS:
+            out["claims"].setdefault(key, {"sentence": sentence, "by_regime": {}})
+            out["claims"][key]["by_regime"][regime] = {
+                method: claim_verdict([row["verdict"] for row in out["levels"][regime][f"{stem}_{method.lower()}"]
+                                       if row["group"] == group], sign) for method in methods}
+    save_json(out, paths.results_dir(profile) / "verdicts.json")
+    return out
