@@ -79,8 +79,8 @@ def levels(text: str) -> list[float]:
 
 def _profile_names() -> list[str]:
     import yaml
-    from .reproduce import PROFILES_FILE
-    return list(yaml.safe_load(PROFILES_FILE.read_text()))
+    from .reproduce import profiles_file
+    return list(yaml.safe_load(profiles_file().read_text()))
 
 
 def profile(text: str) -> str:
@@ -139,6 +139,23 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--force", action="store_true", help="re-run every stage even if its outputs are current")
     p_rep.add_argument("--only", help="comma-separated stage names to run (default: all)")
     p_rep.add_argument("--debug", action="store_true", help="show the traceback of an error")
+
+    from .sweep import runner
+    p_sweep = sub.add_parser("sweep", help="run seeds x regimes as jobs (SLURM job array or local), then aggregate",
+                             description=runner.__doc__.split("\n\n", 1)[1],
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    p_sweep.add_argument("--profile", type=profile, default="smoke", help="parameter set (default: smoke)")
+    p_sweep.add_argument("--seeds", default="0", help="comma-separated integer seeds (default: 0)")
+    p_sweep.add_argument("--regimes", default="global",
+                         help="comma-separated pruning regimes: global, lottery (default: global)")
+    p_sweep.add_argument("--data", help="ImageNette folder (default: $PRUNELIB_DATA, else ./data)")
+    p_sweep.add_argument("--executor", default="auto", choices=runner.EXECUTORS,
+                         help="auto: SLURM where sbatch is on the PATH, else local (default: auto)")
+    p_sweep.add_argument("--partition", help="SLURM partition")
+    p_sweep.add_argument("--gpus-per-job", type=COUNT, default=0, help="GPUs per job (default: 0, the CPU)")
+    p_sweep.add_argument("--cpus-per-job", type=POSITIVE_INT, help="CPU cores (torch threads) per job")
+    p_sweep.add_argument("--timeout-min", type=POSITIVE_INT, default=24 * 60, help="per job (default: 1440)")
+    p_sweep.add_argument("--debug", action="store_true", help="show the traceback of an error")
     return parser
 
 
@@ -194,6 +211,12 @@ def _train_or_prune(args: argparse.Namespace) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "sweep":
+        from .sweep import runner
+        seeds, regime_names = runner.parse_seeds(args.seeds), runner.parse_regimes(args.regimes)
+        return runner.run_sweep(args.profile, seeds, regime_names, data=args.data, executor=args.executor,
+                                partition=args.partition, gpus_per_job=args.gpus_per_job,
+                                cpus_per_job=args.cpus_per_job, timeout_min=args.timeout_min)
     if args.command == "reproduce":
         from .reproduce import reproduce
         return reproduce(args.profile, data=args.data, device=args.device, force=args.force,
@@ -207,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     from .runs import RunMismatch
     try:
         return _dispatch(args)
-    except (UserError, DataError, RunMismatch, FileNotFoundError, ValueError) as err:
+    except (UserError, DataError, RunMismatch, FileNotFoundError, ValueError) as err:  # SweepError is a ValueError
         if args.debug or os.environ.get("PRUNELIB_DEBUG"):
             raise
         print(f"python -m prunelib {args.command}: error: {err}", file=sys.stderr)

@@ -51,14 +51,21 @@ NOTEBOOKS = paths.ROOT / "notebooks"
 BOOK_NOTEBOOKS = paths.ROOT / "book" / "notebooks"
 #: the profile whose executed notebooks the book shows
 BOOK_PROFILE = "cpu"
+#: the shipped profiles; ``$PRUNELIB_PROFILES`` names another file of the same form (e.g. your own sweep's)
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
+
+
+def profiles_file() -> Path:
+    """The profiles in force: ``$PRUNELIB_PROFILES`` if set, else :data:`PROFILES_FILE`."""
+    return Path(os.environ.get("PRUNELIB_PROFILES") or PROFILES_FILE)
 
 
 def load_profile(name: str) -> dict:
     """The parameters of profile ``name`` from ``profiles.yaml`` (ValueError listing the profiles if unknown)."""
-    profiles = yaml.safe_load(PROFILES_FILE.read_text())
+    source = profiles_file()
+    profiles = yaml.safe_load(source.read_text())
     if name not in profiles:
-        raise ValueError(f"unknown profile {name!r}; {PROFILES_FILE} defines {', '.join(profiles)}")
+        raise ValueError(f"unknown profile {name!r}; {source} defines {', '.join(profiles)}")
     return dict(profiles[name])
 
 

@@ -77,7 +77,8 @@ def shared_correct(models: dict[float, nn.Module], val: data.Split, image_size: 
     pool = torch.randperm(len(val), generator=g)[: max(4 * n, 1000)]
     correct = {s: predict(m, val.images[pool], image_size=image_size, bf16=False).argmax(1).cpu()
                == val.labels[pool] for s, m in models.items()}
-    everywhere = torch.stack([ok for s, ok in correct.items() if s not in exclude]).all(0)
+    shared_levels = [ok for s, ok in correct.items() if s not in exclude]
+    everywhere = torch.stack(shared_levels).all(0) if shared_levels else torch.zeros(len(pool), dtype=torch.bool)
     shared = pool[everywhere][:n]
     chosen = {}
     for s, ok in correct.items():

@@ -17,6 +17,8 @@ network, and names the identity of each network it measured.
 from __future__ import annotations
 
 import json
+import os
+import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +46,8 @@ class Job:
     regime: str
     data: str | None = None
     device: str = "auto"
+    #: torch threads of the job (None: torch's default, all cores)
+    threads: int | None = None
 
     @property
     def name(self) -> str:
@@ -106,8 +110,10 @@ def _name(record: dict[str, Any]) -> str:
 
 
 def _record(network: str, target: float, path: Path, top1: float, seconds: float | None) -> dict[str, Any]:
-    return {"network": network, "target": target, "checkpoint": str(path), "top1": top1, "seconds": seconds,
-            "identity": runs.file_digest(path.parent / runs.RUN_FILE)}
+    identity = path.parent / runs.RUN_FILE
+    return {"network": network, "target": target, "checkpoint": paths.portable(path), "top1": top1,
+            "seconds": seconds, "identity": runs.file_digest(identity),
+            "n_val": json.loads(identity.read_text())["data"]["n_val"]}
 
 
 def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool = True) -> dict[str, Any]:
@@ -118,7 +124,7 @@ def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool 
     params = _params(job)
     image_size, methods = int(params["image_size"]), tuple(_settings(job, params)["methods"])
     names = [_name(r) for r in records]
-    models = {name: _load(Path(r["checkpoint"])) for name, r in zip(names, records)}
+    models = {name: _load(paths.resolve(r["checkpoint"])) for name, r in zip(names, records)}
     val = validation_split(job.data, params.get("val_per_class") or 0, job.seed)
     dead = tuple(name for name, r in zip(names, records) if near_chance(r["top1"], 10))
     chosen, n_shared = shared_correct(models, val, image_size, int(params["n_attribution_images"]), IMAGE_SEED,
@@ -151,11 +157,20 @@ def _settings(job: Job, params: dict[str, Any]) -> dict[str, Any]:
 
 def run_job(job: Job, *, progress: bool = True) -> Path:
     """Train and measure ``job``; skip the measurement when its result file already covers the same networks."""
+    if job.threads:
+        torch.set_num_threads(job.threads)
+    slurm = os.environ.get("SLURM_JOB_ID")
+    print(f"prunelib job {job.name} (profile {job.profile}) on {platform.node()}"
+          + (f", SLURM job {slurm}" if slurm else ", no SLURM"), flush=True)
     records = train_networks(job, progress=progress)
     if job.result_file.is_file():
         done = json.loads(job.result_file.read_text())
         same_networks = [n["identity"] for n in done["networks"]] == [r["identity"] for r in records]
         if same_networks and done.get("settings") == _settings(job, _params(job)):
+            # the same measurements: only refresh what the records say about the networks (paths, sizes)
+            refreshed = [{**n, **r} for n, r in zip(done["networks"], records)]
+            if refreshed != done["networks"]:
+                checkpoint.save_json({**done, "networks": refreshed}, job.result_file)
             return job.result_file
     measure_networks(job, records, progress=progress)
     return job.result_file

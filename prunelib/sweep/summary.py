@@ -55,7 +55,7 @@ def per_image_aopc(road: dict[str, Any]) -> torch.Tensor:
 def _n_val(network: dict[str, Any]) -> int | None:
     if "n_val" in network:
         return network["n_val"]
-    run_file = Path(network["checkpoint"]).parent / "run.json"  # the job's own identity record, where present
+    run_file = paths.resolve(network["checkpoint"]).parent / "run.json"  # the job's own identity record, where present
     return json.loads(run_file.read_text())["data"]["n_val"] if run_file.is_file() else None
 
 

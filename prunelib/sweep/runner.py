@@ -1,0 +1,238 @@
+"""Run a sweep of seeds x regimes as jobs on an existing engine (submitit), then aggregate them.
+
+``python -m prunelib sweep --profile P --seeds 0,1,2 --regimes global,lottery [--executor auto|local|slurm]``
+
+- Each (seed, regime) is one job (:func:`prunelib.sweep.job.run_job`): training, pruning and the measurements of
+  that run, into folders of its own. **SLURM** (``sbatch`` on the PATH, or ``--executor slurm``): one job array
+  through submitit. **Local**: submitit's local executor, one job after another on a CPU machine, and one job per
+  GPU at a time where several GPUs are visible.
+- A job whose result file is current (same networks, same measurement settings) is skipped, so re-submitting a
+  sweep runs only what is missing or failed. A failed job names its log and leaves the others' results in place.
+- Then one aggregation step writes ``results/<profile>/summary.csv`` and ``verdicts.json`` from every finished job.
+- Logs and submitit's files go to ``logs/sweep/<profile>/`` (``$PRUNELIB_LOGS``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from .. import paths, regimes, runs
+from .job import Job, _settings, run_job
+
+EXECUTORS = ("auto", "local", "slurm")
+
+
+class SweepError(ValueError):
+    """A sweep asked for something this machine or profile cannot give; the message says what was expected."""
+
+
+def logs_dir(profile: str) -> Path:
+    return Path(os.environ.get("PRUNELIB_LOGS", paths.ROOT / "logs")) / "sweep" / profile
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0,1,2"`` -> ``[0, 1, 2]`` (distinct integers >= 0)."""
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise SweepError(f"--seeds must be comma-separated integers like 0,1,2, got {text!r}") from None
+    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise SweepError(f"--seeds must be distinct integers >= 0, got {text!r}")
+    return seeds
+
+
+def parse_regimes(text: str) -> list[str]:
+    names = [r.strip() for r in text.split(",") if r.strip()]
+    unknown = [r for r in names if r not in regimes.REGIMES]
+    if not names or unknown:
+        raise SweepError(f"--regimes must name regimes among {', '.join(regimes.REGIMES)}, got {text!r}")
+    return names
+
+
+def choose_executor(executor: str, gpus_per_job: int) -> str:
+    """``"slurm"`` or ``"local"``: ``auto`` is SLURM where ``sbatch`` is on the PATH; checks what was asked for."""
+    if executor not in EXECUTORS:
+        raise SweepError(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    has_slurm = shutil.which("sbatch") is not None
+    if executor == "slurm" and not has_slurm:
+        raise SweepError("--executor slurm: no SLURM here (sbatch is not on the PATH); use --executor local")
+    chosen = "slurm" if executor == "slurm" or (executor == "auto" and has_slurm) else "local"
+    if chosen == "local" and gpus_per_job:
+        import torch
+        if torch.cuda.device_count() < gpus_per_job:
+            raise SweepError(f"--gpus-per-job {gpus_per_job}: this machine has {torch.cuda.device_count()} "
+                             "CUDA devices; leave it out to run on the CPU")
+    return chosen
+
+
+def is_done(job: Job) -> bool:
+    """Whether ``job``'s result file is current: the profile's measurement settings, and networks whose run
+    folders (where present here) are the ones it measured."""
+    if not job.result_file.is_file():
+        return False
+    from ..reproduce import load_profile
+    done = json.loads(job.result_file.read_text())
+    if done.get("settings") != _settings(job, load_profile(job.profile)):
+        return False
+    for network in done["networks"]:
+        record = paths.resolve(network["checkpoint"]).parent / runs.RUN_FILE
+        if record.is_file() and runs.file_digest(record) != network["identity"]:
+            return False
+    return True
+
+
+def _submitit_executor(kind: str, folder: Path, *, partition: str | None, gpus_per_job: int,
+                       cpus_per_job: int | None, timeout_min: int, visible_gpus: tuple[int, ...] = ()):
+    import submitit
+    if kind == "slurm":
+        ex = submitit.AutoExecutor(folder=folder, cluster="slurm")
+        params: dict[str, Any] = {"timeout_min": timeout_min, "slurm_job_name": "prunelib-sweep",
+                                  "slurm_stderr_to_stdout": True}
+        if partition:
+            params["slurm_partition"] = partition
+        if gpus_per_job:
+            params["gpus_per_node"] = gpus_per_job
+        if cpus_per_job:
+            params["cpus_per_task"] = cpus_per_job
+        ex.update_parameters(**params)
+        return ex
+    ex = submitit.LocalExecutor(folder=folder)
+    ex.update_parameters(timeout_min=timeout_min, gpus_per_node=gpus_per_job, visible_gpus=visible_gpus,
+                         stderr_to_stdout=True)
+    return ex
+
+
+def _log(job_handle) -> str:
+    return str(job_handle.paths.stdout)
+
+
+def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: str | None = None,
+              executor: str = "auto", partition: str | None = None, gpus_per_job: int = 0,
+              cpus_per_job: int | None = None, timeout_min: int = 24 * 60, poll_s: float = 10.0,
+              echo: Callable[[str], None] = print) -> int:
+    """Run every (seed, regime) job of ``profile`` not yet done, then aggregate; 0 if all jobs succeeded, else 1."""
+    from ..reproduce import load_profile
+    params = load_profile(profile)  # an unknown profile, or one a regime cannot read, fails before any job
+    for name in regime_names:
+        regimes.get(name).levels(params)
+    kind = choose_executor(executor, gpus_per_job)
+    data = paths.portable(_locate(data))
+    jobs = [Job(profile, seed, regime, data=data, device="auto", threads=cpus_per_job)
+            for regime in regime_names for seed in seeds]
+    todo = [j for j in jobs if not is_done(j)]
+    for j in jobs:
+        if j not in todo:
+            echo(f"[{j.name}] done earlier, skipped ({paths.portable(j.result_file)})")
+    for j in todo:
+        echo(f"[{j.name}] PENDING")
+    folder = logs_dir(profile)
+    failed: list[str] = []
+    if todo and kind == "slurm":
+        ex = _submitit_executor(kind, folder, partition=partition, gpus_per_job=gpus_per_job,
+                                cpus_per_job=cpus_per_job, timeout_min=timeout_min)
+        handles = ex.map_array(run_job, todo)
+        failed = _watch(dict(zip(todo, handles)), poll_s, echo, kind)
+    elif todo:  # local: one job at a time on the CPU, one per GPU where there are several
+        import torch
+        slots = max(1, torch.cuda.device_count() // gpus_per_job) if gpus_per_job else 1
+        queue = list(todo)
+        running: dict[Job, Any] = {}
+        free = [tuple(range(k * gpus_per_job, (k + 1) * gpus_per_job)) for k in range(slots)]
+        while queue or running:
+            while queue and free:
+                gpus = free.pop(0)
+                ex = _submitit_executor(kind, folder, partition=None, gpus_per_job=gpus_per_job,
+                                        cpus_per_job=cpus_per_job, timeout_min=timeout_min, visible_gpus=gpus)
+                job = queue.pop(0)
+                running[job] = (ex.submit(run_job, job), gpus)
+                echo(f"[{job.name}] RUNNING (local job {running[job][0].job_id}, log {_log(running[job][0])})")
+            finished = [j for j, (h, _) in running.items() if h.done()]
+            for job in finished:
+                handle, gpus = running.pop(job)
+                free.append(gpus)
+                failed += _report(job, handle, echo)
+            if running and not finished:
+                time.sleep(poll_s)
+    if any(is_done(j) for j in jobs):
+        from .summary import write_summary
+        from .verdicts import noise_verdicts
+        summary = write_summary(profile)
+        noise_verdicts(profile)
+        echo(f"summary: {paths.portable(summary)} ({sum(is_done(j) for j in jobs)} of {len(jobs)} jobs)")
+    if failed:
+        echo(f"{len(failed)} job(s) failed: {', '.join(failed)}; run the same command again to retry them")
+    return 1 if failed else 0
+
+
+def _locate(data: str | None) -> Path:
+    from ..data import locate
+    return locate(data)
+
+
+def _report(job: Job, handle, echo: Callable[[str], None]) -> list[str]:
+    try:
+        handle.result()
+    except Exception as err:  # the job's own exception, re-raised by submitit with its traceback: name its log
+        echo(f"[{job.name}] FAILED ({_last_error(str(err)) or type(err).__name__}); log {_log(handle)}")
+        return [job.name]
+    echo(f"[{job.name}] DONE (job {handle.job_id}, log {_log(handle)})")
+    return []
+
+
+def _slurm_state(handle) -> str:
+    """submitit's state (from sacct); where SLURM keeps no accounting, squeue's (PENDING, RUNNING, ...), and
+    ``"GONE"`` once the job is in neither and has left no result."""
+    state = handle.state
+    if state != "UNKNOWN":
+        return state
+    import subprocess
+    try:
+        out = subprocess.run(["squeue", "-h", "-j", str(handle.job_id), "-o", "%T"], capture_output=True,
+                             text=True, timeout=30).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        return state
+    if out:
+        return out[0]
+    return "GONE" if not handle.done(force_check=True) else "COMPLETING"
+
+
+def _last_error(message: str) -> str:
+    """The exception line of a traceback quoted in submitit's error message (``"ValueError: ..."``)."""
+    lines = [line for line in message.splitlines() if line.strip() and not line.startswith(("-", " "))]
+    errors = [line for line in lines if ":" in line and line.split(":")[0].replace(".", "").isidentifier()
+              and line.split(":")[0].split(".")[-1][0].isupper()]
+    return errors[-1] if errors else ""
+
+
+def _watch(handles: dict[Job, Any], poll_s: float, echo: Callable[[str], None], kind: str) -> list[str]:
+    """Poll the jobs of a SLURM array until all have ended, printing each change of state; return the failed."""
+    states: dict[Job, str] = {}
+    failed: list[str] = []
+    for job, handle in handles.items():
+        echo(f"[{job.name}] submitted ({kind} job {handle.job_id}, log {_log(handle)})")
+    while len(states) < len(handles) or any(s not in ("DONE", "FAILED") for s in states.values()):
+        for job, handle in handles.items():
+            if states.get(job) in ("DONE", "FAILED"):
+                continue
+            if handle.done():
+                failed += _report(job, handle, echo)
+                states[job] = "FAILED" if job.name in failed else "DONE"
+            else:
+                state = _slurm_state(handle)
+                if state == "GONE":  # neither queued nor running, and no result: killed, timed out, lost
+                    echo(f"[{job.name}] FAILED (the job ended without a result); log {_log(handle)}")
+                    failed.append(job.name)
+                    states[job] = "FAILED"
+                    continue
+                if states.get(job) != state:
+                    echo(f"[{job.name}] {state} ({kind} job {handle.job_id})")
+                    states[job] = state
+        counts = {s: sum(v == s for v in states.values()) for s in sorted(set(states.values()))}
+        if any(s not in ("DONE", "FAILED") for s in states.values()):
+            echo("  " + ", ".join(f"{n} {s.lower()}" for s, n in counts.items()))
+            time.sleep(poll_s)
+    return failed

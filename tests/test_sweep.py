@@ -1,0 +1,257 @@
+"""The sweep: jobs of seeds x regimes on submitit's local executor and on a real single-node SLURM cluster,
+the summary table and the verdicts that account for training noise (tiny known answers)."""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from prunelib.__main__ import main as cli
+from prunelib.sweep import runner, summary, verdicts
+
+# A profile small enough for a job to take seconds: 3 epochs at 32 px on the synthetic data, one pruned level.
+TINY = """tiny:
+  image_size: 32
+  subset_per_class: 0
+  val_per_class: 0
+  epochs: 3
+  batch_size: 8
+  lr: 0.003
+  label_smoothing: 0.1
+  flat_fraction: 0.0
+  finetune_epochs: 1
+  finetune_lr: 0.0003
+  levels: "50"
+  lottery_rate: 50
+  lottery_rounds: 1
+  methods: "VG,IG"
+  n_attribution_images: 4
+  ig_steps: 2
+  road_precision: fp32
+  n_bootstrap: 20
+  seed: 0
+"""
+
+
+@pytest.fixture
+def sweep_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Path) -> dict:
+    """Profiles, results, checkpoints and logs in a temporary folder (inherited by the jobs' processes)."""
+    profiles = tmp_path / "profiles.yaml"
+    profiles.write_text(TINY)
+    for name, sub in (("PRUNELIB_PROFILES", "profiles.yaml"), ("PRUNELIB_RESULTS", "results"),
+                      ("PRUNELIB_CHECKPOINTS", "checkpoints"), ("PRUNELIB_LOGS", "logs")):
+        monkeypatch.setenv(name, str(tmp_path / sub))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    return {"root": tmp_path, "data": str(synthetic_root)}
+
+
+def _sweep(env: dict, capsys, *args: str) -> tuple[int, str]:
+    code = cli(["sweep", "--profile", "tiny", "--data", env["data"], "--cpus-per-job", "1", *args])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+
+# --------------------------------------------------------------------------------- known answers
+def test_wilson_interval_known_value() -> None:
+    low, high = summary.wilson(0.5, 100)
+    assert low == pytest.approx(0.4038, abs=1e-4) and high == pytest.approx(0.5962, abs=1e-4)
+
+
+def _network(kind: str, level: float, gini: list[float], morf: list[list[int]], lerf: list[list[int]]) -> dict:
+    road = lambda c: {"correct": c, "aopc_authors": {"estimate": 0.0, "low": 0.0, "high": 0.0}}  # noqa: E731
+    return {"network": kind, "level": level, "top1": 0.9, "n_val": 100, "near_chance": False,
+            "checkpoint": "nowhere/final.pt", "images": list(range(len(gini))),
+            "methods": {"VG": {"gini": gini, "gini_mean": {"estimate": sum(gini) / len(gini), "low": 0, "high": 1},
+                               "road": {"morf": road(morf), "lerf": road(lerf)}}}}
+
+
+def test_summary_gap_is_morf_minus_lerf_per_image() -> None:
+    # AOPC (authors) of a 3-point curve c: (c0 - c1 + c0 - c2) / 4
+    net = _network("dense", 0.0, [0.5, 0.5], morf=[[1, 0, 0], [1, 1, 0]], lerf=[[1, 1, 1], [1, 1, 1]])
+    run = {"regime": "global", "seed": 0, "settings": {"n_bootstrap": 50, "image_seed": 0}}
+    rows = {r["metric"]: r for r in summary.network_rows(run, net)}
+    assert rows["aopc_gap_vg"]["value"] == pytest.approx((0.5 + 0.25) / 2)  # per image 2/4 and 1/4, LeRF 0
+    assert rows["top1"]["ci_low"] < 0.9 < rows["top1"]["ci_high"] and rows["top1"]["n_images"] == 100
+    assert set(rows) == {"top1", "gini_vg", "aopc_morf_vg", "aopc_lerf_vg", "aopc_gap_vg"}
+
+
+def test_level_and_claim_verdicts_follow_the_rule() -> None:
+    up = {"low": 0.01, "high": 0.03, "estimate": 0.02}
+    across = {"low": -0.01, "high": 0.03, "estimate": 0.01}
+    assert verdicts.level_verdict([up, up], 0.02, floor=0.01) == "up"
+    assert verdicts.level_verdict([up, up], 0.02, floor=0.05) == "up within noise"
+    assert verdicts.level_verdict([up, across], 0.015, floor=0.0) == "inconclusive"
+    assert verdicts.level_verdict([up], 0.02, floor=None) == "up within one run"
+    assert verdicts.claim_verdict(["up", "inconclusive"], +1) == "holds"
+    assert verdicts.claim_verdict(["up", "down"], +1) == "mixed"
+    assert verdicts.claim_verdict(["down within noise"], -1) == "within noise"
+    assert verdicts.claim_verdict(["up"], -1) == "does not hold"
+
+
+def test_noise_floor_is_the_largest_dense_seed_difference(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PRUNELIB_RESULTS", str(tmp_path))
+    ones, half = [[1, 1, 1]] * 4, [[1, 0, 0]] * 4
+    settings = {"n_bootstrap": 50, "image_seed": 0, "methods": ["VG"]}
+    for seed, g in ((0, 0.40), (1, 0.43), (2, 0.41)):
+        # the pruned level raises Gini by 0.02 on every image, less than the dense seeds' spread of 0.03
+        run = {"regime": "global", "seed": seed, "settings": settings, "networks": [
+            _network("dense", 0.0, [g] * 4, half, ones), _network("pruned", 20.0, [g + 0.02] * 4, half, ones)]}
+        (tmp_path / "p" / "runs").mkdir(parents=True, exist_ok=True)
+        import json
+        (tmp_path / "p" / "runs" / f"global-seed{seed}.json").write_text(json.dumps(run))
+    out = verdicts.noise_verdicts("p")
+    assert out["floors"]["global"]["gini_vg"]["dense_seeds"] == pytest.approx(0.03)
+    (row,) = out["levels"]["global"]["gini_vg"]
+    assert row["mean_effect"] == pytest.approx(0.02) and row["verdict"] == "up within noise"
+    assert out["claims"]["gini_light"]["by_regime"]["global"]["VG"] == "within noise"
+
+
+# ----------------------------------------------------------------------------- bad input, early
+@pytest.mark.parametrize("args, expected", [
+    (["--seeds", "0,x"], "--seeds must be comma-separated integers"),
+    (["--regimes", "global,random"], "--regimes must name regimes among global, lottery"),
+    (["--gpus-per-job", "1", "--executor", "local"], "this machine has 0 CUDA devices"),
+])
+def test_bad_sweep_input_is_one_line(sweep_env, capsys, args, expected) -> None:
+    if torch.cuda.is_available() and "--gpus-per-job" in args:
+        pytest.skip("this machine has a GPU")
+    code, out = _sweep(sweep_env, capsys, *args)
+    assert code == 2 and expected in out and out.count("\n") == 1
+    assert not (sweep_env["root"] / "logs").exists()  # nothing started
+
+
+def test_slurm_executor_without_slurm_is_refused(sweep_env, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    code, out = _sweep(sweep_env, capsys, "--executor", "slurm")
+    assert code == 2 and "no SLURM here (sbatch is not on the PATH)" in out
+
+
+# ------------------------------------------------------------------------------ local executor
+def test_local_sweep_runs_skips_and_retries_only_the_failed(sweep_env, capsys) -> None:
+    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
+    assert code == 0, out
+    assert "[global-seed0] DONE" in out and "summary: " in out
+    table = sweep_env["root"] / "results" / "tiny" / "summary.csv"
+    metrics_ = {(r["network"], r["metric"]) for r in _rows(table)}
+    assert ("dense", "top1") in metrics_ and ("pruned", "aopc_gap_ig") in metrics_ and ("dense", "aopc_random") in metrics_
+
+    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
+    assert code == 0 and "[global-seed0] done earlier, skipped" in out and "RUNNING" not in out
+
+    # a job that fails (its control's folder holds a foreign run) names its log; the finished job stays
+    foreign = sweep_env["root"] / "checkpoints" / "tiny" / "seed0" / "lottery" / "control"
+    foreign.mkdir(parents=True)
+    (foreign / "run.json").write_text('{"foreign": true}')
+    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--regimes", "global,lottery")
+    assert code == 1 and "[lottery-seed0] FAILED" in out and "holds a run of other inputs" in out
+    log = Path(out.split("[lottery-seed0] FAILED")[1].split("log ")[1].split()[0])
+    assert log.is_file() and "RunMismatch" in log.read_text()
+    assert (sweep_env["root"] / "results" / "tiny" / "runs" / "global-seed0.json").is_file()
+    shutil.rmtree(foreign)
+    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--regimes", "global,lottery")
+    assert code == 0 and "[global-seed0] done earlier, skipped" in out and "[lottery-seed0] DONE" in out
+    assert {r["network"] for r in _rows(table)} == {"dense", "pruned", "control"}
+
+
+def test_a_profile_without_lottery_rounds_is_refused_before_any_job(sweep_env, capsys) -> None:
+    profiles = Path(os.environ["PRUNELIB_PROFILES"])
+    profiles.write_text(profiles.read_text().replace("lottery_rounds: 1", "lottery_rounds: 0"))
+    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--regimes", "lottery")
+    assert code == 2 and "lottery_rounds >= 1" in out and out.count("\n") == 1
+
+
+# ------------------------------------------------------------------------ a real SLURM cluster
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def slurm_cluster(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """munged, slurmctld and slurmd on this machine with a minimal slurm.conf in a temporary folder."""
+    missing = [b for b in ("munged", "slurmctld", "slurmd", "sbatch", "squeue") if not shutil.which(b)
+               and not Path("/usr/sbin", b).exists()]
+    if missing:
+        pytest.skip(f"SLURM is not installed ({', '.join(missing)} missing): apt-get install slurm-wlm munge")
+    if os.geteuid() != 0:
+        pytest.skip("a single-node SLURM cluster needs root (slurmd)")
+    d = tmp_path_factory.mktemp("slurm")
+    for sub in ("state", "spool", "munge"):
+        (d / sub).mkdir()
+    (d / "munge").chmod(0o700)
+    key = d / "munge" / "munge.key"
+    key.write_bytes(os.urandom(1024))
+    key.chmod(0o400)
+    host = socket.gethostname().split(".")[0]
+    conf = d / "slurm.conf"
+    conf.write_text("\n".join([
+        "ClusterName=prunelibtest", f"SlurmctldHost={host}", "AuthType=auth/munge",
+        f"AuthInfo=socket={d}/munge/munge.socket", "CredType=cred/munge", "SlurmUser=root",
+        f"SlurmctldPort={_free_port()}", f"SlurmdPort={_free_port()}", f"StateSaveLocation={d}/state",
+        f"SlurmdSpoolDir={d}/spool", f"SlurmctldPidFile={d}/slurmctld.pid", f"SlurmdPidFile={d}/slurmd.pid",
+        f"SlurmctldLogFile={d}/slurmctld.log", f"SlurmdLogFile={d}/slurmd.log",
+        "ProctrackType=proctrack/linuxproc", "TaskPlugin=task/none", "SchedulerType=sched/builtin",
+        "SelectType=select/cons_tres", "SelectTypeParameters=CR_Core", "ReturnToService=2", "MpiDefault=none",
+        "JobAcctGatherType=jobacct_gather/none", "AccountingStorageType=accounting_storage/none",
+        f"NodeName={host} CPUs={os.cpu_count()} State=UNKNOWN",
+        "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP", ""]))
+    sbin = lambda name: shutil.which(name) or f"/usr/sbin/{name}"  # noqa: E731
+    subprocess.run([sbin("munged"), f"--key-file={key}", f"--socket={d}/munge/munge.socket",
+                    f"--pid-file={d}/munge/munged.pid", f"--log-file={d}/munge/munged.log",
+                    f"--seed-file={d}/munge/munged.seed", "--force"], check=True)
+    monkeypatch.setenv("SLURM_CONF", str(conf))
+    subprocess.run([sbin("slurmctld"), "-f", str(conf)], check=True)
+    subprocess.run([sbin("slurmd"), "-f", str(conf)], check=True)
+    try:
+        for _ in range(60):  # the node registers within seconds
+            state = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True).stdout.strip()
+            if state == "idle":
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail(f"the test cluster's node did not come up (sinfo: {state!r}); see {d}/slurmctld.log")
+        yield d
+    finally:
+        for _ in range(120):  # let the jobs' steps end before their daemons go, or they linger
+            if not subprocess.run(["squeue", "-h"], capture_output=True, text=True).stdout.strip():
+                break
+            time.sleep(0.5)
+        else:
+            subprocess.run(["scancel", "--full", "--user", "root"], check=False)
+            time.sleep(2)
+        for pid_file in (d / "slurmd.pid", d / "slurmctld.pid", d / "munge" / "munged.pid"):
+            if pid_file.is_file():
+                subprocess.run(["kill", pid_file.read_text().strip()], check=False)
+        time.sleep(1)
+
+
+def test_sweep_through_slurm_equals_the_local_executor(sweep_env, slurm_cluster, capsys, monkeypatch) -> None:
+    code, local_out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0,1")
+    assert code == 0, local_out
+    local = _rows(sweep_env["root"] / "results" / "tiny" / "summary.csv")
+
+    # the same sweep into fresh folders, through SLURM
+    for name, sub in (("PRUNELIB_RESULTS", "results-slurm"), ("PRUNELIB_CHECKPOINTS", "checkpoints-slurm"),
+                      ("PRUNELIB_LOGS", "logs-slurm")):
+        monkeypatch.setenv(name, str(sweep_env["root"] / sub))
+    code, out = _sweep(sweep_env, capsys, "--seeds", "0,1")  # auto: sbatch is on the PATH
+    assert code == 0, out
+    assert out.count("submitted (slurm job") == 2 and out.count("DONE") == 2
+    for log in sweep_env["root"].joinpath("logs-slurm").rglob("*_log.out"):
+        text = log.read_text()
+        assert "SLURM job" in text and "no SLURM" not in text, log  # every job ran under SLURM
+    slurm = _rows(sweep_env["root"] / "results-slurm" / "tiny" / "summary.csv")
+    assert slurm == local  # the same numbers, to the last printed digit
