@@ -4,7 +4,7 @@
 
 - The profile's parameters (``prunelib/profiles.yaml``) are injected into each notebook's ``parameters`` cell
   (only the ones it declares), paths relative to the project root so that no machine's folders are published.
-- Executed notebooks are kept per profile: the book's profile (:data:`BOOK_PROFILE`, cpu) writes them to
+- Executed notebooks are kept per profile: the book's profiles (:data:`BOOK_PROFILES`) write them to
   ``book/notebooks/`` where ``_toc.yml`` expects them, every other profile to ``results/<profile>/notebooks/``,
   so a smoke run never replaces what the book shows.
 - Each stage writes into a staging folder; only when the whole notebook succeeds does it replace
@@ -46,11 +46,14 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("concepts", "04_concepts.ipynb"),
     ("explorer", "05_explorer.ipynb"),
     ("comparison", "06_paper_vs_reproduction.ipynb"),
+    ("noise", "07_noise.ipynb"),
 )
+#: the stages a profile runs unless it names its own (``stages: "noise"`` in profiles.yaml)
+DEFAULT_STAGES = ("training", "saliency", "faithfulness", "concepts", "explorer", "comparison")
 NOTEBOOKS = paths.ROOT / "notebooks"
 BOOK_NOTEBOOKS = paths.ROOT / "book" / "notebooks"
-#: the profile whose executed notebooks the book shows
-BOOK_PROFILE = "cpu"
+#: the profiles whose executed notebooks the book shows (chapters 1-6: cpu; "Is it noise?": noise)
+BOOK_PROFILES = ("cpu", "noise")
 #: the shipped profiles; ``$PRUNELIB_PROFILES`` names another file of the same form (e.g. your own sweep's)
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
 
@@ -99,9 +102,9 @@ def _swap_in(staging: Path, final: Path) -> None:
 
 
 def executed_dir(profile: str, book_notebooks: Path = BOOK_NOTEBOOKS) -> Path:
-    """Where ``profile``'s executed notebooks are kept: the book's folder for :data:`BOOK_PROFILE`, else
+    """Where ``profile``'s executed notebooks are kept: the book's folder for :data:`BOOK_PROFILES`, else
     ``results/<profile>/notebooks/``."""
-    return book_notebooks if profile == BOOK_PROFILE else paths.results_dir(profile) / "notebooks"
+    return book_notebooks if profile in BOOK_PROFILES else paths.results_dir(profile) / "notebooks"
 
 
 def stored_fingerprint(notebook: Path) -> str | None:
@@ -123,6 +126,9 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
               notebooks: Path = NOTEBOOKS, book_notebooks: Path = BOOK_NOTEBOOKS) -> int:
     """Run the stages of ``profile``; return 0 on success, 1 if a stage failed (its old outputs are kept)."""
     params = load_profile(profile)
+    if stages is STAGES:  # the shipped stages: the ones this profile names (default: the six of the book)
+        wanted = str(params.pop("stages", ",".join(DEFAULT_STAGES))).split(",")
+        stages = tuple(st for st in STAGES if st[0] in wanted)
     unknown = set(only or ()) - {name for name, _ in stages}
     if unknown:
         raise ValueError(f"--only names unknown stages {sorted(unknown)}; stages are {[n for n, _ in stages]}")

@@ -35,7 +35,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Pat
     profiles = tmp_path / "profiles.yaml"
     profiles.write_text("tiny:\n  value: 1\n  fail: false\n  unused: 3\n")
     monkeypatch.setattr(runner, "PROFILES_FILE", profiles)
-    monkeypatch.setattr(runner, "BOOK_PROFILE", "tiny")  # the profile whose executed notebooks the book shows
+    monkeypatch.setattr(runner, "BOOK_PROFILES", ("tiny",))  # the profile whose executed notebooks the book shows
     monkeypatch.setenv("PRUNELIB_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("PRUNELIB_DATA", str(synthetic_root))
     kwargs = {"stages": (("a", "a.ipynb"), ("b", "b.ipynb")), "notebooks": tmp_path / "nb",

@@ -98,6 +98,7 @@ def test_level_and_claim_verdicts_follow_the_rule() -> None:
     assert verdicts.claim_verdict(["up", "down"], +1) == "mixed"
     assert verdicts.claim_verdict(["down within noise"], -1) == "within noise"
     assert verdicts.claim_verdict(["up"], -1) == "does not hold"
+    assert verdicts.claim_verdict(["down within one run", "inconclusive"], +1) == "does not hold within one run"
 
 
 def test_noise_floor_is_the_largest_dense_seed_difference(tmp_path, monkeypatch) -> None:

@@ -28,7 +28,8 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import checkpoint, paths, pipeline, regimes, runs
-from ..models import resnet18
+from ..models import resnet18, resolve_device
+from ..provenance import provenance
 from ..pruning import make_permanent, sparsity_report
 from ..schedule import level_tag
 from ..training import TrainConfig, evaluate, train
@@ -141,7 +142,8 @@ def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool 
                          "images": chosen[name].tolist(), "methods": result,
                          "measure_seconds": time.perf_counter() - t0})
     out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": _settings(job, params),
-           "n_shared": n_shared, "networks": networks}
+           "n_shared": n_shared, "networks": networks,
+           "provenance": provenance(job.profile, job.data, str(resolve_device(job.device)), job.seed)}
     checkpoint.save_json(out, job.result_file)
     return out
 

@@ -111,3 +111,24 @@ def load_summary(profile: str):
     """``results/<profile>/summary.csv`` as a pandas DataFrame (one row per network and metric)."""
     import pandas as pd
     return pd.read_csv(paths.results_dir(profile) / SUMMARY_FILE)
+
+
+def caption(profile: str) -> str:
+    """Where the sweep's numbers come from, in one line: data, profile, image size, ROAD precision, and per job
+    its seed, regime and the commit that measured it."""
+    runs = load_runs(profile)
+    if not runs:
+        return f"profile {profile}: no finished jobs"
+    first = runs[0]
+    data = (first.get("provenance") or {}).get("data")
+    jobs = "; ".join(f"{r['regime']} seed {r['seed']} @ {_commit(r)}" for r in runs)
+    return (f"ImageNette ({Path(data).name if data else 'data not recorded'}) · profile {profile} · "
+            f"{first['settings']['image_size']} px · ROAD classified in {first['settings']['road_precision']} · "
+            f"{first['settings']['n_images']} images per network · jobs: {jobs}")
+
+
+def _commit(run: dict[str, Any]) -> str:
+    info = run.get("provenance")
+    if not info:
+        return "commit not recorded"
+    return info["git_commit"][:10] + ("+modified" if info.get("git_dirty") else "")

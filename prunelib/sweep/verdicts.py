@@ -16,7 +16,8 @@ The rule (fixed before the runs finished; the book's Methods state it):
    level holds beyond noise in the claimed direction and none holds beyond noise against it; **does not hold**
    in the mirrored case; **mixed** when both occur; else **within noise** when some level is within noise (in
    either direction), else **inconclusive**. Networks near chance are left out. With a single dense seed and no
-   control there is no noise floor, and a level is at best **within one run**.
+   control there is no noise floor: the claim is then judged by rule 1 alone and said to hold (or not) **within
+   one run**.
 """
 from __future__ import annotations
 
@@ -93,9 +94,11 @@ def claim_verdict(level_verdicts: list[str], sign: int) -> str:
         return "holds"
     if against:
         return "does not hold"
-    for caveat in ("within noise", "within one run"):
-        if any(caveat in v for v in level_verdicts):
-            return caveat
+    if any("within noise" in v for v in level_verdicts):
+        return "within noise"
+    single = [v.split()[0] for v in level_verdicts if v.endswith("within one run")]
+    if single:  # no noise floor: today's single-run rule, said as such
+        return claim_verdict(single, sign) + " within one run"
     return "inconclusive"
 
 

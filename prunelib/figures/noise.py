@@ -1,0 +1,133 @@
+""""Is it noise?": every metric against the level removed, both regimes, with the dense seeds' spread as a band.
+
+Reads the sweep's tidy table (``results/<profile>/summary.csv``, :mod:`prunelib.sweep.summary`) and its verdicts
+(``verdicts.json``, :mod:`prunelib.sweep.verdicts`); draws nothing it did not read.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .. import paths
+from ..reference import load_reference
+from ..regimes import REGIMES
+from ..sweep.summary import load_summary
+
+#: the panels: (metric in summary.csv, axis label, the paper's series as (key, method) or None)
+PANELS = (
+    ("top1", "top-1 (val)", ("top1", None)),
+    ("gini_vg", "Gini, VG", ("gini", "VG")),
+    ("gini_ig", "Gini, IG", ("gini", "IG")),
+    ("aopc_morf_vg", "AOPC MoRF, VG", ("aopc", "VG")),
+    ("aopc_morf_ig", "AOPC MoRF, IG", ("aopc", "IG")),
+    ("aopc_gap_vg", "AOPC MoRF - LeRF, VG", None),
+    ("aopc_gap_ig", "AOPC MoRF - LeRF, IG", None),
+    ("aopc_random", "AOPC, random order (seed 0)", None),
+)
+COLOURS = {"global": "C0", "lottery": "C2"}
+
+
+def load_noise(profile: str = "noise") -> tuple[pd.DataFrame, dict]:
+    """The sweep's ``summary.csv`` (a DataFrame) and ``verdicts.json`` of ``profile``."""
+    verdicts = paths.results_dir(profile) / "verdicts.json"
+    return load_summary(profile), json.loads(verdicts.read_text())
+
+
+def dense_band(df: pd.DataFrame, metric: str) -> tuple[float, float, int]:
+    """(min, max, number of seeds) of ``metric`` over the dense networks of every seed (global regime's runs)."""
+    dense = df[(df.network == "dense") & (df.metric == metric) & (df.regime == "global")]
+    if dense.empty:
+        dense = df[(df.network == "dense") & (df.metric == metric)]
+    return float(dense.value.min()), float(dense.value.max()), int(dense.seed.nunique())
+
+
+def plot_noise(df: pd.DataFrame, *, caption: str = "", metrics: tuple[str, ...] | None = None,
+               reference: dict | None = None) -> Figure:
+    """One panel per metric: each seed's networks (small dots), the mean over seeds per regime (line), the dense
+    seeds' range (grey band), the lottery regime's unpruned control (star at 0 %) and the paper (squares)."""
+    reference = reference if reference is not None else load_reference()
+    panels = [p for p in PANELS if (metrics is None or p[0] in metrics) and p[0] in set(df.metric)]
+    cols = 4 if len(panels) > 4 else len(panels)
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.9 * rows), squeeze=False)
+    for ax, (metric, label, paper) in zip(axes.flat, panels):
+        sub = df[df.metric == metric]
+        low, high, n_seeds = dense_band(df, metric)
+        ax.axhspan(low, high, color="0.85", label=f"dense, {n_seeds} seed(s): range")
+        for regime, colour in COLOURS.items():
+            r = sub[(sub.regime == regime) & (sub.network != "control")]
+            if r.empty:
+                continue
+            ax.plot(r.level, r.value, ".", color=colour, alpha=0.45, ms=4)
+            mean = r.groupby("level").value.mean()
+            ax.plot(mean.index, mean.values, "-", color=colour, label=f"{REGIMES[regime].label}: mean over seeds")
+            control = sub[(sub.regime == regime) & (sub.network == "control")]
+            if not control.empty:
+                ax.plot(control.level, control.value, "*", color=colour, ms=11, mec="k", mew=0.5,
+                        label="unpruned control (rewound, retrained)")
+        if paper is not None and metric != "top1":
+            key, method = paper
+            ax.plot([100 * s for s in reference["sparsity"]], reference[key][method], "s--", color="C3", ms=3,
+                    lw=0.8, label="paper (224 px, lottery)")
+        elif paper is not None:
+            ax.plot([100 * s for s in reference["sparsity"]], reference["top1"], "s--", color="C3", ms=3, lw=0.8,
+                    label="paper (224 px, lottery)")
+        ax.set(title=label, xlabel="weights removed (%)")
+    for ax in axes.flat[len(panels):]:
+        ax.axis("off")
+    handles, labels = {}, []
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.1 if rows > 1 else 0.18, 1, 0.96 if caption else 1))
+    if caption:
+        fig.suptitle(caption, fontsize=8, y=0.995)
+    return fig
+
+
+def verdict_rows(verdicts: dict) -> list[dict]:
+    """One row per claim: its sentence and the verdict under each regime for each method."""
+    from ..sweep.verdicts import CLAIMS
+    rows = []
+    for claim in (verdicts["claims"][key] for key, *_ in CLAIMS if key in verdicts["claims"]):
+        row = {"claim": claim["sentence"]}
+        for regime, by_method in claim["by_regime"].items():
+            for method, verdict in by_method.items():
+                row[f"{regime}, {method}"] = verdict
+        rows.append(row)
+    return rows
+
+
+def floor_rows(verdicts: dict) -> list[dict]:
+    """One row per (regime, metric): the dense seeds' largest difference, the control's, and the floor used."""
+    return [{"regime": regime, "metric": metric, "dense seeds": f["dense_seeds"], "control vs dense": f["control"],
+             "noise floor": f["floor"], "dense seeds (n)": f["n_dense_seeds"]}
+            for regime, by_metric in verdicts["floors"].items() for metric, f in by_metric.items()]
+
+
+def spread_rows(df: pd.DataFrame, reference: dict | None = None) -> list[dict]:
+    """Per metric: the dense seeds' values and range beside the paper's dense -> 10 % jump (where it has one)."""
+    reference = reference if reference is not None else load_reference()
+    paper_jump = {f"{key}_{method.lower()}": reference[key][method][1] - reference[key][method][0]
+                  for key, method in (("gini", "VG"), ("gini", "IG"), ("aopc", "VG"), ("aopc", "IG"))}
+    paper_jump = {k.replace("aopc_", "aopc_morf_"): v for k, v in paper_jump.items()}
+    rows = []
+    for metric in ("gini_vg", "gini_ig", "aopc_morf_vg", "aopc_morf_ig", "aopc_gap_vg", "aopc_gap_ig"):
+        dense = df[(df.network == "dense") & (df.metric == metric) & (df.regime == "global")].sort_values("seed")
+        if dense.empty:
+            continue
+        rows.append({"metric": metric, "dense, per seed": ", ".join(f"{v:.3f}" for v in dense.value),
+                     "seed-to-seed range": float(dense.value.max() - dense.value.min()),
+                     "paper: dense -> 10 %": paper_jump.get(metric)})
+    return rows
+
+
+def save(fig: Figure, out: str | Path) -> Path:
+    out = Path(out)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
+    return out
