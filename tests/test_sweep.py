@@ -5,9 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -174,69 +172,26 @@ def test_a_profile_without_lottery_rounds_is_refused_before_any_job(sweep_env, c
 
 
 # ------------------------------------------------------------------------ a real SLURM cluster
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+LOCAL_SLURM = Path(__file__).parent.parent / "tools" / "local-slurm.sh"
 
 
 @pytest.fixture
 def slurm_cluster(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """munged, slurmctld and slurmd on this machine with a minimal slurm.conf in a temporary folder."""
-    missing = [b for b in ("munged", "slurmctld", "slurmd", "sbatch", "squeue") if not shutil.which(b)
-               and not Path("/usr/sbin", b).exists()]
+    """munged, slurmctld and slurmd on this machine (tools/local-slurm.sh), stopped after the test."""
+    missing = [b for b in ("munged", "slurmctld", "slurmd", "sbatch", "squeue")
+               if not shutil.which(b) and not Path("/usr/sbin", b).exists()]
     if missing:
         pytest.skip(f"SLURM is not installed ({', '.join(missing)} missing): apt-get install slurm-wlm munge")
     if os.geteuid() != 0:
         pytest.skip("a single-node SLURM cluster needs root (slurmd)")
-    d = tmp_path_factory.mktemp("slurm")
-    for sub in ("state", "spool", "munge"):
-        (d / sub).mkdir()
-    (d / "munge").chmod(0o700)
-    key = d / "munge" / "munge.key"
-    key.write_bytes(os.urandom(1024))
-    key.chmod(0o400)
-    host = socket.gethostname().split(".")[0]
-    conf = d / "slurm.conf"
-    conf.write_text("\n".join([
-        "ClusterName=prunelibtest", f"SlurmctldHost={host}", "AuthType=auth/munge",
-        f"AuthInfo=socket={d}/munge/munge.socket", "CredType=cred/munge", "SlurmUser=root",
-        f"SlurmctldPort={_free_port()}", f"SlurmdPort={_free_port()}", f"StateSaveLocation={d}/state",
-        f"SlurmdSpoolDir={d}/spool", f"SlurmctldPidFile={d}/slurmctld.pid", f"SlurmdPidFile={d}/slurmd.pid",
-        f"SlurmctldLogFile={d}/slurmctld.log", f"SlurmdLogFile={d}/slurmd.log",
-        "ProctrackType=proctrack/linuxproc", "TaskPlugin=task/none", "SchedulerType=sched/builtin",
-        "SelectType=select/cons_tres", "SelectTypeParameters=CR_Core", "ReturnToService=2", "MpiDefault=none",
-        "JobAcctGatherType=jobacct_gather/none", "AccountingStorageType=accounting_storage/none",
-        f"NodeName={host} CPUs={os.cpu_count()} State=UNKNOWN",
-        "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP", ""]))
-    sbin = lambda name: shutil.which(name) or f"/usr/sbin/{name}"  # noqa: E731
-    subprocess.run([sbin("munged"), f"--key-file={key}", f"--socket={d}/munge/munge.socket",
-                    f"--pid-file={d}/munge/munged.pid", f"--log-file={d}/munge/munged.log",
-                    f"--seed-file={d}/munge/munged.seed", "--force"], check=True)
-    monkeypatch.setenv("SLURM_CONF", str(conf))
-    subprocess.run([sbin("slurmctld"), "-f", str(conf)], check=True)
-    subprocess.run([sbin("slurmd"), "-f", str(conf)], check=True)
+    folder = tmp_path_factory.mktemp("slurm")
+    started = subprocess.run(["bash", str(LOCAL_SLURM), "start", str(folder)], capture_output=True, text=True)
     try:
-        for _ in range(60):  # the node registers within seconds
-            state = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True).stdout.strip()
-            if state == "idle":
-                break
-            time.sleep(0.5)
-        else:
-            pytest.fail(f"the test cluster's node did not come up (sinfo: {state!r}); see {d}/slurmctld.log")
-        yield d
+        assert started.returncode == 0, f"the test cluster did not start: {started.stderr}"
+        monkeypatch.setenv("SLURM_CONF", str(folder / "slurm.conf"))
+        yield folder
     finally:
-        for _ in range(120):  # let the jobs' steps end before their daemons go, or they linger
-            if not subprocess.run(["squeue", "-h"], capture_output=True, text=True).stdout.strip():
-                break
-            time.sleep(0.5)
-        else:
-            subprocess.run(["scancel", "--full", "--user", "root"], check=False)
-            time.sleep(2)
-        for pid_file in (d / "slurmd.pid", d / "slurmctld.pid", d / "munge" / "munged.pid"):
-            if pid_file.is_file():
-                subprocess.run(["kill", pid_file.read_text().strip()], check=False)
-        time.sleep(1)
+        subprocess.run(["bash", str(LOCAL_SLURM), "stop", str(folder)], check=False)
 
 
 def test_sweep_through_slurm_equals_the_local_executor(sweep_env, slurm_cluster, capsys, monkeypatch) -> None:
