@@ -161,7 +161,8 @@ def run_job(job: Job, *, progress: bool = True) -> Path:
     """Train and measure ``job``; skip the measurement when its result file already covers the same networks."""
     if job.threads:
         torch.set_num_threads(job.threads)
-    slurm = os.environ.get("SLURM_JOB_ID")
+    array = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    slurm = f"{array[0]}_{array[1]}" if all(array) else os.environ.get("SLURM_JOB_ID")
     print(f"prunelib job {job.name} (profile {job.profile}) on {platform.node()}"
           + (f", SLURM job {slurm}" if slurm else ", no SLURM"), flush=True)
     records = train_networks(job, progress=progress)

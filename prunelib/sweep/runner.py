@@ -13,9 +13,11 @@
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -112,7 +114,7 @@ def _log(job_handle) -> str:
 
 def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: str | None = None,
               executor: str = "auto", partition: str | None = None, gpus_per_job: int = 0,
-              cpus_per_job: int | None = None, timeout_min: int = 24 * 60, poll_s: float = 10.0,
+              cpus_per_job: int | None = None, timeout_min: int = 24 * 60, poll_s: float = 5.0,
               echo: Callable[[str], None] = print) -> int:
     """Run every (seed, regime) job of ``profile`` not yet done, then aggregate; 0 if all jobs succeeded, else 1."""
     from ..reproduce import load_profile
@@ -150,7 +152,7 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
                 job = queue.pop(0)
                 running[job] = (ex.submit(run_job, job), gpus)
                 echo(f"[{job.name}] RUNNING (local job {running[job][0].job_id}, log {_log(running[job][0])})")
-            finished = [j for j, (h, _) in running.items() if h.done()]
+            finished = [j for j, (h, _) in running.items() if _finished(h, kind)]
             for job in finished:
                 handle, gpus = running.pop(job)
                 free.append(gpus)
@@ -183,13 +185,28 @@ def _report(job: Job, handle, echo: Callable[[str], None]) -> list[str]:
     return []
 
 
+@functools.lru_cache(maxsize=1)
+def _has_accounting() -> bool:
+    """Whether this SLURM keeps accounting (sacct answers); submitit's job states come from sacct."""
+    try:
+        return subprocess.run(["sacct", "-n", "-X", "-j", "1"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _finished(handle, kind: str) -> bool:
+    """A job has finished when it has left its result (or error) file; where SLURM keeps accounting, submitit's
+    own check also sees jobs that died without one."""
+    if handle.paths.result_pickle.exists():
+        return True
+    return kind == "slurm" and _has_accounting() and handle.done()
+
+
 def _slurm_state(handle) -> str:
     """submitit's state (from sacct); where SLURM keeps no accounting, squeue's (PENDING, RUNNING, ...), and
     ``"GONE"`` once the job is in neither and has left no result."""
-    state = handle.state
-    if state != "UNKNOWN":
-        return state
-    import subprocess
+    if _has_accounting():
+        return handle.state
     try:
         out = subprocess.run(["squeue", "-h", "-j", str(handle.job_id), "-o", "%T"], capture_output=True,
                              text=True, timeout=30).stdout.split()
@@ -197,7 +214,7 @@ def _slurm_state(handle) -> str:
         return state
     if out:
         return out[0]
-    return "GONE" if not handle.done(force_check=True) else "COMPLETING"
+    return "COMPLETING" if handle.paths.result_pickle.exists() else "GONE"
 
 
 def _last_error(message: str) -> str:
@@ -218,7 +235,7 @@ def _watch(handles: dict[Job, Any], poll_s: float, echo: Callable[[str], None], 
         for job, handle in handles.items():
             if states.get(job) in ("DONE", "FAILED"):
                 continue
-            if handle.done():
+            if _finished(handle, kind):
                 failed += _report(job, handle, echo)
                 states[job] = "FAILED" if job.name in failed else "DONE"
             else:
