@@ -117,8 +117,11 @@ def _record(network: str, target: float, path: Path, top1: float, seconds: float
             "n_val": json.loads(identity.read_text())["data"]["n_val"]}
 
 
-def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool = True) -> dict[str, Any]:
-    """Measure every network of ``records`` on shared correct images and write ``job.result_file``."""
+def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool = True,
+                     origin: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Measure every network of ``records`` on shared correct images and write ``job.result_file``.
+
+    ``origin`` is the provenance taken when the job's code was loaded (default: now)."""
     from ..stages.common import inputs, near_chance, shared_correct, validation_split
     from ..stages.faithfulness import measure
 
@@ -143,7 +146,7 @@ def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool 
                          "measure_seconds": time.perf_counter() - t0})
     out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": _settings(job, params),
            "n_shared": n_shared, "networks": networks,
-           "provenance": provenance(job.profile, job.data, str(resolve_device(job.device)), job.seed)}
+           "provenance": origin or provenance(job.profile, job.data, str(resolve_device(job.device)), job.seed)}
     checkpoint.save_json(out, job.result_file)
     return out
 
@@ -165,6 +168,8 @@ def run_job(job: Job, *, progress: bool = True) -> Path:
     slurm = f"{array[0]}_{array[1]}" if all(array) else os.environ.get("SLURM_JOB_ID")
     print(f"prunelib job {job.name} (profile {job.profile}) on {platform.node()}"
           + (f", SLURM job {slurm}" if slurm else ", no SLURM"), flush=True)
+    # the code this process runs is the code of its start: record the commit (and any local change) now
+    origin = provenance(job.profile, job.data, str(resolve_device(job.device)), job.seed)
     records = train_networks(job, progress=progress)
     if job.result_file.is_file():
         done = json.loads(job.result_file.read_text())
@@ -175,7 +180,7 @@ def run_job(job: Job, *, progress: bool = True) -> Path:
             if refreshed != done["networks"]:
                 checkpoint.save_json({**done, "networks": refreshed}, job.result_file)
             return job.result_file
-    measure_networks(job, records, progress=progress)
+    measure_networks(job, records, progress=progress, origin=origin)
     return job.result_file
 
 
