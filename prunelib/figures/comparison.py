@@ -7,7 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from .faithfulness import METHOD_NAMES, _series
+from .faithfulness import label, level_series
 
 
 def load_comparison(stage_dir: str | Path) -> dict:
@@ -23,37 +23,38 @@ def comparison_rows(acc: dict, m: dict, reference: dict) -> list[dict]:
     for s in sorted(set(ours_top1) | set(paper)):
         row = {"weights removed (%)": round(100 * s), "top-1 paper": _at(reference["top1"], paper, s),
                "top-1 ours": ours_top1.get(s)}
-        for method in ("VG", "IG"):
+        for method in m["methods"]:
             e = m["methods"][method].get(str(float(s)))
-            for label, key, pick in (("Gini", "gini", lambda e: e["gini_mean"]),
+            for name, key, pick in (("Gini", "gini", lambda e: e["gini_mean"]),
                                      ("AOPC", "aopc", lambda e: e["road"]["morf"]["aopc_authors"])):
-                row[f"{label} {method} paper"] = _at(reference[key][method], paper, s)
-                row[f"{label} {method} ours"] = (f"{pick(e)['estimate']:.3f} [{pick(e)['low']:.3f}, {pick(e)['high']:.3f}]"
+                row[f"{name} {method} paper"] = _at(reference[key].get(method), paper, s)
+                row[f"{name} {method} ours"] = (f"{pick(e)['estimate']:.3f} [{pick(e)['low']:.3f}, {pick(e)['high']:.3f}]"
                                                  if e else None)
         rows.append(row)
     return rows
 
 
-def _at(values: list, index: dict, s: float):
-    return round(values[index[s]], 4) if s in index else None
+def _at(values: list | None, index: dict, s: float):
+    return round(values[index[s]], 4) if values is not None and s in index else None
 
 
 def plot_headline(acc: dict, m: dict, reference: dict, caption: str = "") -> Figure:
     """Accuracy, Gini and AOPC vs pruning level: the paper (dashed squares) and ours (solid, 95 % CI band)."""
-    fig, axes = plt.subplots(1, 5, figsize=(18, 3.4))
+    panels = [(key, method) for key in ("gini", "aopc") for method in m["methods"]]
+    fig, axes = plt.subplots(1, 1 + len(panels), figsize=(3.6 * (1 + len(panels)), 3.4))
     x = [100 * r["sparsity_target"] for r in acc["levels"]]
     axes[0].plot(x, [100 * r["val_top1"] for r in acc["levels"]], "o-", label="ours")
     axes[0].plot([100 * s for s in reference["sparsity"]], [100 * a for a in reference["top1"]], "s--", color="C3",
                  label="paper")
     axes[0].set(title="top-1 accuracy (%)", xlabel="weights removed (%)")
-    panels = [("gini", "VG"), ("gini", "IG"), ("aopc", "VG"), ("aopc", "IG")]
     for ax, (key, method) in zip(axes[1:], panels):
         pick = (lambda e: e["gini_mean"]) if key == "gini" else (lambda e: e["road"]["morf"]["aopc_authors"])
-        xs, est, lo, hi = _series(m, method, pick)
+        xs, est, lo, hi = level_series(m, method, pick)
         ax.fill_between(xs, lo, hi, alpha=0.25, color="C0")
         ax.plot(xs, est, "o-", color="C0", label="ours (95 % CI)")
-        ax.plot([100 * s for s in reference["sparsity"]], reference[key][method], "s--", color="C3", label="paper")
-        ax.set(title=f"{'Gini' if key == 'gini' else 'AOPC (MoRF)'}: {METHOD_NAMES[method]}",
+        if method in reference[key]:
+            ax.plot([100 * s for s in reference["sparsity"]], reference[key][method], "s--", color="C3", label="paper")
+        ax.set(title=f"{'Gini' if key == 'gini' else 'AOPC (MoRF)'}: {label(method)}",
                xlabel="weights removed (%)")
     axes[0].legend(fontsize=8)
     fig.text(0.01, 0.005, caption, fontsize=7)
@@ -65,13 +66,14 @@ def plot_differences(comparison: dict, caption: str = "") -> Figure:
     """Paired differences (level minus dense, same images) of Gini and AOPC with 95 % CIs: what verdicts rest on."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
     for ax, q in zip(axes, ("gini", "aopc")):
-        for k, method in enumerate(("VG", "IG")):
+        methods = list(comparison["differences"][q])
+        for k, method in enumerate(methods):
             d = comparison["differences"][q][method]
             levels = sorted(d, key=float)
-            xs = [100 * float(s) + (k - 0.5) * 1.2 for s in levels]
+            xs = [100 * float(s) + (k - (len(methods) - 1) / 2) * 1.2 for s in levels]
             est = [d[s]["estimate"] for s in levels]
             err = [[d[s]["estimate"] - d[s]["low"] for s in levels], [d[s]["high"] - d[s]["estimate"] for s in levels]]
-            ax.errorbar(xs, est, yerr=err, fmt="o", capsize=3, label=METHOD_NAMES[method])
+            ax.errorbar(xs, est, yerr=err, fmt="o", capsize=3, label=label(method))
         ax.axhline(0, color="grey", lw=0.8)
         ax.set(title=f"{'Gini' if q == 'gini' else 'AOPC (MoRF)'}: level − dense (paired, 95 % CI)",
                xlabel="weights removed (%)")

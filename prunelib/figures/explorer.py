@@ -25,6 +25,8 @@ from typing import Any, Callable, Mapping, Sequence, Union
 import ipywidgets as widgets
 import numpy as np
 
+from ..saliency import PAPER_METHODS
+
 #: Anything :func:`to_png` turns into PNG bytes.
 Picture = Union[bytes, np.ndarray, "PIL.Image.Image", "matplotlib.figure.Figure"]  # noqa: F821
 
@@ -217,7 +219,7 @@ def live_explorer(
     render: Callable[[int, str, Any], tuple[Picture, Mapping[str, Any]]],
     image_names: Sequence[str],
     levels: Sequence[Any],
-    methods: Sequence[str] = ("VG", "IG"),
+    methods: Sequence[str] = tuple(PAPER_METHODS.split(",")),
     level_labels: Sequence[str] | None = None,
     width: str | None = None,
 ) -> widgets.VBox:

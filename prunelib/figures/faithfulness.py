@@ -8,7 +8,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-METHOD_NAMES = {"VG": "Vanilla Gradients", "IG": "Integrated Gradients"}
+from ..saliency import METHODS
+
+
+def label(method: str) -> str:
+    """The full name of a saliency method (its registry entry's label)."""
+    return METHODS[method].label if method in METHODS else method
 
 
 def load_metrics(stage_dir: str | Path) -> dict:
@@ -30,7 +35,7 @@ def summary_rows(m: dict) -> list[dict]:
     return rows
 
 
-def _series(m: dict, method: str, pick) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def level_series(m: dict, method: str, pick) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     levels = sorted(m["methods"][method], key=float)
     x = np.array([100 * float(s) for s in levels])
     cis = [pick(m["methods"][method][s]) for s in levels]
@@ -38,15 +43,17 @@ def _series(m: dict, method: str, pick) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def _per_level_plot(m: dict, pick, ylabel: str, reference: dict | None, ref_key: str, caption: str) -> Figure:
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharex=True)
-    for ax, method in zip(axes, ("VG", "IG")):
-        x, est, lo, hi = _series(m, method, pick)
+    methods = list(m["methods"])
+    fig, axes = plt.subplots(1, len(methods), figsize=(4.5 * len(methods), 3.6), sharex=True, squeeze=False)
+    axes = axes[0]
+    for ax, method in zip(axes, methods):
+        x, est, lo, hi = level_series(m, method, pick)
         ax.fill_between(x, lo, hi, alpha=0.25, color="C0", label="95 % CI (bootstrap over images)")
         ax.plot(x, est, "o-", color="C0", label="ours")
-        if reference:
+        if reference and method in reference[ref_key]:
             ax.plot([100 * s for s in reference["sparsity"]], reference[ref_key][method], "s--", color="C3",
                     label="paper")
-        ax.set(title=METHOD_NAMES[method], xlabel="weights removed (%)", ylabel=ylabel)
+        ax.set(title=label(method), xlabel="weights removed (%)", ylabel=ylabel)
     axes[0].legend(fontsize=8)
     fig.text(0.01, 0.005, caption, fontsize=7)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
@@ -66,27 +73,30 @@ def plot_aopc(m: dict, order: str = "morf", reference: dict | None = None, capti
 
 def plot_road_curves(m: dict, order: str = "morf", reference: dict | None = None, caption: str = "") -> Figure:
     """ROAD accuracy vs % of pixels removed, one line per level (ours left two panels; the paper's right two)."""
-    ncols = 4 if reference and order == "morf" else 2
-    fig, axes = plt.subplots(1, ncols, figsize=(4.2 * ncols, 3.6), sharey=True)
+    ours = list(m["methods"])
+    paper = [method for method in ours if reference and order == "morf" and method in reference["road"]]
+    ncols = len(ours) + len(paper)
+    fig, axes = plt.subplots(1, ncols, figsize=(4.2 * ncols, 3.6), sharey=True, squeeze=False)
+    axes = axes[0]
     p = m["percentages"]
     cmap = plt.get_cmap("viridis")
-    for ax, method in zip(axes, ("VG", "IG")):
+    for ax, method in zip(axes, ours):
         levels = sorted(m["methods"][method], key=float)
         for i, s in enumerate(levels):
             ci = m["methods"][method][s]["road"][order]["curve"]
             color = cmap(i / max(len(levels) - 1, 1))
             ax.plot(p, ci["estimate"], "-", color=color, label=f"{100 * float(s):.0f} %")
             ax.fill_between(p, ci["low"], ci["high"], color=color, alpha=0.12)
-        ax.set(title=f"ours: {METHOD_NAMES[method]}", xlabel=f"pixels removed, {order.upper()} (%)",
+        ax.set(title=f"ours: {label(method)}", xlabel=f"pixels removed, {order.upper()} (%)",
                ylabel="accuracy on imputed images")
-    if ncols == 4:
-        for ax, method in zip(axes[2:], ("VG", "IG")):
+    if paper:
+        for ax, method in zip(axes[len(ours):], paper):
             curves = reference["road"][method]
             for i, s in enumerate(sorted(curves)):
                 ax.plot(reference["road_percentages"], curves[s], "--", color=cmap(i / (len(curves) - 1)),
                         label=f"{100 * s:.0f} %")
-            ax.set(title=f"paper: {METHOD_NAMES[method]}", xlabel="pixels removed, MoRF (%)")
-        axes[2].legend(fontsize=7, title="removed weights")
+            ax.set(title=f"paper: {label(method)}", xlabel="pixels removed, MoRF (%)")
+        axes[len(ours)].legend(fontsize=7, title="removed weights")
     axes[0].legend(fontsize=7, title="removed weights", ncol=2)
     fig.text(0.01, 0.005, caption, fontsize=7)
     fig.tight_layout(rect=(0, 0.03, 1, 1))

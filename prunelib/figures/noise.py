@@ -15,19 +15,24 @@ from matplotlib.figure import Figure
 from .. import paths
 from ..reference import load_reference
 from ..regimes import REGIMES
+from ..saliency import METHODS
 from ..sweep.summary import load_summary
 
-#: the panels: (metric in summary.csv, axis label, the paper's series as (key, method) or None)
-PANELS = (
-    ("top1", "top-1 (val)", ("top1", None)),
-    ("gini_vg", "Gini, VG", ("gini", "VG")),
-    ("gini_ig", "Gini, IG", ("gini", "IG")),
-    ("aopc_morf_vg", "AOPC MoRF, VG", ("aopc", "VG")),
-    ("aopc_morf_ig", "AOPC MoRF, IG", ("aopc", "IG")),
-    ("aopc_gap_vg", "AOPC MoRF - LeRF, VG", None),
-    ("aopc_gap_ig", "AOPC MoRF - LeRF, IG", None),
-    ("aopc_random", "AOPC, random order (seed 0)", None),
-)
+def panels(df: pd.DataFrame) -> list[tuple[str, str, tuple[str, str | None] | None]]:
+    """The figure's panels for the metrics in ``df``: (metric, title, the paper's series as (key, method) or None).
+
+    Top-1, then per saliency method (in the order of :data:`prunelib.saliency.METHODS`) Gini, AOPC MoRF and the
+    MoRF - LeRF gap, then the random-order AOPC where present."""
+    present = set(df.metric)
+    out = [("top1", "top-1 (val)", ("top1", None))]
+    for name, method in METHODS.items():
+        m = name.lower()
+        out += [(f"gini_{m}", f"Gini, {name}", ("gini", name)), (f"aopc_morf_{m}", f"AOPC MoRF, {name}", ("aopc", name)),
+                (f"aopc_gap_{m}", f"AOPC MoRF - LeRF, {name}", None)]
+    out.append(("aopc_random", "AOPC, random order (seed 0)", None))
+    return [p for p in out if p[0] in present]
+
+
 COLOURS = {"global": "C0", "lottery": "C2"}
 
 
@@ -50,11 +55,11 @@ def plot_noise(df: pd.DataFrame, *, caption: str = "", metrics: tuple[str, ...] 
     """One panel per metric: each seed's networks (small dots), the mean over seeds per regime (line), the dense
     seeds' range (grey band), the lottery regime's unpruned control (star at 0 %) and the paper (squares)."""
     reference = reference if reference is not None else load_reference()
-    panels = [p for p in PANELS if (metrics is None or p[0] in metrics) and p[0] in set(df.metric)]
-    cols = 4 if len(panels) > 4 else len(panels)
-    rows = -(-len(panels) // cols)
+    chosen = [p for p in panels(df) if metrics is None or p[0] in metrics]
+    cols = 4 if len(chosen) > 4 else len(chosen)
+    rows = -(-len(chosen) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.9 * rows), squeeze=False)
-    for ax, (metric, label, paper) in zip(axes.flat, panels):
+    for ax, (metric, label, paper) in zip(axes.flat, chosen):
         sub = df[df.metric == metric]
         low, high, n_seeds = dense_band(df, metric)
         ax.axhspan(low, high, color="0.85", label=f"dense, {n_seeds} seed(s): range")
@@ -69,7 +74,7 @@ def plot_noise(df: pd.DataFrame, *, caption: str = "", metrics: tuple[str, ...] 
             if not control.empty:
                 ax.plot(control.level, control.value, "*", color=colour, ms=11, mec="k", mew=0.5,
                         label="unpruned control (rewound, retrained)")
-        if paper is not None and metric != "top1":
+        if paper is not None and metric != "top1" and paper[1] in reference[paper[0]]:
             key, method = paper
             ax.plot([100 * s for s in reference["sparsity"]], reference[key][method], "s--", color="C3", ms=3,
                     lw=0.8, label="paper (224 px, lottery)")
@@ -77,7 +82,7 @@ def plot_noise(df: pd.DataFrame, *, caption: str = "", metrics: tuple[str, ...] 
             ax.plot([100 * s for s in reference["sparsity"]], reference["top1"], "s--", color="C3", ms=3, lw=0.8,
                     label="paper (224 px, lottery)")
         ax.set(title=label, xlabel="weights removed (%)")
-    for ax in axes.flat[len(panels):]:
+    for ax in axes.flat[len(chosen):]:
         ax.axis("off")
     handles, labels = {}, []
     for ax in axes.flat:
@@ -113,11 +118,12 @@ def floor_rows(verdicts: dict) -> list[dict]:
 def spread_rows(df: pd.DataFrame, reference: dict | None = None) -> list[dict]:
     """Per metric: the dense seeds' values and range beside the paper's dense -> 10 % jump (where it has one)."""
     reference = reference if reference is not None else load_reference()
-    paper_jump = {f"{key}_{method.lower()}": reference[key][method][1] - reference[key][method][0]
-                  for key, method in (("gini", "VG"), ("gini", "IG"), ("aopc", "VG"), ("aopc", "IG"))}
-    paper_jump = {k.replace("aopc_", "aopc_morf_"): v for k, v in paper_jump.items()}
+    paper_jump = {f"{stem}_{method.lower()}": values[1] - values[0] for key, stem in (("gini", "gini"), ("aopc", "aopc_morf"))
+                  for method, values in reference[key].items()}
     rows = []
-    for metric in ("gini_vg", "gini_ig", "aopc_morf_vg", "aopc_morf_ig", "aopc_gap_vg", "aopc_gap_ig"):
+    for metric, *_ in panels(df):
+        if metric in ("top1", "aopc_random"):
+            continue
         dense = df[(df.network == "dense") & (df.metric == metric) & (df.regime == "global")].sort_values("seed")
         if dense.empty:
             continue

@@ -57,12 +57,13 @@ def paper_gaps(top1: dict[str, float], m: dict, reference: dict) -> dict:
 
     Returns ``{"levels": [...], "top1_dense": (ours, paper), quantity: {"dense": d, "mean": mean d, "range": (min, max)}}``.
     """
-    common = [s for s in reference["sparsity"] if str(float(s)) in m["methods"]["VG"]]
+    methods = [method for method in m["methods"] if method in reference["gini"]]  # the paper's: VG and IG
+    common = [s for s in reference["sparsity"] if str(float(s)) in m["methods"][methods[0]]]
     idx = {s: reference["sparsity"].index(s) for s in common}
     out = {"levels": common, "top1_dense": (top1["0.0"], reference["top1"][0])}
     picks = {"gini": lambda e: e["gini_mean"]["estimate"], "aopc": lambda e: e["road"]["morf"]["aopc_authors"]["estimate"]}
     for key, pick in picks.items():
-        for method in ("VG", "IG"):
+        for method in methods:
             d = [pick(m["methods"][method][str(float(s))]) - reference[key][method][idx[s]] for s in common]
             out[f"{key}_{method}"] = {"dense": d[0], "mean": sum(d) / len(d), "range": (min(d), max(d))}
     out["top1"] = {"dense": 100 * (top1["0.0"] - reference["top1"][0]),
@@ -83,12 +84,12 @@ def run_comparison_stage(*, profile: str, out_dir: Path, n_bootstrap: int = 1000
     light = [s for s in levels if float(s) in LIGHT and s not in at_chance]
     aggressive = [s for s in levels if float(s) in AGGRESSIVE and s not in at_chance]
     diffs = {q: {meth: {s: paired_difference(m, meth, s, q, n_bootstrap, seed) for s in levels if s != "0.0"}
-                 for meth in ("VG", "IG")} for q in ("gini", "aopc")}
+                 for meth in m["methods"]} for q in ("gini", "aopc")}
     gain = {c: {s: concepts["metrics"][c][s]["coherence"]["gain"] for s in levels} for c in concepts["classes"]}
     similarity = {c: {s: concepts["metrics"][c][s]["concept_similarity"] for s in levels} for c in concepts["classes"]}
 
     def by(q: str, group: list[str], sign: int) -> dict:
-        return {meth: verdict([diffs[q][meth][s] for s in group], sign) for meth in ("VG", "IG")}
+        return {meth: verdict([diffs[q][meth][s] for s in group], sign) for meth in m["methods"]}
 
     verdicts = {
         "gini_light": by("gini", light, +1),

@@ -11,13 +11,10 @@ import torch
 from .. import data as imagenette
 from .. import paths
 from ..metrics import gini
-from ..saliency import ig_figure, vanilla_gradient
+from ..saliency import METHODS
 from .common import inputs, load_models, validation_split
 from ..figures.explorer import level_label, plot_saliency_frame, save_explorer_frames
 from ..figures.saliency import load_maps
-
-METHODS = ("VG", "IG")
-
 
 def _frame(maps: dict, k: int, level_index: int, method: str):
     s = str(float(maps["levels"][level_index]))
@@ -37,14 +34,15 @@ def run_explorer_stage(*, profile: str, out_dir: Path, n_images: int = 3, captio
     at 100 dpi would make it about 8 MB).
     """
     maps = load_maps(paths.results_dir(profile) / "saliency")
+    methods = maps.get("methods") or list(maps["gini"])  # in the profile's order (older files: as stored)
     written = []
     for k in range(min(n_images, len(maps["classes"]))):
         frames = {}
         for j, level in enumerate(maps["levels"]):
-            for method in METHODS:
+            for method in methods:
                 frames[(float(level), method)] = _frame(maps, k, j, method)
         written.append(save_explorer_frames(Path(out_dir) / f"image_{k}", [float(s) for s in maps["levels"]],
-                                            METHODS, frames, caption=caption, dpi=dpi))
+                                            methods, frames, caption=caption, dpi=dpi))
         plt.close("all")
     return [p.parent for p in written]
 
@@ -65,7 +63,7 @@ def live_renderer(profile: str, data: str | None, image_size: int, device: str =
     def render(image_index: int, method: str, level_index: int):
         model = models[levels[level_index]]
         x, y = inputs(val, torch.tensor([chosen[image_index]]), image_size, next(model.parameters()).device)
-        m = (vanilla_gradient if method == "VG" else ig_figure)(model, x, y)
+        m = METHODS[method].figure(model, x, y)
         with torch.no_grad():
             prob = model(x).softmax(1)[0]
         image = imagenette.denormalize(x)[0].permute(1, 2, 0).cpu().numpy()

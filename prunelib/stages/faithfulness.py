@@ -1,4 +1,4 @@
-"""Section 3: Gini sparseness, ROAD (MoRF and LeRF) and AOPC of VG and IG maps at every pruning level.
+"""Section 3: Gini sparseness, ROAD (MoRF and LeRF) and AOPC of each saliency method's maps at every pruning level.
 
 The protocol of the paper (PAPER.md): correctly classified validation images, VG (absolute gradient) and IG
 (Quantus' ``explain`` setting: zero baseline, 10 steps, Riemann trapezoid, signed), both summed over channels;
@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from .. import metrics
 from ..checkpoint import save_json
-from ..saliency import ig_metric, vanilla_gradient
+from ..saliency import METHODS, PAPER_METHODS, methods as chosen_methods
 from .common import inputs, load_models, near_chance_levels, shared_correct, validation_split
 
 PERCENTAGES = tuple(range(1, 100, 10))
@@ -26,14 +26,8 @@ def _ci(values: torch.Tensor, n_boot: int, seed: int, statistic=None) -> dict:
     return {"estimate": ci.estimate.tolist(), "low": ci.low.tolist(), "high": ci.high.tolist()}
 
 
-def explain(method: str, model, x: torch.Tensor, y: torch.Tensor, ig_steps: int) -> torch.Tensor:
-    """Maps (N, H, W) of ``method`` ("VG" or "IG") with the paper's metric settings."""
-    if method == "VG":
-        return vanilla_gradient(model, x, y)
-    return ig_metric(model, x, y, n_steps=ig_steps, internal_batch_size=64)
-
-
-def measure(model, x: torch.Tensor, y: torch.Tensor, *, methods: tuple[str, ...] = ("VG", "IG"), ig_steps: int = 10,
+def measure(model, x: torch.Tensor, y: torch.Tensor, *, methods: tuple[str, ...] = tuple(PAPER_METHODS.split(",")),
+            ig_steps: int = 10,
             n_bootstrap: int = 1000, seed: int = 0, noise: float = 0.01, precision: str = "fp32") -> dict:
     """Every metric of one network on images ``x`` (N, 3, H, W) with labels ``y`` (N,), per method.
 
@@ -48,7 +42,7 @@ def measure(model, x: torch.Tensor, y: torch.Tensor, *, methods: tuple[str, ...]
             g = torch.Generator().manual_seed(seed)
             maps = torch.rand(x.shape[0], *x.shape[-2:], generator=g).to(x.device)
         else:
-            maps = explain(method, model, x, y, ig_steps)
+            maps = METHODS[method](model, x, y, **METHODS[method].options(ig_steps=ig_steps))
         entry: dict = {"road": {}}
         if method != "random":
             gini = metrics.gini(maps)
@@ -70,14 +64,17 @@ def measure(model, x: torch.Tensor, y: torch.Tensor, *, methods: tuple[str, ...]
 
 def run_faithfulness_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int,
                            n_attribution_images: int, ig_steps: int = 10, n_bootstrap: int = 1000, seed: int = 0,
-                           val_per_class: int = 0, device: str = "auto", noise: float = 0.01) -> dict:
+                           val_per_class: int = 0, device: str = "auto", noise: float = 0.01,
+                           methods: str = PAPER_METHODS) -> dict:
     """Compute every metric at every level and write ``out_dir/metrics.json``; returns its content.
 
     Layout: ``{"levels", "percentages", "n_images", "n_shared", "shared_levels", "images": {level: [val indices]},
-    "methods": {"VG"|"IG": {level: {"gini": [per image], "gini_mean": CI, "road": {"morf"|"lerf":
+    "methods": {method: {level: {"gini": [per image], "gini_mean": CI, "road": {"morf"|"lerf":
     {"correct": [[0/1] * P] * N, "curve": CI, "aopc_authors": CI, "aopc_standard": CI}}}}}}``
-    where CI is ``{"estimate", "low", "high"}`` and levels are keys like ``"0.1"``.
+    where CI is ``{"estimate", "low", "high"}``, levels are keys like ``"0.1"`` and methods are the keys of
+    ``methods`` (a comma-separated list of :data:`prunelib.saliency.METHODS` keys, the profile's ``methods``).
     """
+    names = tuple(chosen_methods(methods))
     models = load_models(profile, device)
     val = validation_split(data, val_per_class, seed)
     dead = tuple(near_chance_levels(profile))
@@ -85,12 +82,12 @@ def run_faithfulness_stage(*, data: str | None, profile: str, out_dir: Path, ima
     result = {"levels": list(models), "percentages": list(PERCENTAGES), "n_images": n_attribution_images,
               "n_shared": n_shared, "shared_levels": [s for s in models if s not in dead],
               "images": {str(s): idx.tolist() for s, idx in chosen.items()},
-              "methods": {"VG": {}, "IG": {}}, "ig_steps": ig_steps, "noise": noise, "image_size": image_size}
+              "methods": {name: {} for name in names}, "ig_steps": ig_steps, "noise": noise, "image_size": image_size}
     for sparsity in tqdm(list(models), desc="attributions + ROAD"):
         model = models[sparsity]
         x, y = inputs(val, chosen[sparsity], image_size, next(model.parameters()).device)
-        for method, entry in measure(model, x, y, ig_steps=ig_steps, n_bootstrap=n_bootstrap, seed=seed,
-                                     noise=noise).items():
+        for method, entry in measure(model, x, y, methods=names, ig_steps=ig_steps, n_bootstrap=n_bootstrap,
+                                     seed=seed, noise=noise).items():
             result["methods"][method][str(sparsity)] = entry
     save_json(result, Path(out_dir) / "metrics.json")
     return result

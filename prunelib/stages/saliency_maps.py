@@ -1,7 +1,7 @@
-"""Section 2: VG and IG maps of a few validation images at every pruning level (the paper's qualitative figure).
+"""Section 2: saliency maps of a few validation images at every pruning level (the paper's qualitative figure).
 
-IG uses the paper's figure setting (captum defaults: 50 steps, Gauss-Legendre; negatives clipped to 0), VG the
-absolute gradient. The images are chosen once, with the dense model: for each requested class, the first image of
+Each method of the profile in its figure setting (:data:`prunelib.saliency.METHODS`; IG: captum defaults, 50 steps
+Gauss-Legendre, negatives clipped to 0; VG: the absolute gradient). The images are chosen once, with the dense model: for each requested class, the first image of
 a seeded shuffle that every level classifies correctly (else the first the dense model gets right).
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from .. import data as imagenette
 from ..checkpoint import save_json
 from ..metrics import gini
-from ..saliency import ig_figure, vanilla_gradient
+from ..saliency import PAPER_METHODS, methods as chosen_methods
 from ..training import predict
 from .common import inputs, load_models, validation_split
 
@@ -48,31 +48,35 @@ def pick_images(models: dict, val: imagenette.Split, classes: list[str], image_s
 
 
 def run_saliency_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int, classes: str,
-                       seed: int = 0, val_per_class: int = 0, device: str = "auto") -> dict:
-    """Write ``out_dir/maps.npz`` (images, VG and IG maps per level) and ``out_dir/maps.json`` (labels, predictions).
+                       seed: int = 0, val_per_class: int = 0, device: str = "auto",
+                       methods: str = PAPER_METHODS) -> dict:
+    """Write ``out_dir/maps.npz`` (images, each method's maps per level) and ``out_dir/maps.json`` (labels,
+    predictions, Gini, the methods).
 
-    ``maps.npz``: ``images`` uint8 (K, S, S, 3); ``VG``, ``IG`` float32 (L, K, S, S); ``levels`` (L,).
+    ``maps.npz``: ``images`` uint8 (K, S, S, 3); one float32 (L, K, S, S) array per method (``VG``, ``IG``, ...,
+    the figure setting of :data:`prunelib.saliency.METHODS`); ``levels`` (L,).
     """
+    explainers = chosen_methods(methods)
     models = load_models(profile, device)
     val = validation_split(data, val_per_class, seed)
     names = [c.strip() for c in classes.split(",") if c.strip()]
     idx = torch.tensor(pick_images(models, val, names, image_size, seed))
-    maps = {"VG": [], "IG": []}
-    info = {"levels": list(models), "classes": names, "val_index": idx.tolist(),
-            "files": [val.files[i] for i in idx], "predictions": {}, "gini": {"VG": {}, "IG": {}}}
+    maps = {name: [] for name in explainers}
+    info = {"levels": list(models), "classes": names, "val_index": idx.tolist(), "methods": list(explainers),
+            "files": [val.files[i] for i in idx], "predictions": {}, "gini": {name: {} for name in explainers}}
     for sparsity, model in tqdm(models.items(), desc="saliency maps"):
         x, y = inputs(val, idx, image_size, next(model.parameters()).device)
         with torch.no_grad():
             prob = model(x).softmax(1)
         info["predictions"][str(sparsity)] = {"class": [imagenette.CLASSES[i] for i in prob.argmax(1).tolist()],
                                               "probability": prob.max(1).values.tolist()}
-        for method, explain in (("VG", vanilla_gradient), ("IG", ig_figure)):
-            m = explain(model, x, y)
+        for method, explainer in explainers.items():
+            m = explainer.figure(model, x, y)
             maps[method].append(m.cpu().numpy())
             info["gini"][method][str(sparsity)] = gini(m).tolist()
     images = imagenette.denormalize(inputs(val, idx, image_size, torch.device("cpu"))[0])
     np.savez_compressed(Path(out_dir) / "maps.npz", levels=np.array(list(models)),
                         images=(images.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8),
-                        VG=np.stack(maps["VG"]).astype(np.float32), IG=np.stack(maps["IG"]).astype(np.float32))
+                        **{name: np.stack(m).astype(np.float32) for name, m in maps.items()})
     save_json(info, Path(out_dir) / "maps.json")
     return info

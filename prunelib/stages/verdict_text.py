@@ -14,7 +14,7 @@ def _pct(levels: list) -> str:
 
 def _claim(c: dict, quantity: str, group: list[str], verdicts: dict) -> str:
     return "; ".join(f"{meth} {verdicts[meth].upper()} (difference from dense: "
-                     f"{evidence(c['differences'][quantity][meth], group)})" for meth in ("VG", "IG"))
+                     f"{evidence(c['differences'][quantity][meth], group)})" for meth in verdicts)
 
 
 def _concepts(c: dict) -> str:
