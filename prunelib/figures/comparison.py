@@ -7,6 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from ..saliency import in_order
 from .faithfulness import label, level_series
 
 
@@ -23,7 +24,7 @@ def comparison_rows(acc: dict, m: dict, reference: dict) -> list[dict]:
     for s in sorted(set(ours_top1) | set(paper)):
         row = {"weights removed (%)": round(100 * s), "top-1 paper": _at(reference["top1"], paper, s),
                "top-1 ours": ours_top1.get(s)}
-        for method in m["methods"]:
+        for method in in_order(m["methods"]):
             e = m["methods"][method].get(str(float(s)))
             for name, key, pick in (("Gini", "gini", lambda e: e["gini_mean"]),
                                      ("AOPC", "aopc", lambda e: e["road"]["morf"]["aopc_authors"])):
@@ -40,7 +41,7 @@ def _at(values: list | None, index: dict, s: float):
 
 def plot_headline(acc: dict, m: dict, reference: dict, caption: str = "") -> Figure:
     """Accuracy, Gini and AOPC vs pruning level: the paper (dashed squares) and ours (solid, 95 % CI band)."""
-    panels = [(key, method) for key in ("gini", "aopc") for method in m["methods"]]
+    panels = [(key, method) for key in ("gini", "aopc") for method in in_order(m["methods"])]
     fig, axes = plt.subplots(1, 1 + len(panels), figsize=(3.6 * (1 + len(panels)), 3.4))
     x = [100 * r["sparsity_target"] for r in acc["levels"]]
     axes[0].plot(x, [100 * r["val_top1"] for r in acc["levels"]], "o-", label="ours")
@@ -66,7 +67,7 @@ def plot_differences(comparison: dict, caption: str = "") -> Figure:
     """Paired differences (level minus dense, same images) of Gini and AOPC with 95 % CIs: what verdicts rest on."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
     for ax, q in zip(axes, ("gini", "aopc")):
-        methods = list(comparison["differences"][q])
+        methods = in_order(comparison["differences"][q])
         for k, method in enumerate(methods):
             d = comparison["differences"][q][method]
             levels = sorted(d, key=float)

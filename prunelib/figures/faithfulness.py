@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..saliency import METHODS
+from ..saliency import METHODS, in_order
 
 
 def label(method: str) -> str:
@@ -43,7 +43,7 @@ def level_series(m: dict, method: str, pick) -> tuple[np.ndarray, np.ndarray, np
 
 
 def _per_level_plot(m: dict, pick, ylabel: str, reference: dict | None, ref_key: str, caption: str) -> Figure:
-    methods = list(m["methods"])
+    methods = in_order(m["methods"])
     fig, axes = plt.subplots(1, len(methods), figsize=(4.5 * len(methods), 3.6), sharex=True, squeeze=False)
     axes = axes[0]
     for ax, method in zip(axes, methods):
@@ -73,7 +73,7 @@ def plot_aopc(m: dict, order: str = "morf", reference: dict | None = None, capti
 
 def plot_road_curves(m: dict, order: str = "morf", reference: dict | None = None, caption: str = "") -> Figure:
     """ROAD accuracy vs % of pixels removed, one line per level (ours left two panels; the paper's right two)."""
-    ours = list(m["methods"])
+    ours = in_order(m["methods"])
     paper = [method for method in ours if reference and order == "morf" and method in reference["road"]]
     ncols = len(ours) + len(paper)
     fig, axes = plt.subplots(1, ncols, figsize=(4.2 * ncols, 3.6), sharey=True, squeeze=False)

@@ -32,5 +32,12 @@ def methods(names: str | list[str] | tuple[str, ...]) -> dict[str, SaliencyMetho
     return {k: METHODS[k] for k in keys}
 
 
-__all__ = ["METHODS", "PAPER_METHODS", "methods", "SaliencyMethod", "vanilla_gradient", "integrated_gradients", "smoothgrad",
+def in_order(names) -> list[str]:
+    """``names`` (e.g. the keys of a results file, which JSON stores sorted) in the registry's order; names the
+    registry does not know (results of an older or a user's method) come last, as given."""
+    names = list(names)
+    return [k for k in METHODS if k in names] + [k for k in names if k not in METHODS]
+
+
+__all__ = ["METHODS", "PAPER_METHODS", "methods", "in_order", "SaliencyMethod", "vanilla_gradient", "integrated_gradients", "smoothgrad",
            "ig_metric", "ig_figure", "IG_METRIC", "IG_FIGURE", "select_correct"]

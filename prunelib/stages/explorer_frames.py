@@ -11,7 +11,7 @@ import torch
 from .. import data as imagenette
 from .. import paths
 from ..metrics import gini
-from ..saliency import METHODS
+from ..saliency import METHODS, in_order
 from .common import inputs, load_models, validation_split
 from ..figures.explorer import level_label, plot_saliency_frame, save_explorer_frames
 from ..figures.saliency import load_maps
@@ -34,7 +34,7 @@ def run_explorer_stage(*, profile: str, out_dir: Path, n_images: int = 3, captio
     at 100 dpi would make it about 8 MB).
     """
     maps = load_maps(paths.results_dir(profile) / "saliency")
-    methods = maps.get("methods") or list(maps["gini"])  # in the profile's order (older files: as stored)
+    methods = maps.get("methods") or in_order(maps["gini"])  # the profile's order (older files: the registry's)
     written = []
     for k in range(min(n_images, len(maps["classes"]))):
         frames = {}

@@ -1,6 +1,8 @@
 """The comparison's verdicts as sentences, each with its evidence (the book's landing page glues them)."""
 from __future__ import annotations
 
+from ..saliency import in_order
+
 
 def evidence(diffs: dict[str, dict], group: list[str]) -> str:
     """The paired differences of ``group`` levels as text: ``"10 %: +0.0123 [+0.0080, +0.0161]; ..."``."""
@@ -14,7 +16,7 @@ def _pct(levels: list) -> str:
 
 def _claim(c: dict, quantity: str, group: list[str], verdicts: dict) -> str:
     return "; ".join(f"{meth} {verdicts[meth].upper()} (difference from dense: "
-                     f"{evidence(c['differences'][quantity][meth], group)})" for meth in verdicts)
+                     f"{evidence(c['differences'][quantity][meth], group)})" for meth in in_order(verdicts))
 
 
 def _concepts(c: dict) -> str:
