@@ -96,11 +96,14 @@ def run_training_stage(*, data: str | None, profile: str, out_dir: Path, levels:
     pruned = prune_dense(splits, run / "dense", chosen_levels, tune_cfg, run / method, method=method,
                          device=device)
     dense_model = load_level(run, 0.0)
+    identity = lambda folder: runs.file_digest(folder / runs.RUN_FILE)  # noqa: E731  (what the checkpoint is)
     rows = [{"sparsity_target": 0.0, "sparsity": sparsity_report(dense_model)["global"],
              "val_top1": dense["val_top1"], "val_top1_before_finetune": None, "val_per_class": dense["val_per_class"],
-             "layers": {k: v["sparsity"] for k, v in sparsity_report(dense_model)["layers"].items()}}]
+             "layers": {k: v["sparsity"] for k, v in sparsity_report(dense_model)["layers"].items()},
+             "identity": identity(run / "dense")}]
     for r in pruned:
         rows.append({"sparsity_target": r["sparsity_target"], "sparsity": r["sparsity"]["global"],
+                     "identity": identity(run / method / f"level_{level_tag(r['sparsity_target'])}"),
                      "val_top1": r["val_top1"], "val_top1_before_finetune": r["val_top1_before_finetune"],
                      "val_per_class": r["val_per_class"], "finetune_seconds": r.get("finetune_seconds"),
                      "layers": {k: v["sparsity"] for k, v in r["sparsity"]["layers"].items()}})

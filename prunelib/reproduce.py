@@ -10,16 +10,16 @@
 - Each stage writes into a staging folder; only when the whole notebook succeeds does it replace
   ``results/<profile>/<stage>/`` and the executed notebook, so a failed stage leaves the last good outputs in place
   and the runner says which cell failed.
-- A stage is skipped when its fingerprint (parameters, notebook source, prunelib source and version, and the
-  fingerprints of the stages before it) equals the one stored in its executed notebook and in the manifest, and
-  its outputs exist.
+- A stage is skipped when its fingerprint (:mod:`prunelib.fingerprints`: its parameters, its notebook, the
+  prunelib modules the notebook imports, and the content of the results of the stages before it) equals the one
+  stored in its executed notebook and in the manifest, and its outputs exist. A change to one figure's code
+  re-runs the stages that draw it, not the training.
 - ``results/<profile>/manifest.json`` records, per stage that succeeded, its fingerprint, time, parameters and
   provenance (data, seed, device, package versions, git commit); the run's own provenance at the top is
   written only when every stage it ran succeeded, so it never names inputs no result came from.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -32,9 +32,10 @@ import yaml
 from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
 
-from . import __version__, paths
+from . import paths
 from . import data as imagenette
 from .checkpoint import save_json
+from .fingerprints import stage_fingerprint
 from .models import resolve_device
 from .provenance import provenance
 
@@ -70,23 +71,6 @@ def load_profile(name: str) -> dict:
     if name not in profiles:
         raise ValueError(f"unknown profile {name!r}; {source} defines {', '.join(profiles)}")
     return dict(profiles[name])
-
-
-def _source_digest() -> str:
-    h = hashlib.sha256(__version__.encode())
-    for f in sorted(Path(__file__).parent.rglob("*")):
-        if f.suffix in (".py", ".yaml") and "__pycache__" not in f.parts:
-            h.update(f.name.encode() + f.read_bytes())
-    return h.hexdigest()
-
-
-def fingerprint(params: dict, notebook: Path, upstream: str) -> str:
-    """sha256 of the parameters, the notebook source, prunelib's source and the upstream fingerprint."""
-    h = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
-    h.update(notebook.read_bytes())
-    h.update(_source_digest().encode())
-    h.update(upstream.encode())
-    return h.hexdigest()
 
 
 def _swap_in(staging: Path, final: Path) -> None:
@@ -140,13 +124,14 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"stages": {}}
     run_provenance = dict(provenance(profile, data, resolved, params.get("seed", 0)), params=params)
     executed_folder = executed_dir(profile, book_notebooks)
-    upstream, status = "", 0
+    done_before: list[Path] = []  # the results folders of the stages before this one: its inputs
+    status = 0
     bar = tqdm(stages, desc=f"reproduce --profile {profile}", unit="stage")
     for name, notebook_name in bar:
         bar.set_postfix_str(name)
         record = manifest["stages"].get(name, {})
         if only and name not in only:
-            upstream = record.get("fingerprint", "")
+            done_before.append(results / name)
             tqdm.write(f"[{name}] not selected, skipped")
             continue
         source, executed = notebooks / notebook_name, executed_folder / notebook_name
@@ -154,8 +139,9 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
         stage_params = {k: v for k, v in params.items() if k in declared}
         staging = results / ".staging" / name
         stage_params["out_dir"] = paths.portable(staging)
-        key = fingerprint({k: v for k, v in stage_params.items() if k != "out_dir"}, source, upstream)
-        upstream = key
+        key = stage_fingerprint({k: v for k, v in stage_params.items() if k != "out_dir"}, source,
+                                upstream=[d for d in done_before if d.is_dir()])
+        done_before.append(results / name)
         current = record.get("fingerprint") == key and stored_fingerprint(executed) == key
         if not force and current and (results / name).exists():
             tqdm.write(f"[{name}] up to date, skipped")

@@ -134,3 +134,29 @@ def test_papermill_sees_every_parameter_of_the_book_notebooks() -> None:
         cell = next(c for c in nbformat.read(source, as_version=4).cells if "parameters" in c.metadata.get("tags", []))
         names = {t.id for node in ast.parse(cell.source).body for t in node.targets}
         assert set(papermill.inspect_notebook(str(source))) == names, source.name
+
+
+def test_a_stage_depends_on_the_modules_it_imports_and_its_inputs_content(tmp_path: Path) -> None:
+    from prunelib import fingerprints
+    from prunelib.fingerprints import PACKAGE, imported_modules, notebook_code, stage_fingerprint
+
+    def modules(name: str) -> set[str]:
+        return {str(m.relative_to(PACKAGE)) for m in imported_modules(notebook_code(runner.NOTEBOOKS / name))}
+
+    training, concepts = modules("01_training.ipynb"), modules("04_concepts.ipynb")
+    assert "training.py" in training and "data.py" in training and "pipeline.py" in training  # followed imports
+    assert "figures/concepts.py" in concepts and "figures/concepts.py" not in training
+    assert "saliency/smoothgrad.py" not in training
+
+    notebook = runner.NOTEBOOKS / "04_concepts.ipynb"
+    upstream = tmp_path / "training"
+    upstream.mkdir()
+    (upstream / "accuracy.json").write_text("{}")
+    (upstream / "provenance.json").write_text('{"git_commit": "a"}')
+    key = stage_fingerprint({"seed": 0}, notebook, [upstream])
+    (upstream / "provenance.json").write_text('{"git_commit": "b"}')  # when and where it ran: not an input
+    assert stage_fingerprint({"seed": 0}, notebook, [upstream]) == key
+    (upstream / "accuracy.json").write_text('{"levels": []}')  # what it computed: an input
+    assert stage_fingerprint({"seed": 0}, notebook, [upstream]) != key
+    assert stage_fingerprint({"seed": 1}, notebook, [upstream]) != stage_fingerprint({"seed": 0}, notebook, [upstream])
+    assert fingerprints.VOLATILE == ("provenance.json",)

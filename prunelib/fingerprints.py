@@ -1,0 +1,110 @@
+"""Stage fingerprints that cover what a stage depends on, and nothing else.
+
+A stage of ``reproduce`` is re-run when its fingerprint changes. The fingerprint hashes
+
+- the stage's parameters and its notebook's source;
+- the source of the prunelib modules the notebook imports, followed through their own imports (so a change to
+  ``figures/concepts.py`` re-runs the concepts stage, not the training stage);
+- the *content* of the results of the stages before it (not their fingerprints): a stage that is re-run and
+  writes the same results leaves the stages after it alone.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from pathlib import Path
+from typing import Iterable
+
+from . import __version__
+
+PACKAGE = Path(__file__).resolve().parent
+#: files of a stage's results folder that say when and where it ran rather than what it computed
+VOLATILE = ("provenance.json",)
+
+
+def _module_file(dotted: str) -> Path | None:
+    """``prunelib.figures.noise`` -> its file (module or package ``__init__``), None if it is not prunelib's."""
+    parts = dotted.split(".")
+    if parts[0] != PACKAGE.name:
+        return None
+    base = PACKAGE.joinpath(*parts[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _dotted(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(tree: ast.AST, package: str) -> set[str]:
+    """Dotted names of the modules (and possible submodules) an AST imports; relative imports resolved."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)  # ``from . import data``: a submodule
+    return names
+
+
+def _with_parents(dotted: str) -> list[str]:
+    parts = dotted.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def imported_modules(sources: Iterable[str]) -> list[Path]:
+    """The prunelib module files that ``sources`` (Python code) import, directly or through other modules,
+    with the packages that hold them; sorted."""
+    todo = set()
+    for source in sources:
+        todo |= _imports(ast.parse(source), PACKAGE.name)
+    seen: dict[str, Path] = {}
+    while todo:
+        name = todo.pop()
+        for dotted in _with_parents(name):
+            path = _module_file(dotted)
+            if path is None or dotted in seen:
+                continue
+            seen[dotted] = path
+            package = dotted if path.name == "__init__.py" else dotted.rpartition(".")[0]
+            todo |= _imports(ast.parse(path.read_text()), package)
+    return sorted(set(seen.values()))
+
+
+def notebook_code(notebook: Path) -> list[str]:
+    """The code cells of a notebook, with IPython's magics and shell lines left out."""
+    cells = json.loads(Path(notebook).read_text())["cells"]
+    return ["\n".join(line for line in "".join(c["source"]).splitlines() if not line.lstrip().startswith(("%", "!")))
+            for c in cells if c["cell_type"] == "code"]
+
+
+def results_digest(folders: Iterable[Path]) -> str:
+    """sha256 of the files of ``folders`` (names and bytes), leaving out :data:`VOLATILE` ones."""
+    h = hashlib.sha256()
+    for folder in folders:
+        for f in sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.name not in VOLATILE):
+            h.update(str(f.relative_to(folder)).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def stage_fingerprint(params: dict, notebook: Path, upstream: Iterable[Path] = ()) -> str:
+    """The fingerprint of a stage: its ``params``, its notebook, the modules it imports and its inputs' content
+    (the results folders ``upstream`` of the stages before it)."""
+    h = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
+    h.update(__version__.encode())
+    h.update(Path(notebook).read_bytes())
+    for module in imported_modules(notebook_code(notebook)):
+        h.update(str(module.relative_to(PACKAGE)).encode() + b"\0" + module.read_bytes())
+    h.update(results_digest(upstream).encode())
+    return h.hexdigest()
