@@ -10,6 +10,7 @@ tolerance (concepts matched by cosine, reconstruction error, importances).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -25,7 +26,7 @@ OFFICIAL_S_PER_CROP = 0.022  # deel-ai/Craft craft_torch.py, fp32, measured on t
 
 
 def load_images(n: int, class_id: int, size: int = 224) -> torch.Tensor:
-    root = data.locate("/work/shared/data/imagenette2-224")
+    root = data.locate(os.environ.get("PRUNELIB_DATA") or "../shared/data/imagenette2-224")
     val = data.load_split(root, "val", size=size, verify=False)
     idx = torch.nonzero(val.labels == class_id).squeeze(1)[:n]
     return data.eval_batch(val.images[idx], size=size)

@@ -7,7 +7,7 @@
 Only the first ``--max-batches`` batches are timed and the epoch time is extrapolated to the full train split
 (the output says so). The one-off cost of building the cache is reported separately.
 
-    python benchmarks/data_cache.py --data /work/shared/data/imagenette2-224 --sizes 128 --max-batches 20
+    python benchmarks/data_cache.py --data ../shared/data/imagenette2-224 --sizes 128 --max-batches 20
 """
 from __future__ import annotations
 

@@ -30,11 +30,11 @@ def load_images(n: int, size: int) -> torch.Tensor:
     try:
         from prunelib import data
 
-        root = data.locate("/work/shared/data/imagenette2-224")
+        root = data.locate(os.environ.get("PRUNELIB_DATA") or "../shared/data/imagenette2-224")
         files = sorted(Path(root).glob("val/*/*.JPEG"))
         norm = lambda u8: data.eval_batch(u8, size)  # noqa: E731
     except Exception:
-        files = sorted(Path("/work/shared/data/imagenette2-224").glob("val/*/*.JPEG"))
+        files = sorted(Path(os.environ.get("PRUNELIB_DATA") or "../shared/data/imagenette2-224").glob("val/*/*.JPEG"))
         mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
         std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
         norm = lambda u8: (u8.float() / 255 - mean) / std  # noqa: E731

@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny synthetic ImageNette and an isolated cache folder."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,26 @@ def synthetic_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Tests that modify a dataset should build their own with ``make_imagenette(tmp_path / ...)``."""
     return make_imagenette(tmp_path_factory.mktemp("imagenette-synthetic"), n_train=4, n_val=2, size=32, seed=0)
+
+
+#: the folder holding the project's shared inputs beside a checkout (the real data, the paper's numbers)
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+#: validation images of the real ImageNette v2 (shared/data/README.md)
+REAL_VAL_IMAGES = 3925
+
+
+@pytest.fixture(scope="session")
+def real_imagenette() -> Path:
+    """``$PRUNELIB_DATA`` when it is the real ImageNette (all 3,925 validation images), else the test is skipped
+    with the reason: ``make test`` on a machine without the data runs on a synthetic copy."""
+    path = os.environ.get("PRUNELIB_DATA")
+    if not path or not Path(path, "val").is_dir():
+        pytest.skip("needs the real ImageNette: set PRUNELIB_DATA (make test uses ../shared/data/imagenette2-224)")
+    n = sum(1 for _ in Path(path, "val").glob("*/*.JPEG"))
+    if n != REAL_VAL_IMAGES:
+        pytest.skip(f"PRUNELIB_DATA={path} has {n} validation images, not ImageNette's {REAL_VAL_IMAGES} "
+                    "(a synthetic or partial copy): this test needs the real one")
+    return Path(path)
 
 
 @pytest.fixture(scope="session")

@@ -244,15 +244,12 @@ def test_paper_transforms_shapes(synthetic_root: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------ real dataset
-REAL_VAL_COUNTS = [387, 395, 357, 386, 409, 394, 389, 419, 399, 390]  # /work/shared/data/README.md
+REAL_VAL_COUNTS = [387, 395, 357, 386, 409, 394, 389, 419, 399, 390]  # shared/data/README.md
 
 
 @pytest.mark.data
-def test_real_val_split() -> None:
-    path = os.environ.get("PRUNELIB_DATA")
-    if not path or not Path(path).is_dir():
-        pytest.skip("set PRUNELIB_DATA to an ImageNette copy (e.g. /work/shared/data/imagenette2-224) to run")
-    root = data.locate(path)
+def test_real_val_split(real_imagenette: Path) -> None:
+    root = data.locate(real_imagenette)
     val = data.load_split(root, "val", size=224)
     assert val.images.shape == (3925, 3, 224, 224)
     assert torch.bincount(val.labels, minlength=10).tolist() == REAL_VAL_COUNTS

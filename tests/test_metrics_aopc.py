@@ -7,10 +7,12 @@ import torch
 
 from prunelib.metrics import aopc_authors, aopc_standard, bootstrap_ci
 
-REF = Path("/work/shared/paper/reference_results.json")
+from conftest import SHARED
+
+REF = SHARED / "paper" / "reference_results.json"
 
 
-@pytest.mark.skipif(not REF.exists(), reason="reference results not available")
+@pytest.mark.skipif(not REF.exists(), reason=f"the paper's numbers are not beside this checkout ({REF})")
 @pytest.mark.parametrize("method", ["vanilla_gradient", "integrated_gradients"])
 def test_aopc_authors_reproduces_reference(method):
     ref = json.loads(REF.read_text())

@@ -1,4 +1,6 @@
 """prunelib.metrics.gini against analytic values and quantus.Sparseness (0.5.3)."""
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -53,7 +55,7 @@ def test_matches_quantus_real_maps():
     try:
         from prunelib import data
 
-        root = data.locate("/work/shared/data/imagenette2-224")
+        root = data.locate(os.environ.get("PRUNELIB_DATA") or "../shared/data/imagenette2-224")
         files = sorted(root.glob("val/*/*.JPEG"))[:: 400][:6]
         from PIL import Image
 
