@@ -229,6 +229,7 @@ def _watch(handles: dict[Job, Any], poll_s: float, echo: Callable[[str], None], 
     """Poll the jobs of a SLURM array until all have ended, printing each change of state; return the failed."""
     states: dict[Job, str] = {}
     failed: list[str] = []
+    last = ""
     for job, handle in handles.items():
         echo(f"[{job.name}] submitted ({kind} job {handle.job_id}, log {_log(handle)})")
     while len(states) < len(handles) or any(s not in ("DONE", "FAILED") for s in states.values()):
@@ -248,8 +249,10 @@ def _watch(handles: dict[Job, Any], poll_s: float, echo: Callable[[str], None], 
                 if states.get(job) != state:
                     echo(f"[{job.name}] {state} ({kind} job {handle.job_id})")
                     states[job] = state
-        counts = {s: sum(v == s for v in states.values()) for s in sorted(set(states.values()))}
+        counts = ", ".join(f"{sum(v == s for v in states.values())} {s.lower()}" for s in sorted(set(states.values())))
         if any(s not in ("DONE", "FAILED") for s in states.values()):
-            echo("  " + ", ".join(f"{n} {s.lower()}" for s, n in counts.items()))
+            if counts != last:  # the tally, whenever it changes
+                echo(f"  {counts}")
+                last = counts
             time.sleep(poll_s)
     return failed
