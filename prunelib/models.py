@@ -20,6 +20,12 @@ def resnet18(num_classes: int = 10, seed: int | None = None) -> nn.Module:
     return _tv_resnet18(weights=None, num_classes=num_classes)
 
 
+def device_of(model: nn.Module) -> torch.device:
+    """The device of ``model``'s parameters (the CPU for a model without any)."""
+    p = next(iter(model.parameters()), None)
+    return p.device if p is not None else torch.device("cpu")
+
+
 def resolve_device(device: str = "auto") -> torch.device:
     """``"auto"`` picks CUDA when available, else the CPU; ``"cpu"``/``"cuda"``/``"cuda:1"`` are taken as given."""
     if device == "auto":

@@ -1,4 +1,5 @@
-"""The training stages as functions: the CLI, the notebooks and the reproduction runner call these same ones."""
+"""Training and pruning as functions (loading the splits, the dense run, the pruning schedule, one level's model):
+the CLI, the sweep's jobs and the training stage (:mod:`prunelib.stages.training`) call these same ones."""
 from __future__ import annotations
 
 import dataclasses
@@ -6,12 +7,12 @@ from pathlib import Path
 
 from torch import nn
 
-from . import checkpoint, paths, runs
+from . import checkpoint, runs
 from . import data as imagenette
 from .models import resnet18
-from .pruning import make_permanent, sparsity_report
+from .pruning import make_permanent
 from .schedule import level_tag, prune_schedule
-from .training import TrainConfig, evaluate, train
+from .training import TrainConfig, train
 
 
 def load_splits(data_root: str | Path | None, subset_per_class: int | None = None, seed: int = 0,
@@ -77,39 +78,3 @@ def parse_levels(levels: str) -> list[float]:
     if any(b <= a for a, b in zip(values, values[1:])):
         raise ValueError(f"levels must be strictly increasing (each is cumulative), got {levels!r}")
     return values
-
-
-def run_training_stage(*, data: str | None, profile: str, out_dir: Path, levels: str, image_size: int,
-                       epochs: int, batch_size: int, lr: float, finetune_epochs: int, finetune_lr: float,
-                       seed: int = 0, subset_per_class: int = 0, val_per_class: int = 0, device: str = "auto",
-                       method: str = "global") -> dict:
-    """Stage 1 of the book: train the dense model, prune through ``levels``, write ``out_dir/accuracy.json``.
-
-    Checkpoints go to ``checkpoints/<profile>/`` and are reused (or resumed) when present.
-    """
-    dense_cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, image_size=image_size, seed=seed)
-    tune_cfg = dataclasses.replace(dense_cfg, epochs=finetune_epochs, lr=finetune_lr)
-    chosen_levels = parse_levels(levels)  # every parameter is checked before the data is loaded
-    splits = load_splits(data, subset_per_class or None, seed=seed, val_per_class=val_per_class or None)
-    run = paths.checkpoint_dir(profile)
-    dense = train_dense(splits, dense_cfg, run / "dense", device=device)
-    pruned = prune_dense(splits, run / "dense", chosen_levels, tune_cfg, run / method, method=method,
-                         device=device)
-    dense_model = load_level(run, 0.0)
-    identity = lambda folder: runs.file_digest(folder / runs.RUN_FILE)  # noqa: E731  (what the checkpoint is)
-    rows = [{"sparsity_target": 0.0, "sparsity": sparsity_report(dense_model)["global"],
-             "val_top1": dense["val_top1"], "val_top1_before_finetune": None, "val_per_class": dense["val_per_class"],
-             "layers": {k: v["sparsity"] for k, v in sparsity_report(dense_model)["layers"].items()},
-             "identity": identity(run / "dense")}]
-    for r in pruned:
-        rows.append({"sparsity_target": r["sparsity_target"], "sparsity": r["sparsity"]["global"],
-                     "identity": identity(run / method / f"level_{level_tag(r['sparsity_target'])}"),
-                     "val_top1": r["val_top1"], "val_top1_before_finetune": r["val_top1_before_finetune"],
-                     "val_per_class": r["val_per_class"], "finetune_seconds": r.get("finetune_seconds"),
-                     "layers": {k: v["sparsity"] for k, v in r["sparsity"]["layers"].items()}})
-    summary = {"levels": rows, "dense_history": dense["history"], "classes": list(imagenette.CLASSES),
-               "method": method, "config": {"dense": dataclasses.asdict(dense_cfg),
-                                            "finetune": dataclasses.asdict(tune_cfg)},
-               "n_train": len(splits[0]), "n_val": len(splits[1])}
-    checkpoint.save_json(summary, Path(out_dir) / "accuracy.json")
-    return summary

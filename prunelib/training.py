@@ -23,7 +23,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import checkpoint, data, runs
-from .models import resolve_device
+from .models import device_of, resolve_device
 from .optim import make_optimizer
 
 
@@ -102,7 +102,7 @@ def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextM
 def predict(model: nn.Module, images: torch.Tensor, *, image_size: int, batch_size: int = 256,
             bf16: bool = True, device: torch.device | None = None) -> torch.Tensor:
     """Logits (N, classes) of ``images`` (uint8, (N, 3, H, W)) under the evaluation transform, in eval mode."""
-    device = device or next(model.parameters()).device
+    device = device or device_of(model)
     model.eval()
     out = []
     for start in range(0, len(images), batch_size):

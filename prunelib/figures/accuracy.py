@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 
 def load_accuracy(stage_dir: str | Path) -> dict:
-    """``accuracy.json`` written by :func:`prunelib.pipeline.run_training_stage`."""
+    """``accuracy.json`` written by :func:`prunelib.stages.training.run_training_stage`."""
     return json.loads((Path(stage_dir) / "accuracy.json").read_text())
 
 

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from prunelib.metrics.imputation import noisy_linear_imputation
 from prunelib.metrics.validation import as_maps, check_images, check_percentages
+from prunelib.models import device_of
 
 __all__ = ["RoadResult", "road", "road_images", "removal_masks"]
 
@@ -97,11 +98,6 @@ def _predict(model: torch.nn.Module, xi: torch.Tensor, precision: str) -> torch.
         return model(xi).argmax(dim=1)
 
 
-def _model_device(model: torch.nn.Module) -> torch.device:
-    p = next(iter(model.parameters()), None)
-    return p.device if p is not None else torch.device("cpu")
-
-
 @torch.no_grad()
 def road(
     model: torch.nn.Module,
@@ -139,7 +135,7 @@ def road(
     """
     if model.training:
         raise ValueError("model must be in eval mode (call model.eval())")
-    dev = _model_device(model)
+    dev = device_of(model)
     x = check_images(x).to(dev)
     if not isinstance(y, torch.Tensor) or y.shape != (x.shape[0],):
         raise ValueError(f"y must be a (N,) tensor of labels with N={x.shape[0]}, got {getattr(y, 'shape', y)}")

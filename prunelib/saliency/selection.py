@@ -5,6 +5,8 @@ from typing import Callable
 
 import torch
 
+from ..models import device_of
+
 
 @torch.no_grad()
 def select_correct(
@@ -41,7 +43,7 @@ def select_correct(
         from prunelib import data
 
         preprocess = data.eval_batch
-    dev = next(iter(model.parameters())).device
+    dev = device_of(model)
     preds = torch.cat(
         [model(preprocess(images_u8[i : i + batch_size], size).to(dev)).argmax(1).cpu() for i in range(0, images_u8.shape[0], batch_size)]
     )

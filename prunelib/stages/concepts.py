@@ -19,6 +19,7 @@ from ..craft import Craft, concept_metrics, gallery_data, split_resnet
 from ..figures.concepts import save_concepts
 from ..schedule import level_tag
 from ..training import predict
+from ..models import device_of
 from .common import inputs, load_models, validation_split
 
 
@@ -57,7 +58,7 @@ def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_s
         idx = class_images(dense, val, name, n_images, image_size, seed)
         summary["metrics"][name] = {"n_images": len(idx)}
         for sparsity, model in tqdm(models.items(), desc=f"CRAFT {name}"):
-            x, _ = inputs(val, idx, image_size, next(model.parameters()).device)
+            x, _ = inputs(val, idx, image_size, device_of(model))
             g, h = split_resnet(model)
             craft = Craft(g, h, n_concepts=n_concepts, patch_size=patch, seed=seed).fit(x)
             importances = craft.importance(x, imagenette.CLASSES.index(name))

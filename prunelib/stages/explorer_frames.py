@@ -12,6 +12,7 @@ from .. import data as imagenette
 from .. import paths
 from ..metrics import gini
 from ..saliency import METHODS, in_order
+from ..models import device_of
 from .common import inputs, load_models, validation_split
 from ..figures.explorer import level_label, plot_saliency_frame, save_explorer_frames
 from ..figures.saliency import load_maps
@@ -62,7 +63,7 @@ def live_renderer(profile: str, data: str | None, image_size: int, device: str =
 
     def render(image_index: int, method: str, level_index: int):
         model = models[levels[level_index]]
-        x, y = inputs(val, torch.tensor([chosen[image_index]]), image_size, next(model.parameters()).device)
+        x, y = inputs(val, torch.tensor([chosen[image_index]]), image_size, device_of(model))
         m = METHODS[method].figure(model, x, y)
         with torch.no_grad():
             prob = model(x).softmax(1)[0]

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from .. import metrics
 from ..checkpoint import save_json
 from ..saliency import METHODS, PAPER_METHODS, methods as chosen_methods
+from ..models import device_of
 from .common import inputs, load_models, near_chance_levels, shared_correct, validation_split
 
 PERCENTAGES = tuple(range(1, 100, 10))
@@ -85,7 +86,7 @@ def run_faithfulness_stage(*, data: str | None, profile: str, out_dir: Path, ima
               "methods": {name: {} for name in names}, "ig_steps": ig_steps, "noise": noise, "image_size": image_size}
     for sparsity in tqdm(list(models), desc="attributions + ROAD"):
         model = models[sparsity]
-        x, y = inputs(val, chosen[sparsity], image_size, next(model.parameters()).device)
+        x, y = inputs(val, chosen[sparsity], image_size, device_of(model))
         for method, entry in measure(model, x, y, methods=names, ig_steps=ig_steps, n_bootstrap=n_bootstrap,
                                      seed=seed, noise=noise).items():
             result["methods"][method][str(sparsity)] = entry

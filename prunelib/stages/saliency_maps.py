@@ -17,6 +17,7 @@ from ..checkpoint import save_json
 from ..metrics import gini
 from ..saliency import PAPER_METHODS, methods as chosen_methods
 from ..training import predict
+from ..models import device_of
 from .common import inputs, load_models, validation_split
 
 PAPER_CLASSES = "church,parachute,English springer"
@@ -65,7 +66,7 @@ def run_saliency_stage(*, data: str | None, profile: str, out_dir: Path, image_s
     info = {"levels": list(models), "classes": names, "val_index": idx.tolist(), "methods": list(explainers),
             "files": [val.files[i] for i in idx], "predictions": {}, "gini": {name: {} for name in explainers}}
     for sparsity, model in tqdm(models.items(), desc="saliency maps"):
-        x, y = inputs(val, idx, image_size, next(model.parameters()).device)
+        x, y = inputs(val, idx, image_size, device_of(model))
         with torch.no_grad():
             prob = model(x).softmax(1)
         info["predictions"][str(sparsity)] = {"class": [imagenette.CLASSES[i] for i in prob.argmax(1).tolist()],
