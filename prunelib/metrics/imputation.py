@@ -37,15 +37,9 @@ from typing import Literal
 
 import torch
 
-__all__ = ["noisy_linear_imputation", "neighbour_kernel"]
+from prunelib.metrics.neighbours import DIAG, EDGE, neighbour_kernel
 
-_EDGE, _DIAG = 1.0 / 6.0, 1.0 / 12.0
-
-
-def neighbour_kernel(dtype: torch.dtype = torch.float32, device: torch.device | str | None = None) -> torch.Tensor:
-    """The 3x3 neighbour weights w (diagonals 1/12, edges 1/6, centre 0) as a (1, 1, 3, 3) conv kernel."""
-    k = torch.tensor([[_DIAG, _EDGE, _DIAG], [_EDGE, 0.0, _EDGE], [_DIAG, _EDGE, _DIAG]], dtype=dtype, device=device)
-    return k.view(1, 1, 3, 3)
+__all__ = ["noisy_linear_imputation", "neighbour_kernel", "add_noise", "seeded_noise"]
 
 
 def _check(x: torch.Tensor, removed_mask: torch.Tensor, noise: float) -> tuple[torch.Tensor, torch.Tensor, bool]:
@@ -112,11 +106,11 @@ def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def _solve_cg(x: torch.Tensor, m: torch.Tensor, tol: float, max_iter: int, init: torch.Tensor | None,
-              engine: str, threads: int | None) -> torch.Tensor:
+              engine: str, threads: int | None) -> tuple[torch.Tensor, int]:
     """CG on the engine for x's device: the fused numba kernel on CPU, the batched torch loop elsewhere.
 
-    threads: CPU threads for the solve (None: torch's setting). Records the largest iteration count of any
-    system in ``_solve_cg.last_iterations``.
+    threads: CPU threads for the solve (None: torch's setting). Returns the images with the removed pixels solved
+    (no noise) and the largest iteration count of any system.
     """
     if engine == "numba" or (engine == "auto" and x.device.type == "cpu"):
         from prunelib.metrics.imputation_cpu import solve_cg_cpu  # numba compiles (or loads its cache) on first use
@@ -132,8 +126,7 @@ def _solve_cg(x: torch.Tensor, m: torch.Tensor, tol: float, max_iter: int, init:
         finally:
             if limit:
                 torch.set_num_threads(before)
-    _solve_cg.last_iterations = iters  # type: ignore[attr-defined]
-    return out
+    return out, iters
 
 
 def _solve_cg_torch(x: torch.Tensor, m: torch.Tensor, tol: float, max_iter: int,
@@ -196,7 +189,7 @@ def _solve_direct(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
 
     n, c, h, w = x.shape
     out = x.detach().to("cpu", torch.float64).clone()
-    offsets = [(dy, dx, _DIAG if dy and dx else _EDGE) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+    offsets = [(dy, dx, DIAG if dy and dx else EDGE) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
     yy, xx = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
     for i in range(n):
         rem = m[i].cpu().numpy()
@@ -279,12 +272,31 @@ def noisy_linear_imputation(
             raise ValueError(f"cpu_threads must be >= 1 or None, got {cpu_threads}")
         if engine not in ("auto", "numba", "torch") or (engine == "numba" and work.device.type != "cpu"):
             raise ValueError(f"engine must be 'auto', 'torch' or (for CPU tensors) 'numba', got {engine!r} for x on {work.device}")
-        out = _solve_cg(work, m, tol, max_iter, init, engine, cpu_threads).to(x4.dtype)
+        out = _solve_cg(work, m, tol, max_iter, init, engine, cpu_threads)[0].to(x4.dtype)
     elif method == "direct":
         out = _solve_direct(x4, m)
     else:
         raise ValueError(f"method must be 'cg' or 'direct', got {method!r}")
     if noise > 0:
-        eps = torch.randn(out.shape, generator=generator, dtype=out.dtype, device=out.device)
-        out = torch.where(m.unsqueeze(1), out + noise * eps, out)
+        out = add_noise(out, m, noise, torch.randn(out.shape, generator=generator, dtype=out.dtype, device=out.device))
     return out[0] if single else out
+
+
+def add_noise(clean: torch.Tensor, removed: torch.Tensor, sigma: float, eps: torch.Tensor) -> torch.Tensor:
+    """ROAD's noise: ``clean + sigma * eps`` on the removed pixels (``removed`` bool (N, H, W)), ``clean`` elsewhere.
+
+    ``eps`` is standard normal, shaped like ``clean`` (N, C, H, W): drawn from one generator by
+    :func:`noisy_linear_imputation`, or per image by :func:`seeded_noise`.
+    """
+    return torch.where(removed.unsqueeze(1), clean + sigma * eps, clean)
+
+
+def seeded_noise(like: torch.Tensor, seeds: list[int]) -> torch.Tensor:
+    """Standard normal noise shaped like ``like`` (N, C, H, W), image ``i`` drawn from its own generator seeded with
+    ``seeds[i]``: the draws of an image do not depend on the batch it is in."""
+    g = torch.Generator(device=like.device)
+    eps = torch.empty_like(like)
+    for i, seed in enumerate(seeds):
+        g.manual_seed(seed)
+        eps[i] = torch.randn(like.shape[1:], generator=g, device=like.device, dtype=like.dtype)
+    return eps

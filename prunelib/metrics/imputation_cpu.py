@@ -21,8 +21,8 @@ import numba
 import numpy as np
 import torch
 
-from prunelib.metrics.imputation import _DIAG as _D
-from prunelib.metrics.imputation import _EDGE as _E
+from prunelib.metrics.neighbours import DIAG as _D
+from prunelib.metrics.neighbours import EDGE as _E
 
 __all__ = ["solve_cg_cpu"]
 

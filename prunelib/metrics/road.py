@@ -17,7 +17,7 @@ from typing import Iterable, Iterator, Literal
 import torch
 from tqdm.auto import tqdm
 
-from prunelib.metrics.imputation import noisy_linear_imputation
+from prunelib.metrics.imputation import add_noise, noisy_linear_imputation, seeded_noise
 from prunelib.metrics.validation import as_maps, check_images, check_percentages
 from prunelib.models import device_of
 
@@ -77,12 +77,8 @@ def _impute_series(x: torch.Tensor, maps: torch.Tensor, ranks: torch.Tensor, ps:
         clean = noisy_linear_imputation(x, masks, noise=0.0, tol=tol, initial=clean)
         out = clean
         if noise > 0:
-            g = torch.Generator(device=x.device)
-            eps = torch.empty_like(clean)
-            for i, n_idx in enumerate(index.tolist()):
-                g.manual_seed(seed * _SEED_STRIDE + n_idx * 1009 + j)
-                eps[i] = torch.randn(clean.shape[1:], generator=g, device=x.device, dtype=clean.dtype)
-            out = torch.where(masks.unsqueeze(1), clean + noise * eps, clean)
+            seeds = [seed * _SEED_STRIDE + n_idx * 1009 + j for n_idx in index.tolist()]
+            out = add_noise(clean, masks, noise, seeded_noise(clean, seeds))
         yield j, masks, out
 
 
