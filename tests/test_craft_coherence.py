@@ -10,7 +10,8 @@ from torchvision.models import resnet18
 from prunelib.craft import (Craft, batched_features, coherence_baseline, concept_coherence, concept_metrics,
                             concept_similarity, crop_coherence, extract_crops, gallery_data, importance_entropy,
                             split_resnet)
-from prunelib.figures.concepts import load_concepts, plot_coherence, plot_concept_gallery, save_concepts
+from prunelib.craft.gallery import load_concepts, save_concepts
+from prunelib.figures.concepts import plot_coherence, plot_concept_gallery
 
 matplotlib.use("Agg")
 

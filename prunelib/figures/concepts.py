@@ -15,51 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-
-def _stem(path: str | os.PathLike) -> Path:
-    p = Path(path)
-    return p.with_suffix("") if p.suffix in (".json", ".npz") else p
-
-
-def save_concepts(path: str | os.PathLike, gallery: Mapping[str, Any], metrics: Mapping[str, Any] | None = None,
-                  meta: Mapping[str, Any] | None = None) -> Path:
-    """Write ``<stem>.npz`` (crops) and ``<stem>.json`` (everything else); returns the JSON path.
-
-    Args:
-        gallery: ``prunelib.craft.gallery_data`` output: ``crops`` uint8 ``(n, k, p, p, 3)``, ``concept_ids`` and
-            ``importances`` ``(n,)``.
-        metrics: e.g. ``prunelib.craft.concept_metrics`` output (JSON-serialisable).
-        meta: e.g. ``{"class_name": "church", "pruning": "50%", "profile": ..., "seed": ..., "commit": ...}``.
-    """
-    crops = np.asarray(gallery["crops"])
-    if crops.dtype != np.uint8 or crops.ndim != 5 or crops.shape[-1] != 3:
-        raise ValueError(f"gallery['crops'] must be uint8 (n, k, p, p, 3), got {crops.dtype} {crops.shape}")
-    ids, imp = np.asarray(gallery["concept_ids"]), np.asarray(gallery["importances"], dtype=np.float64)
-    if ids.shape != (crops.shape[0],) or imp.shape != (crops.shape[0],):
-        raise ValueError(f"concept_ids and importances must have shape ({crops.shape[0]},), "
-                         f"got {ids.shape} and {imp.shape}")
-    stem = _stem(path)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(stem.with_suffix(".npz"), crops=crops)
-    doc = {"concept_ids": ids.tolist(), "importances": imp.tolist(), "metrics": dict(metrics or {}),
-           "meta": dict(meta or {})}
-    json_path = stem.with_suffix(".json")
-    json_path.write_text(json.dumps(doc, indent=1))
-    return json_path
-
-
-def load_concepts(path: str | os.PathLike) -> dict[str, Any]:
-    """Read what :func:`save_concepts` wrote (give the stem, the ``.json`` or the ``.npz``)."""
-    stem = _stem(path)
-    for suffix in (".json", ".npz"):
-        if not stem.with_suffix(suffix).exists():
-            raise ValueError(f"concept gallery file {stem.with_suffix(suffix)} does not exist")
-    doc = json.loads(stem.with_suffix(".json").read_text())
-    with np.load(stem.with_suffix(".npz")) as z:
-        doc["crops"] = z["crops"]
-    doc["importances"] = np.asarray(doc["importances"])
-    doc["concept_ids"] = np.asarray(doc["concept_ids"])
-    return doc
+from ..craft.gallery import load_concepts  # noqa: F401  (the notebooks load a gallery from here, to plot it)
 
 
 def plot_concept_gallery(gallery: Mapping[str, Any], n_concepts: int = 5, n_crops: int = 5,

@@ -2,7 +2,8 @@
 
 An edge neighbour weighs 1/6, a diagonal neighbour 1/12 (so the weights of an interior pixel sum to 1). This leaf
 module imports nothing of prunelib, so the torch engine (:mod:`.imputation`) and the numba engine
-(:mod:`.imputation_cpu`) both read the weights from here and neither imports the other at import time.
+(:mod:`.imputation_cpu`) both read the weights from here: the numba engine imports nothing else of prunelib, and
+the torch module imports the numba engine only where it runs it.
 """
 from __future__ import annotations
 

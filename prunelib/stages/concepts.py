@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from .. import data as imagenette
 from ..checkpoint import save_json
 from ..craft import Craft, concept_metrics, gallery_data, split_resnet
-from ..figures.concepts import save_concepts
+from ..craft.gallery import save_concepts
 from ..schedule import level_tag
 from ..training import predict
 from ..models import device_of
