@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from ..saliency import in_order
+from ..stages.faithfulness import aopc_of, gini_of, level_key
 from .faithfulness import label, level_series
 
 
@@ -25,9 +26,8 @@ def comparison_rows(acc: dict, m: dict, reference: dict) -> list[dict]:
         row = {"weights removed (%)": round(100 * s), "top-1 paper": _at(reference["top1"], paper, s),
                "top-1 ours": ours_top1.get(s)}
         for method in in_order(m["methods"]):
-            e = m["methods"][method].get(str(float(s)))
-            for name, key, pick in (("Gini", "gini", lambda e: e["gini_mean"]),
-                                     ("AOPC", "aopc", lambda e: e["road"]["morf"]["aopc_authors"])):
+            e = m["methods"][method].get(level_key(s))
+            for name, key, pick in (("Gini", "gini", gini_of), ("AOPC", "aopc", aopc_of)):
                 row[f"{name} {method} paper"] = _at(reference[key].get(method), paper, s)
                 row[f"{name} {method} ours"] = (f"{pick(e)['estimate']:.3f} [{pick(e)['low']:.3f}, {pick(e)['high']:.3f}]"
                                                  if e else None)
@@ -49,7 +49,7 @@ def plot_headline(acc: dict, m: dict, reference: dict, caption: str = "") -> Fig
                  label="paper")
     axes[0].set(title="top-1 accuracy (%)", xlabel="weights removed (%)")
     for ax, (key, method) in zip(axes[1:], panels):
-        pick = (lambda e: e["gini_mean"]) if key == "gini" else (lambda e: e["road"]["morf"]["aopc_authors"])
+        pick = gini_of if key == "gini" else aopc_of
         xs, est, lo, hi = level_series(m, method, pick)
         ax.fill_between(xs, lo, hi, alpha=0.25, color="C0")
         ax.plot(xs, est, "o-", color="C0", label="ours (95 % CI)")

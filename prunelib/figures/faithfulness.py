@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..saliency import METHODS, in_order
+from ..stages.faithfulness import aopc_of, gini_of
 
 
 def label(method: str) -> str:
@@ -27,8 +28,7 @@ def summary_rows(m: dict) -> list[dict]:
     for method, by_level in m["methods"].items():
         for level, e in by_level.items():
             row = {"method": method, "weights removed (%)": round(100 * float(level)), "n images": len(e["gini"])}
-            for name, ci in (("Gini", e["gini_mean"]), ("AOPC MoRF", e["road"]["morf"]["aopc_authors"]),
-                             ("AOPC LeRF", e["road"]["lerf"]["aopc_authors"])):
+            for name, ci in (("Gini", gini_of(e)), ("AOPC MoRF", aopc_of(e, "morf")), ("AOPC LeRF", aopc_of(e, "lerf"))):
                 row[name] = round(ci["estimate"], 4)
                 row[f"{name} 95% CI"] = f"[{ci['low']:.3f}, {ci['high']:.3f}]"
             rows.append(row)
@@ -62,12 +62,12 @@ def _per_level_plot(m: dict, pick, ylabel: str, reference: dict | None, ref_key:
 
 def plot_gini(m: dict, reference: dict | None = None, caption: str = "") -> Figure:
     """Mean Gini index of the maps vs pruning level (higher = sparser, more focused maps)."""
-    return _per_level_plot(m, lambda e: e["gini_mean"], "Gini index (mean over images)", reference, "gini", caption)
+    return _per_level_plot(m, gini_of, "Gini index (mean over images)", reference, "gini", caption)
 
 
 def plot_aopc(m: dict, order: str = "morf", reference: dict | None = None, caption: str = "") -> Figure:
     """AOPC (the authors' formula) of the ROAD curve vs pruning level; the paper reports MoRF only."""
-    return _per_level_plot(m, lambda e: e["road"][order]["aopc_authors"], f"AOPC ({order.upper()}, authors')",
+    return _per_level_plot(m, lambda e: aopc_of(e, order), f"AOPC ({order.upper()}, authors')",
                            reference if order == "morf" else None, "aopc", caption)
 
 

@@ -8,6 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..stages.faithfulness import level_key
+
 
 def load_maps(stage_dir: str | Path) -> dict:
     """``maps.npz`` + ``maps.json`` written by :func:`prunelib.stages.saliency_maps.run_saliency_stage`."""
@@ -36,8 +38,8 @@ def plot_saliency_grid(maps: dict, method: str, caption: str = "", dpi: int = 72
         for j, s in enumerate(levels):
             ax = axes[k, j + 1]
             ax.imshow(np.abs(values[j, k]) / row_max, cmap="inferno", vmin=0, vmax=1)
-            pred = maps["predictions"][str(float(s))]
-            g = maps["gini"][method][str(float(s))][k]
+            pred = maps["predictions"][level_key(s)]
+            g = maps["gini"][method][level_key(s)][k]
             ax.set_xlabel(f"G {g:.2f} · {pred['class'][k][:10]}", fontsize=6)
             if k == 0:
                 ax.set_title(f"{100 * s:.0f} %", fontsize=8)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from pathlib import Path
 
 import torch
 from torch import nn

@@ -15,6 +15,7 @@ from .. import metrics, paths
 from ..checkpoint import save_json
 from ..reference import load_reference
 from .common import near_chance_levels
+from .faithfulness import aopc_of, gini_of, level_key, per_image_aopc
 from .verdict_text import verdict_texts
 
 LIGHT = (0.1, 0.2, 0.3, 0.5)   # "light-to-moderate" in the paper
@@ -26,8 +27,8 @@ def _per_image(m: dict, method: str, level: str, quantity: str) -> dict[int, flo
     images = m["images"][level]
     if quantity == "gini":
         values = e["gini"]
-    else:  # per-image AOPC (authors'): linear in the curve, so its mean is the AOPC of the mean curve
-        values = metrics.aopc_authors(torch.tensor(e["road"]["morf"]["correct"], dtype=torch.float64)).tolist()
+    else:
+        values = per_image_aopc(e["road"]["morf"]).tolist()
     return dict(zip(images, values))
 
 
@@ -58,16 +59,16 @@ def paper_gaps(top1: dict[str, float], m: dict, reference: dict) -> dict:
     Returns ``{"levels": [...], "top1_dense": (ours, paper), quantity: {"dense": d, "mean": mean d, "range": (min, max)}}``.
     """
     methods = [method for method in m["methods"] if method in reference["gini"]]  # the paper's: VG and IG
-    common = [s for s in reference["sparsity"] if str(float(s)) in m["methods"][methods[0]]]
+    common = [s for s in reference["sparsity"] if level_key(s) in m["methods"][methods[0]]]
     idx = {s: reference["sparsity"].index(s) for s in common}
     out = {"levels": common, "top1_dense": (top1["0.0"], reference["top1"][0])}
-    picks = {"gini": lambda e: e["gini_mean"]["estimate"], "aopc": lambda e: e["road"]["morf"]["aopc_authors"]["estimate"]}
+    picks = {"gini": lambda e: gini_of(e)["estimate"], "aopc": lambda e: aopc_of(e)["estimate"]}
     for key, pick in picks.items():
         for method in methods:
-            d = [pick(m["methods"][method][str(float(s))]) - reference[key][method][idx[s]] for s in common]
+            d = [pick(m["methods"][method][level_key(s)]) - reference[key][method][idx[s]] for s in common]
             out[f"{key}_{method}"] = {"dense": d[0], "mean": sum(d) / len(d), "range": (min(d), max(d))}
     out["top1"] = {"dense": 100 * (top1["0.0"] - reference["top1"][0]),
-                   "mean": 100 * sum(top1[str(float(s))] - reference["top1"][idx[s]] for s in common) / len(common)}
+                   "mean": 100 * sum(top1[level_key(s)] - reference["top1"][idx[s]] for s in common) / len(common)}
     return out
 
 
@@ -77,10 +78,10 @@ def run_comparison_stage(*, profile: str, out_dir: Path, n_bootstrap: int = 1000
     acc = json.loads((res / "training" / "accuracy.json").read_text())
     m = json.loads((res / "faithfulness" / "metrics.json").read_text())
     concepts = json.loads((res / "concepts" / "coherence.json").read_text())
-    levels = [str(float(s)) for s in m["levels"]]
-    top1 = {str(float(r["sparsity_target"])): r["val_top1"] for r in acc["levels"]}
+    levels = [level_key(s) for s in m["levels"]]
+    top1 = {level_key(r["sparsity_target"]): r["val_top1"] for r in acc["levels"]}
     # a network near chance has nothing left to explain: its maps say nothing about the claims
-    at_chance = [str(float(s)) for s in near_chance_levels(profile) if str(float(s)) in levels]
+    at_chance = [level_key(s) for s in near_chance_levels(profile) if level_key(s) in levels]
     light = [s for s in levels if float(s) in LIGHT and s not in at_chance]
     aggressive = [s for s in levels if float(s) in AGGRESSIVE and s not in at_chance]
     diffs = {q: {meth: {s: paired_difference(m, meth, s, q, n_bootstrap, seed) for s in levels if s != "0.0"}

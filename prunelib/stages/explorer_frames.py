@@ -13,12 +13,13 @@ from .. import paths
 from ..metrics import gini
 from ..saliency import METHODS, in_order
 from ..models import device_of
+from .faithfulness import level_key
 from .common import inputs, load_models, validation_split
 from ..figures.explorer import level_label, plot_saliency_frame, save_explorer_frames
 from ..figures.saliency import load_maps
 
 def _frame(maps: dict, k: int, level_index: int, method: str):
-    s = str(float(maps["levels"][level_index]))
+    s = level_key(maps["levels"][level_index])
     pred = maps["predictions"][s]
     info = {method: f"Gini {maps['gini'][method][s][k]:.3f}"}
     title = (f"{maps['classes'][k]}: {level_label(maps['levels'][level_index])}\n"

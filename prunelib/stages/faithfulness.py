@@ -22,6 +22,28 @@ PERCENTAGES = tuple(range(1, 100, 10))
 ORDERS = ("morf", "lerf")
 
 
+def level_key(sparsity: float | str) -> str:
+    """The key of a level in the stages' JSON files: ``0.1 -> "0.1"``, ``0 -> "0.0"``."""
+    return str(float(sparsity))
+
+
+def gini_of(entry: dict) -> dict:
+    """The mean Gini of one (method, level) entry of ``metrics.json``, with its CI."""
+    return entry["gini_mean"]
+
+
+def aopc_of(entry: dict, order: str = "morf") -> dict:
+    """The AOPC (authors' formula) of one (method, level) entry of ``metrics.json`` for ``order``, with its CI."""
+    return entry["road"][order]["aopc_authors"]
+
+
+def per_image_aopc(road: dict) -> torch.Tensor:
+    """Per-image AOPC (authors' formula) from one ROAD entry's 0/1 ``correct`` matrix (N, P): shape (N,).
+
+    AOPC is linear in the curve, so the mean over images is the AOPC of the mean curve."""
+    return metrics.aopc_authors(torch.tensor(road["correct"], dtype=torch.float64))
+
+
 def _ci(values: torch.Tensor, n_boot: int, seed: int, statistic=None) -> dict:
     ci = metrics.bootstrap_ci(values.cpu(), statistic=statistic, n_boot=n_boot, seed=seed)
     return {"estimate": ci.estimate.tolist(), "low": ci.low.tolist(), "high": ci.high.tolist()}
@@ -82,13 +104,13 @@ def run_faithfulness_stage(*, data: str | None, profile: str, out_dir: Path, ima
     chosen, n_shared = shared_correct(models, val, image_size, n_attribution_images, seed, exclude=dead)
     result = {"levels": list(models), "percentages": list(PERCENTAGES), "n_images": n_attribution_images,
               "n_shared": n_shared, "shared_levels": [s for s in models if s not in dead],
-              "images": {str(s): idx.tolist() for s, idx in chosen.items()},
+              "images": {level_key(s): idx.tolist() for s, idx in chosen.items()},
               "methods": {name: {} for name in names}, "ig_steps": ig_steps, "noise": noise, "image_size": image_size}
     for sparsity in tqdm(list(models), desc="attributions + ROAD"):
         model = models[sparsity]
         x, y = inputs(val, chosen[sparsity], image_size, device_of(model))
         for method, entry in measure(model, x, y, methods=names, ig_steps=ig_steps, n_bootstrap=n_bootstrap,
                                      seed=seed, noise=noise).items():
-            result["methods"][method][str(sparsity)] = entry
+            result["methods"][method][level_key(sparsity)] = entry
     save_json(result, Path(out_dir) / "metrics.json")
     return result

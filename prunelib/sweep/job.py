@@ -32,7 +32,7 @@ from ..models import resnet18, resolve_device
 from ..provenance import provenance
 from ..pruning import make_permanent, sparsity_report
 from ..schedule import level_tag
-from ..training import TrainConfig, evaluate, train
+from ..training import TrainConfig, train
 
 #: images are drawn from a pool shuffled with this seed in every job, so all seeds draw from the same images
 IMAGE_SEED = 0

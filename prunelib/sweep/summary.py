@@ -20,9 +20,9 @@ import math
 from pathlib import Path
 from typing import Any, Iterator
 
-import torch
 
 from .. import metrics, paths
+from ..stages.faithfulness import aopc_of, gini_of, per_image_aopc
 
 COLUMNS = ("regime", "seed", "network", "level", "metric", "value", "ci_low", "ci_high", "n_images")
 SUMMARY_FILE = "summary.csv"
@@ -45,13 +45,6 @@ def wilson(p: float, n: int, z: float = 1.959964) -> tuple[float, float]:
     return (centre - spread) / (1 + z * z / n), (centre + spread) / (1 + z * z / n)
 
 
-def per_image_aopc(road: dict[str, Any]) -> torch.Tensor:
-    """Per-image AOPC (authors' formula) from one ROAD entry's 0/1 ``correct`` matrix (N, P): shape (N,).
-
-    AOPC is linear in the curve, so the mean over images is the AOPC of the mean curve."""
-    return metrics.aopc_authors(torch.tensor(road["correct"], dtype=torch.float64))
-
-
 def _n_val(network: dict[str, Any]) -> int | None:
     if "n_val" in network:
         return network["n_val"]
@@ -71,11 +64,11 @@ def network_rows(run: dict[str, Any], network: dict[str, Any]) -> Iterator[dict[
     for method, entry in network["methods"].items():
         m = method.lower()
         if "gini_mean" in entry:
-            g = entry["gini_mean"]
+            g = gini_of(entry)
             yield {**key, "metric": f"gini_{m}", "value": g["estimate"], "ci_low": g["low"], "ci_high": g["high"],
                    "n_images": n}
-        for order, road in entry["road"].items():
-            a = road["aopc_authors"]
+        for order in entry["road"]:
+            a = aopc_of(entry, order)
             name = f"aopc_{order}_{m}" if method != "random" else "aopc_random"
             yield {**key, "metric": name, "value": a["estimate"], "ci_low": a["low"], "ci_high": a["high"],
                    "n_images": n}

@@ -29,7 +29,8 @@ import torch
 from .. import metrics
 from ..checkpoint import save_json
 from .. import paths
-from .summary import load_runs, per_image_aopc
+from ..stages.faithfulness import per_image_aopc
+from .summary import load_runs
 
 #: the paper's claims: (key, metric stem, sign, level group, sentence)
 CLAIMS = (
