@@ -1,10 +1,10 @@
 """The registry refactor changed no number: VG and IG metrics of a fixed network on fixed images, bit for bit equal
-to those written by the code before it (tests/data/saliency_regression.json, from commit f3b6fbc's measure())."""
+to those written by the code before it (tests/reference/saliency_regression.json, from commit f3b6fbc's measure())."""
 import json
 import sys
 from pathlib import Path
 
-DATA = Path(__file__).with_name("data")
+DATA = Path(__file__).with_name("reference")
 sys.path.insert(0, str(DATA))
 
 from make_saliency_regression import case, numbers  # noqa: E402
