@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import yaml
 
+from prunelib import reproduce as runner
 from prunelib.figures import explorer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,8 +118,14 @@ def test_every_notebook_is_executed_and_in_the_toc() -> None:
         assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), \
             f"{src.name}: commit notebook sources without outputs"
         assert "parameters" in code[0].get("metadata", {}).get("tags", []), f"{src.name}: first code cell must be tagged parameters"
-        assert re.search(r"^profile\s*=\s*[\"']smoke[\"']", "".join(code[0]["source"]), re.M), \
-            f"{src.name}: the parameters cell must default to profile = \"smoke\""
+        default = re.search(r"^profile\s*=\s*[\"'](\w+)[\"']", "".join(code[0]["source"]), re.M)
+        stage = {notebook: name for name, notebook in runner.STAGES}[src.name]
+        # smoke, which the notebooks before it compute; or the book profile whose committed results the chapter
+        # only draws (profiles.yaml's `stages`, e.g. the noise sweep's chapter)
+        allowed = {"smoke"} | {p for p in runner.BOOK_PROFILES
+                               if stage in str(runner.load_profile(p).get("stages", "")).split(",")}
+        assert default and default.group(1) in allowed, \
+            f"{src.name}: the parameters cell must default to profile = one of {sorted(allowed)}"
         assert (ROOT / "book/notebooks" / src.name).is_file(), f"{src.name}: no executed copy in book/notebooks/"
         assert f"book/notebooks/{src.stem}" in toc, f"{src.name}: the executed copy is not in _toc.yml"
 

@@ -84,7 +84,7 @@ def plot_noise(df: pd.DataFrame, *, caption: str = "", metrics: tuple[str, ...] 
         ax.set(title=label, xlabel="weights removed (%)")
     for ax in axes.flat[len(chosen):]:
         ax.axis("off")
-    handles, labels = {}, []
+    handles = {}
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .. import data as imagenette
 from .. import paths, runs
+from ..checkpoint import save_json
 from ..pipeline import load_level, load_splits, parse_levels, prune_dense, train_dense
 from ..pruning import sparsity_report
 from ..schedule import level_tag
@@ -44,5 +45,5 @@ def run_training_stage(*, data: str | None, profile: str, out_dir: Path, levels:
                "method": method, "config": {"dense": dataclasses.asdict(dense_cfg),
                                             "finetune": dataclasses.asdict(tune_cfg)},
                "n_train": len(splits[0]), "n_val": len(splits[1])}
-    checkpoint.save_json(summary, Path(out_dir) / "accuracy.json")
+    save_json(summary, Path(out_dir) / "accuracy.json")
     return summary

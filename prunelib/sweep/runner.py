@@ -211,7 +211,7 @@ def _slurm_state(handle) -> str:
         out = subprocess.run(["squeue", "-h", "-j", str(handle.job_id), "-o", "%T"], capture_output=True,
                              text=True, timeout=30).stdout.split()
     except (OSError, subprocess.TimeoutExpired):
-        return state
+        return "UNKNOWN"  # squeue did not answer: ask again at the next poll
     if out:
         return out[0]
     return "COMPLETING" if handle.paths.result_pickle.exists() else "GONE"
