@@ -1,0 +1,42 @@
+"""What the repository publishes: no folder of the machine that wrote a file."""
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: an absolute path into a home, temporary or work folder of the machine (as in /work/..., /tmp/..., /home/me/...)
+MACHINE_PATH = re.compile(r"""(^|[\s"'=(:])/(work|tmp|root|home/[a-z][a-z0-9_-]*|Users/[A-Za-z0-9_-]+)/""", re.M)
+#: outputs of the cpu-profile run made before injected paths and provenance were relative to the project; they
+#: leave this list (and the test fails until they do) when that profile is regenerated
+LEGACY = {
+    *(f"book/notebooks/0{i}_{name}.ipynb" for i, name in enumerate(
+        ("training", "saliency", "faithfulness", "concepts", "explorer", "paper_vs_reproduction"), start=1)),
+    *(f"results/cpu/{stage}/provenance.json" for stage in ("training", "saliency", "faithfulness", "concepts", "explorer")),
+    "results/cpu/manifest.json",
+}
+
+
+def _tracked_text_files() -> dict[str, str]:
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    out = {}
+    for name in filter(None, files.split("\0")):
+        raw = (ROOT / name).read_bytes() if (ROOT / name).is_file() else b""
+        if b"\0" not in raw:
+            out[name] = raw.decode("utf-8", errors="replace")
+    return out
+
+
+def test_no_committed_file_names_a_folder_of_this_machine() -> None:
+    offenders = {name for name, text in _tracked_text_files().items() if MACHINE_PATH.search(text)}
+    assert offenders <= LEGACY, f"absolute paths of the machine in {sorted(offenders - LEGACY)}: write them " \
+                                "relative to the project (prunelib.paths.portable)"
+    assert LEGACY <= offenders, f"{sorted(LEGACY - offenders)} no longer name machine folders: remove them from LEGACY"
+
+
+def test_the_pattern_finds_machine_paths_and_nothing_else() -> None:
+    assert MACHINE_PATH.search('data = "/work/shared/data"') and MACHINE_PATH.search("cd /tmp/x && ls")
+    assert MACHINE_PATH.search('"/home/alice/.venv/lib"') and MACHINE_PATH.search("(/root/.cache/x)")
+    assert not MACHINE_PATH.search('data = "../shared/data/imagenette2-224"')
+    assert not MACHINE_PATH.search("see https://example.org/work/x and a/tmp/b")
