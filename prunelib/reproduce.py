@@ -138,7 +138,8 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
         declared = papermill.inspect_notebook(str(source))
         stage_params = {k: v for k, v in params.items() if k in declared}
         staging = results / ".staging" / name
-        stage_params["out_dir"] = paths.portable(staging)
+        if "out_dir" in declared:  # a chapter that only draws earlier results writes nothing of its own
+            stage_params["out_dir"] = paths.portable(staging)
         key = stage_fingerprint({k: v for k, v in stage_params.items() if k != "out_dir"}, source,
                                 upstream=[d for d in done_before if d.is_dir()])
         done_before.append(results / name)
