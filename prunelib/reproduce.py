@@ -99,9 +99,11 @@ def stored_fingerprint(notebook: Path) -> str | None:
         return None
 
 
-def _stamp(notebook: Path, **info: str) -> None:
+def _stamp(notebook: Path, source: Path, executed: Path, **info: str) -> None:
+    """Store the runner's ``info`` in the executed notebook and papermill's paths relative to the project."""
     nb = json.loads(notebook.read_text())
     nb["metadata"]["prunelib"] = info
+    nb["metadata"].setdefault("papermill", {}).update(input_path=paths.portable(source), output_path=paths.portable(executed))
     notebook.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
@@ -166,7 +168,7 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
             if backend is not None:
                 os.environ["MPLBACKEND"] = backend
         seconds = time.perf_counter() - t0
-        _stamp(tmp_nb, profile=profile, stage=name, fingerprint=key)
+        _stamp(tmp_nb, source, executed, profile=profile, stage=name, fingerprint=key)
         _swap_in(staging, results / name)
         executed.parent.mkdir(parents=True, exist_ok=True)
         tmp_nb.replace(executed)
