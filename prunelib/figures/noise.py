@@ -127,8 +127,9 @@ def spread_rows(df: pd.DataFrame, reference: dict | None = None) -> list[dict]:
         dense = df[(df.network == "dense") & (df.metric == metric) & (df.regime == "global")].sort_values("seed")
         if dense.empty:
             continue
+        spread = float(dense.value.max() - dense.value.min()) if len(dense) > 1 else None  # one seed: unknown
         rows.append({"metric": metric, "dense, per seed": ", ".join(f"{v:.3f}" for v in dense.value),
-                     "seed-to-seed range": float(dense.value.max() - dense.value.min()),
+                     "seed-to-seed range": spread,
                      "paper: dense -> 10 %": paper_jump.get(metric)})
     return rows
 
