@@ -52,9 +52,14 @@ def save(out: Path, info: dict) -> None:
     save_json(info, Path(out) / "provenance.json")
 
 
+def commit_label(info: dict) -> str:
+    """The commit of a provenance record as captions print it: ``0be627586f`` or ``0be627586f+modified``."""
+    return info["git_commit"][:10] + ("+modified" if info.get("git_dirty") else "")
+
+
 def caption(info: dict) -> str:
     """A one-line source note for a figure or table: data set, profile, seed, commit."""
-    commit = info["git_commit"][:10] + ("+modified" if info.get("git_dirty") else "")
+    commit = commit_label(info)
     data = f"ImageNette ({Path(info['data']).name})" if info.get("data") else "ImageNette"
     return f"{data} · profile {info['profile']} · seed {info['seed']} · commit {commit}"
 

@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 
 from .. import metrics, paths
+from ..provenance import commit_label
 from ..stages.faithfulness import aopc_of, gini_of, per_image_aopc
 
 COLUMNS = ("regime", "seed", "network", "level", "metric", "value", "ci_low", "ci_high", "n_images")
@@ -122,6 +123,4 @@ def caption(profile: str) -> str:
 
 def _commit(run: dict[str, Any]) -> str:
     info = run.get("provenance")
-    if not info:
-        return "commit not recorded"
-    return info["git_commit"][:10] + ("+modified" if info.get("git_dirty") else "")
+    return commit_label(info) if info else "commit not recorded"
