@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from prunelib.saliency import IG_FIGURE, IG_METRIC, ig_figure, ig_metric, integrated_gradients, select_correct, vanilla_gradient
+from prunelib.saliency import IG_FIGURE, IG_METRIC, ig_figure, ig_metric, integrated_gradients, vanilla_gradient
 
 
 def tiny_net(seed: int = 0, n_classes: int = 4) -> nn.Module:
@@ -85,44 +85,6 @@ def test_rejects_bad_input(xs):
         integrated_gradients(model, xs, torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="float32"):
         vanilla_gradient(tiny_net().to(torch.bfloat16), xs, 0)
-
-
-class ChannelMeanNet(nn.Module):
-    """Predicts the colour channel with the largest mean: a model whose correctness we control."""
-
-    def __init__(self):
-        super().__init__()
-        self.scale = nn.Parameter(torch.ones(()))
-
-    def forward(self, x):
-        return self.scale * x.mean(dim=(2, 3))
-
-
-def test_select_correct_deterministic():
-    g = torch.Generator().manual_seed(0)
-    images = torch.randint(0, 256, (60, 3, 16, 16), dtype=torch.uint8, generator=g)
-    labels = torch.arange(60) % 3
-    for i in range(60):  # make the channel `labels[i]` brightest, except every 4th image
-        images[i, labels[i]] = torch.clamp(images[i, labels[i]].int() + 200, max=255).to(torch.uint8)
-    model = ChannelMeanNet().eval()
-    wrong = set(range(0, 60, 4))
-    labels[list(wrong)] = (labels[list(wrong)] + 1) % 3
-    all_idx = select_correct(model, images, labels, 16)  # default preprocessing: prunelib.data.eval_batch
-    assert set(all_idx.tolist()) == set(range(60)) - wrong
-    pre = lambda u8, size: u8.float() / 255.0  # noqa: E731
-    a = select_correct(model, images, labels, 16, n_total=10, seed=3, preprocess=pre)
-    b = select_correct(model, images, labels, 16, n_total=10, seed=3, preprocess=pre, batch_size=7)
-    c = select_correct(model, images, labels, 16, n_total=10, seed=4, preprocess=pre)
-    assert a.tolist() == b.tolist() and a.tolist() != c.tolist() and len(a) == 10
-    assert not (set(a.tolist()) & wrong) and a.tolist() == sorted(a.tolist())
-    pc = select_correct(model, images, labels, 16, n_per_class=12, preprocess=pre)
-    assert torch.bincount(labels[pc], minlength=3).tolist() == [12, 12, 12] and not (set(pc.tolist()) & wrong)
-    with pytest.raises(ValueError, match="n_total"):
-        select_correct(model, images, labels, 16, n_total=1000, preprocess=pre)
-    with pytest.raises(ValueError, match="n_per_class"):
-        select_correct(model, images, labels, 16, n_per_class=16, preprocess=pre)
-    with pytest.raises(ValueError, match="n_per_class"):
-        select_correct(model, images, labels, 16, n_per_class=3, n_total=3, preprocess=pre)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .crops import batched_features, check_images, extract_crops, model_device
+from ..metrics.validation import check_images
+from .crops import batched_features, extract_crops, model_device
 from .factorization import check_n_concepts, fit_nmf, project
 from .sobol import jansen_total, replicated_design
 
@@ -81,7 +82,7 @@ class Craft:
     def transform(self, images: torch.Tensor) -> torch.Tensor:
         """Concept coefficients at every position of ``g(images)``: ``(N, 3, S, S)`` -> ``(N, h, w, r)``."""
         self._check_fitted()
-        check_images(images)
+        check_images(images, "images", square_rgb=True)
         a = batched_features(self.g, images, None, self.batch_size, self.dtype, pool=False, progress=self.progress)
         n, c, hh, ww = a.shape
         u = project(self.reducer, a.permute(0, 2, 3, 1).reshape(-1, c))

@@ -1,13 +1,12 @@
 """Section 4: CRAFT concepts of a few classes at every pruning level, and their measured coherence.
 
 For each class: the first ``n_images`` validation images of the class (seeded order) that the dense model
-classifies correctly — the same images at every level, so galleries are comparable. Crops of
+classifies correctly (:func:`prunelib.selection.choose_correct`) — the same images at every level, so galleries are comparable. Crops of
 ``round(64 * image_size / 224)`` px (the paper's 64 px at 224), 10 concepts, Sobol importance for the class;
 coherence is measured in the dense model's feature space at every level.
 """
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import torch
@@ -18,28 +17,9 @@ from ..checkpoint import save_json
 from ..craft import Craft, concept_metrics, gallery_data, split_resnet
 from ..craft.gallery import save_concepts
 from ..schedule import level_tag
-from ..training import predict
+from ..selection import choose_correct
 from ..models import device_of
 from .common import inputs, load_models, validation_split
-
-
-def class_images(dense, val: imagenette.Split, class_name: str, n: int, image_size: int, seed: int) -> torch.Tensor:
-    """Indices of up to ``n`` validation images of ``class_name`` the dense model gets right (seeded order).
-
-    If fewer than 2 are right (an untrained smoke model), the first ``n`` of the class are used, with a warning.
-    """
-    if class_name not in imagenette.CLASSES:
-        raise ValueError(f"unknown class {class_name!r}; ImageNette classes are {', '.join(imagenette.CLASSES)}")
-    label = imagenette.CLASSES.index(class_name)
-    of_class = torch.nonzero(val.labels == label).flatten()
-    of_class = of_class[torch.randperm(len(of_class), generator=torch.Generator().manual_seed(seed))]
-    ok = predict(dense, val.images[of_class], image_size=image_size, bf16=False).argmax(1).cpu() == label
-    chosen = of_class[ok][:n]
-    if len(chosen) < min(n, 2):  # a barely trained (smoke) model: explain the class's images regardless
-        warnings.warn(f"the dense model classifies only {len(chosen)} {class_name!r} validation images correctly; "
-                      f"using {min(n, len(of_class))} images of the class regardless of correctness")
-        chosen = of_class[:n]
-    return chosen
 
 
 def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int, classes: str,
@@ -55,7 +35,8 @@ def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_s
     summary = {"levels": list(models), "classes": names, "patch_size": patch, "n_concepts": n_concepts,
                "image_size": image_size, "metrics": {}}
     for name in names:
-        idx = class_images(dense, val, name, n_images, image_size, seed)
+        idx = choose_correct({0.0: dense}, val, image_size, n_images, seed, of_class=name, pool_size=len(val),
+                             too_few="any")[0][0.0]
         summary["metrics"][name] = {"n_images": len(idx)}
         for sparsity, model in tqdm(models.items(), desc=f"CRAFT {name}"):
             x, _ = inputs(val, idx, image_size, device_of(model))

@@ -16,7 +16,8 @@ from .. import metrics
 from ..checkpoint import save_json
 from ..saliency import METHODS, PAPER_METHODS, methods as chosen_methods
 from ..models import device_of
-from .common import inputs, load_models, near_chance_levels, shared_correct, validation_split
+from ..selection import choose_correct
+from .common import inputs, load_models, near_chance_levels, validation_split
 
 PERCENTAGES = tuple(range(1, 100, 10))
 ORDERS = ("morf", "lerf")
@@ -101,7 +102,7 @@ def run_faithfulness_stage(*, data: str | None, profile: str, out_dir: Path, ima
     models = load_models(profile, device)
     val = validation_split(data, val_per_class, seed)
     dead = tuple(near_chance_levels(profile))
-    chosen, n_shared = shared_correct(models, val, image_size, n_attribution_images, seed, exclude=dead)
+    chosen, n_shared = choose_correct(models, val, image_size, n_attribution_images, seed, exclude=dead)
     result = {"levels": list(models), "percentages": list(PERCENTAGES), "n_images": n_attribution_images,
               "n_shared": n_shared, "shared_levels": [s for s in models if s not in dead],
               "images": {level_key(s): idx.tolist() for s, idx in chosen.items()},
