@@ -38,11 +38,15 @@ def aopc_of(entry: dict, order: str = "morf") -> dict:
     return entry["road"][order]["aopc_authors"]
 
 
-def per_image_aopc(road: dict) -> torch.Tensor:
-    """Per-image AOPC (authors' formula) from one ROAD entry's 0/1 ``correct`` matrix (N, P): shape (N,).
+def per_image_aopc(entry: dict, order: str = "morf") -> torch.Tensor:
+    """Per-image AOPC (authors' formula) of one (method, level) entry for ``order``, from its ROAD 0/1 ``correct``
+    matrix (N, P): shape (N,). AOPC is linear in the curve, so the mean over images is the AOPC of the mean curve."""
+    return metrics.aopc_authors(torch.tensor(entry["road"][order]["correct"], dtype=torch.float64))
 
-    AOPC is linear in the curve, so the mean over images is the AOPC of the mean curve."""
-    return metrics.aopc_authors(torch.tensor(road["correct"], dtype=torch.float64))
+
+def per_image_gap(entry: dict) -> torch.Tensor:
+    """Per-image ``aopc_gap`` = AOPC(MoRF) - AOPC(LeRF) of one (method, level) entry: shape (N,)."""
+    return per_image_aopc(entry, "morf") - per_image_aopc(entry, "lerf")
 
 
 def _ci(values: torch.Tensor, n_boot: int, seed: int, statistic=None) -> dict:

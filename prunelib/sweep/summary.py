@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 from .. import metrics, paths
 from ..provenance import commit_label
-from ..stages.faithfulness import aopc_of, gini_of, per_image_aopc
+from ..stages.faithfulness import aopc_of, gini_of, per_image_gap
 
 COLUMNS = ("regime", "seed", "network", "level", "metric", "value", "ci_low", "ci_high", "n_images")
 SUMMARY_FILE = "summary.csv"
@@ -74,7 +74,7 @@ def network_rows(run: dict[str, Any], network: dict[str, Any]) -> Iterator[dict[
             yield {**key, "metric": name, "value": a["estimate"], "ci_low": a["low"], "ci_high": a["high"],
                    "n_images": n}
         if {"morf", "lerf"} <= set(entry["road"]):
-            gap = per_image_aopc(entry["road"]["morf"]) - per_image_aopc(entry["road"]["lerf"])
+            gap = per_image_gap(entry)
             ci = metrics.bootstrap_ci(gap, n_boot=n_boot, seed=run["settings"]["image_seed"])
             yield {**key, "metric": f"aopc_gap_{m}", "value": float(ci.estimate), "ci_low": float(ci.low),
                    "ci_high": float(ci.high), "n_images": n}

@@ -29,7 +29,7 @@ import torch
 from .. import metrics
 from ..checkpoint import save_json
 from .. import paths
-from ..stages.faithfulness import per_image_aopc
+from ..stages.faithfulness import per_image_aopc, per_image_gap
 from .summary import load_runs
 
 #: the paper's claims: (key, metric stem, sign, level group, sentence)
@@ -53,9 +53,9 @@ def per_image(network: dict[str, Any], stem: str, method: str) -> dict[int, floa
     if stem == "gini":
         values = torch.tensor(entry["gini"], dtype=torch.float64)
     elif stem == "aopc_gap":
-        values = per_image_aopc(entry["road"]["morf"]) - per_image_aopc(entry["road"]["lerf"])
+        values = per_image_gap(entry)
     else:
-        values = per_image_aopc(entry["road"][stem.split("_")[1]])
+        values = per_image_aopc(entry, stem.split("_")[1])
     return dict(zip(network["images"], values.tolist()))
 
 
