@@ -8,8 +8,7 @@ image per class (:func:`one_per_class`), the concept stage the dense network's c
 """
 from __future__ import annotations
 
-import warnings
-from typing import Hashable, Literal, Mapping
+from typing import Hashable, Literal, Mapping, NamedTuple
 
 import torch
 from torch import nn
@@ -46,18 +45,29 @@ def _everywhere(correct: dict[Hashable, torch.Tensor], exclude: tuple[Hashable, 
     return torch.stack(kept).all(0) if kept else torch.zeros(len(next(iter(correct.values()))), dtype=torch.bool)
 
 
+class Chosen(NamedTuple):
+    """What :func:`choose_correct` chose."""
+
+    #: per network, the sorted int64 indices into the validation split
+    indices: dict[Hashable, torch.Tensor]
+    #: how many images every network not excluded classifies correctly (the first of each network's indices)
+    n_shared: int
+    #: per network, how many of its indices it classifies correctly (fewer than asked: the caller says so)
+    n_correct: dict[Hashable, int]
+
+
 @torch.no_grad()
 def choose_correct(models: Mapping[Hashable, nn.Module], val: data.Split, image_size: int, n: int, seed: int = 0,
                    *, of_class: str | None = None, exclude: tuple[Hashable, ...] = (), pool_size: int | None = None,
-                   too_few: Literal["raise", "any"] = "raise") -> tuple[dict[Hashable, torch.Tensor], int]:
+                   too_few: Literal["raise", "any"] = "raise") -> Chosen:
     """Up to ``n`` correctly classified validation images per network, the same ones across networks where possible.
 
     models: networks in eval mode keyed by a level or a name; val: the validation split (uint8 images);
     of_class: only images of this ImageNette class; exclude: networks that take their own correct images and do
     not restrict the shared set; pool_size: images classified (default ``max(4 n, 1000)``). A network with fewer
     than ``min(n, 2)`` correct images in the pool is a ValueError, or with ``too_few="any"`` (a barely trained
-    smoke model) takes the pool's first ``n`` images regardless of correctness; fewer than ``n`` is a warning.
-    Returns ``({key: sorted int64 indices into val}, number of images shared by every non-excluded network)``.
+    smoke model) takes the pool's first ``n`` images regardless of correctness; a network may get fewer than
+    ``n``. Nothing is printed: :class:`Chosen` says how many were correct, for the caller to report.
     """
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
@@ -65,7 +75,7 @@ def choose_correct(models: Mapping[Hashable, nn.Module], val: data.Split, image_
     correct = _correct(models, val, image_size, pool)
     everywhere = _everywhere(correct, exclude)
     shared = pool[everywhere][:n]
-    chosen = {}
+    chosen, n_correct = {}, {}
     for k, ok in correct.items():
         idx = pool[ok][:n] if k in exclude else torch.cat([shared, pool[ok & ~everywhere][: n - len(shared)]])
         if len(idx) < min(n, 2):
@@ -73,12 +83,11 @@ def choose_correct(models: Mapping[Hashable, nn.Module], val: data.Split, image_
                    (f" of class {of_class!r}" if of_class else "") + f" are classified correctly by {_name(k)}"
             if too_few == "raise":
                 raise ValueError(f"{what}: too few to explain; train longer")
-            warnings.warn(f"{what}; using {min(n, len(pool))} images regardless of correctness")
-            idx = pool[:n]
-        elif len(idx) < n:
-            warnings.warn(f"only {len(idx)} correctly classified images for {_name(k)} (asked for {n})")
+            n_correct[k], idx = len(idx), pool[:n]
+        else:
+            n_correct[k] = len(idx)
         chosen[k] = torch.sort(idx).values
-    return chosen, len(shared)
+    return Chosen(chosen, len(shared), n_correct)
 
 
 @torch.no_grad()

@@ -45,49 +45,47 @@ def split_of(labels: list[int], bright: tuple[int, ...] = ()) -> data.Split:
 
 def test_prefers_images_right_at_every_network() -> None:
     split = split_of([0, 0, 0, 1, 1, 1, 2, 2])
-    chosen, n_shared = choose_correct({0.0: Constant(0), 0.5: Constant(0)}, split, image_size=8, n=3)
-    assert n_shared == 3 and all(c.tolist() == [0, 1, 2] for c in chosen.values())
-    with pytest.warns(UserWarning, match="only 3 correctly classified"):  # nothing is right at both networks
-        chosen, n_shared = choose_correct({0.0: Constant(0), 0.5: Constant(1)}, split, image_size=8, n=4)
-    assert n_shared == 0
+    chosen, n_shared, n_correct = choose_correct({0.0: Constant(0), 0.5: Constant(0)}, split, image_size=8, n=3)
+    assert n_shared == 3 and all(c.tolist() == [0, 1, 2] for c in chosen.values()) and n_correct == {0.0: 3, 0.5: 3}
+    chosen, n_shared, n_correct = choose_correct({0.0: Constant(0), 0.5: Constant(1)}, split, image_size=8, n=4)
+    assert n_shared == 0 and n_correct == {0.0: 3, 0.5: 3}  # nothing is right at both networks; 3 of 4 asked
     assert chosen[0.0].tolist() == [0, 1, 2] and chosen[0.5].tolist() == [3, 4, 5]
 
 
 def test_excluded_networks_take_their_own_images_and_do_not_restrict_sharing() -> None:
     split = split_of([0, 0, 0, 1, 1, 1, 2, 2])
     models = {0.0: Constant(0), 0.5: Constant(0), 0.98: Constant(1)}  # 0.98 only ever says class 1
-    chosen, n_shared = choose_correct(models, split, image_size=8, n=3, exclude=(0.98,))
+    chosen, n_shared, _ = choose_correct(models, split, image_size=8, n=3, exclude=(0.98,))
     assert n_shared == 3
     assert chosen[0.0].tolist() == chosen[0.5].tolist() == [0, 1, 2]
     assert chosen[0.98].tolist() == [3, 4, 5]
-    assert choose_correct(models, split, image_size=8, n=3)[1] == 0
+    assert choose_correct(models, split, image_size=8, n=3).n_shared == 0
 
 
 def test_topped_up_with_own_correct_images_and_seeded() -> None:
     # dense right on the 6 class-0 images; the pruned net only on the bright ones (0, 1): 2 shared, 1 topped up
     split = split_of([0] * 6 + [1] * 6, bright=(0, 1))
     models = {0.0: Constant(0), 0.5: ByPixel()}
-    chosen, n_shared = choose_correct(models, split, image_size=8, n=3, seed=0)
+    chosen, n_shared, _ = choose_correct(models, split, image_size=8, n=3, seed=0)
     dense, pruned = set(chosen[0.0].tolist()), set(chosen[0.5].tolist())
     assert n_shared == 2 and len(dense) == len(pruned) == 3
     assert {0, 1} < dense and len(dense - {0, 1} - set(range(2, 6))) == 0  # its third: another class-0 image
     assert {0, 1} < pruned and len(pruned - {0, 1} - set(range(6, 12))) == 0  # its third: a class-1 image
-    again, _ = choose_correct(models, split, image_size=8, n=3, seed=0)
+    again = choose_correct(models, split, image_size=8, n=3, seed=0).indices
     assert all(torch.equal(again[k], chosen[k]) for k in chosen)
-    others = [choose_correct({0.0: Constant(0)}, split, image_size=8, n=3, seed=s)[0][0.0].tolist() for s in range(8)]
+    others = [choose_correct({0.0: Constant(0)}, split, image_size=8, n=3, seed=s).indices[0.0].tolist() for s in range(8)]
     assert len({tuple(o) for o in others}) > 1  # the seed changes which correct images are drawn
 
 
 def test_of_class_and_too_few() -> None:
     split = split_of([0, 0, 1, 1, 1, 2])
-    chosen, _ = choose_correct({0.0: Constant(1)}, split, image_size=8, n=2, of_class=data.CLASSES[1])
+    chosen = choose_correct({0.0: Constant(1)}, split, image_size=8, n=2, of_class=data.CLASSES[1]).indices
     assert chosen[0.0].tolist() in ([2, 3], [2, 4], [3, 4])
     with pytest.raises(ValueError, match=r"only 0 .* of class .* are classified correctly by sparsity 0%"):
         choose_correct({0.0: Constant(1)}, split, image_size=8, n=2, of_class=data.CLASSES[0])
-    with pytest.warns(UserWarning, match="regardless of correctness"):
-        chosen, _ = choose_correct({0.0: Constant(1)}, split, image_size=8, n=2, of_class=data.CLASSES[0],
-                                   too_few="any")
-    assert chosen[0.0].tolist() == [0, 1]
+    chosen, _, n_correct = choose_correct({0.0: Constant(1)}, split, image_size=8, n=2, of_class=data.CLASSES[0],
+                                          too_few="any")
+    assert chosen[0.0].tolist() == [0, 1] and n_correct == {0.0: 0}  # regardless of correctness, and said so
     with pytest.raises(ValueError, match="no image of class"):
         choose_correct({0.0: Constant(0)}, split, image_size=8, n=1, of_class=data.CLASSES[3])
     with pytest.raises(ValueError, match="unknown class 'zebra'"):

@@ -36,7 +36,7 @@ def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_s
                "image_size": image_size, "metrics": {}}
     for name in names:
         idx = choose_correct({0.0: dense}, val, image_size, n_images, seed, of_class=name, pool_size=len(val),
-                             too_few="any")[0][0.0]
+                             too_few="any").indices[0.0]
         summary["metrics"][name] = {"n_images": len(idx)}
         for sparsity, model in tqdm(models.items(), desc=f"CRAFT {name}"):
             x, _ = inputs(val, idx, image_size, device_of(model))

@@ -106,7 +106,7 @@ def run_faithfulness_stage(*, data: str | None, profile: str, out_dir: Path, ima
     models = load_models(profile, device)
     val = validation_split(data, val_per_class, seed)
     dead = tuple(near_chance_levels(profile))
-    chosen, n_shared = choose_correct(models, val, image_size, n_attribution_images, seed, exclude=dead)
+    chosen, n_shared, _ = choose_correct(models, val, image_size, n_attribution_images, seed, exclude=dead)
     result = {"levels": list(models), "percentages": list(PERCENTAGES), "n_images": n_attribution_images,
               "n_shared": n_shared, "shared_levels": [s for s in models if s not in dead],
               "images": {level_key(s): idx.tolist() for s, idx in chosen.items()},

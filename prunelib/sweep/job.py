@@ -132,7 +132,7 @@ def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool 
     models = {name: _load(paths.resolve(r["checkpoint"])) for name, r in zip(names, records)}
     val = validation_split(job.data, params.get("val_per_class") or 0, job.seed)
     dead = tuple(name for name, r in zip(names, records) if near_chance(r["top1"], 10))
-    chosen, n_shared = choose_correct(models, val, image_size, int(params["n_attribution_images"]), IMAGE_SEED,
+    chosen, n_shared, _ = choose_correct(models, val, image_size, int(params["n_attribution_images"]), IMAGE_SEED,
                                       exclude=dead)
     networks = []
     for name, record in zip(names, tqdm(records, desc=f"measuring {job.name}", disable=not progress)):
