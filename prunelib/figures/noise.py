@@ -22,7 +22,7 @@ def panels(df: pd.DataFrame) -> list[tuple[str, str, tuple[str, str | None] | No
     """The figure's panels for the metrics in ``df``: (metric, title, the paper's series as (key, method) or None).
 
     Top-1, then per saliency method (in the order of :data:`prunelib.saliency.METHODS`) Gini, AOPC MoRF and the
-    MoRF - LeRF gap, then the random-order AOPC where present."""
+    MoRF - LeRF gap, then the random-order AOPC and the concept metrics where present."""
     present = set(df.metric)
     out = [("top1", "top-1 (val)", ("top1", None))]
     for name, method in METHODS.items():
@@ -30,6 +30,8 @@ def panels(df: pd.DataFrame) -> list[tuple[str, str, tuple[str, str | None] | No
         out += [(f"gini_{m}", f"Gini, {name}", ("gini", name)), (f"aopc_morf_{m}", f"AOPC MoRF, {name}", ("aopc", name)),
                 (f"aopc_gap_{m}", f"AOPC MoRF - LeRF, {name}", None)]
     out.append(("aopc_random", "AOPC, random order (seed 0)", None))
+    out += [("coherence_gain", "CRAFT coherence gain (seed 0)", None),
+            ("concept_similarity", "CRAFT concept similarity (seed 0)", None)]
     return [p for p in out if p[0] in present]
 
 

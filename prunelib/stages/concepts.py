@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -20,6 +21,17 @@ from ..schedule import level_tag
 from ..selection import choose_correct
 from ..models import device_of
 from .common import inputs, load_models, validation_split
+
+
+def class_concepts(model: torch.nn.Module, x: torch.Tensor, class_name: str, *, n_concepts: int, patch_size: int,
+                   seed: int, reference_g) -> tuple[Craft, np.ndarray, dict]:
+    """CRAFT fitted on images ``x`` (N, 3, S, S) of ``class_name`` through ``model``: the fitted Craft, the Sobol
+    importance of each concept for the class (r,), and :func:`prunelib.craft.concept_metrics` (coherence in the
+    feature space of ``reference_g``, the dense network's)."""
+    g, h = split_resnet(model)
+    craft = Craft(g, h, n_concepts=n_concepts, patch_size=patch_size, seed=seed).fit(x)
+    importances = craft.importance(x, imagenette.CLASSES.index(class_name))
+    return craft, importances, concept_metrics(craft, x, importances, k=5, reference_g=reference_g)
 
 
 def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int, classes: str,
@@ -40,10 +52,8 @@ def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_s
         summary["metrics"][name] = {"n_images": len(idx)}
         for sparsity, model in tqdm(models.items(), desc=f"CRAFT {name}"):
             x, _ = inputs(val, idx, image_size, device_of(model))
-            g, h = split_resnet(model)
-            craft = Craft(g, h, n_concepts=n_concepts, patch_size=patch, seed=seed).fit(x)
-            importances = craft.importance(x, imagenette.CLASSES.index(name))
-            metrics = concept_metrics(craft, x, importances, k=5, reference_g=dense_g)
+            craft, importances, metrics = class_concepts(model, x, name, n_concepts=n_concepts, patch_size=patch,
+                                                         seed=seed, reference_g=dense_g)
             display = imagenette.eval_batch(val.images[idx], image_size)
             gallery = gallery_data(craft, (imagenette.denormalize(display) * 255).round().to(torch.uint8),
                                    importances)
