@@ -18,6 +18,7 @@ from typing import Iterator
 
 import pytest
 
+import legacy
 from test_book import build_book
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -134,6 +135,8 @@ def _shot(p: Page, path: Path) -> None:
 
 def test_explorer_sliders_swap_the_pictures_without_a_kernel(site: str, browser: "sync_api.Browser",
                                                            tmp_path: Path) -> None:
+    if "book/notebooks/05_explorer.ipynb" in legacy.OLD_EXPLORER:  # test_book checks that it is still the old one
+        pytest.skip("book/notebooks/05_explorer.ipynb predates the two-slider explorer: regenerate the cpu profile")
     p = Page(browser, site)
     p.page.goto(f"{site}/{EXPLORER}", wait_until="load")
     p.page.add_style_tag(content=SCREENSHOT_CSS)
