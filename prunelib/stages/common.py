@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 
 import torch
 from torch import nn
@@ -56,7 +55,6 @@ def validation_split(data_root: str | None, val_per_class: int = 0, seed: int = 
     return data.per_class_subset(val, val_per_class, seed=seed) if val_per_class else val
 
 
-@torch.no_grad()
 def _level_name(level: float | str) -> str:
     return f"sparsity {level:.0%}" if isinstance(level, float) else str(level)
 
@@ -69,7 +67,8 @@ def shared_correct(models: dict[float, nn.Module], val: data.Split, image_size: 
     Images correct at every level except those in ``exclude`` (e.g. networks near chance, which get only one
     class right) are taken first (the shared set); a level whose shared set is smaller than ``n`` is topped up
     with its own other correct images, and an excluded level takes only its own correct images. A level with
-    fewer than ``n`` correct images in the pool (a barely trained smoke model) uses all it has, with a warning.
+    fewer than ``n`` correct images in the pool (a barely trained smoke model, a network near chance) uses all
+    it has: the length of its indices says how many (the faithfulness notebook names such levels).
     Returns ``({level: sorted indices}, n_shared)``.
     """
     g = torch.Generator().manual_seed(seed)
@@ -88,8 +87,6 @@ def shared_correct(models: dict[float, nn.Module], val: data.Split, image_size: 
         if len(idx) < 2:
             raise ValueError(f"only {len(idx)} of the {len(pool)} pooled validation images are classified correctly "
                              f"for {_level_name(s)}: too few to explain; train longer")
-        if len(idx) < n:
-            warnings.warn(f"only {len(idx)} correctly classified images for {_level_name(s)} (asked for {n})")
         chosen[s] = torch.sort(idx).values
     return chosen, len(shared)
 
