@@ -38,7 +38,7 @@ from . import data as imagenette
 from .checkpoint import save_json
 from .fingerprints import stage_fingerprint
 from .models import resolve_device
-from .provenance import provenance
+from .provenance import STAGING, provenance
 
 #: (stage name, notebook file) in execution order; a stage's results go to ``results/<profile>/<stage>/``.
 STAGES: tuple[tuple[str, str], ...] = (
@@ -154,7 +154,7 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
         source, executed = notebooks / notebook_name, executed_folder / notebook_name
         declared = papermill.inspect_notebook(str(source))
         stage_params = {k: v for k, v in params.items() if k in declared}
-        staging = results / ".staging" / name
+        staging = results / STAGING / name
         if "out_dir" in declared:  # a chapter that only draws earlier results writes nothing of its own
             stage_params["out_dir"] = paths.portable(staging)
         key = stage_fingerprint({k: v for k, v in stage_params.items() if k != "out_dir"}, source,
