@@ -191,7 +191,7 @@ def test_concept_notes_say_why_sobol_importances_are_zero() -> None:
 
     def level(entropy, weights_left: int) -> dict:
         return {"importance_entropy": entropy, "class_weights_left": weights_left, "nmf_iterations": 300}
-    summary = {"classes": ["church", "parachute"], "levels": [0.0, 0.98], "nmf_max_iter": 2000,
+    summary = {"classes": ["church", "parachute"], "levels": [0.0, 0.98], "nmf_max_iter": 5000,
                "metrics": {"church": {"n_images": 6, "n_correct": 6, "0.0": level(0.4, 512), "0.98": level(None, 0)},
                            "parachute": {"n_images": 6, "n_correct": 2, "0.0": level(0.5, 512),
                                          "0.98": level(None, 3)}}}
