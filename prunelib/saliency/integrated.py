@@ -39,9 +39,10 @@ def integrated_gradients(
     baseline: scalar or tensor broadcastable to x (0 = black in the input's units, as the paper/Quantus).
     clip_negative: max(map, 0) after the channel sum (the paper's figures); abs: |map| (applied before clipping).
     internal_batch_size: at most this many interpolated inputs per forward/backward pass (None: all at once).
-        captum splits only the steps of a call, never its images (with more images than this it warns and
-        evaluates all of them at once), so the images go to captum in chunks of ``internal_batch_size // n_steps``
-        (at least 1): each chunk's ``n_steps`` copies then fit in one pass.
+
+    captum splits only the steps of a call, never its images (with more images than ``internal_batch_size`` it
+    warns and evaluates all of them at once), so the images go to captum in chunks of
+    ``internal_batch_size // n_steps`` (at least 1): each chunk's ``n_steps`` copies then fit in one pass.
     """
     x, t = check_inputs(model, x, target)
     if n_steps < 1:
