@@ -45,6 +45,22 @@ def test_ig_completeness(xs):
     assert ((coarse - delta).abs() > 0.05 * delta.abs()).all()
 
 
+def test_ig_goes_to_captum_in_chunks_of_images_that_its_batching_can_split(xs):
+    """5 images x 2 steps with at most 4 inputs per pass: chunks of 2 images (4 inputs), no captum warning that
+    the batch size is smaller than the number of images, and the maps of a per-image baseline stay each image's."""
+    import warnings
+    model, t = tiny_net(), torch.tensor([0, 1, 2, 3, 1])
+    base = torch.rand(xs.shape, generator=torch.Generator().manual_seed(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # captum's "Internal batch size cannot be less than ..." would raise
+        chunked = integrated_gradients(model, xs, t, baseline=base, n_steps=2, internal_batch_size=4)
+    whole = integrated_gradients(model, xs, t, baseline=base, n_steps=2, internal_batch_size=None)
+    alone = torch.cat([integrated_gradients(model, xs[i:i + 1], t[i], baseline=base[i:i + 1], n_steps=2)
+                       for i in range(5)])
+    torch.testing.assert_close(chunked, whole, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(chunked, alone, rtol=1e-5, atol=1e-7)
+
+
 def test_ig_linear_model_is_exact(xs):
     torch.manual_seed(0)
     lin = nn.Sequential(nn.Flatten(), nn.Linear(3 * 16 * 16, 2, bias=True)).eval()

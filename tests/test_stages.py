@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from prunelib.stages.comparison import paired_difference, verdict
 
@@ -103,3 +104,28 @@ def test_stage_timings_add_the_training_compute_time(tmp_path) -> None:
     assert [r["stage"] for r in rows][0] == "training" and len(rows) == 3  # no comparison row
     assert rows[0]["commit"] == "0123456789" and rows[0]["wall time (s)"] == 11.0
     assert rows[1]["wall time (s)"] == 220.0 and rows[2]["wall time (s)"] == 61.0
+
+
+def test_concept_notes_say_why_sobol_importances_are_zero() -> None:
+    from prunelib.models import resnet18
+    from prunelib.stages.concepts import class_weights_left, notes
+
+    model = resnet18(num_classes=10, seed=0)
+    with torch.no_grad():
+        model.fc.weight[4] = 0  # every weight of class 4's row pruned: its logit is the bias alone
+        model.fc.weight[1, 3:] = 0
+    assert class_weights_left(model, 4) == 0 and class_weights_left(model, 1) == 3
+
+    def level(entropy, weights_left: int) -> dict:
+        return {"importance_entropy": entropy, "class_weights_left": weights_left, "nmf_iterations": 300}
+    summary = {"classes": ["church", "parachute"], "levels": [0.0, 0.98], "nmf_max_iter": 5000,
+               "metrics": {"church": {"n_images": 6, "n_correct": 6, "0.0": level(0.4, 512), "0.98": level(None, 0)},
+                           "parachute": {"n_images": 6, "n_correct": 2, "0.0": level(0.5, 512),
+                                         "0.98": level(None, 3)}}}
+    said = notes(summary)
+    assert len(said) == 3
+    assert said[0].startswith("church at 98 %") and "keeps no weight for the class" in said[0]
+    assert said[1].startswith("parachute: the dense network classifies only 2 images of the class correctly")
+    assert said[2].startswith("parachute at 98 %") and "although 3 weights" in said[2]
+    summary["metrics"]["church"]["0.98"] = level(0.7, 9)
+    assert not any(n.startswith("church") for n in notes(summary))

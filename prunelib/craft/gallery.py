@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -20,7 +19,8 @@ def concept_metrics(craft: Craft, images: torch.Tensor, importances: np.ndarray,
                     reference_g: Callable | None = None) -> dict[str, object]:
     """All four measured views for one fitted CRAFT run (see :mod:`prunelib.craft.coherence`).
 
-    ``importance_entropy`` is ``None`` (with a warning) when every importance is zero, as for a dead network.
+    ``importance_entropy`` is ``None`` when every importance is zero, as for a network whose class score ignores
+    its input.
 
     Args:
         images: the fit images ``(N, 3, S, S)``, normalised.
@@ -34,12 +34,10 @@ def concept_metrics(craft: Craft, images: torch.Tensor, importances: np.ndarray,
         pool = batched_features(reference_g, craft.crops(images), images.shape[-1], craft.batch_size,
                                 craft.dtype, progress=craft.progress)
     top, _ = top_crops(craft.U, pool, k)
-    entropy = None
-    if np.clip(np.asarray(importances, dtype=np.float64), 0, None).sum() > 0:
-        entropy = importance_entropy(importances)
-    else:  # a network near chance: its class score does not move when concepts are removed
-        warnings.warn("the Sobol importances are all zero (the class score does not depend on the concepts); "
-                      "the importance entropy is undefined and recorded as None")
+    # all zero: the class score does not depend on the concepts (a network near chance); the entropy of a
+    # distribution over concepts is undefined then, recorded as None (the concepts stage says why in words)
+    positive = np.clip(np.asarray(importances, dtype=np.float64), 0, None).sum() > 0
+    entropy = importance_entropy(importances) if positive else None
     return {"concept_similarity": concept_similarity(craft.W), "coherence": concept_coherence(top, pool),
             "importance_entropy": entropy, "reconstruction_error": craft.reconstruction_error}
 

@@ -9,7 +9,6 @@ from torch import nn
 from .. import data, paths
 from ..models import resolve_device
 from ..pipeline import load_level
-from ..training import predict
 
 
 #: a network whose top-1 accuracy is below CHANCE_FACTOR x chance (1 / number of classes) is *near chance*: its

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from .. import data as imagenette
 from ..checkpoint import save_json
 from ..craft import Craft, concept_metrics, gallery_data, split_resnet
+from ..craft.factorization import MAX_ITER as NMF_MAX_ITER
 from ..craft.gallery import save_concepts
 from ..schedule import level_tag
 from ..selection import choose_correct
@@ -27,17 +28,33 @@ def class_concepts(model: torch.nn.Module, x: torch.Tensor, class_name: str, *, 
                    seed: int, reference_g) -> tuple[Craft, np.ndarray, dict]:
     """CRAFT fitted on images ``x`` (N, 3, S, S) of ``class_name`` through ``model``: the fitted Craft, the Sobol
     importance of each concept for the class (r,), and :func:`prunelib.craft.concept_metrics` (coherence in the
-    feature space of ``reference_g``, the dense network's)."""
+    feature space of ``reference_g``, the dense network's) with the NMF's iterations and the class's final-layer
+    weights left."""
     g, h = split_resnet(model)
     craft = Craft(g, h, n_concepts=n_concepts, patch_size=patch_size, seed=seed).fit(x)
-    importances = craft.importance(x, imagenette.CLASSES.index(class_name))
-    return craft, importances, concept_metrics(craft, x, importances, k=5, reference_g=reference_g)
+    class_id = imagenette.CLASSES.index(class_name)
+    importances = craft.importance(x, class_id)
+    metrics = {**concept_metrics(craft, x, importances, k=5, reference_g=reference_g),
+               "nmf_iterations": craft.nmf_iterations, "class_weights_left": class_weights_left(model, class_id)}
+    return craft, importances, metrics
+
+
+def class_weights_left(model, class_id: int) -> int:
+    """How many weights of the final layer's row for ``class_id`` survived pruning: with none, the class logit is
+    the bias alone, the same for every input, and no concept can move it (its Sobol importances are all zero)."""
+    return int((model.fc.weight[class_id] != 0).sum())
 
 
 def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int, classes: str,
                        n_images: int, n_concepts: int = 10, seed: int = 0, val_per_class: int = 0,
                        device: str = "auto") -> dict:
-    """Fit CRAFT per (class, level); write ``<class>_<level>.{json,npz}`` galleries and ``coherence.json``."""
+    """Fit CRAFT per (class, level); write ``<class>_<level>.{json,npz}`` galleries and ``coherence.json``.
+
+    ``coherence.json``: ``{"levels", "classes", "patch_size", "n_concepts", "image_size", "nmf_max_iter",
+    "metrics": {class: {"n_images", "n_correct" (of them, right for the dense model), level: {the four views of
+    :func:`prunelib.craft.concept_metrics`, "nmf_iterations", "class_weights_left" (weights of the class's row of
+    the final layer that survived pruning)}}}}``; :func:`notes` says in words what is unusual in it.
+    """
     models = load_models(profile, device)
     dense = models[0.0]
     dense_g, _ = split_resnet(dense)
@@ -45,11 +62,12 @@ def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_s
     patch = max(2, round(64 * image_size / 224))
     names = [c.strip() for c in classes.split(",") if c.strip()]
     summary = {"levels": list(models), "classes": names, "patch_size": patch, "n_concepts": n_concepts,
-               "image_size": image_size, "metrics": {}}
+               "image_size": image_size, "nmf_max_iter": NMF_MAX_ITER, "metrics": {}}
     for name in names:
-        idx = choose_correct({0.0: dense}, val, image_size, n_images, seed, of_class=name, pool_size=len(val),
-                             too_few="any").indices[0.0]
-        summary["metrics"][name] = {"n_images": len(idx)}
+        chosen = choose_correct({0.0: dense}, val, image_size, n_images, seed, of_class=name, pool_size=len(val),
+                                too_few="any")
+        idx = chosen.indices[0.0]
+        summary["metrics"][name] = {"n_images": len(idx), "n_correct": chosen.n_correct[0.0]}
         for sparsity, model in tqdm(models.items(), desc=f"CRAFT {name}"):
             x, _ = inputs(val, idx, image_size, device_of(model))
             craft, importances, metrics = class_concepts(model, x, name, n_concepts=n_concepts, patch_size=patch,
@@ -63,3 +81,24 @@ def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_s
             summary["metrics"][name][str(sparsity)] = metrics
     save_json(summary, Path(out_dir) / "coherence.json")
     return summary
+
+
+def notes(summary: dict) -> list[str]:
+    """Sentences about what is unusual in a ``coherence.json``: images the dense model gets wrong, and all-zero
+    Sobol importances with the reason."""
+    out = []
+    for name in summary["classes"]:
+        m = summary["metrics"][name]
+        if m["n_correct"] < m["n_images"]:
+            out.append(f"{name}: the dense network classifies only {m['n_correct']} images of the class correctly "
+                       f"(too little training to pick correct ones); {m['n_images']} of them are explained regardless.")
+        for s in summary["levels"]:
+            v, level = m[str(s)], f"{100 * s:.0f} %"
+            if v["importance_entropy"] is None:
+                why = ("the final layer keeps no weight for the class, so its score is the bias alone, the same for "
+                       "every input" if v["class_weights_left"] == 0 else
+                       f"the class score does not change on these images when concepts are removed, although "
+                       f"{v['class_weights_left']} weights of the class's final-layer row remain")
+                out.append(f"{name} at {level}: every Sobol importance is zero: {why}. The importance entropy is "
+                           "undefined there (a gap in its panel) and the gallery's order of concepts is arbitrary.")
+    return out
