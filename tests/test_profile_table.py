@@ -15,7 +15,7 @@ from profile_settings import ABSENT, PROFILES, settings_matrix  # noqa: E402
 def test_one_column_per_profile_one_row_per_key_in_file_order() -> None:
     header, rows = settings_matrix({"a": {"size": 64, "levels": "10,50"}, "b": {"size": 224, "seeds": [0, 1]}})
     assert header == ["setting", "a", "b"]
-    assert rows == [["size", "64", "224"], ["levels", "10,50", ABSENT], ["seeds", ABSENT, "[0, 1]"]]
+    assert rows == [["size", "64", "224"], ["levels", "10, 50", ABSENT], ["seeds", ABSENT, "[0, 1]"]]
 
 
 def test_rejects_what_is_not_a_profiles_file() -> None:
@@ -30,4 +30,5 @@ def test_shipped_profiles_give_every_value() -> None:
     table = {row[0]: dict(zip(header[1:], row[1:])) for row in rows}
     assert header[1:] == list(profiles)
     assert table["image_size"]["paper"] == "224" and table["image_size"]["smoke"] == "64"
+    assert table["levels"]["smoke"] == ", ".join(profiles["smoke"]["levels"].split(","))
     assert sum(cell != ABSENT for row in rows for cell in row[1:]) == sum(len(p) for p in profiles.values())

@@ -28,9 +28,14 @@ def settings_matrix(profiles: dict[str, dict[str, Any]]) -> tuple[list[str], lis
     if not profiles or not all(isinstance(p, dict) for p in profiles.values()):
         raise ValueError(f"expected a mapping of profile names to their settings, got {profiles!r}")
     keys = list(dict.fromkeys(key for settings in profiles.values() for key in settings))
-    rows = [[key, *(str(settings[key]) if key in settings else ABSENT for settings in profiles.values())]
+    rows = [[key, *(_text(settings[key]) if key in settings else ABSENT for settings in profiles.values())]
             for key in keys]
     return ["setting", *profiles], rows
+
+
+def _text(value: Any) -> str:
+    """A value as shown: comma-separated lists (levels, classes, methods) with a space after each comma."""
+    return ", ".join(part.strip() for part in value.split(",")) if isinstance(value, str) else str(value)
 
 
 def _row(cells: list[str], first_literal: bool) -> nodes.row:
