@@ -59,6 +59,18 @@ def test_book_builds_without_warnings(book: tuple[Path, str]) -> None:
         assert (html / f"{doc}.html").is_file(), f"{doc} is in _toc.yml but was not rendered"
 
 
+def test_protocol_page_shows_the_settings_of_every_profile(book: tuple[Path, str]) -> None:
+    """The {profile-settings} table (book/_ext/profile_settings.py) is rendered from prunelib/profiles.yaml."""
+    html, _ = book
+    page = (html / "book/protocol.html").read_text()
+    start = re.search(r'<table class="[^"]*\bprofile-settings\b', page)
+    assert start, "no table of profile settings on the protocol page"
+    table = page[start.start():page.index("</table>", start.start())]
+    header = re.findall(r"<th[^>]*>\s*<p>([^<]*)</p>", table)
+    assert header == ["setting", *yaml.safe_load((ROOT / "prunelib/profiles.yaml").read_text())]
+    assert "<code" in table and "image_size" in table
+
+
 def test_pages_load_nothing_from_other_hosts(book: tuple[Path, str]) -> None:
     """No <script src>, stylesheet or image points off the site: the book must work offline (no CDN)."""
     html, _ = book

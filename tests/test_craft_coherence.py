@@ -100,7 +100,9 @@ def test_gallery_save_load_plot_roundtrip(run, tmp_path):
     assert dead["importance_entropy"] is None and dead["concept_similarity"] == metrics["concept_similarity"]
     path = save_concepts(tmp_path / "church_p50", gal, metrics, {"class_name": "church", "pruning": "50%"})
     back = load_concepts(path)
-    np.testing.assert_array_equal(back["crops"], gal["crops"])
+    assert back["crops"].shape == gal["crops"].shape and back["crops"].dtype == np.uint8
+    error = np.abs(back["crops"].astype(int) - gal["crops"])  # JPEG: noisy hard-edged stripes, its worst case
+    assert error.mean() < 8 and error.max() <= 48
     np.testing.assert_allclose(back["importances"], gal["importances"])
     assert back["metrics"]["coherence"]["baseline"] == pytest.approx(metrics["coherence"]["baseline"])
     fig = plot_concept_gallery(back)

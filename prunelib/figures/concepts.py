@@ -1,8 +1,8 @@
 """CRAFT concept galleries and coherence-vs-pruning plots, re-plotted from files without recomputing.
 
-A gallery is saved as two files sharing a stem: ``<stem>.npz`` holds the crops (uint8, ``(n, k, p, p, 3)``,
-~60 KB for 5 x 5 crops of 64 px) and ``<stem>.json`` the importances, concept ids, coherence metrics and
-metadata (class, pruning level, data set, profile, seed, commit).
+A gallery's files (:mod:`prunelib.craft.gallery`): ``<stem>_crops.jpg`` holds the crops as a JPEG mosaic and
+``<stem>.json`` the importances, concept ids, coherence metrics and metadata (class, pruning level, data set,
+profile, seed, commit).
 """
 from __future__ import annotations
 

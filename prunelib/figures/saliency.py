@@ -8,17 +8,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..pictures import load_photos
 from ..provenance import Source
 from ..stages.faithfulness import level_key
 from .captions import captioned
 
 
 def load_maps(stage_dir: str | Path) -> dict:
-    """``maps.npz`` + ``maps.json`` written by :func:`prunelib.stages.saliency_maps.run_saliency_stage`."""
+    """``maps.npz``, ``maps.json`` and ``images.jpg`` written by
+    :func:`prunelib.stages.saliency_maps.run_saliency_stage`: the arrays, the labels and ``images`` uint8
+    (K, S, S, 3)."""
     stage_dir = Path(stage_dir)
     with np.load(stage_dir / "maps.npz") as npz:
         arrays = {k: npz[k] for k in npz.files}
-    return {**arrays, **json.loads((stage_dir / "maps.json").read_text())}
+    info = json.loads((stage_dir / "maps.json").read_text())
+    images = load_photos(stage_dir / "images.jpg", tuple(info["image_shape"]))
+    return {**arrays, **info, "images": images}
 
 
 def plot_saliency_grid(maps: dict, method: str, source: Source | None = None, dpi: int = 72) -> Figure:

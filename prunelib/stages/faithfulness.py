@@ -1,6 +1,6 @@
 """Section 3: Gini sparseness, ROAD (MoRF and LeRF) and AOPC of each saliency method's maps at every pruning level.
 
-The protocol of the paper (PAPER.md): correctly classified validation images, VG (absolute gradient) and IG
+The paper's protocol (``book/protocol.md``): correctly classified validation images, VG (absolute gradient) and IG
 (Quantus' ``explain`` setting: zero baseline, 10 steps, Riemann trapezoid, signed), both summed over channels;
 Gini of each map; ROAD with noisy linear imputation (sigma 0.01) at 1, 11, ..., 91 % removed; AOPC from the
 curve. Every aggregate gets a bootstrap 95 % confidence interval over images.

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from .. import data as imagenette
 from ..checkpoint import save_json
 from ..metrics import gini
+from ..pictures import save_photos
 from ..saliency import PAPER_METHODS, methods as chosen_methods
 from ..selection import one_per_class
 from ..models import device_of
@@ -27,11 +28,12 @@ PAPER_CLASSES = "church,parachute,English springer"
 def run_saliency_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int, classes: str,
                        seed: int = 0, val_per_class: int = 0, device: str = "auto",
                        methods: str = PAPER_METHODS) -> dict:
-    """Write ``out_dir/maps.npz`` (images, each method's maps per level) and ``out_dir/maps.json`` (labels,
-    predictions, Gini, the methods).
+    """Write ``out_dir/images.jpg`` (the K images, a JPEG mosaic at their own size), ``out_dir/maps.npz`` (each
+    method's maps per level) and ``out_dir/maps.json`` (labels, predictions, Gini, the methods, the images' shape).
 
-    ``maps.npz``: ``images`` uint8 (K, S, S, 3); one float32 (L, K, S, S) array per method (``VG``, ``IG``, ...,
-    the figure setting of :data:`prunelib.saliency.METHODS`); ``levels`` (L,).
+    ``maps.npz``: one float32 (L, K, S, S) array per method (``VG``, ``IG``, ..., the figure setting of
+    :data:`prunelib.saliency.METHODS`); ``levels`` (L,). Read them back with
+    :func:`prunelib.figures.saliency.load_maps`.
     """
     explainers = chosen_methods(methods)
     models = load_models(profile, device)
@@ -52,8 +54,10 @@ def run_saliency_stage(*, data: str | None, profile: str, out_dir: Path, image_s
             maps[method].append(m.cpu().numpy())
             info["gini"][method][str(sparsity)] = gini(m).tolist()
     images = imagenette.denormalize(inputs(val, idx, image_size, torch.device("cpu"))[0])
+    images = (images.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
+    save_photos(images, Path(out_dir) / "images.jpg")
+    info["image_shape"] = list(images.shape)
     np.savez_compressed(Path(out_dir) / "maps.npz", levels=np.array(list(models)),
-                        images=(images.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8),
                         **{name: np.stack(m).astype(np.float32) for name, m in maps.items()})
     save_json(info, Path(out_dir) / "maps.json")
     return info
