@@ -6,10 +6,10 @@ from pathlib import Path
 
 from prunelib.reproduce import stderr_outputs
 
+import legacy
+
 ROOT = Path(__file__).resolve().parent.parent
-#: executed by the cpu-profile run before the runner failed a stage on stderr (captum's batch-size warning, NMF
-#: convergence warnings); they leave this list (and the test fails until they do) when that profile is regenerated
-LEGACY = {"book/notebooks/03_faithfulness.ipynb", "book/notebooks/04_concepts.ipynb"}
+LEGACY = legacy.STDERR
 
 
 def test_no_committed_notebook_has_stderr_output() -> None:
