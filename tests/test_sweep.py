@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from prunelib.__main__ import main as cli
-from prunelib.sweep import runner, summary, verdicts
+from prunelib.sweep import summary, verdicts
 
 # A profile small enough for a job to take seconds: 3 epochs at 32 px on the synthetic data, one pruned level.
 TINY = """tiny:
