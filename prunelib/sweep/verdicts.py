@@ -36,7 +36,7 @@ from .summary import load_runs
 CLAIMS = (
     ("gini_light", "gini", +1, "light", "Pruning sharpens saliency maps (Gini up at light-to-moderate levels)"),
     ("aopc_light", "aopc_morf", +1, "light", "Light-to-moderate pruning improves faithfulness (AOPC MoRF up)"),
-    ("gap_light", "aopc_gap", +1, "light", "... and so does the faithfulness gap (AOPC MoRF - LeRF up)"),
+    ("gap_light", "aopc_gap", +1, "light", "Light-to-moderate pruning improves the faithfulness gap (AOPC MoRF - LeRF up)"),
     ("gini_aggressive", "gini", -1, "aggressive", "Aggressive pruning lowers saliency sparsity (Gini down)"),
 )
 LIGHT_MAX, AGGRESSIVE_MIN = 55.0, 65.0
