@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test book reproduce smoke clean-book
+.PHONY: test test-fresh book reproduce smoke clean-book
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,12 +21,27 @@ SYNTHETIC   := $(CURDIR)/.cache/synthetic-imagenette
 PRUNELIB_DATA ?= $(if $(wildcard $(SHARED_DATA)/val),$(SHARED_DATA),$(SYNTHETIC))
 export PRUNELIB_DATA
 
+# $(call make_synthetic,FOLDER): the synthetic ImageNette of a machine without the data (64 px, 12 + 12 per class)
+make_synthetic = $(abspath $(PY)) -c "from prunelib.synthetic import make_imagenette; \
+	make_imagenette('$(1)', n_train=12, n_val=12, size=64)"
+
 ## make test: the whole suite (unit tests, notebooks with nbval, the book with -W, the browser test)
 test: $(STAMP)
-	@test -d "$(PRUNELIB_DATA)" || $(PY) -c "from prunelib.synthetic import make_imagenette; \
-	    make_imagenette('$(SYNTHETIC)', n_train=12, n_val=12, size=64)"
+	@test -d "$(PRUNELIB_DATA)" || $(call make_synthetic,$(SYNTHETIC))
 	@echo "data: $(PRUNELIB_DATA)"
 	$(PY) -m pytest tests notebooks --nbval-lax
+
+## make test-fresh: what `make test` meets on a fresh clone with no ../shared beside it, in a minute or two: a clone
+## of the last commit in a temporary folder, its synthetic ImageNette, the tests that read data or the shared folder
+## and the notebooks that read the images (the others only read these notebooks' results)
+FRESH_TESTS := tests/test_data.py tests/test_metrics_aopc.py tests/test_metrics_gini.py tests/test_reference.py \
+	notebooks/01_training.ipynb notebooks/02_saliency.ipynb notebooks/04_concepts.ipynb
+test-fresh: $(STAMP)
+	@fresh=$$(mktemp -d) && trap 'rm -rf "$$fresh"' EXIT && \
+	git clone -q . "$$fresh/repo" && cd "$$fresh/repo" && \
+	export PYTHONPATH="$$fresh/repo" PRUNELIB_DATA="$$fresh/repo/.cache/synthetic-imagenette" && \
+	$(call make_synthetic,$$PRUNELIB_DATA) && \
+	$(abspath $(PY)) -m pytest $(FRESH_TESTS) --nbval-lax -p no:cacheprovider
 
 ## make book: render the book from the committed executed notebooks into _build/html
 book: $(STAMP)

@@ -4,7 +4,7 @@
 
 For every level (default: the levels the faithfulness stage shares images across, i.e. not near chance) and
 method, it takes the images that level was evaluated on (``results/<profile>/faithfulness/metrics.json``),
-recomputes the maps (the stage's own ``explain``) and runs ``prunelib.metrics.road`` twice, with
+recomputes the maps (the registry's metric setting, as the stage computes them) and runs ``prunelib.metrics.road`` twice, with
 ``precision="fp32"`` and ``"bf16"`` and the same seed (hence the same imputations and noise). Per level, method
 and order it reports
 
@@ -28,7 +28,7 @@ import torch
 from prunelib import metrics, paths
 from prunelib.checkpoint import save_json
 from prunelib.stages.common import inputs, load_models, validation_split
-from prunelib.stages.faithfulness import explain
+from prunelib.saliency import METHODS
 from prunelib.reproduce import load_profile
 
 
@@ -71,7 +71,7 @@ def main() -> None:
         model = models[level]
         x, y = inputs(val, torch.tensor(stored["images"][str(level)]), stored["image_size"], torch.device("cpu"))
         for method in args.methods.split(","):
-            maps = explain(method, model, x, y, stored["ig_steps"])
+            maps = METHODS[method](model, x, y, **METHODS[method].options(ig_steps=stored["ig_steps"]))
             for order in ("morf", "lerf"):
                 res, secs = {}, {}
                 for prec in ("fp32", "bf16"):

@@ -1,6 +1,6 @@
 """ImageNette: locate the copy, verify it, decode every JPEG once into a uint8 cache, augment in memory.
 
-The paper (PAPER.md, "data") trains on ImageNette v2 with ``RandomResizedCrop(224)`` + horizontal flip +
+The paper (``book/protocol.md``) trains on ImageNette v2 with ``RandomResizedCrop(224)`` + horizontal flip +
 ImageNet normalisation and evaluates on ``Resize([224, 224])`` (a squash). Decoding JPEGs every epoch is the
 slow part of that pipeline on a small machine, so :func:`load_split` decodes each split once into one
 ``uint8 (N, 3, S, S)`` tensor kept in :func:`prunelib.paths.cache_dir`, and :func:`train_batch` /

@@ -4,12 +4,17 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Callable
 
 from . import __version__, paths
 from .checkpoint import save_json
 
+#: the folder of ``results/<profile>/`` where the runner lets a stage write before its outputs replace the last
+#: good ones (:mod:`prunelib.reproduce`)
+STAGING = ".staging"
 VERSIONED = ("torch", "torchvision", "captum", "scikit-learn", "scipy", "numpy", "papermill", "matplotlib")
 
 
@@ -62,6 +67,31 @@ def caption(info: dict) -> str:
     commit = commit_label(info)
     data = f"ImageNette ({Path(info['data']).name})" if info.get("data") else "ImageNette"
     return f"{data} · profile {info['profile']} · seed {info['seed']} · commit {commit}"
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a figure is drawn from: the results file(s) it reads and where their numbers come from (a
+    :func:`caption` line, or the sweep's)."""
+
+    files: tuple[str | Path, ...]
+    note: str = ""
+
+
+def published(path: str | Path) -> str:
+    """Where a results file is read by others: relative to the project, and for a file in the runner's staging
+    folder (``results/<profile>/.staging/<stage>/...``), where it lands once the stage succeeded."""
+    return str(Path(*(part for part in Path(paths.portable(path)).parts if part != STAGING)))
+
+
+def figure_caption(plot: Callable, source: Source) -> str:
+    """Two lines under a figure: which function drew it from which results file(s), then :attr:`Source.note`.
+
+    ``Drawn by prunelib.figures.faithfulness.plot_gini from results/cpu/faithfulness/metrics.json``
+    ``ImageNette (imagenette2-224) · profile cpu · seed 0 · commit 0be627586f``
+    """
+    drawn = f"Drawn by {plot.__module__}.{plot.__qualname__} from {', '.join(map(published, source.files))}"
+    return f"{drawn}\n{source.note}" if source.note else drawn
 
 
 def stage_timings(results: Path, accuracy: dict) -> list[dict]:

@@ -9,7 +9,8 @@
   so a smoke run never replaces what the book shows.
 - Each stage writes into a staging folder; only when the whole notebook succeeds does it replace
   ``results/<profile>/<stage>/`` and the executed notebook, so a failed stage leaves the last good outputs in place
-  and the runner says which cell failed.
+  and the runner says which cell failed. A notebook that wrote anything to stderr (a warning, a progress bar)
+  has failed too: the runner names the cell and the first line, and the cause is to be fixed, not hidden.
 - A stage is skipped when its fingerprint (:mod:`prunelib.fingerprints`: its parameters, its notebook, the
   prunelib modules the notebook imports, and the content of the results of the stages before it) equals the one
   stored in its executed notebook and in the manifest, and its outputs exist. A change to one figure's code
@@ -37,7 +38,7 @@ from . import data as imagenette
 from .checkpoint import save_json
 from .fingerprints import stage_fingerprint
 from .models import resolve_device
-from .provenance import provenance
+from .provenance import STAGING, provenance
 
 #: (stage name, notebook file) in execution order; a stage's results go to ``results/<profile>/<stage>/``.
 STAGES: tuple[tuple[str, str], ...] = (
@@ -99,6 +100,20 @@ def stored_fingerprint(notebook: Path) -> str | None:
         return None
 
 
+def stderr_outputs(notebook: Path) -> list[tuple[int, str, str]]:
+    """Every stderr output of an executed notebook: (cell index, the cell's first source line, the output's first
+    non-blank line), in cell order."""
+    found = []
+    for index, cell in enumerate(json.loads(Path(notebook).read_text())["cells"]):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                text = "".join(output.get("text", ""))
+                first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+                source = "".join(cell.get("source", "")).strip().splitlines()
+                found.append((index, source[0] if source else "", first))
+    return found
+
+
 def _stamp(notebook: Path, source: Path, executed: Path, **info: str) -> None:
     """Store the runner's ``info`` in the executed notebook and papermill's paths relative to the project."""
     nb = json.loads(notebook.read_text())
@@ -139,7 +154,7 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
         source, executed = notebooks / notebook_name, executed_folder / notebook_name
         declared = papermill.inspect_notebook(str(source))
         stage_params = {k: v for k, v in params.items() if k in declared}
-        staging = results / ".staging" / name
+        staging = results / STAGING / name
         if "out_dir" in declared:  # a chapter that only draws earlier results writes nothing of its own
             stage_params["out_dir"] = paths.portable(staging)
         key = stage_fingerprint({k: v for k, v in stage_params.items() if k != "out_dir"}, source,
@@ -167,6 +182,14 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
             os.environ.pop("TQDM_DISABLE", None)
             if backend is not None:
                 os.environ["MPLBACKEND"] = backend
+        stderr = stderr_outputs(tmp_nb)
+        if stderr:
+            cell, code, first = stderr[0]
+            tqdm.write(f"[{name}] FAILED: {notebook_name} wrote to stderr in {len(stderr)} output(s), first in cell "
+                       f"{cell} ({code!r}): {first}; the previous outputs of this stage are kept; the executed "
+                       f"notebook is {tmp_nb}")
+            status = 1
+            break
         seconds = time.perf_counter() - t0
         _stamp(tmp_nb, source, executed, profile=profile, stage=name, fingerprint=key)
         _swap_in(staging, results / name)

@@ -35,7 +35,11 @@ MIN_IMAGE_SIZE = 32
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that changes the trained weights (it is stored with the checkpoints and compared on resume)."""
+    """Everything that changes the trained weights (it is stored with the checkpoints and compared on resume).
+
+    The defaults are the paper's recipe, the `paper` profile of profiles.yaml (checked by tests/test_parameters.py);
+    the other recipes come from their profile through :meth:`from_params`.
+    """
 
     epochs: int = 30
     batch_size: int = 128

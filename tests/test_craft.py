@@ -113,6 +113,7 @@ def test_fit_is_deterministic_and_batch_invariant(model, images, fitted):
     g, h = split_resnet(model)
     other = Craft(g, h, n_concepts=5, patch_size=16, batch_size=3, nmf_max_iter=1000, dtype=torch.float32).fit(images)
     assert fitted.U.shape == (8 * 4, 5) and fitted.W.shape == (5, 512)
+    assert fitted.nmf_iterations == fitted.reducer.n_iter_ and 1 <= fitted.nmf_iterations <= 1000
     torch.testing.assert_close(other.activations, fitted.activations, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(other.W, fitted.W, rtol=1e-4, atol=1e-5)
     u = fitted.transform(images)

@@ -96,12 +96,13 @@ def test_gallery_save_load_plot_roundtrip(run, tmp_path):
     metrics = concept_metrics(craft, imgs, imp, k=2)
     assert set(metrics) == {"concept_similarity", "coherence", "importance_entropy", "reconstruction_error"}
     assert metrics["importance_entropy"] == pytest.approx(importance_entropy(imp))
-    with pytest.warns(UserWarning, match="importances are all zero"):
-        dead = concept_metrics(craft, imgs, np.zeros_like(imp), k=2)  # a network whose class score ignores concepts
+    dead = concept_metrics(craft, imgs, np.zeros_like(imp), k=2)  # a network whose class score ignores concepts
     assert dead["importance_entropy"] is None and dead["concept_similarity"] == metrics["concept_similarity"]
     path = save_concepts(tmp_path / "church_p50", gal, metrics, {"class_name": "church", "pruning": "50%"})
     back = load_concepts(path)
-    np.testing.assert_array_equal(back["crops"], gal["crops"])
+    assert back["crops"].shape == gal["crops"].shape and back["crops"].dtype == np.uint8
+    error = np.abs(back["crops"].astype(int) - gal["crops"])  # JPEG: noisy hard-edged stripes, its worst case
+    assert error.mean() < 8 and error.max() <= 48
     np.testing.assert_allclose(back["importances"], gal["importances"])
     assert back["metrics"]["coherence"]["baseline"] == pytest.approx(metrics["coherence"]["baseline"])
     fig = plot_concept_gallery(back)

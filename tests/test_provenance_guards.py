@@ -6,7 +6,6 @@ per profile (reproduce's tests); 5. strict data checks; 6. user errors are one l
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path

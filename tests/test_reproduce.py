@@ -16,11 +16,14 @@ WRITE = """from pathlib import Path
 from prunelib.paths import resolve  # out_dir is injected relative to the project root
 Path(resolve(out_dir), "value.json").write_text(str(value))
 assert not fail, "asked to fail"
+if warn:
+    import warnings
+    warnings.warn("a warning nobody fixed")
 """
 
 
 def _notebook(path: Path, body: str) -> None:
-    params = new_code_cell("value = 0\nfail = False\nout_dir = None")
+    params = new_code_cell("value = 0\nfail = False\nwarn = False\nout_dir = None")
     params.metadata["tags"] = ["parameters"]
     nb = new_notebook(cells=[params, new_code_cell(body)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -75,6 +78,22 @@ def test_failed_stage_keeps_previous_outputs(project: dict, capsys: pytest.Captu
     assert "[a] FAILED in cell" in out and "asked to fail" in out
     assert (root / "results" / "tiny" / "a" / "value.json").read_text() == "1"  # the last good result
     assert (root / "book" / "a.ipynb").read_text() == good_notebook
+
+
+def test_a_stage_that_writes_to_stderr_fails_and_keeps_previous_outputs(project: dict, capsys) -> None:
+    root, kwargs = project["root"], project["kwargs"]
+    assert runner.reproduce("tiny", **kwargs) == 0
+    good_notebook = (root / "book" / "a.ipynb").read_text()
+    project["profiles"].write_text("tiny:\n  value: 6\n  fail: false\n  warn: true\n")
+    capsys.readouterr()
+    assert runner.reproduce("tiny", **kwargs) == 1
+    out = capsys.readouterr().out
+    # cell 2: the parameters cell, papermill's injected cell, then the cell that warned
+    assert "[a] FAILED: a.ipynb wrote to stderr in 1 output(s), first in cell 2 ('from pathlib import Path')" in out
+    assert "UserWarning: a warning nobody fixed" in out and "[b]" not in out
+    assert (root / "results" / "tiny" / "a" / "value.json").read_text() == "1"
+    assert (root / "book" / "a.ipynb").read_text() == good_notebook
+    assert runner.stderr_outputs(root / "book" / "a.ipynb") == []
 
 
 def test_a_failed_run_leaves_the_manifest_naming_the_inputs_of_its_results(project: dict, tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from prunelib.saliency import IG_FIGURE, IG_METRIC, ig_figure, ig_metric, integrated_gradients, select_correct, vanilla_gradient
+from prunelib.saliency import IG_FIGURE, IG_METRIC, ig_figure, ig_metric, integrated_gradients, vanilla_gradient
 
 
 def tiny_net(seed: int = 0, n_classes: int = 4) -> nn.Module:
@@ -43,6 +43,22 @@ def test_ig_completeness(xs):
     coarse = ig_metric(model, xs, t).sum(dim=(1, 2))
     assert ((coarse - 0.9 * delta).abs() <= 0.02 * delta.abs() + 1e-4).all()
     assert ((coarse - delta).abs() > 0.05 * delta.abs()).all()
+
+
+def test_ig_goes_to_captum_in_chunks_of_images_that_its_batching_can_split(xs):
+    """5 images x 2 steps with at most 4 inputs per pass: chunks of 2 images (4 inputs), no captum warning that
+    the batch size is smaller than the number of images, and the maps of a per-image baseline stay each image's."""
+    import warnings
+    model, t = tiny_net(), torch.tensor([0, 1, 2, 3, 1])
+    base = torch.rand(xs.shape, generator=torch.Generator().manual_seed(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # captum's "Internal batch size cannot be less than ..." would raise
+        chunked = integrated_gradients(model, xs, t, baseline=base, n_steps=2, internal_batch_size=4)
+    whole = integrated_gradients(model, xs, t, baseline=base, n_steps=2, internal_batch_size=None)
+    alone = torch.cat([integrated_gradients(model, xs[i:i + 1], t[i], baseline=base[i:i + 1], n_steps=2)
+                       for i in range(5)])
+    torch.testing.assert_close(chunked, whole, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(chunked, alone, rtol=1e-5, atol=1e-7)
 
 
 def test_ig_linear_model_is_exact(xs):
@@ -85,44 +101,6 @@ def test_rejects_bad_input(xs):
         integrated_gradients(model, xs, torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="float32"):
         vanilla_gradient(tiny_net().to(torch.bfloat16), xs, 0)
-
-
-class ChannelMeanNet(nn.Module):
-    """Predicts the colour channel with the largest mean: a model whose correctness we control."""
-
-    def __init__(self):
-        super().__init__()
-        self.scale = nn.Parameter(torch.ones(()))
-
-    def forward(self, x):
-        return self.scale * x.mean(dim=(2, 3))
-
-
-def test_select_correct_deterministic():
-    g = torch.Generator().manual_seed(0)
-    images = torch.randint(0, 256, (60, 3, 16, 16), dtype=torch.uint8, generator=g)
-    labels = torch.arange(60) % 3
-    for i in range(60):  # make the channel `labels[i]` brightest, except every 4th image
-        images[i, labels[i]] = torch.clamp(images[i, labels[i]].int() + 200, max=255).to(torch.uint8)
-    model = ChannelMeanNet().eval()
-    wrong = set(range(0, 60, 4))
-    labels[list(wrong)] = (labels[list(wrong)] + 1) % 3
-    all_idx = select_correct(model, images, labels, 16)  # default preprocessing: prunelib.data.eval_batch
-    assert set(all_idx.tolist()) == set(range(60)) - wrong
-    pre = lambda u8, size: u8.float() / 255.0  # noqa: E731
-    a = select_correct(model, images, labels, 16, n_total=10, seed=3, preprocess=pre)
-    b = select_correct(model, images, labels, 16, n_total=10, seed=3, preprocess=pre, batch_size=7)
-    c = select_correct(model, images, labels, 16, n_total=10, seed=4, preprocess=pre)
-    assert a.tolist() == b.tolist() and a.tolist() != c.tolist() and len(a) == 10
-    assert not (set(a.tolist()) & wrong) and a.tolist() == sorted(a.tolist())
-    pc = select_correct(model, images, labels, 16, n_per_class=12, preprocess=pre)
-    assert torch.bincount(labels[pc], minlength=3).tolist() == [12, 12, 12] and not (set(pc.tolist()) & wrong)
-    with pytest.raises(ValueError, match="n_total"):
-        select_correct(model, images, labels, 16, n_total=1000, preprocess=pre)
-    with pytest.raises(ValueError, match="n_per_class"):
-        select_correct(model, images, labels, 16, n_per_class=16, preprocess=pre)
-    with pytest.raises(ValueError, match="n_per_class"):
-        select_correct(model, images, labels, 16, n_per_class=3, n_total=3, preprocess=pre)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

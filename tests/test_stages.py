@@ -1,12 +1,9 @@
-"""The decision rules behind the book's verdicts and image selection, on constructed inputs with known answers."""
+"""The decision rules behind the book's verdicts, on constructed inputs with known answers."""
 from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
 
-from prunelib import data
-from prunelib.stages.common import shared_correct
 from prunelib.stages.comparison import paired_difference, verdict
 
 
@@ -41,64 +38,6 @@ def test_paired_difference_uses_only_shared_images() -> None:
     assert d["low"] == pytest.approx(0.1) and d["high"] == pytest.approx(0.1)  # a constant difference
 
 
-class Constant(nn.Module):
-    """Predicts class ``c`` for every image."""
-
-    def __init__(self, c: int) -> None:
-        super().__init__()
-        self.c, self.w = c, nn.Parameter(torch.zeros(1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.zeros(x.shape[0], 10) + self.w
-        out[:, self.c] = 1.0
-        return out
-
-
-def test_shared_correct_prefers_images_right_at_every_level() -> None:
-    labels = torch.tensor([0, 0, 0, 1, 1, 1, 2, 2])
-    split = data.Split(images=torch.zeros(8, 3, 8, 8, dtype=torch.uint8), labels=labels,
-                       files=[f"f{i}" for i in range(8)], name="val", root=None)
-    models = {0.0: Constant(0), 0.5: Constant(0)}
-    chosen, n_shared = shared_correct(models, split, image_size=8, n=3)
-    assert n_shared == 3 and all(torch.equal(c, torch.tensor([0, 1, 2])) for c in chosen.values())
-    models = {0.0: Constant(0), 0.5: Constant(1)}  # no image is right at both levels
-    with pytest.warns(UserWarning, match="only 3 correctly classified"):
-        chosen, n_shared = shared_correct(models, split, image_size=8, n=4)
-    assert n_shared == 0
-    assert chosen[0.0].tolist() == [0, 1, 2] and chosen[0.5].tolist() == [3, 4, 5]
-
-
-class ByPixel(nn.Module):
-    """Predicts class 0 when the image's first pixel is bright, else class 1."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.w = nn.Parameter(torch.zeros(1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.zeros(x.shape[0], 10) + self.w
-        out[:, 0] = (x[:, 0, 0, 0] > 0).float()
-        out[:, 1] = 0.5
-        return out
-
-
-def test_pick_images_takes_an_image_every_level_gets_right() -> None:
-    from prunelib.stages.saliency_maps import pick_images
-    labels = torch.tensor([0, 0, 0, 0, 1, 1])
-    images = torch.zeros(6, 3, 8, 8, dtype=torch.uint8)
-    images[2] = 255  # the only class-0 image ByPixel gets right
-    split = data.Split(images=images, labels=labels, files=[f"f{i}" for i in range(6)], name="val", root=None)
-    names = [data.CLASSES[0], data.CLASSES[1]]
-    # dense (0.0) always says class 0, the pruned level decides by pixel: only image 2 is right at both
-    chosen = pick_images({0.0: Constant(0), 0.5: ByPixel()}, split, names, image_size=8, seed=0)
-    assert chosen[0] == 2
-    assert labels[chosen[1]] == 1  # no class-1 image is right at the dense level: any class-1 image
-    with pytest.raises(ValueError, match="no image of class"):
-        pick_images({0.0: Constant(0)}, split, [data.CLASSES[2]], image_size=8, seed=0)
-    with pytest.raises(ValueError, match="unknown class"):
-        pick_images({0.0: Constant(0)}, split, ["zebra"], image_size=8, seed=0)
-
-
 def test_paper_gaps_are_ours_minus_the_papers_at_shared_levels() -> None:
     from prunelib.stages.comparison import paper_gaps
     from prunelib.stages.verdict_text import evidence
@@ -121,19 +60,6 @@ def test_paper_gaps_are_ours_minus_the_papers_at_shared_levels() -> None:
     assert gaps["top1"]["mean"] == pytest.approx(-7.0)
     text = evidence({"0.1": {"estimate": 0.0123, "low": 0.008, "high": 0.0161}}, ["0.1"])
     assert text == "10 %: +0.0123 [+0.0080, +0.0161]"
-
-
-def test_shared_correct_ignores_excluded_levels_when_sharing() -> None:
-    labels = torch.tensor([0, 0, 0, 1, 1, 1, 2, 2])
-    split = data.Split(images=torch.zeros(8, 3, 8, 8, dtype=torch.uint8), labels=labels,
-                       files=[f"f{i}" for i in range(8)], name="val", root=None)
-    # the 0.98 network only ever says class 1: with it, nothing is shared; without it, images 0-2 are
-    models = {0.0: Constant(0), 0.5: Constant(0), 0.98: Constant(1)}
-    chosen, n_shared = shared_correct(models, split, image_size=8, n=3, exclude=(0.98,))
-    assert n_shared == 3
-    assert chosen[0.0].tolist() == chosen[0.5].tolist() == [0, 1, 2]
-    assert chosen[0.98].tolist() == [3, 4, 5]  # its own correct images
-    assert shared_correct(models, split, image_size=8, n=3)[1] == 0
 
 
 def test_near_chance_threshold() -> None:
@@ -178,3 +104,28 @@ def test_stage_timings_add_the_training_compute_time(tmp_path) -> None:
     assert [r["stage"] for r in rows][0] == "training" and len(rows) == 3  # no comparison row
     assert rows[0]["commit"] == "0123456789" and rows[0]["wall time (s)"] == 11.0
     assert rows[1]["wall time (s)"] == 220.0 and rows[2]["wall time (s)"] == 61.0
+
+
+def test_concept_notes_say_why_sobol_importances_are_zero() -> None:
+    from prunelib.models import resnet18
+    from prunelib.stages.concepts import class_weights_left, notes
+
+    model = resnet18(num_classes=10, seed=0)
+    with torch.no_grad():
+        model.fc.weight[4] = 0  # every weight of class 4's row pruned: its logit is the bias alone
+        model.fc.weight[1, 3:] = 0
+    assert class_weights_left(model, 4) == 0 and class_weights_left(model, 1) == 3
+
+    def level(entropy, weights_left: int) -> dict:
+        return {"importance_entropy": entropy, "class_weights_left": weights_left, "nmf_iterations": 300}
+    summary = {"classes": ["church", "parachute"], "levels": [0.0, 0.98], "nmf_max_iter": 5000,
+               "metrics": {"church": {"n_images": 6, "n_correct": 6, "0.0": level(0.4, 512), "0.98": level(None, 0)},
+                           "parachute": {"n_images": 6, "n_correct": 2, "0.0": level(0.5, 512),
+                                         "0.98": level(None, 3)}}}
+    said = notes(summary)
+    assert len(said) == 3
+    assert said[0].startswith("church at 98 %") and "keeps no weight for the class" in said[0]
+    assert said[1].startswith("parachute: the dense network classifies only 2 images of the class correctly")
+    assert said[2].startswith("parachute at 98 %") and "although 3 weights" in said[2]
+    summary["metrics"]["church"]["0.98"] = level(0.7, 9)
+    assert not any(n.startswith("church") for n in notes(summary))

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from prunelib.__main__ import main as cli
-from prunelib.sweep import runner, summary, verdicts
+from prunelib.sweep import summary, verdicts
 
 # A profile small enough for a job to take seconds: 3 epochs at 32 px on the synthetic data, one pruned level.
 TINY = """tiny:
@@ -35,6 +35,9 @@ TINY = """tiny:
   road_precision: fp32
   n_bootstrap: 20
   seed: 0
+  craft_classes: "church"
+  craft_images: 4
+  n_concepts: 3
 """
 
 
@@ -83,6 +86,19 @@ def test_summary_gap_is_morf_minus_lerf_per_image() -> None:
     assert rows["aopc_gap_vg"]["value"] == pytest.approx((0.5 + 0.25) / 2)  # per image 2/4 and 1/4, LeRF 0
     assert rows["top1"]["ci_low"] < 0.9 < rows["top1"]["ci_high"] and rows["top1"]["n_images"] == 100
     assert set(rows) == {"top1", "gini_vg", "aopc_morf_vg", "aopc_lerf_vg", "aopc_gap_vg"}
+
+
+def test_concept_rows_average_the_defined_classes() -> None:
+    entry = lambda gain, entropy: {"coherence": {"gain": gain}, "concept_similarity": 0.5,  # noqa: E731
+                                   "importance_entropy": entropy, "reconstruction_error": 0.1, "n_images": 10}
+    job = {"regime": "global", "seed": 0}
+    network = {"network": "pruned", "level": 50.0, "classes": {"a": entry(0.2, None), "b": entry(0.4, 0.9)}}
+    rows = {r["metric"]: r for r in summary.concept_rows(job, network)}
+    assert rows["coherence_gain"]["value"] == pytest.approx(0.3) and rows["coherence_gain"]["n_images"] == 20
+    assert rows["importance_entropy"]["value"] == pytest.approx(0.9)  # class a's is undefined: left out
+    assert rows["coherence_gain"]["ci_low"] is None and rows["coherence_gain"]["level"] == 50.0
+    network["classes"]["b"]["importance_entropy"] = None
+    assert "importance_entropy" not in {r["metric"] for r in summary.concept_rows(job, network)}
 
 
 def test_level_and_claim_verdicts_follow_the_rule() -> None:
@@ -145,6 +161,14 @@ def test_local_sweep_runs_skips_and_retries_only_the_failed(sweep_env, capsys) -
     table = sweep_env["root"] / "results" / "tiny" / "summary.csv"
     metrics_ = {(r["network"], r["metric"]) for r in _rows(table)}
     assert ("dense", "top1") in metrics_ and ("pruned", "aopc_gap_ig") in metrics_ and ("dense", "aopc_random") in metrics_
+    assert {("dense", "coherence_gain"), ("pruned", "coherence_gain"), ("pruned", "reconstruction_error")} <= metrics_
+    # concept metrics missing (e.g. a profile that asks for them later): only they are computed, the rest is reused
+    concept_file = sweep_env["root"] / "results" / "tiny" / "runs" / "concepts" / "global-seed0.json"
+    result_file = sweep_env["root"] / "results" / "tiny" / "runs" / "global-seed0.json"
+    before = result_file.read_text()
+    concept_file.unlink()
+    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
+    assert code == 0 and "[global-seed0] DONE" in out and concept_file.is_file() and result_file.read_text() == before
 
     code, out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
     assert code == 0 and "[global-seed0] done earlier, skipped" in out and "RUNNING" not in out

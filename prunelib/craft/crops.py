@@ -13,19 +13,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-
-def check_images(images: torch.Tensor, name: str = "images", min_size: int = 1) -> None:
-    """Raise ValueError unless ``images`` is a float ``(N, 3, S, S)`` tensor with ``N >= 1`` and ``S >= min_size``."""
-    if not isinstance(images, torch.Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor of shape (N, 3, S, S), got {type(images).__name__}")
-    if images.ndim != 4 or images.shape[1] != 3 or images.shape[2] != images.shape[3]:
-        raise ValueError(f"{name} must have shape (N, 3, S, S) (square RGB images), got {tuple(images.shape)}")
-    if images.shape[0] < 1:
-        raise ValueError(f"{name} holds no images")
-    if not images.is_floating_point():
-        raise ValueError(f"{name} must be float (normalised as the model expects), got {images.dtype}")
-    if images.shape[2] < min_size:
-        raise ValueError(f"{name} are {images.shape[2]} px, smaller than patch_size={min_size}")
+from ..metrics.validation import check_images
 
 
 def crop_stride(patch_size: int) -> int:
@@ -42,7 +30,7 @@ def extract_crops(images: torch.Tensor, patch_size: int) -> torch.Tensor:
     """``(N, 3, S, S)`` -> ``(N * k * k, 3, p, p)``; crop ``n*k*k + i*k + j`` starts at row ``starts[i]``, column ``starts[j]``."""
     if not isinstance(patch_size, int) or patch_size < 2:
         raise ValueError(f"patch_size must be an integer >= 2, got {patch_size!r}")
-    check_images(images, min_size=patch_size)
+    check_images(images, "images", square_rgb=True, min_size=patch_size)
     p = patch_size
     cols = F.unfold(images, kernel_size=p, stride=crop_stride(p))  # (N, 3*p*p, L)
     return cols.transpose(1, 2).reshape(-1, 3, p, p)

@@ -15,8 +15,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .crops import batched_features, check_images, extract_crops, model_device
-from .factorization import check_n_concepts, fit_nmf, project
+from ..metrics.validation import check_images
+from .crops import batched_features, extract_crops, model_device
+from .factorization import MAX_ITER, check_n_concepts, fit_nmf, project
 from .sobol import jansen_total, replicated_design
 
 
@@ -34,14 +35,16 @@ class Craft:
             images (benchmarks/craft_speed.py, 2-core AVX512-BF16 CPU) bf16 ran 1.7x faster and changed ``A`` by
             0.3 % (relative norm), the concept vectors by cosine >= 0.998 (matched), the NMF error 0.0465 ->
             0.0464 and the importances by <= 0.02 (same top-5 set; two near-tied concepts may swap rank).
-        nmf_max_iter: NMF iterations (200, scikit-learn's default as the official code uses it).
+        nmf_max_iter: the NMF's iteration cap (:data:`prunelib.craft.factorization.MAX_ITER`, 5000: the official
+            code's 200 stop before scikit-learn's tolerance on our crops).
         progress: tqdm bars for the long loops.
     Attributes after :meth:`fit`: ``W`` ``(r, C)`` float32 on ``g``'s device, ``U`` ``(M, r)`` for the fit
-    crops, ``activations`` (``A``, ``(M, C)``), ``reconstruction_error`` (relative Frobenius), ``n_fit_images``.
+    crops, ``activations`` (``A``, ``(M, C)``), ``reconstruction_error`` (relative Frobenius), ``nmf_iterations`` (the
+    iterations the NMF took), ``n_fit_images``.
     """
 
     def __init__(self, g: Callable, h: Callable, n_concepts: int = 10, patch_size: int = 64, batch_size: int = 64,
-                 nb_design: int = 32, seed: int = 0, dtype: torch.dtype | str = "auto", nmf_max_iter: int = 200,
+                 nb_design: int = 32, seed: int = 0, dtype: torch.dtype | str = "auto", nmf_max_iter: int = MAX_ITER,
                  progress: bool = False):
         check_n_concepts(n_concepts)
         if not isinstance(patch_size, int) or patch_size < 2:
@@ -69,7 +72,7 @@ class Craft:
                              f"n_concepts={self.n_concepts}; pass more images")
         a = batched_features(self.g, crops, images.shape[-1], self.batch_size, self.dtype, progress=self.progress)
         self.reducer, self.U, self.reconstruction_error = fit_nmf(a, self.n_concepts, self.seed, self.nmf_max_iter)
-        self.activations = a
+        self.activations, self.nmf_iterations = a, int(self.reducer.n_iter_)
         self.W = torch.from_numpy(self.reducer.components_.astype(np.float32)).to(a.device)
         self.n_fit_images, self.image_size = images.shape[0], images.shape[-1]
         return self
@@ -81,7 +84,7 @@ class Craft:
     def transform(self, images: torch.Tensor) -> torch.Tensor:
         """Concept coefficients at every position of ``g(images)``: ``(N, 3, S, S)`` -> ``(N, h, w, r)``."""
         self._check_fitted()
-        check_images(images)
+        check_images(images, "images", square_rgb=True)
         a = batched_features(self.g, images, None, self.batch_size, self.dtype, pool=False, progress=self.progress)
         n, c, hh, ww = a.shape
         u = project(self.reducer, a.permute(0, 2, 3, 1).reshape(-1, c))

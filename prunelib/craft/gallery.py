@@ -1,16 +1,20 @@
 """What a concept gallery and the coherence plots need, computed from a fitted :class:`~prunelib.craft.Craft`, and
-the gallery's files: :func:`save_concepts` writes them, :func:`load_concepts` reads them back."""
+the gallery's files: :func:`save_concepts` writes them, :func:`load_concepts` reads them back.
+
+A gallery is two files sharing a stem: ``<stem>_crops.jpg``, its crops as one JPEG mosaic at their own pixel size
+(a row per concept, :func:`prunelib.pictures.save_photos`), and ``<stem>.json``, the importances, concept ids,
+crops' shape, coherence metrics and metadata (class, level, profile, seed, commit)."""
 from __future__ import annotations
 
 import json
 import os
-import warnings
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
 
+from ..pictures import load_photos, save_photos
 from .coherence import concept_coherence, concept_similarity, importance_entropy
 from .crops import batched_features
 from .extractor import Craft, top_crops
@@ -20,7 +24,8 @@ def concept_metrics(craft: Craft, images: torch.Tensor, importances: np.ndarray,
                     reference_g: Callable | None = None) -> dict[str, object]:
     """All four measured views for one fitted CRAFT run (see :mod:`prunelib.craft.coherence`).
 
-    ``importance_entropy`` is ``None`` (with a warning) when every importance is zero, as for a dead network.
+    ``importance_entropy`` is ``None`` when every importance is zero, as for a network whose class score ignores
+    its input.
 
     Args:
         images: the fit images ``(N, 3, S, S)``, normalised.
@@ -34,12 +39,10 @@ def concept_metrics(craft: Craft, images: torch.Tensor, importances: np.ndarray,
         pool = batched_features(reference_g, craft.crops(images), images.shape[-1], craft.batch_size,
                                 craft.dtype, progress=craft.progress)
     top, _ = top_crops(craft.U, pool, k)
-    entropy = None
-    if np.clip(np.asarray(importances, dtype=np.float64), 0, None).sum() > 0:
-        entropy = importance_entropy(importances)
-    else:  # a network near chance: its class score does not move when concepts are removed
-        warnings.warn("the Sobol importances are all zero (the class score does not depend on the concepts); "
-                      "the importance entropy is undefined and recorded as None")
+    # all zero: the class score does not depend on the concepts (a network near chance); the entropy of a
+    # distribution over concepts is undefined then, recorded as None (the concepts stage says why in words)
+    positive = np.clip(np.asarray(importances, dtype=np.float64), 0, None).sum() > 0
+    entropy = importance_entropy(importances) if positive else None
     return {"concept_similarity": concept_similarity(craft.W), "coherence": concept_coherence(top, pool),
             "importance_entropy": entropy, "reconstruction_error": craft.reconstruction_error}
 
@@ -67,14 +70,17 @@ def gallery_data(craft: Craft, display_images: torch.Tensor, importances: np.nda
     return {"crops": crops.cpu().numpy(), "concept_ids": order, "importances": importances[order]}
 
 
-def _stem(path: str | os.PathLike) -> Path:
+def gallery_files(path: str | os.PathLike) -> tuple[Path, Path]:
+    """The gallery's ``(<stem>.json, <stem>_crops.jpg)``, given its stem or its ``.json``."""
     p = Path(path)
-    return p.with_suffix("") if p.suffix in (".json", ".npz") else p
+    stem = p.with_suffix("") if p.suffix == ".json" else p
+    return stem.with_suffix(".json"), stem.with_name(f"{stem.name}_crops.jpg")
 
 
 def save_concepts(path: str | os.PathLike, gallery: Mapping[str, Any], metrics: Mapping[str, Any] | None = None,
                   meta: Mapping[str, Any] | None = None) -> Path:
-    """Write ``<stem>.npz`` (crops) and ``<stem>.json`` (everything else); returns the JSON path.
+    """Write ``<stem>_crops.jpg`` (the crops, a JPEG mosaic) and ``<stem>.json`` (everything else); returns the JSON
+    path.
 
     Args:
         gallery: ``prunelib.craft.gallery_data`` output: ``crops`` uint8 ``(n, k, p, p, 3)``, ``concept_ids`` and
@@ -89,25 +95,23 @@ def save_concepts(path: str | os.PathLike, gallery: Mapping[str, Any], metrics: 
     if ids.shape != (crops.shape[0],) or imp.shape != (crops.shape[0],):
         raise ValueError(f"concept_ids and importances must have shape ({crops.shape[0]},), "
                          f"got {ids.shape} and {imp.shape}")
-    stem = _stem(path)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(stem.with_suffix(".npz"), crops=crops)
-    doc = {"concept_ids": ids.tolist(), "importances": imp.tolist(), "metrics": dict(metrics or {}),
-           "meta": dict(meta or {})}
-    json_path = stem.with_suffix(".json")
+    json_path, crops_path = gallery_files(path)
+    save_photos(crops, crops_path)  # makes the folder
+    doc = {"concept_ids": ids.tolist(), "importances": imp.tolist(), "crops_shape": list(crops.shape),
+           "metrics": dict(metrics or {}), "meta": dict(meta or {})}
     json_path.write_text(json.dumps(doc, indent=1))
     return json_path
 
 
 def load_concepts(path: str | os.PathLike) -> dict[str, Any]:
-    """Read what :func:`save_concepts` wrote (give the stem, the ``.json`` or the ``.npz``)."""
-    stem = _stem(path)
-    for suffix in (".json", ".npz"):
-        if not stem.with_suffix(suffix).exists():
-            raise ValueError(f"concept gallery file {stem.with_suffix(suffix)} does not exist")
-    doc = json.loads(stem.with_suffix(".json").read_text())
-    with np.load(stem.with_suffix(".npz")) as z:
-        doc["crops"] = z["crops"]
+    """Read what :func:`save_concepts` wrote (give the stem or the ``.json``); ``crops`` as saved, up to JPEG's
+    error (:mod:`prunelib.pictures`)."""
+    json_path, crops_path = gallery_files(path)
+    for file in (json_path, crops_path):
+        if not file.exists():
+            raise ValueError(f"concept gallery file {file} does not exist")
+    doc = json.loads(json_path.read_text())
+    doc["crops"] = load_photos(crops_path, tuple(doc.pop("crops_shape")))
     doc["importances"] = np.asarray(doc["importances"])
     doc["concept_ids"] = np.asarray(doc["concept_ids"])
     return doc

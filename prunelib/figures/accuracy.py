@@ -8,13 +8,24 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..provenance import Source
+from .captions import captioned
+from .tables import LEVEL, level, percent
+
 
 def load_accuracy(stage_dir: str | Path) -> dict:
     """``accuracy.json`` written by :func:`prunelib.stages.training.run_training_stage`."""
     return json.loads((Path(stage_dir) / "accuracy.json").read_text())
 
 
-def plot_accuracy(acc: dict, reference: dict | None = None, caption: str = "") -> Figure:
+def accuracy_rows(acc: dict) -> list[dict]:
+    """One row per level: % removed (asked and measured) and top-1 (%) right after pruning and after fine-tuning."""
+    return [{LEVEL: level(r["sparsity_target"]), "measured (%)": percent(r["sparsity"]),
+             "top-1 before fine-tuning (%)": percent(r["val_top1_before_finetune"]), "top-1 (%)": percent(r["val_top1"])}
+            for r in acc["levels"]]
+
+
+def plot_accuracy(acc: dict, reference: dict | None = None, source: Source | None = None) -> Figure:
     """Top-1 validation accuracy vs % of weights removed; the paper's curve overlaid when ``reference`` is given.
 
     Also shows the accuracy right after pruning, before fine-tuning, as a dotted line.
@@ -34,9 +45,7 @@ def plot_accuracy(acc: dict, reference: dict | None = None, caption: str = "") -
     ax.axhline(10, color="grey", lw=0.8, ls=":")
     ax.text(x.max(), 11, "chance", ha="right", va="bottom", color="grey", fontsize=8)
     ax.legend(loc="lower left", fontsize=8)
-    ax.set_title(caption, fontsize=8, loc="left")
-    fig.tight_layout()
-    return fig
+    return captioned(fig, plot_accuracy, source)
 
 
 def _heatmap(ax, matrix: np.ndarray, rows: list[str], cols: list[str], cmap: str, vmin: float, vmax: float,
@@ -50,27 +59,23 @@ def _heatmap(ax, matrix: np.ndarray, rows: list[str], cols: list[str], cmap: str
     ax.figure.colorbar(im, ax=ax, fraction=0.04)
 
 
-def plot_per_class(acc: dict, caption: str = "") -> Figure:
+def plot_per_class(acc: dict, source: Source | None = None) -> Figure:
     """Per-class validation accuracy (%), classes x pruning levels."""
     levels = acc["levels"]
     matrix = 100 * np.array([r["val_per_class"] for r in levels]).T
-    fig, ax = plt.subplots(figsize=(1.0 + 0.6 * len(levels), 4.2))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.0 + 0.6 * len(levels)), 4.2))  # at least the width of its caption
     _heatmap(ax, matrix, acc["classes"], [f"{100 * r['sparsity_target']:.0f}" for r in levels], "viridis", 0, 100,
              ".0f")
     ax.set(xlabel="weights removed (%)", title="per-class top-1 accuracy (%)")
-    fig.text(0.01, 0.005, caption, fontsize=7)
-    fig.tight_layout()
-    return fig
+    return captioned(fig, plot_per_class, source)
 
 
-def plot_layer_sparsity(acc: dict, caption: str = "") -> Figure:
+def plot_layer_sparsity(acc: dict, source: Source | None = None) -> Figure:
     """Fraction of zeros in each Conv2d/Linear layer at each level: where global pruning takes its weights."""
     levels = acc["levels"]
     layers = list(levels[0]["layers"])
     matrix = 100 * np.array([[r["layers"][name] for r in levels] for name in layers])
-    fig, ax = plt.subplots(figsize=(1.0 + 0.6 * len(levels), 0.25 * len(layers) + 1.5))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.0 + 0.6 * len(levels)), 0.25 * len(layers) + 1.5))
     _heatmap(ax, matrix, layers, [f"{100 * r['sparsity_target']:.0f}" for r in levels], "magma", 0, 100, ".0f")
     ax.set(xlabel="weights removed, globally (%)", title="zeros per layer (%)")
-    fig.text(0.01, 0.005, caption, fontsize=7)
-    fig.tight_layout()
-    return fig
+    return captioned(fig, plot_layer_sparsity, source)

@@ -7,9 +7,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from ..provenance import Source
 from ..saliency import in_order
 from ..stages.faithfulness import aopc_of, gini_of, level_key
+from .captions import captioned
 from .faithfulness import label, level_series
+from .tables import LEVEL, interval, percent
 
 
 def load_comparison(stage_dir: str | Path) -> dict:
@@ -18,28 +21,28 @@ def load_comparison(stage_dir: str | Path) -> dict:
 
 
 def comparison_rows(acc: dict, m: dict, reference: dict) -> list[dict]:
-    """One row per pruning level of either study: top-1, Gini and AOPC (MoRF), paper vs ours (with 95 % CIs)."""
+    """One row per pruning level of either study: top-1 (%), Gini and AOPC (MoRF) per method, the paper's beside
+    ours with its bootstrap 95 % interval; a level one of the two did not measure has no value there."""
     ours_top1 = {round(r["sparsity_target"], 4): r["val_top1"] for r in acc["levels"]}
     paper = {round(s, 4): i for i, s in enumerate(reference["sparsity"])}
     rows = []
     for s in sorted(set(ours_top1) | set(paper)):
-        row = {"weights removed (%)": round(100 * s), "top-1 paper": _at(reference["top1"], paper, s),
-               "top-1 ours": ours_top1.get(s)}
+        row = {LEVEL: round(100 * s),
+               "top-1 (%)": {"paper": percent(_at(reference["top1"], paper, s)), "ours": percent(ours_top1.get(s))}}
         for method in in_order(m["methods"]):
             e = m["methods"][method].get(level_key(s))
-            for name, key, pick in (("Gini", "gini", gini_of), ("AOPC", "aopc", aopc_of)):
-                row[f"{name} {method} paper"] = _at(reference[key].get(method), paper, s)
-                row[f"{name} {method} ours"] = (f"{pick(e)['estimate']:.3f} [{pick(e)['low']:.3f}, {pick(e)['high']:.3f}]"
-                                                 if e else None)
+            for name, key, pick in (("Gini", "gini", gini_of), ("AOPC MoRF", "aopc", aopc_of)):
+                row[f"{name}, {method}"] = {"paper": _at(reference[key].get(method), paper, s),
+                                            **interval(pick(e) if e else None, value="ours")}
         rows.append(row)
     return rows
 
 
-def _at(values: list | None, index: dict, s: float):
-    return round(values[index[s]], 4) if values is not None and s in index else None
+def _at(values: list | None, index: dict, s: float) -> float | None:
+    return values[index[s]] if values is not None and s in index else None
 
 
-def plot_headline(acc: dict, m: dict, reference: dict, caption: str = "") -> Figure:
+def plot_headline(acc: dict, m: dict, reference: dict, source: Source | None = None) -> Figure:
     """Accuracy, Gini and AOPC vs pruning level: the paper (dashed squares) and ours (solid, 95 % CI band)."""
     panels = [(key, method) for key in ("gini", "aopc") for method in in_order(m["methods"])]
     fig, axes = plt.subplots(1, 1 + len(panels), figsize=(3.6 * (1 + len(panels)), 3.4))
@@ -58,12 +61,10 @@ def plot_headline(acc: dict, m: dict, reference: dict, caption: str = "") -> Fig
         ax.set(title=f"{'Gini' if key == 'gini' else 'AOPC (MoRF)'}: {label(method)}",
                xlabel="weights removed (%)")
     axes[0].legend(fontsize=8)
-    fig.text(0.01, 0.005, caption, fontsize=7)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return fig
+    return captioned(fig, plot_headline, source)
 
 
-def plot_differences(comparison: dict, caption: str = "") -> Figure:
+def plot_differences(comparison: dict, source: Source | None = None) -> Figure:
     """Paired differences (level minus dense, same images) of Gini and AOPC with 95 % CIs: what verdicts rest on."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
     for ax, q in zip(axes, ("gini", "aopc")):
@@ -79,6 +80,4 @@ def plot_differences(comparison: dict, caption: str = "") -> Figure:
         ax.set(title=f"{'Gini' if q == 'gini' else 'AOPC (MoRF)'}: level − dense (paired, 95 % CI)",
                xlabel="weights removed (%)")
     axes[0].legend(fontsize=8)
-    fig.text(0.01, 0.005, caption, fontsize=7)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return fig
+    return captioned(fig, plot_differences, source)

@@ -1,8 +1,8 @@
 """CRAFT concept galleries and coherence-vs-pruning plots, re-plotted from files without recomputing.
 
-A gallery is saved as two files sharing a stem: ``<stem>.npz`` holds the crops (uint8, ``(n, k, p, p, 3)``,
-~60 KB for 5 x 5 crops of 64 px) and ``<stem>.json`` the importances, concept ids, coherence metrics and
-metadata (class, pruning level, data set, profile, seed, commit).
+A gallery's files (:mod:`prunelib.craft.gallery`): ``<stem>_crops.jpg`` holds the crops as a JPEG mosaic and
+``<stem>.json`` the importances, concept ids, coherence metrics and metadata (class, pruning level, data set,
+profile, seed, commit).
 """
 from __future__ import annotations
 
@@ -16,10 +16,13 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..craft.gallery import load_concepts  # noqa: F401  (the notebooks load a gallery from here, to plot it)
+from ..provenance import Source
+from .captions import captioned
+from .tables import LEVEL, level
 
 
 def plot_concept_gallery(gallery: Mapping[str, Any], n_concepts: int = 5, n_crops: int = 5,
-                         title: str | None = None) -> Figure:
+                         title: str | None = None, source: Source | None = None) -> Figure:
     """Rows: the ``n_concepts`` most important concepts (as stored, best first); columns: their best crops.
 
     Each row is labelled with the concept id and its Sobol importance; the title defaults to
@@ -41,12 +44,12 @@ def plot_concept_gallery(gallery: Mapping[str, Any], n_concepts: int = 5, n_crop
     if title is None:
         title = f"{meta.get('class_name', 'class ?')} — pruning {meta.get('pruning', '?')}"
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return captioned(fig, plot_concept_gallery, source)
 
 
 def plot_coherence(levels: Sequence[float | str], values: Mapping[str, Sequence[float]],
-                   metric: str = "coherence gain", lower_is_better: bool = False) -> Figure:
+                   metric: str = "coherence gain", lower_is_better: bool = False,
+                   source: Source | None = None) -> Figure:
     """One line per series (e.g. per class) of a concept metric against pruning level.
 
     Args:
@@ -65,8 +68,7 @@ def plot_coherence(levels: Sequence[float | str], values: Mapping[str, Sequence[
     ax.set_xlabel("pruning level (% weights removed)")
     ax.set_ylabel(f"{metric} ({'lower' if lower_is_better else 'higher'} is better)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return captioned(fig, plot_coherence, source)
 
 
 #: The measured views of concept quality, as (key in the metrics dict, axis label, lower is better).
@@ -88,7 +90,20 @@ def gallery_path(stage_dir: str | os.PathLike, class_name: str, sparsity: float)
     return Path(stage_dir) / f"{class_name.replace(' ', '_')}_{round(100 * sparsity):02d}"
 
 
-def plot_concept_metrics(summary: Mapping[str, Any], caption: str = "") -> Figure:
+def concept_rows(summary: Mapping[str, Any]) -> list[dict]:
+    """One row per (class, level) of ``coherence.json``: the four measured views and the NMF's iterations."""
+    rows = []
+    for name in summary["classes"]:
+        for s in summary["levels"]:
+            v = summary["metrics"][name][str(s)]
+            rows.append({"class": name, LEVEL: level(s), "coherence gain": v["coherence"]["gain"],
+                         "concept similarity": v["concept_similarity"], "importance entropy": v["importance_entropy"],
+                         "NMF reconstruction error": v["reconstruction_error"],
+                         "NMF iterations": v["nmf_iterations"]})
+    return rows
+
+
+def plot_concept_metrics(summary: Mapping[str, Any], source: Source | None = None) -> Figure:
     """The four measured views of the concepts vs pruning level, one line per class."""
     levels = summary["levels"]
     fig, axes = plt.subplots(1, len(CONCEPT_VIEWS), figsize=(4.0 * len(CONCEPT_VIEWS), 3.4))
@@ -105,6 +120,4 @@ def plot_concept_metrics(summary: Mapping[str, Any], caption: str = "") -> Figur
         ax.set(xlabel="weights removed (%)", title=f"{label}\n({'lower' if lower else 'higher'} = better)")
         ax.title.set_fontsize(8)
     axes[0].legend(fontsize=8)
-    fig.text(0.01, 0.005, caption, fontsize=7)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return captioned(fig, plot_concept_metrics, source)

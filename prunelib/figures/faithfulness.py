@@ -8,8 +8,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..provenance import Source
 from ..saliency import METHODS, in_order
 from ..stages.faithfulness import aopc_of, gini_of
+from .captions import captioned
+from .tables import LEVEL, interval, level
 
 
 def label(method: str) -> str:
@@ -23,15 +26,15 @@ def load_metrics(stage_dir: str | Path) -> dict:
 
 
 def summary_rows(m: dict) -> list[dict]:
-    """One row per (method, level): Gini mean and AOPC (authors', MoRF and LeRF) with their CIs."""
+    """One row per (method, level): the images explained, mean Gini and AOPC (authors', MoRF and LeRF), each with
+    its bootstrap 95 % interval."""
     rows = []
-    for method, by_level in m["methods"].items():
-        for level, e in by_level.items():
-            row = {"method": method, "weights removed (%)": round(100 * float(level)), "n images": len(e["gini"])}
-            for name, ci in (("Gini", gini_of(e)), ("AOPC MoRF", aopc_of(e, "morf")), ("AOPC LeRF", aopc_of(e, "lerf"))):
-                row[name] = round(ci["estimate"], 4)
-                row[f"{name} 95% CI"] = f"[{ci['low']:.3f}, {ci['high']:.3f}]"
-            rows.append(row)
+    for method in in_order(m["methods"]):
+        by_level = m["methods"][method]
+        for key in sorted(by_level, key=float):
+            e = by_level[key]
+            rows.append({"method": method, LEVEL: level(key), "images": len(e["gini"]), "Gini": interval(gini_of(e)),
+                         "AOPC MoRF": interval(aopc_of(e, "morf")), "AOPC LeRF": interval(aopc_of(e, "lerf"))})
     return rows
 
 
@@ -42,7 +45,7 @@ def level_series(m: dict, method: str, pick) -> tuple[np.ndarray, np.ndarray, np
     return x, np.array([c["estimate"] for c in cis]), np.array([c["low"] for c in cis]), np.array([c["high"] for c in cis])
 
 
-def _per_level_plot(m: dict, pick, ylabel: str, reference: dict | None, ref_key: str, caption: str) -> Figure:
+def _per_level_plot(m: dict, pick, ylabel: str, reference: dict | None, ref_key: str) -> Figure:
     methods = in_order(m["methods"])
     fig, axes = plt.subplots(1, len(methods), figsize=(4.5 * len(methods), 3.6), sharex=True, squeeze=False)
     axes = axes[0]
@@ -55,23 +58,24 @@ def _per_level_plot(m: dict, pick, ylabel: str, reference: dict | None, ref_key:
                     label="paper")
         ax.set(title=label(method), xlabel="weights removed (%)", ylabel=ylabel)
     axes[0].legend(fontsize=8)
-    fig.text(0.01, 0.005, caption, fontsize=7)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
 
 
-def plot_gini(m: dict, reference: dict | None = None, caption: str = "") -> Figure:
+def plot_gini(m: dict, reference: dict | None = None, source: Source | None = None) -> Figure:
     """Mean Gini index of the maps vs pruning level (higher = sparser, more focused maps)."""
-    return _per_level_plot(m, gini_of, "Gini index (mean over images)", reference, "gini", caption)
+    fig = _per_level_plot(m, gini_of, "Gini index (mean over images)", reference, "gini")
+    return captioned(fig, plot_gini, source)
 
 
-def plot_aopc(m: dict, order: str = "morf", reference: dict | None = None, caption: str = "") -> Figure:
+def plot_aopc(m: dict, order: str = "morf", reference: dict | None = None, source: Source | None = None) -> Figure:
     """AOPC (the authors' formula) of the ROAD curve vs pruning level; the paper reports MoRF only."""
-    return _per_level_plot(m, lambda e: aopc_of(e, order), f"AOPC ({order.upper()}, authors')",
-                           reference if order == "morf" else None, "aopc", caption)
+    fig = _per_level_plot(m, lambda e: aopc_of(e, order), f"AOPC ({order.upper()}, authors')",
+                          reference if order == "morf" else None, "aopc")
+    return captioned(fig, plot_aopc, source)
 
 
-def plot_road_curves(m: dict, order: str = "morf", reference: dict | None = None, caption: str = "") -> Figure:
+def plot_road_curves(m: dict, order: str = "morf", reference: dict | None = None,
+                     source: Source | None = None) -> Figure:
     """ROAD accuracy vs % of pixels removed, one line per level (ours left two panels; the paper's right two)."""
     ours = in_order(m["methods"])
     paper = [method for method in ours if reference and order == "morf" and method in reference["road"]]
@@ -98,6 +102,4 @@ def plot_road_curves(m: dict, order: str = "morf", reference: dict | None = None
             ax.set(title=f"paper: {label(method)}", xlabel="pixels removed, MoRF (%)")
         axes[len(ours)].legend(fontsize=7, title="removed weights")
     axes[0].legend(fontsize=7, title="removed weights", ncol=2)
-    fig.text(0.01, 0.005, caption, fontsize=7)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return captioned(fig, plot_road_curves, source)

@@ -13,16 +13,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .. import paths
+from ..provenance import Source
 from ..reference import load_reference
 from ..regimes import REGIMES
-from ..saliency import METHODS
+from ..saliency import METHODS, in_order
 from ..sweep.summary import load_summary
+from .captions import caption_height, captioned
+from .tables import HIGH, LEVEL, LOW, cell
 
 def panels(df: pd.DataFrame) -> list[tuple[str, str, tuple[str, str | None] | None]]:
     """The figure's panels for the metrics in ``df``: (metric, title, the paper's series as (key, method) or None).
 
     Top-1, then per saliency method (in the order of :data:`prunelib.saliency.METHODS`) Gini, AOPC MoRF and the
-    MoRF - LeRF gap, then the random-order AOPC where present."""
+    MoRF - LeRF gap, then the random-order AOPC and the concept metrics where present."""
     present = set(df.metric)
     out = [("top1", "top-1 (val)", ("top1", None))]
     for name, method in METHODS.items():
@@ -30,6 +33,8 @@ def panels(df: pd.DataFrame) -> list[tuple[str, str, tuple[str, str | None] | No
         out += [(f"gini_{m}", f"Gini, {name}", ("gini", name)), (f"aopc_morf_{m}", f"AOPC MoRF, {name}", ("aopc", name)),
                 (f"aopc_gap_{m}", f"AOPC MoRF - LeRF, {name}", None)]
     out.append(("aopc_random", "AOPC, random order (seed 0)", None))
+    out += [("coherence_gain", "CRAFT coherence gain (seed 0)", None),
+            ("concept_similarity", "CRAFT concept similarity (seed 0)", None)]
     return [p for p in out if p[0] in present]
 
 
@@ -50,7 +55,7 @@ def dense_band(df: pd.DataFrame, metric: str) -> tuple[float, float, int]:
     return float(dense.value.min()), float(dense.value.max()), int(dense.seed.nunique())
 
 
-def plot_noise(df: pd.DataFrame, *, caption: str = "", metrics: tuple[str, ...] | None = None,
+def plot_noise(df: pd.DataFrame, *, source: Source | None = None, metrics: tuple[str, ...] | None = None,
                reference: dict | None = None) -> Figure:
     """One panel per metric: each seed's networks (small dots), the mean over seeds per regime (line), the dense
     seeds' range (grey band), the lottery regime's unpruned control (star at 0 %) and the paper (squares)."""
@@ -88,11 +93,11 @@ def plot_noise(df: pd.DataFrame, *, caption: str = "", metrics: tuple[str, ...] 
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)
-    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=3, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.1 if rows > 1 else 0.18, 1, 0.96 if caption else 1))
-    if caption:
-        fig.suptitle(caption, fontsize=8, y=0.995)
-    return fig
+    below = caption_height(fig, plot_noise, source)  # the legend sits between the panels and the caption
+    fig.legend(handles.values(), handles.keys(), loc="lower center", bbox_to_anchor=(0.5, below), ncol=3, fontsize=8,
+               frameon=False)
+    legend_rows = -(-len(handles) // 3)
+    return captioned(fig, plot_noise, source, above=(legend_rows * 8 * 1.6 + 8) / 72 / fig.get_figheight())
 
 
 def verdict_rows(verdicts: dict) -> list[dict]:
@@ -102,8 +107,8 @@ def verdict_rows(verdicts: dict) -> list[dict]:
     for claim in (verdicts["claims"][key] for key, *_ in CLAIMS if key in verdicts["claims"]):
         row = {"claim": claim["sentence"]}
         for regime, by_method in claim["by_regime"].items():
-            for method, verdict in by_method.items():
-                row[f"{regime}, {method}"] = verdict
+            for method in in_order(by_method):
+                row[f"{regime}, {method}"] = by_method[method]
         rows.append(row)
     return rows
 
@@ -131,6 +136,19 @@ def spread_rows(df: pd.DataFrame, reference: dict | None = None) -> list[dict]:
         rows.append({"metric": metric, "dense, per seed": ", ".join(f"{v:.3f}" for v in dense.value),
                      "seed-to-seed range": spread,
                      "paper: dense -> 10 %": paper_jump.get(metric)})
+    return rows
+
+
+def summary_rows(df: pd.DataFrame) -> list[dict]:
+    """The sweep's table (``summary.csv``) as the book shows it: the level as an integer % removed, the interval
+    as two columns, top-1 in % (its metric renamed ``top1 (%)``)."""
+    rows = []
+    for r in df.itertuples(index=False):
+        top1 = r.metric == "top1"
+        shown = [cell(100 * v, 1) if top1 and pd.notna(v) else v for v in (r.value, r.ci_low, r.ci_high)]
+        rows.append({"regime": r.regime, "seed": r.seed, "network": r.network, LEVEL: round(r.level),
+                     "metric": "top1 (%)" if top1 else r.metric, "value": shown[0], LOW: shown[1], HIGH: shown[2],
+                     "images": None if pd.isna(r.n_images) else int(r.n_images)})
     return rows
 
 

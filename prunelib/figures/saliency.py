@@ -8,18 +8,25 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..pictures import load_photos
+from ..provenance import Source
 from ..stages.faithfulness import level_key
+from .captions import captioned
 
 
 def load_maps(stage_dir: str | Path) -> dict:
-    """``maps.npz`` + ``maps.json`` written by :func:`prunelib.stages.saliency_maps.run_saliency_stage`."""
+    """``maps.npz``, ``maps.json`` and ``images.jpg`` written by
+    :func:`prunelib.stages.saliency_maps.run_saliency_stage`: the arrays, the labels and ``images`` uint8
+    (K, S, S, 3)."""
     stage_dir = Path(stage_dir)
     with np.load(stage_dir / "maps.npz") as npz:
         arrays = {k: npz[k] for k in npz.files}
-    return {**arrays, **json.loads((stage_dir / "maps.json").read_text())}
+    info = json.loads((stage_dir / "maps.json").read_text())
+    images = load_photos(stage_dir / "images.jpg", tuple(info["image_shape"]))
+    return {**arrays, **info, "images": images}
 
 
-def plot_saliency_grid(maps: dict, method: str, caption: str = "", dpi: int = 72) -> Figure:
+def plot_saliency_grid(maps: dict, method: str, source: Source | None = None, dpi: int = 72) -> Figure:
     """Rows: images; columns: the image, then its ``method`` map at each level.
 
     ``dpi`` 72 keeps each map at about its pixel size (128 px maps, ~100 px cells) and the executed notebook small.
@@ -47,6 +54,4 @@ def plot_saliency_grid(maps: dict, method: str, caption: str = "", dpi: int = 72
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(f"{method}: weights removed →  (G = Gini index of the map; prediction below)", fontsize=9)
-    fig.text(0.01, 0.005, caption, fontsize=7)
-    fig.tight_layout(rect=(0, 0.02, 1, 1))
-    return fig
+    return captioned(fig, plot_saliency_grid, source)

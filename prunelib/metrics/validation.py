@@ -5,7 +5,7 @@ from typing import Iterable
 
 import torch
 
-__all__ = ["check_attributions", "as_maps", "check_percentages"]
+__all__ = ["check_attributions", "as_maps", "check_images", "check_percentages"]
 
 
 def check_attributions(a: object, name: str = "attributions") -> torch.Tensor:
@@ -40,14 +40,20 @@ def as_maps(attributions: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     )
 
 
-def check_images(x: object, name: str = "x") -> torch.Tensor:
-    """Require a finite float (N, C, H, W) batch with N > 0."""
+def check_images(x: object, name: str = "x", *, square_rgb: bool = False, min_size: int = 1) -> torch.Tensor:
+    """Require a finite float (N, C, H, W) batch with N > 0 and H, W >= ``min_size``; with ``square_rgb``,
+    (N, 3, S, S) (CRAFT's crops). Returns ``x``."""
     if not isinstance(x, torch.Tensor) or x.ndim != 4:
         raise ValueError(f"{name} must be a (N, C, H, W) tensor, got {getattr(x, 'shape', type(x).__name__)}")
+    if square_rgb and (x.shape[1] != 3 or x.shape[2] != x.shape[3]):
+        raise ValueError(f"{name} must have shape (N, 3, S, S) (square RGB images), got {tuple(x.shape)}")
     if x.shape[0] == 0:
         raise ValueError(f"{name} is an empty batch (N = 0)")
     if not x.is_floating_point() or not torch.isfinite(x).all():
-        raise ValueError(f"{name} must be a finite floating point tensor")
+        raise ValueError(f"{name} must be a finite floating point tensor (normalised as the model expects), "
+                         f"got {x.dtype}")
+    if min(x.shape[2:]) < min_size:
+        raise ValueError(f"{name} are {tuple(x.shape[2:])} px, smaller than {min_size} px")
     return x
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from .base import SaliencyMethod
 from .integrated import IG_FIGURE, IG_METRIC, IntegratedGradientsMethod, ig_figure, ig_metric, integrated_gradients
-from .selection import select_correct
 from .smoothgrad import SmoothGrad, smoothgrad
 from .vanilla import VanillaGradients, vanilla_gradient
 
@@ -40,4 +39,4 @@ def in_order(names) -> list[str]:
 
 
 __all__ = ["METHODS", "PAPER_METHODS", "methods", "in_order", "SaliencyMethod", "vanilla_gradient", "integrated_gradients", "smoothgrad",
-           "ig_metric", "ig_figure", "IG_METRIC", "IG_FIGURE", "select_correct"]
+           "ig_metric", "ig_figure", "IG_METRIC", "IG_FIGURE"]

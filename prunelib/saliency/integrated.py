@@ -38,16 +38,26 @@ def integrated_gradients(
 
     baseline: scalar or tensor broadcastable to x (0 = black in the input's units, as the paper/Quantus).
     clip_negative: max(map, 0) after the channel sum (the paper's figures); abs: |map| (applied before clipping).
-    internal_batch_size: how many interpolated inputs captum evaluates per forward/backward pass.
+    internal_batch_size: at most this many interpolated inputs per forward/backward pass (None: all at once).
+
+    captum splits only the steps of a call, never its images (with more images than ``internal_batch_size`` it
+    warns and evaluates all of them at once), so the images go to captum in chunks of
+    ``internal_batch_size // n_steps`` (at least 1): each chunk's ``n_steps`` copies then fit in one pass.
     """
     x, t = check_inputs(model, x, target)
     if n_steps < 1:
         raise ValueError(f"n_steps must be >= 1, got {n_steps}")
     base = baseline if isinstance(baseline, (int, float)) else torch.as_tensor(baseline, device=x.device).expand_as(x)
     ig = IntegratedGradients(model)
-    x = x.detach().requires_grad_(True)
-    a = ig.attribute(x, baselines=base, target=t, n_steps=n_steps, method=method, internal_batch_size=internal_batch_size)
-    return channel_sum(a, abs, clip_negative)
+    chunk = max(1, internal_batch_size // n_steps) if internal_batch_size else x.shape[0]
+    maps = []
+    for i in range(0, x.shape[0], chunk):
+        part = slice(i, i + chunk)
+        a = ig.attribute(x[part].detach().requires_grad_(True), target=t[part], n_steps=n_steps, method=method,
+                         baselines=base if isinstance(base, (int, float)) else base[part],
+                         internal_batch_size=internal_batch_size)
+        maps.append(channel_sum(a, abs, clip_negative))
+    return torch.cat(maps)
 
 
 def ig_metric(model: torch.nn.Module, x: torch.Tensor, target: torch.Tensor | int, **kw) -> torch.Tensor:

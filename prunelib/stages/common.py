@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 
 import torch
 from torch import nn
@@ -10,7 +9,6 @@ from torch import nn
 from .. import data, paths
 from ..models import resolve_device
 from ..pipeline import load_level
-from ..training import predict
 
 
 #: a network whose top-1 accuracy is below CHANCE_FACTOR x chance (1 / number of classes) is *near chance*: its
@@ -54,44 +52,6 @@ def validation_split(data_root: str | None, val_per_class: int = 0, seed: int = 
     """The validation split (optionally N images per class), as stage 1 evaluated it."""
     val = data.load_split(data.locate(data_root), "val")
     return data.per_class_subset(val, val_per_class, seed=seed) if val_per_class else val
-
-
-@torch.no_grad()
-def _level_name(level: float | str) -> str:
-    return f"sparsity {level:.0%}" if isinstance(level, float) else str(level)
-
-
-def shared_correct(models: dict[float, nn.Module], val: data.Split, image_size: int, n: int,
-                   seed: int = 0, exclude: tuple[float, ...] = ()) -> tuple[dict[float, torch.Tensor], int]:
-    """Choose ``n`` correctly classified validation images per level, the same ones across levels where possible.
-
-    A deterministic pool (seeded shuffle, ``max(4 n, 1000)`` images) is classified by every level's model in fp32.
-    Images correct at every level except those in ``exclude`` (e.g. networks near chance, which get only one
-    class right) are taken first (the shared set); a level whose shared set is smaller than ``n`` is topped up
-    with its own other correct images, and an excluded level takes only its own correct images. A level with
-    fewer than ``n`` correct images in the pool (a barely trained smoke model) uses all it has, with a warning.
-    Returns ``({level: sorted indices}, n_shared)``.
-    """
-    g = torch.Generator().manual_seed(seed)
-    pool = torch.randperm(len(val), generator=g)[: max(4 * n, 1000)]
-    correct = {s: predict(m, val.images[pool], image_size=image_size, bf16=False).argmax(1).cpu()
-               == val.labels[pool] for s, m in models.items()}
-    shared_levels = [ok for s, ok in correct.items() if s not in exclude]
-    everywhere = torch.stack(shared_levels).all(0) if shared_levels else torch.zeros(len(pool), dtype=torch.bool)
-    shared = pool[everywhere][:n]
-    chosen = {}
-    for s, ok in correct.items():
-        if s in exclude:  # its own correct images, in pool order
-            idx = pool[ok][:n]
-        else:
-            idx = torch.cat([shared, pool[ok & ~everywhere][: n - len(shared)]])
-        if len(idx) < 2:
-            raise ValueError(f"only {len(idx)} of the {len(pool)} pooled validation images are classified correctly "
-                             f"for {_level_name(s)}: too few to explain; train longer")
-        if len(idx) < n:
-            warnings.warn(f"only {len(idx)} correctly classified images for {_level_name(s)} (asked for {n})")
-        chosen[s] = torch.sort(idx).values
-    return chosen, len(shared)
 
 
 def inputs(val: data.Split, indices: torch.Tensor, image_size: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:

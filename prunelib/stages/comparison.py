@@ -28,7 +28,7 @@ def _per_image(m: dict, method: str, level: str, quantity: str) -> dict[int, flo
     if quantity == "gini":
         values = e["gini"]
     else:
-        values = per_image_aopc(e["road"]["morf"]).tolist()
+        values = per_image_aopc(e, "morf").tolist()
     return dict(zip(images, values))
 
 

@@ -1,51 +1,60 @@
 """Section 4: CRAFT concepts of a few classes at every pruning level, and their measured coherence.
 
 For each class: the first ``n_images`` validation images of the class (seeded order) that the dense model
-classifies correctly — the same images at every level, so galleries are comparable. Crops of
+classifies correctly (:func:`prunelib.selection.choose_correct`) — the same images at every level, so galleries are comparable. Crops of
 ``round(64 * image_size / 224)`` px (the paper's 64 px at 224), 10 concepts, Sobol importance for the class;
 coherence is measured in the dense model's feature space at every level.
 """
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from .. import data as imagenette
 from ..checkpoint import save_json
 from ..craft import Craft, concept_metrics, gallery_data, split_resnet
+from ..craft.factorization import MAX_ITER as NMF_MAX_ITER
 from ..craft.gallery import save_concepts
 from ..schedule import level_tag
-from ..training import predict
+from ..selection import choose_correct
 from ..models import device_of
 from .common import inputs, load_models, validation_split
 
 
-def class_images(dense, val: imagenette.Split, class_name: str, n: int, image_size: int, seed: int) -> torch.Tensor:
-    """Indices of up to ``n`` validation images of ``class_name`` the dense model gets right (seeded order).
+def class_concepts(model: torch.nn.Module, x: torch.Tensor, class_name: str, *, n_concepts: int, patch_size: int,
+                   seed: int, reference_g) -> tuple[Craft, np.ndarray, dict]:
+    """CRAFT fitted on images ``x`` (N, 3, S, S) of ``class_name`` through ``model``: the fitted Craft, the Sobol
+    importance of each concept for the class (r,), and :func:`prunelib.craft.concept_metrics` (coherence in the
+    feature space of ``reference_g``, the dense network's) with the NMF's iterations and the class's final-layer
+    weights left."""
+    g, h = split_resnet(model)
+    craft = Craft(g, h, n_concepts=n_concepts, patch_size=patch_size, seed=seed).fit(x)
+    class_id = imagenette.CLASSES.index(class_name)
+    importances = craft.importance(x, class_id)
+    metrics = {**concept_metrics(craft, x, importances, k=5, reference_g=reference_g),
+               "nmf_iterations": craft.nmf_iterations, "class_weights_left": class_weights_left(model, class_id)}
+    return craft, importances, metrics
 
-    If fewer than 2 are right (an untrained smoke model), the first ``n`` of the class are used, with a warning.
-    """
-    if class_name not in imagenette.CLASSES:
-        raise ValueError(f"unknown class {class_name!r}; ImageNette classes are {', '.join(imagenette.CLASSES)}")
-    label = imagenette.CLASSES.index(class_name)
-    of_class = torch.nonzero(val.labels == label).flatten()
-    of_class = of_class[torch.randperm(len(of_class), generator=torch.Generator().manual_seed(seed))]
-    ok = predict(dense, val.images[of_class], image_size=image_size, bf16=False).argmax(1).cpu() == label
-    chosen = of_class[ok][:n]
-    if len(chosen) < min(n, 2):  # a barely trained (smoke) model: explain the class's images regardless
-        warnings.warn(f"the dense model classifies only {len(chosen)} {class_name!r} validation images correctly; "
-                      f"using {min(n, len(of_class))} images of the class regardless of correctness")
-        chosen = of_class[:n]
-    return chosen
+
+def class_weights_left(model, class_id: int) -> int:
+    """How many weights of the final layer's row for ``class_id`` survived pruning: with none, the class logit is
+    the bias alone, the same for every input, and no concept can move it (its Sobol importances are all zero)."""
+    return int((model.fc.weight[class_id] != 0).sum())
 
 
 def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int, classes: str,
                        n_images: int, n_concepts: int = 10, seed: int = 0, val_per_class: int = 0,
                        device: str = "auto") -> dict:
-    """Fit CRAFT per (class, level); write ``<class>_<level>.{json,npz}`` galleries and ``coherence.json``."""
+    """Fit CRAFT per (class, level); write ``<class>_<level>.{json,npz}`` galleries and ``coherence.json``.
+
+    ``coherence.json``: ``{"levels", "classes", "patch_size", "n_concepts", "image_size", "nmf_max_iter",
+    "metrics": {class: {"n_images", "n_correct" (of them, right for the dense model), level: {the four views of
+    :func:`prunelib.craft.concept_metrics`, "nmf_iterations", "class_weights_left" (weights of the class's row of
+    the final layer that survived pruning)}}}}``; :func:`notes` says in words what is unusual in it.
+    """
     models = load_models(profile, device)
     dense = models[0.0]
     dense_g, _ = split_resnet(dense)
@@ -53,16 +62,16 @@ def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_s
     patch = max(2, round(64 * image_size / 224))
     names = [c.strip() for c in classes.split(",") if c.strip()]
     summary = {"levels": list(models), "classes": names, "patch_size": patch, "n_concepts": n_concepts,
-               "image_size": image_size, "metrics": {}}
+               "image_size": image_size, "nmf_max_iter": NMF_MAX_ITER, "metrics": {}}
     for name in names:
-        idx = class_images(dense, val, name, n_images, image_size, seed)
-        summary["metrics"][name] = {"n_images": len(idx)}
+        chosen = choose_correct({0.0: dense}, val, image_size, n_images, seed, of_class=name, pool_size=len(val),
+                                too_few="any")
+        idx = chosen.indices[0.0]
+        summary["metrics"][name] = {"n_images": len(idx), "n_correct": chosen.n_correct[0.0]}
         for sparsity, model in tqdm(models.items(), desc=f"CRAFT {name}"):
             x, _ = inputs(val, idx, image_size, device_of(model))
-            g, h = split_resnet(model)
-            craft = Craft(g, h, n_concepts=n_concepts, patch_size=patch, seed=seed).fit(x)
-            importances = craft.importance(x, imagenette.CLASSES.index(name))
-            metrics = concept_metrics(craft, x, importances, k=5, reference_g=dense_g)
+            craft, importances, metrics = class_concepts(model, x, name, n_concepts=n_concepts, patch_size=patch,
+                                                         seed=seed, reference_g=dense_g)
             display = imagenette.eval_batch(val.images[idx], image_size)
             gallery = gallery_data(craft, (imagenette.denormalize(display) * 255).round().to(torch.uint8),
                                    importances)
@@ -72,3 +81,24 @@ def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_s
             summary["metrics"][name][str(sparsity)] = metrics
     save_json(summary, Path(out_dir) / "coherence.json")
     return summary
+
+
+def notes(summary: dict) -> list[str]:
+    """Sentences about what is unusual in a ``coherence.json``: images the dense model gets wrong, and all-zero
+    Sobol importances with the reason."""
+    out = []
+    for name in summary["classes"]:
+        m = summary["metrics"][name]
+        if m["n_correct"] < m["n_images"]:
+            out.append(f"{name}: the dense network classifies only {m['n_correct']} images of the class correctly "
+                       f"(too little training to pick correct ones); {m['n_images']} of them are explained regardless.")
+        for s in summary["levels"]:
+            v, level = m[str(s)], f"{100 * s:.0f} %"
+            if v["importance_entropy"] is None:
+                why = ("the final layer keeps no weight for the class, so its score is the bias alone, the same for "
+                       "every input" if v["class_weights_left"] == 0 else
+                       f"the class score does not change on these images when concepts are removed, although "
+                       f"{v['class_weights_left']} weights of the class's final-layer row remain")
+                out.append(f"{name} at {level}: every Sobol importance is zero: {why}. The importance entropy is "
+                           "undefined there (a gap in its panel) and the gallery's order of concepts is arbitrary.")
+    return out

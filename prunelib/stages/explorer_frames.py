@@ -1,78 +1,120 @@
-"""Section 5: the explorer's pictures, pre-rendered from the saliency stage so the slider needs no kernel."""
+"""Section 5: the explorer's frames, from the saliency stage's maps and the profile's networks.
+
+For each image the saliency stage explained (``results/<profile>/saliency/maps.npz``: the images and each
+method's maps, figure setting, at every level) and each level: the network's prediction on the image, and per
+method the map's Gini index, the map over the image, and the images the network sees when the most relevant
+pixels are removed (:func:`removal_series`: ROAD's MoRF order, noisy linear imputation and noise, through
+:func:`prunelib.metrics.road_images`) with its prediction on each. The pictures are drawn by
+:mod:`prunelib.figures.explorer` and saved with :func:`~prunelib.figures.explorer.save_frames`.
+"""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Sequence
 
-import matplotlib.pyplot as plt
-
+import numpy as np
 import torch
+from torch import nn
 
 from .. import data as imagenette
 from .. import paths
-from ..metrics import gini
-from ..saliency import METHODS, in_order
-from ..models import device_of
-from .faithfulness import level_key
-from .common import inputs, load_models, validation_split
-from ..figures.explorer import level_label, plot_saliency_frame, save_explorer_frames
+from ..figures.explorer import (ExplorerFrames, ImageFrames, LevelFrames, MethodFrames, Prediction, encode,
+                                overlay, save_frames)
 from ..figures.saliency import load_maps
+from ..metrics import gini, road_images
+from ..models import device_of
+from ..saliency import in_order
+from .common import inputs, load_models, validation_split
 
-def _frame(maps: dict, k: int, level_index: int, method: str):
-    s = level_key(maps["levels"][level_index])
-    pred = maps["predictions"][s]
-    info = {method: f"Gini {maps['gini'][method][s][k]:.3f}"}
-    title = (f"{maps['classes'][k]}: {level_label(maps['levels'][level_index])}\n"
-             f"predicted {pred['class'][k]} ({pred['probability'][k]:.0%})")
-    image = maps["images"][k] / 255.0
-    return plot_saliency_frame(image, {method: maps[method][level_index, k]}, title=title, info=info)
+#: percentages of pixels removed that the explorer shows by default (0: the intact image)
+PERCENTAGES = "0,10,20,30,50,70,90"
+#: sigma of ROAD's imputation noise, in the units of the normalised image (as the faithfulness stage uses it)
+NOISE = 0.01
 
 
-def run_explorer_stage(*, profile: str, out_dir: Path, n_images: int = 3, caption: str = "",
-                       dpi: int = 60) -> list[Path]:
-    """Render one frame per (image, level, method) from ``results/<profile>/saliency`` into ``out_dir/image_K/``.
+def parse_percentages(text: str) -> list[float]:
+    """``"0,10,50"`` -> ``[0.0, 10.0, 50.0]``: increasing percentages of pixels removed, in [0, 100)."""
+    try:
+        values = [float(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"percentages: expected comma-separated numbers like '0,10,50', got {text!r}") from None
+    if not values or any(not 0 <= v < 100 for v in values) or any(b <= a for a, b in zip(values, values[1:])):
+        raise ValueError(f"percentages: expected increasing percentages in [0, 100), got {text!r} "
+                         "(100 % would leave no pixel to impute from)")
+    return values
 
-    Frames are saved at a low ``dpi``: they are embedded in the executed notebook (10 levels x 2 methods x 3 images
-    at 100 dpi would make it about 8 MB).
+
+@torch.no_grad()
+def removal_series(model: nn.Module, x: torch.Tensor, saliency: torch.Tensor, percentages: Sequence[float], *,
+                   noise: float = NOISE, seed: int = 0, index: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """What ``model`` sees and predicts when ``percentages`` of the pixels of ``x`` are removed, most relevant
+    first by ``saliency``.
+
+    ``x``: one normalised image (C, H, W); ``saliency``: its map (H, W). Returns the images (P, C, H, W) and the
+    softmax probabilities on them (P, classes). 0 % is ``x`` itself; every other percentage is
+    :func:`prunelib.metrics.road_images` (MoRF): ROAD's removal order, imputation and noise, with the noise
+    seeds ROAD gives image ``index`` of a batch.
     """
-    maps = load_maps(paths.results_dir(profile) / "saliency")
+    removed = [float(p) for p in percentages if p > 0]
+    imputed = iter(road_images(x, saliency.to(x.device), removed, order="morf", noise=noise, seed=seed,
+                               index=index) if removed else ())
+    images = torch.stack([x if p == 0 else next(imputed) for p in percentages])
+    return images, model(images).softmax(1)
+
+
+def _prediction(probabilities: torch.Tensor) -> Prediction:
+    p, c = probabilities.max(0)
+    return Prediction(imagenette.CLASSES[int(c)], float(p))
+
+
+def _shown(x: torch.Tensor) -> np.ndarray:
+    """Normalised images (N, 3, H, W) as the (N, H, W, 3) pictures in [0, 1] they are."""
+    return imagenette.denormalize(x).permute(0, 2, 3, 1).cpu().numpy()
+
+
+@torch.no_grad()
+def level_frames(model: nn.Module, x: torch.Tensor, maps: dict[str, torch.Tensor], level: float,
+                 percentages: Sequence[float], *, seed: int = 0, index: int = 0, fmt: str = "webp") -> LevelFrames:
+    """The explorer's frames of one image ``x`` (C, H, W, normalised) at one level: ``model`` is that level's
+    network and ``maps[method]`` (H, W) its maps of ``x``; pictures encoded as ``fmt`` (``webp``, ``jpeg``)."""
+    image = _shown(x[None])[0]
+    methods = {}
+    for name, m in maps.items():
+        images, probabilities = removal_series(model, x, m, percentages, seed=seed, index=index)
+        methods[name] = MethodFrames(gini=float(gini(m[None])[0]), overlay=encode(overlay(image, m.cpu().numpy()), fmt),
+                                     removed=[encode(p, fmt) for p in _shown(images)],
+                                     predictions=[_prediction(p) for p in probabilities])
+    return LevelFrames(float(level), _prediction(model(x[None]).softmax(1)[0]), methods)
+
+
+def run_explorer_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int, seed: int = 0,
+                       val_per_class: int = 0, device: str = "auto", percentages: str = PERCENTAGES,
+                       n_images: int = 3, caption: str = "", fmt: str = "webp") -> ExplorerFrames:
+    """Compute the frames of the saliency stage's first ``n_images`` images at every level; save them into
+    ``out_dir`` (``index.json`` + pictures, :mod:`prunelib.figures.explorer.frames`) and return them."""
+    ps = parse_percentages(percentages)
+    stage = paths.results_dir(profile) / "saliency"
+    maps = load_maps(stage)
     methods = maps.get("methods") or in_order(maps["gini"])  # the profile's order (older files: the registry's)
-    written = []
-    for k in range(min(n_images, len(maps["classes"]))):
-        frames = {}
-        for j, level in enumerate(maps["levels"]):
-            for method in methods:
-                frames[(float(level), method)] = _frame(maps, k, j, method)
-        written.append(save_explorer_frames(Path(out_dir) / f"image_{k}", [float(s) for s in maps["levels"]],
-                                            methods, frames, caption=caption, dpi=dpi))
-        plt.close("all")
-    return [p.parent for p in written]
-
-
-def live_renderer(profile: str, data: str | None, image_size: int, device: str = "auto",
-                  val_per_class: int = 0, seed: int = 0) -> tuple[Callable, list[str], list[float]]:
-    """For a running kernel: ``render(image_index, method, level_index) -> (Figure, info)`` computing maps live.
-
-    Returns the render function, the image names (one per validation image of the saliency stage's classes) and
-    the levels. Needs the profile's checkpoints.
-    """
     models = load_models(profile, device)
-    levels = list(models)
+    if list(models) != [float(s) for s in maps["levels"]]:
+        raise ValueError(f"{stage}: maps of levels {list(maps['levels'])}, but the checkpoints are of levels "
+                         f"{list(models)}: run the saliency stage (notebook 02) again")
+    if maps["images"].shape[1] != image_size:
+        raise ValueError(f"{stage}: maps of {maps['images'].shape[1]} px images, but image_size is {image_size}: "
+                         "run the saliency stage (notebook 02) with this profile again")
     val = validation_split(data, val_per_class, seed)
-    chosen = load_maps(paths.results_dir(profile) / "saliency")["val_index"]
-    names = [f"{imagenette.CLASSES[int(val.labels[i])]} (val #{i})" for i in chosen]
-
-    def render(image_index: int, method: str, level_index: int):
-        model = models[levels[level_index]]
-        x, y = inputs(val, torch.tensor([chosen[image_index]]), image_size, device_of(model))
-        m = METHODS[method].figure(model, x, y)
-        with torch.no_grad():
-            prob = model(x).softmax(1)[0]
-        image = imagenette.denormalize(x)[0].permute(1, 2, 0).cpu().numpy()
-        fig = plot_saliency_frame(image, {method: m[0].cpu().numpy()}, title=level_label(levels[level_index]))
-        info = {"prediction": imagenette.CLASSES[int(prob.argmax())], "probability": float(prob.max()),
-                "Gini": float(gini(m)[0])}
-        return fig, info
-
-    return render, names, levels
-
+    images = []
+    for k, i in enumerate(maps["val_index"][:n_images]):
+        if str(val.files[i]) != maps["files"][k]:
+            raise ValueError(f"{stage}: image {k} is {maps['files'][k]}, but validation image {i} is {val.files[i]}: "
+                             "run the saliency stage (notebook 02) with this profile's data and seed again")
+        levels = []
+        for j, (level, model) in enumerate(models.items()):
+            x = inputs(val, torch.tensor([i]), image_size, device_of(model))[0][0]
+            levels.append(level_frames(model, x, {m: torch.from_numpy(maps[m][j, k]) for m in methods}, level, ps,
+                                       seed=seed, index=k, fmt=fmt))
+        images.append(ImageFrames(maps["classes"][k], levels))
+    frames = ExplorerFrames(methods=list(methods), percentages=ps, images=images, caption=caption)
+    save_frames(frames, out_dir)
+    return frames

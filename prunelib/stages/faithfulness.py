@@ -1,6 +1,6 @@
 """Section 3: Gini sparseness, ROAD (MoRF and LeRF) and AOPC of each saliency method's maps at every pruning level.
 
-The protocol of the paper (PAPER.md): correctly classified validation images, VG (absolute gradient) and IG
+The paper's protocol (``book/protocol.md``): correctly classified validation images, VG (absolute gradient) and IG
 (Quantus' ``explain`` setting: zero baseline, 10 steps, Riemann trapezoid, signed), both summed over channels;
 Gini of each map; ROAD with noisy linear imputation (sigma 0.01) at 1, 11, ..., 91 % removed; AOPC from the
 curve. Every aggregate gets a bootstrap 95 % confidence interval over images.
@@ -16,7 +16,8 @@ from .. import metrics
 from ..checkpoint import save_json
 from ..saliency import METHODS, PAPER_METHODS, methods as chosen_methods
 from ..models import device_of
-from .common import inputs, load_models, near_chance_levels, shared_correct, validation_split
+from ..selection import choose_correct
+from .common import inputs, load_models, near_chance_levels, validation_split
 
 PERCENTAGES = tuple(range(1, 100, 10))
 ORDERS = ("morf", "lerf")
@@ -37,11 +38,15 @@ def aopc_of(entry: dict, order: str = "morf") -> dict:
     return entry["road"][order]["aopc_authors"]
 
 
-def per_image_aopc(road: dict) -> torch.Tensor:
-    """Per-image AOPC (authors' formula) from one ROAD entry's 0/1 ``correct`` matrix (N, P): shape (N,).
+def per_image_aopc(entry: dict, order: str = "morf") -> torch.Tensor:
+    """Per-image AOPC (authors' formula) of one (method, level) entry for ``order``, from its ROAD 0/1 ``correct``
+    matrix (N, P): shape (N,). AOPC is linear in the curve, so the mean over images is the AOPC of the mean curve."""
+    return metrics.aopc_authors(torch.tensor(entry["road"][order]["correct"], dtype=torch.float64))
 
-    AOPC is linear in the curve, so the mean over images is the AOPC of the mean curve."""
-    return metrics.aopc_authors(torch.tensor(road["correct"], dtype=torch.float64))
+
+def per_image_gap(entry: dict) -> torch.Tensor:
+    """Per-image ``aopc_gap`` = AOPC(MoRF) - AOPC(LeRF) of one (method, level) entry: shape (N,)."""
+    return per_image_aopc(entry, "morf") - per_image_aopc(entry, "lerf")
 
 
 def _ci(values: torch.Tensor, n_boot: int, seed: int, statistic=None) -> dict:
@@ -101,7 +106,7 @@ def run_faithfulness_stage(*, data: str | None, profile: str, out_dir: Path, ima
     models = load_models(profile, device)
     val = validation_split(data, val_per_class, seed)
     dead = tuple(near_chance_levels(profile))
-    chosen, n_shared = shared_correct(models, val, image_size, n_attribution_images, seed, exclude=dead)
+    chosen, n_shared, _ = choose_correct(models, val, image_size, n_attribution_images, seed, exclude=dead)
     result = {"levels": list(models), "percentages": list(PERCENTAGES), "n_images": n_attribution_images,
               "n_shared": n_shared, "shared_levels": [s for s in models if s not in dead],
               "images": {level_key(s): idx.tolist() for s, idx in chosen.items()},

@@ -1,8 +1,9 @@
 """Section 2: saliency maps of a few validation images at every pruning level (the paper's qualitative figure).
 
 Each method of the profile in its figure setting (:data:`prunelib.saliency.METHODS`; IG: captum defaults, 50 steps
-Gauss-Legendre, negatives clipped to 0; VG: the absolute gradient). The images are chosen once, with the dense model: for each requested class, the first image of
-a seeded shuffle that every level classifies correctly (else the first the dense model gets right).
+Gauss-Legendre, negatives clipped to 0; VG: the absolute gradient). The images are chosen once (:func:`prunelib.selection.one_per_class`): for each requested class, the first image
+of a seeded shuffle that every level not near chance classifies correctly (else the first the dense model gets
+right).
 """
 from __future__ import annotations
 
@@ -15,53 +16,30 @@ from tqdm.auto import tqdm
 from .. import data as imagenette
 from ..checkpoint import save_json
 from ..metrics import gini
+from ..pictures import save_photos
 from ..saliency import PAPER_METHODS, methods as chosen_methods
-from ..training import predict
+from ..selection import one_per_class
 from ..models import device_of
-from .common import inputs, load_models, validation_split
+from .common import inputs, load_models, near_chance_levels, validation_split
 
 PAPER_CLASSES = "church,parachute,English springer"
-
-
-def pick_images(models: dict, val: imagenette.Split, classes: list[str], image_size: int, seed: int,
-                pool_per_class: int = 40) -> list[int]:
-    """One validation index per class name, correct at every level if possible (deterministic by ``seed``).
-
-    Only a pool is classified: the first ``pool_per_class`` images of each requested class in a seeded shuffle.
-    """
-    for name in classes:
-        if name not in imagenette.CLASSES:
-            raise ValueError(f"unknown class {name!r}; ImageNette classes are {', '.join(imagenette.CLASSES)}")
-    order = torch.randperm(len(val), generator=torch.Generator().manual_seed(seed))
-    chosen = []
-    for name in classes:
-        pool = order[val.labels[order] == imagenette.CLASSES.index(name)][:pool_per_class]
-        if not len(pool):
-            raise ValueError(f"the validation split has no image of class {name!r}")
-        ok = torch.stack([predict(m, val.images[pool], image_size=image_size, bf16=False).argmax(1).cpu()
-                          == val.labels[pool] for m in models.values()])
-        dense = ok[list(models).index(min(models))]
-        for hits in (ok.all(0), dense, torch.ones_like(dense)):  # every level, else the dense model, else any
-            if hits.any():
-                chosen.append(int(pool[hits.nonzero()[0, 0]]))
-                break
-    return chosen
 
 
 def run_saliency_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int, classes: str,
                        seed: int = 0, val_per_class: int = 0, device: str = "auto",
                        methods: str = PAPER_METHODS) -> dict:
-    """Write ``out_dir/maps.npz`` (images, each method's maps per level) and ``out_dir/maps.json`` (labels,
-    predictions, Gini, the methods).
+    """Write ``out_dir/images.jpg`` (the K images, a JPEG mosaic at their own size), ``out_dir/maps.npz`` (each
+    method's maps per level) and ``out_dir/maps.json`` (labels, predictions, Gini, the methods, the images' shape).
 
-    ``maps.npz``: ``images`` uint8 (K, S, S, 3); one float32 (L, K, S, S) array per method (``VG``, ``IG``, ...,
-    the figure setting of :data:`prunelib.saliency.METHODS`); ``levels`` (L,).
+    ``maps.npz``: one float32 (L, K, S, S) array per method (``VG``, ``IG``, ..., the figure setting of
+    :data:`prunelib.saliency.METHODS`); ``levels`` (L,). Read them back with
+    :func:`prunelib.figures.saliency.load_maps`.
     """
     explainers = chosen_methods(methods)
     models = load_models(profile, device)
     val = validation_split(data, val_per_class, seed)
     names = [c.strip() for c in classes.split(",") if c.strip()]
-    idx = torch.tensor(pick_images(models, val, names, image_size, seed))
+    idx = torch.tensor(one_per_class(models, val, names, image_size, seed, exclude=tuple(near_chance_levels(profile))))
     maps = {name: [] for name in explainers}
     info = {"levels": list(models), "classes": names, "val_index": idx.tolist(), "methods": list(explainers),
             "files": [val.files[i] for i in idx], "predictions": {}, "gini": {name: {} for name in explainers}}
@@ -76,8 +54,10 @@ def run_saliency_stage(*, data: str | None, profile: str, out_dir: Path, image_s
             maps[method].append(m.cpu().numpy())
             info["gini"][method][str(sparsity)] = gini(m).tolist()
     images = imagenette.denormalize(inputs(val, idx, image_size, torch.device("cpu"))[0])
+    images = (images.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
+    save_photos(images, Path(out_dir) / "images.jpg")
+    info["image_shape"] = list(images.shape)
     np.savez_compressed(Path(out_dir) / "maps.npz", levels=np.array(list(models)),
-                        images=(images.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8),
                         **{name: np.stack(m).astype(np.float32) for name, m in maps.items()})
     save_json(info, Path(out_dir) / "maps.json")
     return info

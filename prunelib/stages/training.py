@@ -15,13 +15,14 @@ from ..training import TrainConfig
 
 def run_training_stage(*, data: str | None, profile: str, out_dir: Path, levels: str, image_size: int,
                        epochs: int, batch_size: int, lr: float, finetune_epochs: int, finetune_lr: float,
-                       seed: int = 0, subset_per_class: int = 0, val_per_class: int = 0, device: str = "auto",
-                       method: str = "global") -> dict:
+                       label_smoothing: float, flat_fraction: float, seed: int = 0, subset_per_class: int = 0,
+                       val_per_class: int = 0, device: str = "auto", method: str = "global") -> dict:
     """Stage 1 of the book: train the dense model, prune through ``levels``, write ``out_dir/accuracy.json``.
 
     Checkpoints go to ``checkpoints/<profile>/`` and are reused (or resumed) when present.
     """
-    dense_cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, image_size=image_size, seed=seed)
+    dense_cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, image_size=image_size, seed=seed,
+                            label_smoothing=label_smoothing, flat_fraction=flat_fraction)
     tune_cfg = dataclasses.replace(dense_cfg, epochs=finetune_epochs, lr=finetune_lr)
     chosen_levels = parse_levels(levels)  # every parameter is checked before the data is loaded
     splits = load_splits(data, subset_per_class or None, seed=seed, val_per_class=val_per_class or None)

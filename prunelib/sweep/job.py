@@ -9,6 +9,7 @@ method of the profile, and for seed 0 a random-order ROAD baseline. Layout::
     checkpoints/<profile>/seed<k>/<regime>/level_XX/      each pruned level
     checkpoints/<profile>/seed<k>/lottery/control/        the unpruned control
     results/<profile>/runs/<regime>-seed<k>.json          the job's measurements (small; the summary reads it)
+    results/<profile>/runs/concepts/<regime>-seed<k>.json concept metrics, for the profile's concept_seeds
 
 Every folder is keyed by its identity (:mod:`prunelib.runs`), so a job resumes after a kill at any point and
 never reuses a network made from other inputs. The result file is written only when the job has measured every
@@ -28,6 +29,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import checkpoint, paths, pipeline, regimes, runs
+from . import concepts
 from ..models import resnet18, resolve_device
 from ..provenance import provenance
 from ..pruning import make_permanent, sparsity_report
@@ -68,7 +70,8 @@ def _params(job: Job) -> dict[str, Any]:
     return load_profile(job.profile)
 
 
-def _load(path: Path) -> torch.nn.Module:
+def load_network(path: Path) -> torch.nn.Module:
+    """A network of a job from its checkpoint, masks made permanent, in eval mode."""
     model = resnet18()
     checkpoint.load_model_state(model, checkpoint.load(path)["model"])
     return make_permanent(model).eval()
@@ -122,16 +125,17 @@ def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool 
     """Measure every network of ``records`` on shared correct images and write ``job.result_file``.
 
     ``origin`` is the provenance taken when the job's code was loaded (default: now)."""
-    from ..stages.common import inputs, near_chance, shared_correct, validation_split
+    from ..selection import choose_correct
+    from ..stages.common import inputs, near_chance, validation_split
     from ..stages.faithfulness import measure
 
     params = _params(job)
     image_size, methods = int(params["image_size"]), tuple(_settings(job, params)["methods"])
     names = [_name(r) for r in records]
-    models = {name: _load(paths.resolve(r["checkpoint"])) for name, r in zip(names, records)}
+    models = {name: load_network(paths.resolve(r["checkpoint"])) for name, r in zip(names, records)}
     val = validation_split(job.data, params.get("val_per_class") or 0, job.seed)
     dead = tuple(name for name, r in zip(names, records) if near_chance(r["top1"], 10))
-    chosen, n_shared = shared_correct(models, val, image_size, int(params["n_attribution_images"]), IMAGE_SEED,
+    chosen, n_shared, _ = choose_correct(models, val, image_size, int(params["n_attribution_images"]), IMAGE_SEED,
                                       exclude=dead)
     networks = []
     for name, record in zip(names, tqdm(records, desc=f"measuring {job.name}", disable=not progress)):
@@ -171,17 +175,27 @@ def run_job(job: Job, *, progress: bool = True) -> Path:
     # the code this process runs is the code of its start: record the commit (and any local change) now
     origin = provenance(job.profile, job.data, str(resolve_device(job.device)), job.seed)
     records = train_networks(job, progress=progress)
-    if job.result_file.is_file():
-        done = json.loads(job.result_file.read_text())
-        same_networks = [n["identity"] for n in done["networks"]] == [r["identity"] for r in records]
-        if same_networks and done.get("settings") == _settings(job, _params(job)):
-            # the same measurements: only refresh what the records say about the networks (paths, sizes)
-            refreshed = [{**n, **r} for n, r in zip(done["networks"], records)]
-            if refreshed != done["networks"]:
-                checkpoint.save_json({**done, "networks": refreshed}, job.result_file)
-            return job.result_file
-    measure_networks(job, records, progress=progress, origin=origin)
+    measured = _current_result(job, records) or measure_networks(job, records, progress=progress, origin=origin)
+    params = _params(job)
+    if concepts.wanted(job, params) and not concepts.is_current(job, params, [r["identity"] for r in records]):
+        concepts.measure_concepts(job, measured["networks"], params, progress=progress)
     return job.result_file
+
+
+def _current_result(job: Job, records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """``job``'s result file if it measured these networks with the profile's settings (then only what the records
+    say about the networks, paths and sizes, is refreshed), else None."""
+    if not job.result_file.is_file():
+        return None
+    done = json.loads(job.result_file.read_text())
+    same_networks = [n["identity"] for n in done["networks"]] == [r["identity"] for r in records]
+    if not (same_networks and done.get("settings") == _settings(job, _params(job))):
+        return None
+    refreshed = [{**n, **r} for n, r in zip(done["networks"], records)]
+    if refreshed != done["networks"]:
+        done = {**done, "networks": refreshed}
+        checkpoint.save_json(done, job.result_file)
+    return done
 
 
 if __name__ == "__main__":  # python -m prunelib.sweep.job PROFILE SEED REGIME [DATA]: one job in this process

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import paths, regimes, runs
+from . import concepts
 from .job import Job, _settings, run_job
 
 EXECUTORS = ("auto", "local", "slurm")
@@ -84,7 +85,8 @@ def is_done(job: Job) -> bool:
         record = paths.resolve(network["checkpoint"]).parent / runs.RUN_FILE
         if record.is_file() and runs.file_digest(record) != network["identity"]:
             return False
-    return True
+    params = load_profile(job.profile)
+    return not concepts.wanted(job, params) or concepts.is_current(job, params, [n["identity"] for n in done["networks"]])
 
 
 def _submitit_executor(kind: str, folder: Path, *, partition: str | None, gpus_per_job: int,

@@ -10,7 +10,10 @@ each saliency method ``m`` of the profile (lower case): ``top1`` (validation top
 the validation images), ``gini_m``, ``aopc_morf_m``, ``aopc_lerf_m`` (AOPC, the authors' formula) and
 ``aopc_gap_m`` = AOPC(MoRF) - AOPC(LeRF), each with a bootstrap 95 % interval over the network's images (the gap's
 per image, both orders on the same images); for seed 0 also ``aopc_random``, the AOPC of removing pixels in a
-random order (MoRF of a uniform random map). Users load it with :func:`load_summary`.
+random order (MoRF of a uniform random map). For the seeds with concept metrics (:mod:`.concepts`), the mean
+over the profile's CRAFT classes of ``coherence_gain`` (top crops' coherence minus random crops', in the dense
+network's feature space), ``concept_similarity``, ``importance_entropy`` and ``reconstruction_error``, with no
+interval (``n_images``: the images of all classes). Users load it with :func:`load_summary`.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from typing import Any, Iterator
 
 from .. import metrics, paths
 from ..provenance import commit_label
-from ..stages.faithfulness import aopc_of, gini_of, per_image_aopc
+from ..stages.faithfulness import aopc_of, gini_of, per_image_gap
 
 COLUMNS = ("regime", "seed", "network", "level", "metric", "value", "ci_low", "ci_high", "n_images")
 SUMMARY_FILE = "summary.csv"
@@ -74,15 +77,37 @@ def network_rows(run: dict[str, Any], network: dict[str, Any]) -> Iterator[dict[
             yield {**key, "metric": name, "value": a["estimate"], "ci_low": a["low"], "ci_high": a["high"],
                    "n_images": n}
         if {"morf", "lerf"} <= set(entry["road"]):
-            gap = per_image_aopc(entry["road"]["morf"]) - per_image_aopc(entry["road"]["lerf"])
+            gap = per_image_gap(entry)
             ci = metrics.bootstrap_ci(gap, n_boot=n_boot, seed=run["settings"]["image_seed"])
             yield {**key, "metric": f"aopc_gap_{m}", "value": float(ci.estimate), "ci_low": float(ci.low),
                    "ci_high": float(ci.high), "n_images": n}
 
 
+#: the concept metrics of the summary: name -> how to read it from one class's entry of a concept file
+CONCEPT_METRICS = {"coherence_gain": lambda e: e["coherence"]["gain"],
+                   "concept_similarity": lambda e: e["concept_similarity"],
+                   "importance_entropy": lambda e: e["importance_entropy"],
+                   "reconstruction_error": lambda e: e["reconstruction_error"]}
+
+
+def concept_rows(job: dict[str, Any], network: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The concept rows of one network of a job's concept file: each metric's mean over the classes (a class
+    whose value is undefined, e.g. the entropy of all-zero importances, is left out; none defined: no row)."""
+    key = {"regime": job["regime"], "seed": job["seed"], "network": network["network"],
+           "level": round(network["level"], 3)}
+    n = sum(c["n_images"] for c in network["classes"].values())
+    for metric, read in CONCEPT_METRICS.items():
+        values = [read(c) for c in network["classes"].values() if read(c) is not None]
+        if values:
+            yield {**key, "metric": metric, "value": sum(values) / len(values), "ci_low": None, "ci_high": None,
+                   "n_images": n}
+
+
 def write_summary(profile: str) -> Path:
     """Aggregate every finished job of ``profile`` into ``results/<profile>/summary.csv`` (written atomically)."""
+    from .concepts import load_concepts
     rows = [row for run in load_runs(profile) for network in run["networks"] for row in network_rows(run, network)]
+    rows += [row for job in load_concepts(profile) for network in job["networks"] for row in concept_rows(job, network)]
     if not rows:
         raise FileNotFoundError(f"no finished jobs in {runs_dir(profile)}: run `python -m prunelib sweep "
                                 f"--profile {profile}` first")

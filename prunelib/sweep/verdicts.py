@@ -29,14 +29,14 @@ import torch
 from .. import metrics
 from ..checkpoint import save_json
 from .. import paths
-from ..stages.faithfulness import per_image_aopc
+from ..stages.faithfulness import per_image_aopc, per_image_gap
 from .summary import load_runs
 
 #: the paper's claims: (key, metric stem, sign, level group, sentence)
 CLAIMS = (
     ("gini_light", "gini", +1, "light", "Pruning sharpens saliency maps (Gini up at light-to-moderate levels)"),
     ("aopc_light", "aopc_morf", +1, "light", "Light-to-moderate pruning improves faithfulness (AOPC MoRF up)"),
-    ("gap_light", "aopc_gap", +1, "light", "... and so does the faithfulness gap (AOPC MoRF - LeRF up)"),
+    ("gap_light", "aopc_gap", +1, "light", "Light-to-moderate pruning improves the faithfulness gap (AOPC MoRF - LeRF up)"),
     ("gini_aggressive", "gini", -1, "aggressive", "Aggressive pruning lowers saliency sparsity (Gini down)"),
 )
 LIGHT_MAX, AGGRESSIVE_MIN = 55.0, 65.0
@@ -53,9 +53,9 @@ def per_image(network: dict[str, Any], stem: str, method: str) -> dict[int, floa
     if stem == "gini":
         values = torch.tensor(entry["gini"], dtype=torch.float64)
     elif stem == "aopc_gap":
-        values = per_image_aopc(entry["road"]["morf"]) - per_image_aopc(entry["road"]["lerf"])
+        values = per_image_gap(entry)
     else:
-        values = per_image_aopc(entry["road"][stem.split("_")[1]])
+        values = per_image_aopc(entry, stem.split("_")[1])
     return dict(zip(network["images"], values.tolist()))
 
 

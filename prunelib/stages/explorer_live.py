@@ -1,0 +1,66 @@
+"""Section 5, live: the explorer's frames of any of a few validation images per class, computed on request.
+
+Needs a running kernel, the data and the profile's checkpoints; without them :func:`open_live_explorer` says
+which command makes them instead of failing.
+"""
+from __future__ import annotations
+
+import functools
+import html
+from pathlib import Path
+from typing import Callable
+
+import ipywidgets as widgets
+import torch
+
+from .. import data as imagenette
+from ..figures.explorer import LevelFrames, live_explorer
+from ..models import device_of
+from ..saliency import methods as chosen_methods
+from .common import inputs, load_models, validation_split
+from .explorer_frames import PERCENTAGES, level_frames, parse_percentages
+
+
+def reproduce_command(profile: str, data: str | None) -> str:
+    """The command that trains the checkpoints of ``profile`` (and runs every stage of the book)."""
+    return f"python -m prunelib reproduce --profile {profile} --data {data or 'PATH/TO/imagenette2-224'}"
+
+
+def live_source(*, profile: str, data: str | None, image_size: int, methods: str, percentages: str = PERCENTAGES,
+                device: str = "auto", val_per_class: int = 0, seed: int = 0,
+                per_class: int = 2) -> tuple[Callable[[int, int], LevelFrames], list[str], list[float]]:
+    """``(compute, image names, levels)``: ``compute(image_index, level_index)`` makes the frames of one of
+    ``per_class`` validation images of each class (a seeded choice) at one level, with the ``methods`` maps in
+    their figure setting, as the saliency stage computes them. Results are kept, so going back is instant."""
+    explainers = chosen_methods(methods)
+    ps = parse_percentages(percentages)
+    models = load_models(profile, device)  # FileNotFoundError naming what is missing
+    levels = list(models)
+    val = imagenette.per_class_subset(validation_split(data, val_per_class, seed), per_class, seed=seed)
+    names = [f"{imagenette.CLASSES[int(y)]} · {Path(f).stem}" for y, f in zip(val.labels, val.files)]
+
+    @functools.lru_cache(maxsize=None)
+    def compute(image_index: int, level_index: int) -> LevelFrames:
+        model = models[levels[level_index]]
+        x, y = inputs(val, torch.tensor([image_index]), image_size, device_of(model))
+        maps = {name: e.figure(model, x, y)[0] for name, e in explainers.items()}
+        return level_frames(model, x[0], maps, levels[level_index], ps, seed=seed, index=image_index)
+
+    return compute, names, levels
+
+
+def open_live_explorer(*, profile: str, data: str | None, image_size: int, methods: str,
+                       percentages: str = PERCENTAGES, device: str = "auto", val_per_class: int = 0,
+                       seed: int = 0) -> widgets.Widget:
+    """The live explorer, or, when the checkpoints or the data are missing, a note saying how to make them."""
+    try:
+        compute, names, levels = live_source(profile=profile, data=data, image_size=image_size, methods=methods,
+                                             percentages=percentages, device=device, val_per_class=val_per_class,
+                                             seed=seed)
+    except FileNotFoundError as err:
+        return widgets.HTML(f"<p>The live explorer needs the checkpoints of profile <code>{html.escape(profile)}"
+                            f"</code> ({html.escape(str(err))}). Make them with<br><code>"
+                            f"{html.escape(reproduce_command(profile, data))}</code></p>")
+    except imagenette.DataError as err:
+        return widgets.HTML(f"<p>The live explorer needs ImageNette: {html.escape(str(err))}</p>")
+    return live_explorer(compute, names, levels, parse_percentages(percentages))

@@ -1,0 +1,93 @@
+"""Concept metrics of a job's networks (CRAFT, as in the book's concepts stage), for the seeds the profile names.
+
+For every network of the job and every class of the profile's ``craft_classes``: CRAFT is fitted on the same
+``craft_images`` validation images of the class (those the job's dense network classifies correctly, a seeded
+draw), and the four measured views of :func:`prunelib.craft.concept_metrics` are kept (coherence in the dense
+network's feature space). Pictures (galleries) are left to the book's concepts stage; a job keeps numbers only::
+
+    results/<profile>/runs/concepts/<regime>-seed<k>.json
+
+Which seeds: the profile's ``concept_seeds`` (default ``"0"``, as the noise study asks: concept metrics for seed 0
+of each regime). A file is current when it names the networks (identities) and settings of the job.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from .. import checkpoint, paths
+from ..craft import split_resnet
+
+#: images of a class are drawn from a pool shuffled with this seed in every job (as the measurements' images)
+IMAGE_SEED = 0
+
+
+def concepts_file(job) -> Path:
+    """Where ``job``'s concept metrics are written."""
+    return paths.results_dir(job.profile) / "runs" / "concepts" / f"{job.name}.json"
+
+
+def settings(params: dict[str, Any]) -> dict[str, Any]:
+    """What the concept metrics depend on besides the networks."""
+    image_size = int(params["image_size"])
+    return {"classes": [c.strip() for c in str(params["craft_classes"]).split(",") if c.strip()],
+            "n_images": int(params["craft_images"]), "n_concepts": int(params.get("n_concepts", 10)),
+            "patch_size": max(2, round(64 * image_size / 224)), "image_size": image_size, "image_seed": IMAGE_SEED}
+
+
+def wanted(job, params: dict[str, Any]) -> bool:
+    """Whether the profile asks for concept metrics of ``job``'s seed."""
+    seeds = [int(s) for s in str(params.get("concept_seeds", "0")).split(",") if s.strip()]
+    return "craft_classes" in params and job.seed in seeds
+
+
+def is_current(job, params: dict[str, Any], identities: list[str]) -> bool:
+    """Whether ``job``'s concept file covers these networks (identities, in order) with the profile's settings."""
+    path = concepts_file(job)
+    if not path.is_file():
+        return False
+    done = json.loads(path.read_text())
+    return done.get("settings") == settings(params) and [n["identity"] for n in done["networks"]] == identities
+
+
+def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any], *,
+                     progress: bool = True) -> dict[str, Any]:
+    """Concept metrics of every network of ``networks`` (the job's measured records, dense first); writes
+    :func:`concepts_file` and returns its content."""
+    from ..selection import choose_correct
+    from ..stages.common import inputs, validation_split
+    from ..stages.concepts import class_concepts
+    from .job import load_network
+
+    s = settings(params)
+    val = validation_split(job.data, params.get("val_per_class") or 0, job.seed)
+    models = [load_network(paths.resolve(n["checkpoint"])) for n in networks]
+    dense = models[0]
+    dense_g, _ = split_resnet(dense)
+    out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": s, "networks": []}
+    images = {c: choose_correct({"dense": dense}, val, s["image_size"], s["n_images"], IMAGE_SEED, of_class=c,
+                                pool_size=len(val), too_few="any") for c in s["classes"]}
+    for model, record in zip(models, tqdm(networks, desc=f"concepts {job.name}", disable=not progress)):
+        t0 = time.perf_counter()
+        per_class = {}
+        for c, chosen in images.items():
+            x, _ = inputs(val, chosen.indices["dense"], s["image_size"], torch.device("cpu"))
+            _, _, metrics = class_concepts(model, x, c, n_concepts=s["n_concepts"], patch_size=s["patch_size"],
+                                           seed=IMAGE_SEED, reference_g=dense_g)
+            per_class[c] = {**metrics, "n_images": len(chosen.indices["dense"]),
+                            "n_correct_dense": chosen.n_correct["dense"]}
+        out["networks"].append({"network": record["network"], "level": record["level"], "identity": record["identity"],
+                                "classes": per_class, "seconds": time.perf_counter() - t0})
+    checkpoint.save_json(out, concepts_file(job))
+    return out
+
+
+def load_concepts(profile: str) -> list[dict[str, Any]]:
+    """Every job's concept file of ``profile`` (empty if none)."""
+    folder = paths.results_dir(profile) / "runs" / "concepts"
+    return [json.loads(f.read_text()) for f in sorted(folder.glob("*.json"))] if folder.is_dir() else []

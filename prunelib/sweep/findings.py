@@ -1,0 +1,73 @@
+"""The noise study's findings in words, written from its table and verdicts (nothing typed by hand).
+
+:func:`findings` returns sentences for the chapter "Is it noise?" and the book's landing page: how many dense seeds
+and how accurate they are, how far apart the dense seeds are beside the paper's jump from dense to 10 %, each claim's
+verdict under each regime, and which jobs have not finished.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..reference import load_reference
+from ..saliency import in_order
+
+#: the paper's series whose jump from dense to 10 % is set beside our seed-to-seed spread: key -> (our metric
+#: stem, label); every saliency method the paper reports for it
+JUMPS = {"gini": ("gini", "Gini"), "aopc": ("aopc_morf", "AOPC (MoRF)")}
+
+
+def dense_accuracy(df: pd.DataFrame) -> str:
+    """``"3 dense seeds: 84.5, 84.9, 85.1 % top-1 (paper: 84.2 %)"``."""
+    dense = df[(df.network == "dense") & (df.metric == "top1")].drop_duplicates("seed").sort_values("seed")
+    paper = load_reference()["top1"][0]
+    values = ", ".join(f"{100 * v:.1f}" for v in dense.value)
+    return (f"{len(dense)} dense network{'s' if len(dense) != 1 else ''} of different seeds: {values} % top-1 "
+            f"(the paper's: {100 * paper:.1f} %).")
+
+
+def spread_vs_jump(df: pd.DataFrame) -> list[str]:
+    """Per series of :data:`JUMPS` and method: the largest difference between dense seeds beside the paper's
+    dense -> 10 % jump."""
+    reference = load_reference()
+    out = []
+    for key, (stem, label) in JUMPS.items():
+        for method in in_order(reference[key]):
+            dense = df[(df.network == "dense") & (df.metric == f"{stem}_{method.lower()}") & (df.regime == "global")]
+            if len(dense) < 2:
+                continue
+            spread = float(dense.value.max() - dense.value.min())
+            jump = reference[key][method][1] - reference[key][method][0]
+            ratio = f"{abs(jump) / spread:.1f} times" if spread > 0 else "infinitely"
+            out.append(f"{label} {method}: dense networks of {len(dense)} seeds differ by up to {spread:.3f}; "
+                       f"the paper's jump from dense to 10 % is {jump:+.3f}, {ratio} that spread.")
+    return out
+
+
+def claim_verdicts(verdicts: dict[str, Any]) -> list[str]:
+    """One sentence per claim: its verdict under each regime and method."""
+    from .verdicts import CLAIMS
+    out = []
+    for claim in (verdicts["claims"][key] for key, *_ in CLAIMS if key in verdicts["claims"]):
+        parts = [f"{regime}: " + ", ".join(f"{m} {v}" for m, v in ((m, by_method[m]) for m in in_order(by_method)))
+                 for regime, by_method in claim["by_regime"].items()]
+        out.append(f"{claim['sentence'].rstrip('.')}: " + "; ".join(parts) + ".")
+    return out
+
+
+def pending(df: pd.DataFrame, seeds: tuple[int, ...], regimes: tuple[str, ...], lottery_seeds: tuple[int, ...]) -> str | None:
+    """Which of the planned jobs (``seeds`` x global, ``lottery_seeds`` x lottery) have no results yet."""
+    done = set(zip(df.regime, df.seed))
+    missing = [f"{r} seed {s}" for r in regimes for s in (seeds if r == "global" else lottery_seeds)
+               if (r, s) not in done]
+    return f"Not finished yet: {', '.join(missing)}." if missing else None
+
+
+def findings(df: pd.DataFrame, verdicts: dict[str, Any], *, seeds: tuple[int, ...] = (0, 1, 2),
+             lottery_seeds: tuple[int, ...] = (0,)) -> list[str]:
+    """Every sentence, in reading order (the planned jobs: ``seeds`` in the global regime, ``lottery_seeds`` in the
+    lottery regime, as the issue asks)."""
+    out = [dense_accuracy(df), *spread_vs_jump(df), *claim_verdicts(verdicts)]
+    left = pending(df, seeds, ("global", "lottery"), lottery_seeds)
+    return out + ([left] if left else [])

@@ -1,0 +1,123 @@
+"""Every figure says under it which function drew it and from which results file: each ``plot_…`` function of
+the book's figure modules, drawn from small hand-made results, carries its own qualified name and the file."""
+from __future__ import annotations
+
+import inspect
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+
+from prunelib import data, paths  # noqa: E402
+from prunelib.figures import accuracy, comparison, concepts, faithfulness, noise, saliency  # noqa: E402
+from prunelib.provenance import Source, figure_caption, published  # noqa: E402
+from prunelib.reference import load_reference  # noqa: E402
+
+#: the modules whose figures the notebooks 01-04, 06 and 07 show (the explorer's are drawn elsewhere)
+MODULES = (accuracy, saliency, faithfulness, concepts, comparison, noise)
+LEVELS = ("0.0", "0.5")
+
+
+def ci(x: float) -> dict:
+    return {"estimate": x, "low": x - 0.01, "high": x + 0.01}
+
+
+def _accuracy() -> dict:
+    return {"classes": list(data.CLASSES), "levels": [
+        {"sparsity_target": float(s), "sparsity": float(s), "val_top1": 0.8 - float(s) / 2,
+         "val_top1_before_finetune": None if s == "0.0" else 0.5, "val_per_class": [0.7] * 10,
+         "layers": {"conv1": float(s) / 2, "fc": float(s)}} for s in LEVELS]}
+
+
+def _metrics() -> dict:
+    curve = {"estimate": [0.9, 0.5], "low": [0.8, 0.4], "high": [1.0, 0.6]}
+    entry = {"gini": [0.4, 0.5], "gini_mean": ci(0.45),
+             "road": {o: {"curve": curve, "aopc_authors": ci(0.3)} for o in ("morf", "lerf")}}
+    return {"levels": [float(s) for s in LEVELS], "percentages": [1, 11],
+            "methods": {"VG": {s: entry for s in LEVELS}, "IG": {s: entry for s in LEVELS}}}
+
+
+def _maps() -> dict:
+    return {"levels": np.array([0.0, 0.5]), "images": np.zeros((2, 8, 8, 3), np.uint8),
+            "VG": np.random.default_rng(0).random((2, 2, 8, 8), dtype=np.float32), "classes": ["church", "tench"],
+            "predictions": {s: {"class": ["church", "tench"]} for s in LEVELS}, "gini": {"VG": {s: [0.4, 0.5] for s in LEVELS}}}
+
+
+def _coherence() -> dict:
+    view = {"coherence": {"gain": 0.1}, "concept_similarity": 0.2, "importance_entropy": 0.5, "reconstruction_error": 0.3}
+    return {"levels": [0.0, 0.5], "classes": ["church"], "metrics": {"church": {s: view for s in LEVELS}}}
+
+
+def _gallery() -> dict:
+    return {"crops": np.zeros((2, 2, 4, 4, 3), np.uint8), "concept_ids": np.array([3, 1]),
+            "importances": np.array([0.5, 0.2]), "meta": {"class_name": "church", "pruning": "50 %"}}
+
+
+def _comparison() -> dict:
+    return {"differences": {q: {"VG": {"0.5": ci(0.02)}} for q in ("gini", "aopc")}}
+
+
+def _noise() -> pd.DataFrame:
+    rows = [{"regime": "global", "seed": 0, "network": net, "level": lvl, "metric": metric, "value": v,
+             "ci_low": v - 0.01, "ci_high": v + 0.01, "n_images": 10}
+            for net, lvl in (("dense", 0.0), ("pruned", 50.0)) for metric, v in (("top1", 0.8), ("gini_vg", 0.45))]
+    return pd.DataFrame(rows)
+
+
+#: how to draw each plot function from hand-made results (``src`` is its Source)
+DRAW = {
+    "plot_accuracy": lambda src: accuracy.plot_accuracy(_accuracy(), reference=load_reference(), source=src),
+    "plot_per_class": lambda src: accuracy.plot_per_class(_accuracy(), source=src),
+    "plot_layer_sparsity": lambda src: accuracy.plot_layer_sparsity(_accuracy(), source=src),
+    "plot_saliency_grid": lambda src: saliency.plot_saliency_grid(_maps(), "VG", source=src),
+    "plot_gini": lambda src: faithfulness.plot_gini(_metrics(), reference=load_reference(), source=src),
+    "plot_aopc": lambda src: faithfulness.plot_aopc(_metrics(), order="lerf", source=src),
+    "plot_road_curves": lambda src: faithfulness.plot_road_curves(_metrics(), reference=load_reference(), source=src),
+    "plot_concept_gallery": lambda src: concepts.plot_concept_gallery(_gallery(), source=src),
+    "plot_coherence": lambda src: concepts.plot_coherence([0, 50], {"church": [0.1, 0.2]}, source=src),
+    "plot_concept_metrics": lambda src: concepts.plot_concept_metrics(_coherence(), source=src),
+    "plot_headline": lambda src: comparison.plot_headline(_accuracy(), _metrics(), load_reference(), source=src),
+    "plot_differences": lambda src: comparison.plot_differences(_comparison(), source=src),
+    "plot_noise": lambda src: noise.plot_noise(_noise(), source=src, reference=load_reference()),
+}
+
+
+def plot_functions() -> dict:
+    return {name: f for module in MODULES for name, f in inspect.getmembers(module, inspect.isfunction)
+            if name.startswith("plot_") and f.__module__ == module.__name__}
+
+
+def test_every_plot_function_is_drawn_here() -> None:
+    assert set(plot_functions()) == set(DRAW), "a plot function without a case here: add it to DRAW"
+
+
+@pytest.mark.parametrize("name", sorted(DRAW))
+def test_a_figure_names_the_function_that_drew_it_and_the_results_file(name: str) -> None:
+    import matplotlib.pyplot as plt
+
+    f = plot_functions()[name]
+    results = paths.ROOT / "results" / "smoke" / ".staging" / "faithfulness" / "metrics.json"  # as the runner writes
+    fig = DRAW[name](Source((results,), "ImageNette · profile smoke · seed 0 · commit 0123456789"))
+    shown = " ".join(" ".join(t.get_text() for t in fig.texts).split())  # as read, across the wrapped lines
+    assert f"Drawn by {f.__module__}.{f.__qualname__} from results/smoke/faithfulness/metrics.json" in shown
+    assert "profile smoke · seed 0" in shown
+    fig.canvas.draw()
+    caption = next(t for t in fig.texts if t.get_text().startswith("Drawn by"))
+    box, figure = caption.get_window_extent(), fig.bbox
+    assert box.x0 >= figure.x0 and box.x1 <= figure.x1 and box.y0 >= figure.y0, "the caption does not fit"
+    below = [ax.get_tightbbox().y0 for ax in fig.axes if ax.get_visible() and ax.axison]
+    assert min(below) >= box.y1 - 1, "the caption overlaps the axes"
+    plt.close(fig)
+
+
+def test_the_caption_names_where_a_file_lands_and_every_file() -> None:
+    staged = paths.ROOT / "results" / "cpu" / ".staging" / "comparison" / "comparison.json"
+    assert published(staged) == "results/cpu/comparison/comparison.json"
+    assert published(paths.ROOT / "results" / "noise" / "summary.csv") == "results/noise/summary.csv"
+    two = Source((paths.ROOT / "results/cpu/training/accuracy.json", paths.ROOT / "results/cpu/faithfulness/metrics.json"))
+    assert figure_caption(comparison.plot_headline, two) == (
+        "Drawn by prunelib.figures.comparison.plot_headline from results/cpu/training/accuracy.json, "
+        "results/cpu/faithfulness/metrics.json")
