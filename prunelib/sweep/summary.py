@@ -10,7 +10,7 @@ each saliency method ``m`` of the profile (lower case): ``top1`` (validation top
 the validation images), ``gini_m``, ``aopc_morf_m``, ``aopc_lerf_m`` (AOPC, the authors' formula) and
 ``aopc_gap_m`` = AOPC(MoRF) - AOPC(LeRF), each with a bootstrap 95 % interval over the network's images (the gap's
 per image, both orders on the same images); for seed 0 also ``aopc_random``, the AOPC of removing pixels in a
-random order (MoRF of a uniform random map). For the seeds with concept metrics (:mod:`.concepts`), the mean
+random order (MoRF of a uniform random map). For the seeds with concept metrics (:mod:`prunelib.sweep.concepts`), the mean
 over the profile's CRAFT classes of ``coherence_gain`` (top crops' coherence minus random crops', in the dense
 network's feature space), ``concept_similarity``, ``importance_entropy`` and ``reconstruction_error``, with no
 interval (``n_images``: the images of all classes). Users load it with :func:`load_summary`.
