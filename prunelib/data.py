@@ -21,9 +21,9 @@ from typing import Callable, Iterator, Sequence
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from tqdm.auto import tqdm
 
 from .paths import cache_dir, resolve
+from .progress import progress_bar
 
 #: WordNet ids in torchvision ``Imagenette`` order (= sorted); the label of a class is its index here.
 WNIDS = ("n01440764", "n02102040", "n02979186", "n03000684", "n03028079",
@@ -181,7 +181,7 @@ def verify_checksums(root: str | os.PathLike) -> bool:
     stamp = cache_dir() / "checksums" / f"{key.hexdigest()[:32]}.ok"
     if stamp.exists():
         return True
-    bad = [rel for rel, digest in tqdm(entries.items(), desc="verifying SHA256SUMS", leave=False)
+    bad = [rel for rel, digest in progress_bar(entries.items(), desc="verifying SHA256SUMS", leave=False)
            if _sha256_file(root / rel) != digest]
     if bad:
         raise DataError(f"{len(bad)} file(s) in {root} do not match SHA256SUMS: {_names(bad)}")
@@ -268,7 +268,8 @@ def load_split(root: str | os.PathLike, split: str, *, size: int = 224, cache: b
     images = torch.empty(len(files), 3, size, size, dtype=torch.uint8)
     with ThreadPoolExecutor(2) as pool:
         jobs = pool.map(lambda rel: _decode(root / rel, size), files)
-        for i, img in enumerate(tqdm(jobs, total=len(files), desc=f"decoding {split} @ {size}px", leave=False)):
+        bar = progress_bar(jobs, total=len(files), desc=f"decoding {split} @ {size}px", leave=False)
+        for i, img in enumerate(bar):
             images[i] = img
     if cache:
         _write_atomic(target, lambda tmp: torch.save({"images": images, "files": files}, tmp))

@@ -38,6 +38,7 @@ from . import data as imagenette
 from .checkpoint import save_json
 from .fingerprints import stage_fingerprint
 from .models import resolve_device
+from .progress import BATCH
 from .provenance import STAGING, provenance
 
 #: (stage name, notebook file) in execution order; a stage's results go to ``results/<profile>/<stage>/``.
@@ -168,7 +169,7 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
         staging.mkdir(parents=True)
         tmp_nb = staging.parent / notebook_name  # the failed notebook stays here for inspection
         t0 = time.perf_counter()
-        os.environ["TQDM_DISABLE"] = "1"  # a bar would be frozen into the executed notebook; the runner's shows
+        os.environ[BATCH] = "1"  # the kernel's bars go to this terminal, not into the notebook (prunelib.progress)
         backend = os.environ.pop("MPLBACKEND", None)  # Agg would glue figures as text instead of images
         try:
             papermill.execute_notebook(str(source), str(tmp_nb), parameters=stage_params, cwd=str(notebooks),
@@ -179,7 +180,7 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
             status = 1
             break
         finally:
-            os.environ.pop("TQDM_DISABLE", None)
+            os.environ.pop(BATCH, None)
             if backend is not None:
                 os.environ["MPLBACKEND"] = backend
         stderr = stderr_outputs(tmp_nb)

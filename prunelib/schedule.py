@@ -14,9 +14,9 @@ import json
 from pathlib import Path
 
 from torch import nn
-from tqdm.auto import tqdm
 
 from . import checkpoint, data, runs
+from .progress import progress_bar
 from .pruning import make_permanent, prune_global, prune_layerwise, rewind, sparsity_report
 from .training import TrainConfig, evaluate, train
 
@@ -64,8 +64,8 @@ def prune_schedule(model: nn.Module, levels: list[float], finetune: TrainConfig,
     data_ident = runs.data_identity(train_split, val_split)
     parent_digest = runs.file_digest(parent)
     reports = []
-    for round_index, (sparsity, tag) in enumerate(tqdm(list(zip(levels, tags)), desc=f"pruning ({method})",
-                                                         disable=not progress), start=1):
+    rounds = progress_bar(list(zip(levels, tags)), desc=f"pruning ({method})", disable=not progress)
+    for round_index, (sparsity, tag) in enumerate(rounds, start=1):
         level_dir = out_dir / f"level_{tag}"
         recipe = finetune if method == "global" else dataclasses.replace(
             finetune, data_seed=finetune.order_seed + LOTTERY_ORDER_STRIDE * round_index)

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from . import checkpoint, data, runs
 from .models import device_of, resolve_device
 from .optim import make_optimizer
+from .progress import progress_bar
 
 
 #: what each annotated field type of TrainConfig accepts (an int is a valid float)
@@ -175,8 +175,8 @@ def train(model: nn.Module, train_split: "data.Split", val_split: "data.Split", 
         model.train()
         batches = data.batches(train_split, cfg.batch_size, train=True, size=cfg.image_size,
                                seed=cfg.order_seed, epoch=epoch)
-        bar = tqdm(batches, total=steps_per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
-                   mininterval=5.0)
+        bar = progress_bar(batches, total=steps_per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                           disable=not progress, mininterval=5.0)
         loss_sum, seen, t_epoch = 0.0, 0, time.perf_counter()
         for x, y in bar:
             x, y = x.to(dev).contiguous(memory_format=torch.channels_last), y.to(dev)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -10,6 +11,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from prunelib import data, paths
 from prunelib import reproduce as runner
+from prunelib.progress import BATCH
 from prunelib.synthetic import make_imagenette
 
 WRITE = """from pathlib import Path
@@ -179,3 +181,22 @@ def test_a_stage_depends_on_the_modules_it_imports_and_its_inputs_content(tmp_pa
     assert stage_fingerprint({"seed": 0}, notebook, [upstream]) != key
     assert stage_fingerprint({"seed": 1}, notebook, [upstream]) != stage_fingerprint({"seed": 0}, notebook, [upstream])
     assert fingerprints.VOLATILE == ("provenance.json",)
+
+
+BARS = """from prunelib.progress import progress_bar
+for _ in progress_bar(range(3), desc="kernel bar", disable=False):
+    pass
+"""
+
+
+def test_a_stage_s_progress_bars_go_to_the_runner_s_terminal_not_into_the_notebook(project: dict, capfd,
+                                                                                   monkeypatch) -> None:
+    root, kwargs = project["root"], project["kwargs"]
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")  # under pytest, ipykernel does not capture its stderr at all
+    _notebook(root / "nb" / "a.ipynb", WRITE + BARS)
+    capfd.readouterr()
+    assert runner.reproduce("tiny", **kwargs) == 0
+    assert "kernel bar: 100%" in capfd.readouterr().err  # the kernel process's own stderr: the runner's terminal
+    outputs = [o for c in nbformat.read(root / "book" / "a.ipynb", as_version=4).cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if "kernel bar" in json.dumps(o)]  # neither a widget nor a text bar was saved
+    assert BATCH not in os.environ  # the runner's own process is left as it was

@@ -11,9 +11,9 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from ..metrics.validation import check_images
+from ..progress import progress_bar
 
 
 def crop_stride(patch_size: int) -> int:
@@ -61,7 +61,8 @@ def batched_features(g: Callable[[torch.Tensor], torch.Tensor], inputs: torch.Te
     device = model_device(g)
     out = []
     with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
-        for start in tqdm(range(0, inputs.shape[0], batch_size), desc="g forward", disable=not progress, leave=False):
+        batches = range(0, inputs.shape[0], batch_size)
+        for start in progress_bar(batches, desc="g forward", disable=not progress, leave=False):
             x = inputs[start:start + batch_size].to(device, torch.float32)
             if size is not None and x.shape[-1] != size:
                 x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)

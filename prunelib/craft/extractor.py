@@ -13,9 +13,9 @@ from typing import Callable
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..metrics.validation import check_images
+from ..progress import progress_bar
 from .crops import batched_features, extract_crops, model_device
 from .factorization import MAX_ITER, check_n_concepts, fit_nmf, project
 from .sobol import jansen_total, replicated_design
@@ -100,8 +100,8 @@ class Craft:
         masks = torch.from_numpy(replicated_design(self.n_concepts, self.nb_design, self.seed)).to(u.device)
         out = []
         with torch.inference_mode():
-            for start in tqdm(range(0, u.shape[0], images_per_batch), desc="Sobol", disable=not self.progress,
-                              leave=False):
+            for start in progress_bar(range(0, u.shape[0], images_per_batch), desc="Sobol", disable=not self.progress,
+                                     leave=False):
                 ub = u[start:start + images_per_batch]                          # (b, h, w, r)
                 pert = ub[:, None] * masks[None, :, None, None, :]              # (b, m, h, w, r)
                 act = (pert @ self.W).flatten(0, 1).permute(0, 3, 1, 2)        # (b*m, C, h, w)

@@ -150,9 +150,3 @@ def summary_rows(df: pd.DataFrame) -> list[dict]:
                      "metric": "top1 (%)" if top1 else r.metric, "value": shown[0], LOW: shown[1], HIGH: shown[2],
                      "images": None if pd.isna(r.n_images) else int(r.n_images)})
     return rows
-
-
-def save(fig: Figure, out: str | Path) -> Path:
-    out = Path(out)
-    fig.savefig(out, dpi=110, bbox_inches="tight")
-    return out

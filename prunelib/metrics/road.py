@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Literal
 
 import torch
-from tqdm.auto import tqdm
 
 from prunelib.metrics.imputation import add_noise, noisy_linear_imputation, seeded_noise
 from prunelib.metrics.validation import as_maps, check_images, check_percentages
 from prunelib.models import device_of
+from prunelib.progress import progress_bar
 
 __all__ = ["RoadResult", "road", "road_images", "removal_masks"]
 
@@ -145,7 +145,7 @@ def road(
     ranks = _ranks(maps, order)
     n = x.shape[0]
     correct = torch.zeros(n, len(ps), dtype=torch.bool, device=dev)
-    bar = tqdm(total=n * len(ps), disable=not progress, desc="ROAD", unit="img")
+    bar = progress_bar(total=n * len(ps), disable=not progress, desc="ROAD", unit="img")
     for s in range(0, n, batch_size):
         sl = slice(s, min(s + batch_size, n))
         for j, _, xi in _impute_series(x[sl], maps[sl], ranks[sl], ps, order, noise, seed, torch.arange(sl.start, sl.stop), tol):

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from .. import data as imagenette
 from ..checkpoint import save_json
 from ..craft import Craft, concept_metrics, gallery_data, split_resnet
 from ..craft.factorization import MAX_ITER as NMF_MAX_ITER
 from ..craft.gallery import save_concepts
+from ..progress import progress_bar
 from ..schedule import level_tag
 from ..selection import choose_correct
 from ..models import device_of
@@ -68,7 +68,7 @@ def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_s
                                 too_few="any")
         idx = chosen.indices[0.0]
         summary["metrics"][name] = {"n_images": len(idx), "n_correct": chosen.n_correct[0.0]}
-        for sparsity, model in tqdm(models.items(), desc=f"CRAFT {name}"):
+        for sparsity, model in progress_bar(models.items(), desc=f"CRAFT {name}"):
             x, _ = inputs(val, idx, image_size, device_of(model))
             craft, importances, metrics = class_concepts(model, x, name, n_concepts=n_concepts, patch_size=patch,
                                                          seed=seed, reference_g=dense_g)

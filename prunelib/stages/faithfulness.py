@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
 from .. import metrics
 from ..checkpoint import save_json
+from ..progress import progress_bar
 from ..saliency import METHODS, PAPER_METHODS, methods as chosen_methods
 from ..models import device_of
 from ..selection import choose_correct
@@ -111,7 +111,7 @@ def run_faithfulness_stage(*, data: str | None, profile: str, out_dir: Path, ima
               "n_shared": n_shared, "shared_levels": [s for s in models if s not in dead],
               "images": {level_key(s): idx.tolist() for s, idx in chosen.items()},
               "methods": {name: {} for name in names}, "ig_steps": ig_steps, "noise": noise, "image_size": image_size}
-    for sparsity in tqdm(list(models), desc="attributions + ROAD"):
+    for sparsity in progress_bar(list(models), desc="attributions + ROAD"):
         model = models[sparsity]
         x, y = inputs(val, chosen[sparsity], image_size, device_of(model))
         for method, entry in measure(model, x, y, methods=names, ig_steps=ig_steps, n_bootstrap=n_bootstrap,

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from .. import data as imagenette
 from ..checkpoint import save_json
 from ..metrics import gini
 from ..pictures import save_photos
+from ..progress import progress_bar
 from ..saliency import PAPER_METHODS, methods as chosen_methods
 from ..selection import one_per_class
 from ..models import device_of
@@ -43,7 +43,7 @@ def run_saliency_stage(*, data: str | None, profile: str, out_dir: Path, image_s
     maps = {name: [] for name in explainers}
     info = {"levels": list(models), "classes": names, "val_index": idx.tolist(), "methods": list(explainers),
             "files": [val.files[i] for i in idx], "predictions": {}, "gini": {name: {} for name in explainers}}
-    for sparsity, model in tqdm(models.items(), desc="saliency maps"):
+    for sparsity, model in progress_bar(models.items(), desc="saliency maps"):
         x, y = inputs(val, idx, image_size, device_of(model))
         with torch.no_grad():
             prob = model(x).softmax(1)

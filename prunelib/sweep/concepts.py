@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm.auto import tqdm
 
 from .. import checkpoint, paths
 from ..craft import split_resnet
+from ..progress import progress_bar
 
 #: images of a class are drawn from a pool shuffled with this seed in every job (as the measurements' images)
 IMAGE_SEED = 0
@@ -72,7 +72,7 @@ def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any]
     out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": s, "networks": []}
     images = {c: choose_correct({"dense": dense}, val, s["image_size"], s["n_images"], IMAGE_SEED, of_class=c,
                                 pool_size=len(val), too_few="any") for c in s["classes"]}
-    for model, record in zip(models, tqdm(networks, desc=f"concepts {job.name}", disable=not progress)):
+    for model, record in zip(models, progress_bar(networks, desc=f"concepts {job.name}", disable=not progress)):
         t0 = time.perf_counter()
         per_class = {}
         for c, chosen in images.items():

@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm.auto import tqdm
 
 from .. import checkpoint, paths, pipeline, regimes, runs
 from . import concepts
 from ..models import resnet18, resolve_device
+from ..progress import progress_bar
 from ..provenance import provenance
 from ..pruning import make_permanent, sparsity_report
 from ..schedule import level_tag
@@ -138,7 +138,7 @@ def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool 
     chosen, n_shared, _ = choose_correct(models, val, image_size, int(params["n_attribution_images"]), IMAGE_SEED,
                                       exclude=dead)
     networks = []
-    for name, record in zip(names, tqdm(records, desc=f"measuring {job.name}", disable=not progress)):
+    for name, record in zip(names, progress_bar(records, desc=f"measuring {job.name}", disable=not progress)):
         model = models[name]
         x, y = inputs(val, chosen[name], image_size, torch.device("cpu"))
         t0 = time.perf_counter()
