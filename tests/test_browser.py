@@ -2,15 +2,16 @@
 
 Served from 127.0.0.1; every request to another host is blocked and reported, so a CDN dependency fails the
 test. The explorer's two sliders and its image buttons must swap the pictures with no kernel, and no page may
-log a console error or show a broken image. Set ``BOOK_SCREENSHOTS=PREFIX`` to keep two screenshots of the
-explorer, at the dense level and at the most pruned one: ``PREFIX_dense.png`` and ``PREFIX_pruned.png``
-(``BOOK_SCREENSHOTS=results/screenshots/explorer pytest tests/test_browser.py``).
+log a console error or show a broken image. Set ``BOOK_SCREENSHOTS=PREFIX`` to keep screenshots of the explorer,
+at the dense level and at the most pruned one (``PREFIX_dense.png``, ``PREFIX_pruned.png``), and of the paper vs
+reproduction table (``PREFIX_table.png``): ``BOOK_SCREENSHOTS=results/screenshots/cpu pytest tests/test_browser.py``.
 """
 from __future__ import annotations
 
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -29,6 +30,7 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python package) is not installed")
 
 EXPLORER = "book/notebooks/05_explorer.html"
+COMPARISON = "book/notebooks/06_paper_vs_reproduction.html"
 #: the data URLs of the explorer's visible pictures, in page order
 VISIBLE_IMAGES = """() => [...document.querySelectorAll('.prunelib-static-explorer img')]
   .filter(i => i.offsetParent !== null).map(i => i.src)"""
@@ -121,9 +123,9 @@ DECODED = """() => Promise.all([...document.querySelectorAll('.prunelib-static-e
   .filter(i => i.offsetParent !== null).map(i => i.decode()))"""
 
 
-def _shot(p: Page, path: Path) -> None:
+def _shot(p: Page, path: Path, selector: str = ".prunelib-static-explorer") -> None:
     p.page.evaluate(DECODED)
-    box = p.page.locator(".prunelib-static-explorer").first
+    box = p.page.locator(selector).first
     box.scroll_into_view_if_needed()
     p.page.wait_for_timeout(300)
     box.screenshot(path=str(path))
@@ -160,6 +162,31 @@ def test_explorer_sliders_swap_the_pictures_without_a_kernel(site: str, browser:
     p.page.wait_for_timeout(200)
     other = p.page.evaluate(VISIBLE_IMAGES)
     assert len(other) == 2 * n and not set(other) & set(pruned), "the image buttons did not switch the image"
+    assert not p.problems, "\n".join(p.problems)
+    p.page.close()
+
+
+#: the cells of the first table of a page, row by row (header rows included)
+TABLE_CELLS = """() => [...document.querySelector('table.dataframe').rows]
+  .map(r => [...r.cells].map(c => c.innerText.trim()))"""
+
+
+def test_the_paper_vs_reproduction_table_reads_as_a_table(site: str, browser: "sync_api.Browser",
+                                                          tmp_path: Path) -> None:
+    """Value and interval in columns of their own, 3 decimals, an em dash where the paper has no value."""
+    if "book/notebooks/06_paper_vs_reproduction.ipynb" in legacy.MACHINE_PATHS:
+        pytest.skip("book/notebooks/06_paper_vs_reproduction.ipynb predates the table format: regenerate the cpu profile")
+    p = Page(browser, site)
+    p.page.goto(f"{site}/{COMPARISON}", wait_until="load")
+    p.page.add_style_tag(content=SCREENSHOT_CSS)
+    rows = p.page.evaluate(TABLE_CELLS)
+    header = [c for r in rows[:2] for c in r]
+    assert {"value", "95 % CI low", "95 % CI high"} <= set(header), header
+    body = [c for r in rows[2:] for c in r[1:]]
+    numbers = [c for c in body if c not in ("", "—")]
+    assert numbers and all(re.fullmatch(r"-?\d+\.\d{1,3}", c) for c in numbers), numbers
+    assert "—" in body and not any(c.lower() in ("nan", "none") for c in body)
+    _shot(p, tmp_path / "table.png", "table.dataframe")
     assert not p.problems, "\n".join(p.problems)
     p.page.close()
 
