@@ -15,7 +15,6 @@ import ipywidgets as widgets
 import pytest
 import yaml
 
-import legacy
 
 from prunelib import reproduce as runner
 
@@ -148,9 +147,6 @@ def test_executed_explorer_saves_linked_widget_state() -> None:
     nb = json.loads((ROOT / "book/notebooks/05_explorer.ipynb").read_text())
     state = nb["metadata"]["widgets"][WIDGET_STATE]["state"]
     models = [m["model_name"] for m in state.values()]
-    if "book/notebooks/05_explorer.ipynb" in legacy.OLD_EXPLORER:
-        assert models.count("SelectionSliderModel") < 2, "05_explorer was regenerated: remove it from legacy.OLD_EXPLORER"
-        pytest.skip("book/notebooks/05_explorer.ipynb predates the two-slider explorer: regenerate the cpu profile")
     assert models.count("LinkModel") >= 3 and "StackModel" in models and models.count("SelectionSliderModel") == 2
     panels = " ".join(m["state"].get("value", "") for m in state.values() if m["model_name"] == "HTMLModel")
     pictures = re.findall(r"src='data:image/(\w+);base64,", panels)

@@ -19,7 +19,6 @@ from typing import Iterator
 
 import pytest
 
-import legacy
 from test_book import build_book
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -137,8 +136,6 @@ def _shot(p: Page, path: Path, selector: str = ".prunelib-static-explorer") -> N
 
 def test_explorer_sliders_swap_the_pictures_without_a_kernel(site: str, browser: "sync_api.Browser",
                                                            tmp_path: Path) -> None:
-    if "book/notebooks/05_explorer.ipynb" in legacy.OLD_EXPLORER:  # test_book checks that it is still the old one
-        pytest.skip("book/notebooks/05_explorer.ipynb predates the two-slider explorer: regenerate the cpu profile")
     p = Page(browser, site)
     p.page.goto(f"{site}/{EXPLORER}", wait_until="load")
     p.page.add_style_tag(content=SCREENSHOT_CSS)
@@ -174,8 +171,6 @@ TABLE_CELLS = """() => [...document.querySelector('table.dataframe').rows]
 def test_the_paper_vs_reproduction_table_reads_as_a_table(site: str, browser: "sync_api.Browser",
                                                           tmp_path: Path) -> None:
     """Value and interval in columns of their own, 3 decimals, an em dash where the paper has no value."""
-    if "book/notebooks/06_paper_vs_reproduction.ipynb" in legacy.MACHINE_PATHS:
-        pytest.skip("book/notebooks/06_paper_vs_reproduction.ipynb predates the table format: regenerate the cpu profile")
     p = Page(browser, site)
     p.page.goto(f"{site}/{COMPARISON}", wait_until="load")
     p.page.add_style_tag(content=SCREENSHOT_CSS)

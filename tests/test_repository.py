@@ -5,13 +5,9 @@ import re
 import subprocess
 from pathlib import Path
 
-import legacy
-
 ROOT = Path(__file__).resolve().parent.parent
 #: an absolute path into a home, temporary or work folder of the machine (as in /work/..., /tmp/..., /home/me/...)
 MACHINE_PATH = re.compile(r"""(^|[\s"'=(:])/(work|tmp|root|home/[a-z][a-z0-9_-]*|Users/[A-Za-z0-9_-]+)/""", re.M)
-#: outputs of the old cpu run (tests/legacy.py); they leave the list when that profile is regenerated
-LEGACY = legacy.MACHINE_PATHS
 
 
 def _tracked_text_files() -> dict[str, str]:
@@ -27,9 +23,8 @@ def _tracked_text_files() -> dict[str, str]:
 def test_no_committed_file_names_a_folder_of_this_machine() -> None:
     offenders = {name for name, text in _tracked_text_files().items()
                  if MACHINE_PATH.search(text) and name != "tests/test_repository.py"}  # (its examples, below)
-    assert offenders <= LEGACY, f"absolute paths of the machine in {sorted(offenders - LEGACY)}: write them " \
-                                "relative to the project (prunelib.paths.portable)"
-    assert LEGACY <= offenders, f"{sorted(LEGACY - offenders)} no longer name machine folders: remove them from LEGACY"
+    assert not offenders, f"absolute paths of the machine in {sorted(offenders)}: write them relative to the " \
+                          "project (prunelib.paths.portable)"
 
 
 def test_the_pattern_finds_machine_paths_and_nothing_else() -> None:
