@@ -35,7 +35,10 @@ def provenance(profile: str, data: str | None, device: str, seed: int) -> dict:
         except metadata.PackageNotFoundError:
             versions[pkg] = None
     dirty = _git("status", "--porcelain", "--", "prunelib", "notebooks")
-    return {"profile": profile, "data": paths.portable(data) if data else None, "seed": seed, "device": device,
+    # the data folder as the stage found it (a notebook runs in notebooks/, so a path relative to the project is
+    # resolved like prunelib.paths.resolve does), written relative to the project
+    return {"profile": profile, "data": paths.portable(paths.resolve(data)) if data else None, "seed": seed,
+            "device": device,
             "versions": versions, "git_commit": _git("rev-parse", "HEAD"),
             "git_dirty": bool(dirty and dirty != "unknown"), "machine": platform.platform()}
 

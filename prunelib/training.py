@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import checkpoint, data, runs
+from . import checkpoint, data, paths, runs
 from .models import device_of, resolve_device
 from .optim import make_optimizer
 from .progress import progress_bar
@@ -166,7 +166,7 @@ def train(model: nn.Module, train_split: "data.Split", val_split: "data.Split", 
         torch.set_rng_state(state["rng"].cpu())
         history, start_epoch = state["history"], state["epoch"] + 1
         if progress and start_epoch < cfg.epochs:
-            print(f"resuming {run_dir} at epoch {start_epoch + 1}/{cfg.epochs}", flush=True)
+            print(f"resuming {paths.portable(run_dir)} at epoch {start_epoch + 1}/{cfg.epochs}", flush=True)
     elif save_init:
         checkpoint.save({"model": model.state_dict()}, run_dir / "init.pt")
 

@@ -92,6 +92,21 @@ def test_a_failing_notebook_writes_no_provenance(synthetic_root, tmp_path, monke
     assert not (out / "provenance.json").exists() and not (out / "accuracy.json").exists()
 
 
+def test_provenance_names_the_data_folder_the_stage_read_wherever_it_runs(tmp_path, monkeypatch) -> None:
+    # a notebook runs in notebooks/ with the data path the runner injected relative to the project: the record names
+    # that folder, not the same words resolved against the notebook's folder
+    from prunelib import paths
+    from prunelib.provenance import describe
+
+    data_dir = paths.ROOT / ".cache" / "provenance-probe" / "imagenette"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    injected = os.path.relpath(data_dir, paths.ROOT)
+    monkeypatch.chdir(paths.ROOT / "notebooks")
+    assert describe("smoke", injected, "cpu", 0)["data"] == injected
+    monkeypatch.chdir(tmp_path)
+    assert describe("smoke", str(data_dir), "cpu", 0)["data"] == injected  # an absolute path is written relative
+
+
 # ------------------------------------------------------------------------------- 5. strict data
 def test_an_unlisted_image_is_an_error(tmp_path: Path) -> None:
     root = make_imagenette(tmp_path / "ds", n_train=2, n_val=1, size=16)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from prunelib import checkpoint, data, pipeline, pruning
+from prunelib import checkpoint, data, paths, pipeline, pruning
 from prunelib.__main__ import main as cli
 from prunelib.optim import Ranger
 from prunelib.training import TrainConfig, evaluate, train
@@ -66,7 +66,7 @@ def test_training_learns_and_writes_checkpoints(splits, tmp_path) -> None:
     assert evaluate(model, splits[1], image_size=32)["top1"] == pytest.approx(result["val_top1"])
 
 
-def test_interrupted_training_resumes_to_identical_weights(splits, tmp_path, monkeypatch) -> None:
+def test_interrupted_training_resumes_to_identical_weights(splits, tmp_path, monkeypatch, capsys) -> None:
     reference = pipeline.resnet18(seed=0)
     _run(reference, splits, tmp_path / "uninterrupted")
 
@@ -84,7 +84,10 @@ def test_interrupted_training_resumes_to_identical_weights(splits, tmp_path, mon
     assert torch.load(tmp_path / "interrupted" / "last.pt", weights_only=True)["epoch"] == 0
     monkeypatch.setattr(data, "batches", real_batches)
     resumed = pipeline.resnet18(seed=123)  # a fresh process would build a differently seeded model: it is overwritten
-    _run(resumed, splits, tmp_path / "interrupted")
+    train(resumed, *splits, CFG, tmp_path / "interrupted", progress=True)
+    # the message names the run folder as the book prints paths (relative to the project), not as this machine does
+    said = capsys.readouterr().out
+    assert f"resuming {paths.portable(tmp_path / 'interrupted')} at epoch 2/{CFG.epochs}" in said
     for (name, a), b in zip(reference.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(a, b), name
 
