@@ -15,7 +15,7 @@ from pathlib import Path
 
 from torch import nn
 
-from . import checkpoint, data, runs
+from . import checkpoint, data, paths, runs
 from .progress import progress_bar
 from .pruning import make_permanent, prune_global, prune_layerwise, rewind, sparsity_report
 from .training import TrainConfig, evaluate, train
@@ -74,6 +74,9 @@ def prune_schedule(model: nn.Module, levels: list[float], finetune: TrainConfig,
         runs.claim(level_dir, runs.identity(data=data_ident, recipe=recipe, **ident))
         final = level_dir / "final.pt"
         if final.exists():
+            if progress:
+                print(f"{paths.portable(level_dir)}: pruned and fine-tuned earlier from the same parent with this "
+                      f"recipe and data; reused", flush=True)
             checkpoint.load_model_state(make_permanent(model), checkpoint.load(final)["model"])
             reports.append(json.loads((level_dir / "report.json").read_text()))
             parent_digest = runs.file_digest(final)

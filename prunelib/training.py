@@ -165,8 +165,11 @@ def train(model: nn.Module, train_split: "data.Split", val_split: "data.Split", 
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"].cpu())
         history, start_epoch = state["history"], state["epoch"] + 1
-        if progress and start_epoch < cfg.epochs:
-            print(f"resuming {paths.portable(run_dir)} at epoch {start_epoch + 1}/{cfg.epochs}", flush=True)
+        if progress:
+            print(f"resuming {paths.portable(run_dir)} at epoch {start_epoch + 1}/{cfg.epochs}"
+                  if start_epoch < cfg.epochs else
+                  f"{paths.portable(run_dir)}: all {cfg.epochs} epochs were trained earlier with this recipe and "
+                  f"data (prunelib.runs checks both); reused", flush=True)
     elif save_init:
         checkpoint.save({"model": model.state_dict()}, run_dir / "init.pt")
 

@@ -92,6 +92,15 @@ def test_interrupted_training_resumes_to_identical_weights(splits, tmp_path, mon
         assert torch.equal(a, b), name
 
 
+def test_a_finished_run_is_reused_and_says_so(splits, tmp_path, capsys) -> None:
+    first = _run(pipeline.resnet18(seed=0), splits, tmp_path)
+    again = train(pipeline.resnet18(seed=123), *splits, CFG, tmp_path, progress=True)
+    said = capsys.readouterr().out
+    assert f"{paths.portable(tmp_path)}: all {CFG.epochs} epochs were trained earlier" in said
+    assert "epoch 1/" not in said  # nothing was trained again
+    assert again["val_top1"] == first["val_top1"] and again["best_epoch"] == first["best_epoch"]
+
+
 def test_resume_with_other_config_is_refused(splits, tmp_path) -> None:
     _run(pipeline.resnet18(seed=0), splits, tmp_path, TrainConfig(epochs=1, batch_size=8, image_size=32))
     with pytest.raises(ValueError, match=r"holds a run of other inputs \(recipe.lr: run has 0.001, now 0.5\)"):
