@@ -29,7 +29,8 @@ def _accuracy() -> dict:
     return {"classes": list(data.CLASSES), "levels": [
         {"sparsity_target": float(s), "sparsity": float(s), "val_top1": 0.8 - float(s) / 2,
          "val_top1_before_finetune": None if s == "0.0" else 0.5, "val_per_class": [0.7] * 10,
-         "layers": {"conv1": float(s) / 2, "fc": float(s)}} for s in LEVELS]}
+         "layers": {"conv1": float(s) / 2, "fc": float(s)}} for s in LEVELS],
+        "dense_history": [{"epoch": e, "val_top1": 0.3 + 0.1 * e, "train_loss": 2.0 - 0.3 * e} for e in range(3)]}
 
 
 def _metrics() -> dict:
@@ -71,6 +72,7 @@ def _noise() -> pd.DataFrame:
 DRAW = {
     "plot_accuracy": lambda src: accuracy.plot_accuracy(_accuracy(), reference=load_reference(), source=src),
     "plot_per_class": lambda src: accuracy.plot_per_class(_accuracy(), source=src),
+    "plot_training": lambda src: accuracy.plot_training(_accuracy(), source=src),
     "plot_layer_sparsity": lambda src: accuracy.plot_layer_sparsity(_accuracy(), source=src),
     "plot_saliency_grid": lambda src: saliency.plot_saliency_grid(_maps(), "VG", source=src),
     "plot_gini": lambda src: faithfulness.plot_gini(_metrics(), reference=load_reference(), source=src),

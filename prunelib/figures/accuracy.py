@@ -48,6 +48,20 @@ def plot_accuracy(acc: dict, reference: dict | None = None, source: Source | Non
     return captioned(fig, plot_accuracy, source)
 
 
+def plot_training(acc: dict, source: Source | None = None) -> Figure:
+    """The dense network's training, epoch by epoch: top-1 on val (%, left) and the mean training loss (right),
+    from ``accuracy.json``'s ``dense_history`` (kept in the checkpoint, so it survives a resumed or reused run)."""
+    history = acc["dense_history"]
+    epochs = [h["epoch"] + 1 for h in history]
+    fig, (top1, loss) = plt.subplots(1, 2, figsize=(7.2, 3.0))
+    top1.plot(epochs, [100 * h["val_top1"] for h in history], "o-", ms=3)
+    top1.set(xlabel="epoch", ylabel="top-1 on val (%)", title="validation accuracy")
+    loss.plot(epochs, [h["train_loss"] for h in history], "o-", ms=3, color="C1")
+    loss.set(xlabel="epoch", ylabel="mean training loss", title="training loss")
+    fig.tight_layout()
+    return captioned(fig, plot_training, source)
+
+
 def _heatmap(ax, matrix: np.ndarray, rows: list[str], cols: list[str], cmap: str, vmin: float, vmax: float,
              fmt: str) -> None:
     im = ax.imshow(matrix, aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax)
