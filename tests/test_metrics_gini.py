@@ -26,6 +26,9 @@ def test_analytic():
     ramp = torch.arange(1, 101, dtype=torch.float64).view(1, 10, 10)
     assert gini(ramp, eps=0.0).item() == pytest.approx(99 / 300, abs=1e-12)  # (n - 1) / (3 n) for 1..n
     assert gini(torch.zeros(1, 4, 4)).item() == pytest.approx(0.0, abs=1e-12)
+    # a chance-level network's maps are zero everywhere: G is 0, never the float sum's -1e-17 (shown as "-0.000")
+    for flat in (torch.zeros(2, 128, 128), torch.full((2, 224, 224), 3.0)):
+        assert (gini(flat) >= 0).all() and gini(flat).max() < 1e-12
 
 
 def test_shapes_and_scale():

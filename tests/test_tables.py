@@ -13,7 +13,7 @@ from prunelib.figures.tables import DASH, HIGH, LEVEL, LOW, VALUE, cell, interva
 @pytest.mark.parametrize("value, decimals, shown", [
     (0.51234, 3, "0.512"), (77.3249, 1, "77.3"), (np.float64(0.1), 3, "0.100"), (-0.0126, 3, "-0.013"),
     (12, 3, "12"), (np.int64(250), 3, "250"), (None, 3, DASH), (math.nan, 3, DASH), (np.nan, 1, DASH),
-    ("holds", 3, "holds"), (True, 3, "True"),
+    ("holds", 3, "holds"), (True, 3, "True"), (-1e-17, 3, "0.000"), (-0.0, 1, "0.0"), (-0.0004, 3, "0.000"),
 ])
 def test_a_cell_shows_numbers_with_fixed_decimals_and_missing_values_as_a_dash(value, decimals, shown) -> None:
     assert cell(value, decimals) == shown

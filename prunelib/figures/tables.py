@@ -49,7 +49,7 @@ def cell(value: Any, decimals: int = DECIMALS) -> str:
         return str(value)
     if isinstance(value, Integral):
         return str(int(value))
-    return f"{value:.{decimals}f}"
+    return f"{round(float(value), decimals) + 0.0:.{decimals}f}"  # + 0.0: a value that rounds to zero shows no sign
 
 
 def _decimals(column: tuple[str, ...], decimals: Mapping[str, int]) -> int:

@@ -47,4 +47,5 @@ def gini(
     v, _ = torch.sort(a, dim=1)
     n = v.shape[1]
     i = torch.arange(1, n + 1, dtype=torch.float64, device=v.device)
-    return ((2 * i - n - 1) * v).sum(dim=1) / (n * v.sum(dim=1))
+    # G >= 0 exactly (v is sorted ascending); the clamp removes the float sum's -1e-17 of a uniform or all-zero map
+    return (((2 * i - n - 1) * v).sum(dim=1) / (n * v.sum(dim=1))).clamp_min(0.0)
