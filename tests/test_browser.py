@@ -168,9 +168,15 @@ TABLE_CELLS = """() => [...document.querySelector('table.dataframe').rows]
   .map(r => [...r.cells].map(c => c.innerText.trim()))"""
 
 
+#: how many pixels of the first table lie outside what its output area shows (it scrolls sideways when too wide)
+TABLE_HIDDEN_WIDTH = """() => { const t = document.querySelector('table.dataframe');
+  const box = t.closest('div.output'); return box.scrollWidth - box.clientWidth; }"""
+
+
 def test_the_paper_vs_reproduction_table_reads_as_a_table(site: str, browser: "sync_api.Browser",
                                                           tmp_path: Path) -> None:
-    """Value and interval in columns of their own, 3 decimals, an em dash where the paper has no value."""
+    """Value and interval in columns of their own, 3 decimals, an em dash where the paper has no value; on a
+    laptop's screen (1280 px) the whole table shows, none of it hidden in a sideways scroll."""
     p = Page(browser, site)
     p.page.goto(f"{site}/{COMPARISON}", wait_until="load")
     p.page.add_style_tag(content=SCREENSHOT_CSS)
@@ -182,6 +188,8 @@ def test_the_paper_vs_reproduction_table_reads_as_a_table(site: str, browser: "s
     numbers = [c for c in body if c not in ("", "—")]
     assert numbers and all(re.fullmatch(r"-?\d+\.\d{1,3}", c) for c in numbers), numbers
     assert "—" in body and not any(c.lower() in ("nan", "none") for c in body)
+    hidden = p.page.evaluate(TABLE_HIDDEN_WIDTH)
+    assert hidden <= 1, f"{hidden} px of the table are cut off at 1280 px (scroll sideways to see them)"
     _shot(p, tmp_path / "table.png", "table.dataframe")
     assert not p.problems, "\n".join(p.problems)
     p.page.close()
