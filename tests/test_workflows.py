@@ -60,3 +60,17 @@ def test_pages_workflow_publishes_the_rendered_book() -> None:
     # `make book` renders the committed notebooks: nothing is executed, so no data is needed
     assert "jupyter-book build . -W" in (ROOT / "Makefile").read_text()
     assert yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["execute_notebooks"] == "off"
+
+
+def test_pages_workflow_installs_the_pinned_torch_as_cpu_wheels_before_make_book() -> None:
+    """The book never runs torch: the CPU wheels, at requirements.txt's versions (so `make book` keeps them)."""
+    wf = load_workflow(ROOT / ".github/workflows/book.yml")
+    runs = [step.get("run", "") for step in wf["jobs"]["build"]["steps"]]
+    cpu = [i for i, run in enumerate(runs) if "download.pytorch.org/whl/cpu" in run]
+    book = [i for i, run in enumerate(runs) if "make book" in run]
+    assert cpu and book and cpu[0] < book[0], runs
+    pins = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    for package in ("torch", "torchvision"):
+        pin, = [p for p in pins if p.startswith(f"{package}==")]
+        assert pin in runs[cpu[0]].split(), f"{pin} (requirements.txt) is not what the workflow installs"
+    assert ".venv/bin/python -m pip install" in runs[cpu[0]]  # the environment `make book` then uses
