@@ -1,6 +1,9 @@
-"""What the committed notebooks show: no stderr output (a warning is fixed at its cause, not published)."""
+"""What the committed notebooks show: no stderr output (a warning is fixed at its cause, not published), no table cut
+short."""
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -17,3 +20,18 @@ def test_no_committed_notebook_has_stderr_output() -> None:
     found = {f"{name}, cell {cell} ({code!r}): {first}" for name, found in noisy.items()
              for cell, code, first in found[:1]}
     assert not found, f"stderr output in committed notebooks: {sorted(found)}; fix the cause and re-run the stage"
+
+
+#: what pandas writes in place of the rows or columns it leaves out of a long table's HTML (display.max_rows)
+ELIDED = re.compile(r"<t[hd][^>]*>\.\.\.</t[hd]>")
+
+
+def test_no_committed_notebook_shows_a_cut_table() -> None:
+    """A table in the book shows all its rows and columns: pandas' "..." rows would hide numbers from the reader."""
+    cut = []
+    for notebook in sorted((ROOT / "book" / "notebooks").glob("*.ipynb")):
+        for i, c in enumerate(json.loads(notebook.read_text())["cells"]):
+            html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in c.get("outputs", []))
+            if ELIDED.search(html):
+                cut.append(f"{notebook.name}, cell {i}: {''.join(c['source'])[:60]!r}")
+    assert not cut, f"tables cut short by pandas: {cut}"

@@ -19,7 +19,7 @@ from ..regimes import REGIMES
 from ..saliency import METHODS, in_order
 from ..sweep.summary import load_summary
 from .captions import caption_height, captioned
-from .tables import HIGH, LEVEL, LOW, cell
+from .tables import LEVEL
 
 def panels(df: pd.DataFrame) -> list[tuple[str, str, tuple[str, str | None] | None]]:
     """The figure's panels for the metrics in ``df``: (metric, title, the paper's series as (key, method) or None).
@@ -139,14 +139,31 @@ def spread_rows(df: pd.DataFrame, reference: dict | None = None) -> list[dict]:
     return rows
 
 
-def summary_rows(df: pd.DataFrame) -> list[dict]:
-    """The sweep's table (``summary.csv``) as the book shows it: the level as an integer % removed, the interval
-    as two columns, top-1 in % (its metric renamed ``top1 (%)``)."""
-    rows = []
-    for r in df.itertuples(index=False):
-        top1 = r.metric == "top1"
-        shown = [cell(100 * v, 1) if top1 and pd.notna(v) else v for v in (r.value, r.ci_low, r.ci_high)]
-        rows.append({"regime": r.regime, "seed": r.seed, "network": r.network, LEVEL: round(r.level),
-                     "metric": "top1 (%)" if top1 else r.metric, "value": shown[0], LOW: shown[1], HIGH: shown[2],
-                     "images": None if pd.isna(r.n_images) else int(r.n_images)})
-    return rows
+#: the CRAFT metrics of ``summary.csv`` (the seeds of the profile's ``concept_seeds`` only)
+CONCEPT_METRICS = ("coherence_gain", "concept_similarity", "importance_entropy", "reconstruction_error")
+#: the columns that name a network in :func:`network_rows`
+NETWORK = ["regime", "seed", "network", LEVEL]
+
+
+def measure_order(metrics: set[str]) -> list[str]:
+    """``metrics`` in reading order: top-1; per saliency method (in the order of :data:`prunelib.saliency.METHODS`)
+    Gini, AOPC MoRF, AOPC LeRF and the gap; the random-order AOPC; the concept metrics; any other, by name."""
+    known = ["top1"] + [f"{stem}_{name.lower()}" for name in METHODS
+                        for stem in ("gini", "aopc_morf", "aopc_lerf", "aopc_gap")] + ["aopc_random", *CONCEPT_METRICS]
+    return [m for m in known if m in metrics] + sorted(metrics - set(known))
+
+
+def network_rows(df: pd.DataFrame, *, concepts: bool = False) -> list[dict]:
+    """Every network of the sweep's table (``summary.csv``) in one row: :data:`NETWORK` (the level as an integer
+    % removed), then the value of each metric, top-1 in % (as ``top1 (%)``); a metric a network lacks is missing.
+
+    ``concepts``: the CRAFT metrics (:data:`CONCEPT_METRICS`), for the networks that have them, instead of the
+    others. The intervals and image counts stay in ``summary.csv``."""
+    chosen = df[df.metric.isin(CONCEPT_METRICS) == concepts]
+    columns = ["top1 (%)" if m == "top1" else m for m in measure_order(set(chosen.metric))]
+    rows: dict[tuple, dict] = {}
+    for r in chosen.itertuples(index=False):
+        key = (r.regime, int(r.seed), r.network, round(r.level))
+        row = rows.setdefault(key, {**dict(zip(NETWORK, key)), **dict.fromkeys(columns)})
+        row["top1 (%)" if r.metric == "top1" else r.metric] = 100 * r.value if r.metric == "top1" else r.value
+    return list(rows.values())
