@@ -153,17 +153,48 @@ def measure_order(metrics: set[str]) -> list[str]:
     return [m for m in known if m in metrics] + sorted(metrics - set(known))
 
 
+#: the column of a metric's stem under its saliency method's heading (:func:`heading`)
+STEMS = {"gini": "Gini", "aopc_morf": "AOPC MoRF", "aopc_lerf": "AOPC LeRF", "aopc_gap": "MoRF - LeRF"}
+
+
+def heading(metric: str) -> tuple[str, str]:
+    """Where a metric of ``summary.csv`` goes in a table, as (heading, column under it; "" for none):
+    ``gini_vg`` -> ("VG", "Gini"), ``top1`` -> ("top-1 (%)", ""), ``aopc_random`` -> ("random order", "AOPC"),
+    any other -> its name with spaces (``coherence_gain`` -> ("coherence gain", ""))."""
+    if metric == "top1":
+        return "top-1 (%)", ""
+    if metric == "aopc_random":
+        return "random order", "AOPC"
+    stem, _, method = metric.rpartition("_")
+    names = {name.lower(): name for name in METHODS}
+    if stem in STEMS and method in names:
+        return names[method], STEMS[stem]
+    return metric.replace("_", " "), ""
+
+
 def network_rows(df: pd.DataFrame, *, concepts: bool = False) -> list[dict]:
     """Every network of the sweep's table (``summary.csv``) in one row: :data:`NETWORK` (the level as an integer
-    % removed), then the value of each metric, top-1 in % (as ``top1 (%)``); a metric a network lacks is missing.
+    % removed), then the value of each metric in :func:`measure_order` under its :func:`heading` (a saliency
+    method's metrics grouped under the method), top-1 in %; a metric a network lacks is missing.
 
     ``concepts``: the CRAFT metrics (:data:`CONCEPT_METRICS`), for the networks that have them, instead of the
     others. The intervals and image counts stay in ``summary.csv``."""
     chosen = df[df.metric.isin(CONCEPT_METRICS) == concepts]
-    columns = ["top1 (%)" if m == "top1" else m for m in measure_order(set(chosen.metric))]
+    metrics = measure_order(set(chosen.metric))
     rows: dict[tuple, dict] = {}
+
+    def put(row: dict, metric: str, value: float | None) -> None:
+        group, column = heading(metric)
+        if column:
+            row.setdefault(group, {})[column] = value
+        else:
+            row[group] = value
+
     for r in chosen.itertuples(index=False):
         key = (r.regime, int(r.seed), r.network, round(r.level))
-        row = rows.setdefault(key, {**dict(zip(NETWORK, key)), **dict.fromkeys(columns)})
-        row["top1 (%)" if r.metric == "top1" else r.metric] = 100 * r.value if r.metric == "top1" else r.value
+        if key not in rows:
+            rows[key] = dict(zip(NETWORK, key))
+            for metric in metrics:  # every row has every column, in one order
+                put(rows[key], metric, None)
+        put(rows[key], r.metric, 100 * r.value if r.metric == "top1" else r.value)
     return list(rows.values())
