@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -56,6 +57,21 @@ def test_book_builds_without_warnings(book: tuple[Path, str]) -> None:
     assert not problems, "\n".join(problems)
     for doc in _toc_files():
         assert (html / f"{doc}.html").is_file(), f"{doc} is in _toc.yml but was not rendered"
+
+
+#: what a page shows where an output had no form the book can render: Python's repr of the object
+REPR = re.compile(r"<[\w.]+ object(?: at 0x[0-9a-f]+)?>")
+
+
+def test_no_page_shows_a_python_repr_instead_of_its_content(book: tuple[Path, str]) -> None:
+    """A glued output pasted into another page (the landing page's findings) must carry a form that cross-page glue
+    renders (HTML, an image, text): a Markdown object alone shows as ``<IPython.core.display.Markdown object>``."""
+    html, _ = book
+    found = set()
+    for page in (p for p in html.rglob("*.html") if "_static" not in p.parts):
+        text = unescape(re.sub(r"<[^>]+>", "", page.read_text()))  # highlighted code splits the repr into spans
+        found |= {f"{page.relative_to(html)}: {m}" for m in REPR.findall(text)}
+    assert not found, sorted(found)
 
 
 def test_protocol_page_shows_the_settings_of_every_profile(book: tuple[Path, str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from prunelib.figures.noise import NETWORK, heading, measure_order, network_rows
+from prunelib.figures.noise import NETWORK, bullets, heading, measure_order, network_rows
 from prunelib.figures.tables import DASH, LEVEL, table
 
 
@@ -58,3 +58,8 @@ def test_metrics_in_reading_order_then_unknown_ones_by_name() -> None:
                                               ("gini_xx", ("gini xx", ""))])  # not a saliency method of the registry
 def test_heading_of_each_kind_of_metric(metric: str, expected: tuple[str, str]) -> None:
     assert heading(metric) == expected
+
+
+def test_findings_are_a_bulleted_html_list_with_their_text_escaped() -> None:
+    shown = bullets(["Gini up: holds", "AOPC MoRF - LeRF < 0"])._repr_html_()
+    assert shown == "<ul>\n<li>Gini up: holds</li>\n<li>AOPC MoRF - LeRF &lt; 0</li>\n</ul>"

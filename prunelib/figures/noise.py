@@ -6,10 +6,13 @@ Reads the sweep's tidy table (``results/<profile>/summary.csv``, :mod:`prunelib.
 from __future__ import annotations
 
 import json
+from html import escape
 from pathlib import Path
+from typing import Iterable
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import HTML
 from matplotlib.figure import Figure
 
 from .. import paths
@@ -98,6 +101,12 @@ def plot_noise(df: pd.DataFrame, *, source: Source | None = None, metrics: tuple
                frameon=False)
     legend_rows = -(-len(handles) // 3)
     return captioned(fig, plot_noise, source, above=(legend_rows * 8 * 1.6 + 8) / 72 / fig.get_figheight())
+
+
+def bullets(sentences: Iterable[str]) -> HTML:
+    """Sentences as a bulleted list in HTML, the form that myst-nb's glue can paste into another page (the landing
+    page shows these findings); pasted there, a Markdown output would show as its Python repr."""
+    return HTML("<ul>\n" + "".join(f"<li>{escape(s)}</li>\n" for s in sentences) + "</ul>")
 
 
 def verdict_rows(verdicts: dict) -> list[dict]:
