@@ -1,10 +1,11 @@
 """Chapter 7's tables read the sweep's long table (summary.csv) into one row per network, with known answers."""
 from __future__ import annotations
 
+import matplotlib
 import pandas as pd
 import pytest
 
-from prunelib.figures.noise import NETWORK, bullets, heading, measure_order, network_rows
+from prunelib.figures.noise import NETWORK, bullets, heading, measure_order, network_rows, plot_noise
 from prunelib.figures.tables import DASH, LEVEL, table
 
 
@@ -63,3 +64,13 @@ def test_heading_of_each_kind_of_metric(metric: str, expected: tuple[str, str]) 
 def test_findings_are_a_bulleted_html_list_with_their_text_escaped() -> None:
     shown = bullets(["Gini up: holds", "AOPC MoRF - LeRF < 0"])._repr_html_()
     assert shown == "<ul>\n<li>Gini up: holds</li>\n<li>AOPC MoRF - LeRF &lt; 0</li>\n</ul>"
+
+
+def test_the_figure_has_one_legend_entry_for_the_dense_band_whatever_the_seeds_per_panel() -> None:
+    matplotlib.use("Agg")
+    fig = plot_noise(DF, reference={"sparsity": [0.0, 0.1], "top1": [0.84, 0.83], "gini": {"VG": [0.42, 0.47]},
+                                    "aopc": {"VG": [0.26, 0.3]}})
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles[:2] == ["top-1 (val)", "Gini, VG"] and "CRAFT coherence gain (seed 0)" in titles  # 2 seeds, 1 seed
+    assert sum("range" in label for label in labels) == 1, labels

@@ -69,8 +69,8 @@ def plot_noise(df: pd.DataFrame, *, source: Source | None = None, metrics: tuple
     fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.9 * rows), squeeze=False)
     for ax, (metric, label, paper) in zip(axes.flat, chosen):
         sub = df[df.metric == metric]
-        low, high, n_seeds = dense_band(df, metric)
-        ax.axhspan(low, high, color="0.85", label=f"dense, {n_seeds} seed(s): range")
+        low, high, _ = dense_band(df, metric)
+        ax.axhspan(low, high, color="0.85", label="dense networks: range over seeds (a line: one seed)")
         for regime, colour in COLOURS.items():
             r = sub[(sub.regime == regime) & (sub.network != "control")]
             if r.empty:
