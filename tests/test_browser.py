@@ -195,6 +195,17 @@ def test_the_paper_vs_reproduction_table_reads_as_a_table(site: str, browser: "s
     p.page.close()
 
 
+#: what a reader at 1280 px would miss: the parameters cell's defaults shown as if they were the chapter's (the
+#: injected cell after it has the real ones), or an output whose end hides in a sideways scroll
+LAYOUT_PROBLEMS = """() => { const found = [];
+  document.querySelectorAll('div.cell.tag_parameters').forEach(c => {
+    if (c.offsetParent !== null) found.push('the parameters cell (defaults) is shown'); });
+  document.querySelectorAll('div.cell_output .output, div.cell_output .output pre').forEach(o => {
+    const hidden = o.scrollWidth - o.clientWidth;
+    if (hidden > 1) found.push(`${hidden} px of an output hidden sideways: ${o.innerText.slice(0, 50)}`); });
+  return found; }"""
+
+
 def test_every_page_loads_cleanly(site: str, html_dir: Path, browser: "sync_api.Browser") -> None:
     pages = [f"{site}/{f.relative_to(html_dir).as_posix()}" for f in sorted(html_dir.rglob("*.html"))
              if not f.relative_to(html_dir).as_posix().startswith("_")]  # _static/ holds theme templates
@@ -205,7 +216,7 @@ def test_every_page_loads_cleanly(site: str, html_dir: Path, browser: "sync_api.
         p.page.goto(url, wait_until="load")
         p.page.wait_for_timeout(300)
         broken = p.page.evaluate(BROKEN_IMAGES)
-        found = p.problems + [f"broken image: {b}" for b in broken]
+        found = p.problems + [f"broken image: {b}" for b in broken] + p.page.evaluate(LAYOUT_PROBLEMS)
         if found:
             problems[url.removeprefix(site)] = found
         p.page.close()
