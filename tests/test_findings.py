@@ -35,3 +35,21 @@ def test_findings_name_accuracy_verdicts_in_claim_order_and_what_is_missing() ->
 
 def test_one_dense_network_is_singular() -> None:
     assert findings(_table({0: 0.4}), {"claims": {}}, seeds=(0,), lottery_seeds=())[0].startswith("1 dense network of")
+
+
+def _level(level: float, verdict: str, seeds: int, group: str = "aggressive") -> dict:
+    return {"level": level, "group": group, "verdict": verdict, "seeds": {str(s): {} for s in range(seeds)}}
+
+
+def test_a_verdict_that_holds_says_where_and_on_how_many_seeds() -> None:
+    gini_vg = [_level(10, "up", 3, "light"), _level(70, "inconclusive", 3), _level(95, "down", 3),
+               _level(98, "down", 1)]
+    verdicts = {"claims": {"gini_aggressive": {"sentence": "Gini down", "by_regime": {"global": {"VG": "holds",
+                                                                                               "IG": "inconclusive"}}}},
+                "levels": {"global": {"gini_vg": gini_vg, "gini_ig": [_level(98, "inconclusive", 1)]}}}
+    [said] = findings(_table({0: 0.4}), verdicts, seeds=(0,), lottery_seeds=())[1:]
+    assert said == ("Gini down: global: VG holds (at 95 % on 3 of 3 seeds, 98 % on 1 of 3 seeds; the others are near chance "
+                    "there), IG inconclusive.")
+    verdicts["levels"]["global"]["gini_vg"] = gini_vg[:3]  # the 98 % network of every seed but one near chance
+    [said] = findings(_table({0: 0.4}), verdicts, seeds=(0,), lottery_seeds=())[1:]
+    assert said == "Gini down: global: VG holds (at 95 %, every seed), IG inconclusive."

@@ -46,14 +46,39 @@ def spread_vs_jump(df: pd.DataFrame) -> list[str]:
 
 
 def claim_verdicts(verdicts: dict[str, Any]) -> list[str]:
-    """One sentence per claim: its verdict under each regime and method."""
+    """One sentence per claim: its verdict under each regime and method; a verdict that holds (or does not) says
+    at which levels, and on how many seeds where some are missing there (near chance, so left out)."""
     from .verdicts import CLAIMS
     out = []
-    for claim in (verdicts["claims"][key] for key, *_ in CLAIMS if key in verdicts["claims"]):
-        parts = [f"{regime}: " + ", ".join(f"{m} {v}" for m, v in ((m, by_method[m]) for m in in_order(by_method)))
-                 for regime, by_method in claim["by_regime"].items()]
+    for key, stem, sign, group, _ in (c for c in CLAIMS if c[0] in verdicts["claims"]):
+        claim = verdicts["claims"][key]
+        parts = []
+        for regime, by_method in claim["by_regime"].items():
+            said = []
+            for method in in_order(by_method):
+                levels = verdicts.get("levels", {}).get(regime, {}).get(f"{stem}_{method.lower()}", [])
+                where = decided_at(levels, by_method[method], sign, group)
+                said.append(f"{method} {by_method[method]}" + (f" ({where})" if where else ""))
+            parts.append(f"{regime}: " + ", ".join(said))
         out.append(f"{claim['sentence'].rstrip('.')}: " + "; ".join(parts) + ".")
     return out
+
+
+def decided_at(levels: list[dict[str, Any]], verdict: str, sign: int, group: str) -> str:
+    """The levels of ``group`` that decide a claim's ``verdict`` (rule 4 of :mod:`prunelib.sweep.verdicts`), each
+    with its seeds when fewer than the most measured at any level: ``"at 98 % on 1 of 3 seeds; the others are
+    near chance there"``. Empty for a verdict that no single level decides (inconclusive, within noise)."""
+    right, wrong = ("up", "down") if sign > 0 else ("down", "up")
+    deciding = {"holds": {right}, "does not hold": {wrong}, "mixed": {right, wrong}}.get(verdict)
+    if not deciding or not levels:
+        return ""
+    n = max(len(level["seeds"]) for level in levels)
+    found = [level for level in levels if level["group"] == group and level["verdict"] in deciding]
+    if all(len(level["seeds"]) == n for level in found):
+        at = "at " + ", ".join(f"{level['level']:.0f}" for level in found) + " %"
+        return f"{at}, every seed" if n > 1 else at
+    on = ", ".join(f"{level['level']:.0f} % on {len(level['seeds'])} of {n} seeds" for level in found)
+    return f"at {on}; the others are near chance there"
 
 
 def pending(df: pd.DataFrame, seeds: tuple[int, ...], regimes: tuple[str, ...], lottery_seeds: tuple[int, ...]) -> str | None:
