@@ -5,7 +5,8 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from prunelib.figures.noise import NETWORK, bullets, heading, measure_order, network_rows, plot_noise
+from prunelib.figures.noise import (NETWORK, bullets, heading, measure_order, network_rows, plot_noise,
+                                    verdict_rows)
 from prunelib.figures.tables import DASH, LEVEL, table
 
 
@@ -74,3 +75,13 @@ def test_the_figure_has_one_legend_entry_for_the_dense_band_whatever_the_seeds_p
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert titles[:2] == ["top-1 (val)", "Gini, VG"] and "CRAFT coherence gain (seed 0)" in titles  # 2 seeds, 1 seed
     assert sum("range" in label for label in labels) == 1, labels
+
+
+def test_the_verdict_table_says_on_how_many_seeds_a_verdict_rests() -> None:
+    levels = [{"level": 95.0, "group": "aggressive", "verdict": "inconclusive", "seeds": {"0": {}, "1": {}}},
+              {"level": 98.0, "group": "aggressive", "verdict": "down", "seeds": {"0": {}}}]
+    verdicts = {"claims": {"gini_aggressive": {"sentence": "Gini down", "by_regime": {"global": {"IG": "inconclusive",
+                                                                                               "VG": "holds"}}}},
+                "levels": {"global": {"gini_vg": levels}}}
+    assert verdict_rows(verdicts) == [{"claim": "Gini down", "global, VG": "holds (at 98 % on 1 of 2 seeds; the others "
+                                       "are near chance there)", "global, IG": "inconclusive"}]

@@ -19,7 +19,7 @@ from .. import paths
 from ..provenance import Source
 from ..reference import load_reference
 from ..regimes import REGIMES
-from ..saliency import METHODS, in_order
+from ..saliency import METHODS
 from ..sweep.summary import load_summary
 from .captions import caption_height, captioned
 from .tables import LEVEL
@@ -110,16 +110,11 @@ def bullets(sentences: Iterable[str]) -> HTML:
 
 
 def verdict_rows(verdicts: dict) -> list[dict]:
-    """One row per claim: its sentence and the verdict under each regime for each method."""
-    from ..sweep.verdicts import CLAIMS
-    rows = []
-    for claim in (verdicts["claims"][key] for key, *_ in CLAIMS if key in verdicts["claims"]):
-        row = {"claim": claim["sentence"]}
-        for regime, by_method in claim["by_regime"].items():
-            for method in in_order(by_method):
-                row[f"{regime}, {method}"] = by_method[method]
-        rows.append(row)
-    return rows
+    """One row per claim: its sentence and the verdict under each regime for each method, with the levels (and
+    seeds) that decide it (:func:`prunelib.sweep.findings.judged`)."""
+    from ..sweep.findings import judged
+    return [{"claim": sentence, **{f"{regime}, {method}": v for (regime, method), v in cells.items()}}
+            for sentence, cells in judged(verdicts)]
 
 
 def floor_rows(verdicts: dict) -> list[dict]:

@@ -45,22 +45,31 @@ def spread_vs_jump(df: pd.DataFrame) -> list[str]:
     return out
 
 
-def claim_verdicts(verdicts: dict[str, Any]) -> list[str]:
-    """One sentence per claim: its verdict under each regime and method; a verdict that holds (or does not) says
-    at which levels, and on how many seeds where some are missing there (near chance, so left out)."""
+def judged(verdicts: dict[str, Any]) -> list[tuple[str, dict[tuple[str, str], str]]]:
+    """Per claim, in the order of :data:`prunelib.sweep.verdicts.CLAIMS`: its sentence and, per (regime, method),
+    its verdict; a verdict that holds (or does not) says at which levels, and on how many seeds where some are
+    missing there (near chance, so left out): ``"holds (at 98 % on 1 of 3 seeds; ...)"``."""
     from .verdicts import CLAIMS
     out = []
     for key, stem, sign, group, _ in (c for c in CLAIMS if c[0] in verdicts["claims"]):
-        claim = verdicts["claims"][key]
-        parts = []
+        claim, cells = verdicts["claims"][key], {}
         for regime, by_method in claim["by_regime"].items():
-            said = []
             for method in in_order(by_method):
                 levels = verdicts.get("levels", {}).get(regime, {}).get(f"{stem}_{method.lower()}", [])
                 where = decided_at(levels, by_method[method], sign, group)
-                said.append(f"{method} {by_method[method]}" + (f" ({where})" if where else ""))
-            parts.append(f"{regime}: " + ", ".join(said))
-        out.append(f"{claim['sentence'].rstrip('.')}: " + "; ".join(parts) + ".")
+                cells[(regime, method)] = by_method[method] + (f" ({where})" if where else "")
+        out.append((claim["sentence"], cells))
+    return out
+
+
+def claim_verdicts(verdicts: dict[str, Any]) -> list[str]:
+    """One sentence per claim: its verdict under each regime and method (:func:`judged`)."""
+    out = []
+    for sentence, cells in judged(verdicts):
+        regimes = dict.fromkeys(regime for regime, _ in cells)
+        parts = [f"{regime}: " + ", ".join(f"{m} {v}" for (r, m), v in cells.items() if r == regime)
+                 for regime in regimes]
+        out.append(f"{sentence.rstrip('.')}: " + "; ".join(parts) + ".")
     return out
 
 
