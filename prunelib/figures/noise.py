@@ -113,7 +113,8 @@ def verdict_rows(verdicts: dict) -> list[dict]:
     """One row per claim: its sentence and the verdict under each regime for each method, with the levels (and
     seeds) that decide it (:func:`prunelib.sweep.findings.judged`)."""
     from ..sweep.findings import judged
-    return [{"claim": sentence, **{f"{regime}, {method}": v for (regime, method), v in cells.items()}}
+    return [{"claim": sentence, **{f"{regime}, {method}": v for regime, by_method in cells.items()
+                                   for method, v in by_method.items()}}
             for sentence, cells in judged(verdicts)]
 
 

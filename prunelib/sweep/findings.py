@@ -45,9 +45,9 @@ def spread_vs_jump(df: pd.DataFrame) -> list[str]:
     return out
 
 
-def judged(verdicts: dict[str, Any]) -> list[tuple[str, dict[tuple[str, str], str]]]:
-    """Per claim, in the order of :data:`prunelib.sweep.verdicts.CLAIMS`: its sentence and, per (regime, method),
-    its verdict; a verdict that holds (or does not) says at which levels, and on how many seeds where some are
+def judged(verdicts: dict[str, Any]) -> list[tuple[str, dict[str, dict[str, str]]]]:
+    """Per claim, in the order of :data:`prunelib.sweep.verdicts.CLAIMS`: its sentence and ``{regime: {method:
+    verdict}}``; a verdict that holds (or does not) says at which levels, and on how many seeds where some are
     missing there (near chance, so left out): ``"holds (at 98 % on 1 of 3 seeds; ...)"``."""
     from .verdicts import CLAIMS
     out = []
@@ -57,32 +57,28 @@ def judged(verdicts: dict[str, Any]) -> list[tuple[str, dict[tuple[str, str], st
             for method in in_order(by_method):
                 levels = verdicts.get("levels", {}).get(regime, {}).get(f"{stem}_{method.lower()}", [])
                 where = decided_at(levels, by_method[method], sign, group)
-                cells[(regime, method)] = by_method[method] + (f" ({where})" if where else "")
+                cells.setdefault(regime, {})[method] = by_method[method] + (f" ({where})" if where else "")
         out.append((claim["sentence"], cells))
     return out
 
 
 def claim_verdicts(verdicts: dict[str, Any]) -> list[str]:
     """One sentence per claim: its verdict under each regime and method (:func:`judged`)."""
-    out = []
-    for sentence, cells in judged(verdicts):
-        regimes = dict.fromkeys(regime for regime, _ in cells)
-        parts = [f"{regime}: " + ", ".join(f"{m} {v}" for (r, m), v in cells.items() if r == regime)
-                 for regime in regimes]
-        out.append(f"{sentence.rstrip('.')}: " + "; ".join(parts) + ".")
-    return out
+    return [f"{sentence.rstrip('.')}: " + "; ".join(f"{regime}: " + ", ".join(f"{m} {v}" for m, v in by_method.items())
+                                                   for regime, by_method in cells.items()) + "."
+            for sentence, cells in judged(verdicts)]
 
 
 def decided_at(levels: list[dict[str, Any]], verdict: str, sign: int, group: str) -> str:
     """The levels of ``group`` that decide a claim's ``verdict`` (rule 4 of :mod:`prunelib.sweep.verdicts`), each
     with its seeds when fewer than the most measured at any level: ``"at 98 % on 1 of 3 seeds; the others are
     near chance there"``. Empty for a verdict that no single level decides (inconclusive, within noise)."""
-    right, wrong = ("up", "down") if sign > 0 else ("down", "up")
-    deciding = {"holds": {right}, "does not hold": {wrong}, "mixed": {right, wrong}}.get(verdict)
-    if not deciding or not levels:
+    from .verdicts import deciding
+    decide = deciding(verdict, sign)
+    if not decide or not levels:
         return ""
     n = max(len(level["seeds"]) for level in levels)
-    found = [level for level in levels if level["group"] == group and level["verdict"] in deciding]
+    found = [level for level in levels if level["group"] == group and level["verdict"] in decide]
     if all(len(level["seeds"]) == n for level in found):
         at = "at " + ", ".join(f"{level['level']:.0f}" for level in found) + " %"
         return f"{at}, every seed" if n > 1 else at

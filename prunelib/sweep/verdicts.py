@@ -85,9 +85,21 @@ def level_verdict(diffs: list[dict], mean_effect: float, floor: float | None) ->
     return direction if abs(mean_effect) > floor else f"{direction} within noise"
 
 
+def directions(sign: int) -> tuple[str, str]:
+    """(the claimed direction, the opposite one) of a claim of direction ``sign``: ``("up", "down")`` for +1."""
+    return ("up", "down") if sign > 0 else ("down", "up")
+
+
+def deciding(verdict: str, sign: int) -> set[str]:
+    """The level verdicts that give a claim of direction ``sign`` its ``verdict`` under rule 4 (``{"down"}`` for a
+    "Gini down" claim that holds); empty for a verdict no level decides (inconclusive, within noise)."""
+    right, wrong = directions(sign)
+    return {"holds": {right}, "does not hold": {wrong}, "mixed": {right, wrong}}.get(verdict, set())
+
+
 def claim_verdict(level_verdicts: list[str], sign: int) -> str:
     """Combine the level verdicts of a group for a claim of direction ``sign`` (rule 4)."""
-    right, wrong = ("up", "down") if sign > 0 else ("down", "up")
+    right, wrong = directions(sign)
     holds, against = right in level_verdicts, wrong in level_verdicts
     if holds and against:
         return "mixed"
