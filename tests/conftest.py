@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from prunelib.synthetic import make_imagenette
+
+#: the cache folder the caller chose, if any (read before any fixture redirects it)
+_CALLER_CACHE = os.environ.get("PRUNELIB_CACHE")
 
 
 @pytest.fixture(scope="session")
@@ -37,14 +41,23 @@ def real_imagenette() -> Path:
     return Path(path)
 
 
-@pytest.fixture(scope="session")
-def _test_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("prunelib-cache")
+@pytest.fixture(scope="session", autouse=True)
+def _test_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point ``prunelib.paths.cache_dir()`` at a per-session temporary folder from the session's start, so that no
+    test on synthetic data writes into the project's ``.cache``, whatever its fixtures' scope (a module fixture runs
+    before any function-scoped fixture could redirect it)."""
+    folder = tmp_path_factory.mktemp("prunelib-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PRUNELIB_CACHE", str(folder))
+        yield folder
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, _test_cache: Path) -> None:
-    """Point ``prunelib.paths.cache_dir()`` at a per-session temporary folder, so tests on synthetic data never
-    write into the project's ``.cache``; tests marked ``data`` (the real copy) keep the real cache."""
-    if request.node.get_closest_marker("data") is None:
-        monkeypatch.setenv("PRUNELIB_CACHE", str(_test_cache))
+def _real_cache_for_real_data(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests marked ``data`` (the real copy) keep the project's cache (or the one the caller set), so its decoded
+    images are made once per machine, not once per session."""
+    if request.node.get_closest_marker("data") is not None:
+        if _CALLER_CACHE is None:
+            monkeypatch.delenv("PRUNELIB_CACHE", raising=False)
+        else:
+            monkeypatch.setenv("PRUNELIB_CACHE", _CALLER_CACHE)

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from torchvision import transforms as T
 
-from prunelib import data
+from prunelib import data, paths
 from prunelib.data import DataError
 from prunelib.synthetic import make_imagenette
 
@@ -253,3 +253,21 @@ def test_real_val_split(real_imagenette: Path) -> None:
     val = data.load_split(root, "val", size=224)
     assert val.images.shape == (3925, 3, 224, 224)
     assert torch.bincount(val.labels, minlength=10).tolist() == REAL_VAL_COUNTS
+
+
+@pytest.fixture(scope="module")
+def cache_seen_by_a_module_fixture() -> Path:
+    return paths.cache_dir()
+
+
+def test_tests_on_synthetic_data_never_use_the_project_cache(cache_seen_by_a_module_fixture: Path) -> None:
+    """A module-scoped fixture runs before any function-scoped one: the session redirects the cache before both."""
+    for seen in (cache_seen_by_a_module_fixture, paths.cache_dir()):
+        assert not seen.resolve().is_relative_to(paths.ROOT.resolve()), seen
+
+
+@pytest.mark.data
+def test_tests_on_the_real_data_keep_the_real_cache() -> None:
+    """The decoded real images are made once per machine: the session's temporary cache is not theirs."""
+    from conftest import _CALLER_CACHE
+    assert paths.cache_dir() == (Path(_CALLER_CACHE) if _CALLER_CACHE else paths.ROOT / ".cache")
