@@ -43,9 +43,13 @@ test-fresh: $(STAMP)
 	$(call make_synthetic,$$PRUNELIB_DATA) && \
 	$(abspath $(PY)) -m pytest $(FRESH_TESTS) --nbval-lax -p no:cacheprovider
 
-## make book: render the book from the committed executed notebooks into _build/html
+## make book: render the book from the committed executed notebooks into _build/html. A change to book/_static
+## alone (the CSS) outdates no page, so Sphinx would keep the old copy: then every page is rebuilt (--all).
+BOOK_STATIC := book/_static
+BOOK_INDEX  := _build/html/index.html
 book: $(STAMP)
-	$(VENV)/bin/jupyter-book build . -W --keep-going
+	$(VENV)/bin/jupyter-book build . -W --keep-going \
+	  $(if $(shell find $(BOOK_STATIC) -newer $(BOOK_INDEX) 2>/dev/null | head -1),--all)
 
 ## make smoke: the whole pipeline on tiny data (a few minutes on 2 cores)
 smoke: $(STAMP)
