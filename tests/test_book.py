@@ -19,6 +19,9 @@ import yaml
 
 from prunelib import reproduce as runner
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
+from table_cells import is_numeric  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -84,6 +87,21 @@ def test_protocol_page_shows_the_settings_of_every_profile(book: tuple[Path, str
     header = re.findall(r"<th[^>]*>\s*<p>([^<]*)</p>", table)
     assert header == ["setting", *yaml.safe_load((ROOT / "prunelib/profiles.yaml").read_text())]
     assert "<code" in table and "image_size" in table
+
+
+def test_the_text_cells_of_the_notebooks_tables_are_marked_and_only_they(book: tuple[Path, str]) -> None:
+    """book/_ext/table_cells.py marks a table's cells of text (``td.text``, aligned left by the CSS); the cells of
+    numbers stay plain (aligned right). Chapters 6 and 7 hold text cells (settings, verdicts)."""
+    html, _ = book
+    marked, wrong = {}, []
+    for page in sorted((html / "book/notebooks").glob("*.html")):
+        for table in re.findall(r'<table[^>]*class="dataframe".*?</table>', page.read_text(), re.S):
+            for cls, text in re.findall(r"<td( class=\"text\")?>(.*?)</td>", table, re.S):
+                marked[page.stem] = marked.get(page.stem, 0) + bool(cls)
+                if bool(cls) == is_numeric(unescape(text)):
+                    wrong.append(f"{page.name}: {text!r} is {'marked' if cls else 'not marked'}")
+    assert not wrong, wrong[:10]
+    assert marked.get("06_paper_vs_reproduction") and marked.get("07_noise"), marked
 
 
 def test_pages_load_nothing_from_other_hosts(book: tuple[Path, str]) -> None:

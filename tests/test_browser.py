@@ -196,13 +196,17 @@ def test_the_paper_vs_reproduction_table_reads_as_a_table(site: str, browser: "s
 
 
 #: what a reader at 1280 px would miss: the parameters cell's defaults shown as if they were the chapter's (the
-#: injected cell after it has the real ones), or an output whose end hides in a sideways scroll
+#: injected cell after it has the real ones), an output whose end hides in a sideways scroll, or a table cell
+#: aligned against its kind (numbers right, text left: book/_ext/table_cells.py marks the text)
 LAYOUT_PROBLEMS = """() => { const found = [];
   document.querySelectorAll('div.cell.tag_parameters').forEach(c => {
     if (c.offsetParent !== null) found.push('the parameters cell (defaults) is shown'); });
   document.querySelectorAll('div.cell_output .output, div.cell_output .output pre').forEach(o => {
     const hidden = o.scrollWidth - o.clientWidth;
     if (hidden > 1) found.push(`${hidden} px of an output hidden sideways: ${o.innerText.slice(0, 50)}`); });
+  document.querySelectorAll('div.cell_output table.dataframe td').forEach(td => {
+    const want = td.classList.contains('text') ? 'left' : 'right', got = getComputedStyle(td).textAlign;
+    if (got !== want) found.push(`a table cell is aligned ${got}, not ${want}: ${td.innerText.slice(0, 50)}`); });
   return found; }"""
 
 
