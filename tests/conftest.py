@@ -61,3 +61,22 @@ def _real_cache_for_real_data(request: pytest.FixtureRequest, monkeypatch: pytes
             monkeypatch.delenv("PRUNELIB_CACHE", raising=False)
         else:
             monkeypatch.setenv("PRUNELIB_CACHE", _CALLER_CACHE)
+
+
+def restore_caller_cache() -> None:
+    """Set ``PRUNELIB_CACHE`` back to what the caller had (unset if it was unset)."""
+    if _CALLER_CACHE is None:
+        os.environ.pop("PRUNELIB_CACHE", None)
+    else:
+        os.environ["PRUNELIB_CACHE"] = _CALLER_CACHE
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """nbval runs a notebook (``make test``: notebooks/) in a kernel that inherits this process's environment,
+    started at the notebook's first cell. The notebooks read the real ImageNette, so their kernels get the caller's
+    cache back: the decoded real images are made once per machine (1.4 GB and about a minute for the train split),
+    not once per session. (A hook of the session, not of this folder, so that it also sees the notebooks' items;
+    the session fixture above restores the variable when the session ends.)"""
+    if item.path.suffix == ".ipynb":
+        restore_caller_cache()

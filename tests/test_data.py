@@ -274,18 +274,18 @@ def test_tests_on_the_real_data_keep_the_real_cache() -> None:
 
 
 def test_notebook_kernels_get_the_callers_cache_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    """nbval's kernels inherit the environment: notebooks/conftest.py undoes the session's redirect before a
-    notebook's kernel starts, so the notebooks reuse the project's decoded real images."""
-    import importlib.util
-    from conftest import _CALLER_CACHE
-    spec = importlib.util.spec_from_file_location("notebooks_conftest", paths.ROOT / "notebooks" / "conftest.py")
-    notebooks_conftest = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(notebooks_conftest)
-    monkeypatch.setattr(notebooks_conftest, "CALLER_CACHE", _CALLER_CACHE)  # as read at collection
+    """nbval's kernels inherit the environment: the conftest undoes the session's redirect before a notebook's
+    kernel starts, so the notebooks reuse the project's decoded real images."""
+    from conftest import _CALLER_CACHE, pytest_runtest_protocol
     redirected = os.environ["PRUNELIB_CACHE"]
     assert redirected != _CALLER_CACHE  # the session's redirect is in force here
     monkeypatch.setenv("PRUNELIB_CACHE", redirected)  # so that it is in force again after this test
-    notebooks_conftest.restore_caller_cache()
-    assert os.environ.get("PRUNELIB_CACHE") == _CALLER_CACHE
-    monkeypatch.undo()
+
+    class Item:  # what the hook reads of a test item
+        def __init__(self, path: str) -> None:
+            self.path = Path(path)
+
+    pytest_runtest_protocol(Item("tests/test_data.py"), None)
     assert os.environ["PRUNELIB_CACHE"] == redirected
+    pytest_runtest_protocol(Item("notebooks/01_training.ipynb"), None)
+    assert os.environ.get("PRUNELIB_CACHE") == _CALLER_CACHE
