@@ -57,10 +57,8 @@ def _real_cache_for_real_data(request: pytest.FixtureRequest, monkeypatch: pytes
     """Tests marked ``data`` (the real copy) keep the project's cache (or the one the caller set), so its decoded
     images are made once per machine, not once per session."""
     if request.node.get_closest_marker("data") is not None:
-        if _CALLER_CACHE is None:
-            monkeypatch.delenv("PRUNELIB_CACHE", raising=False)
-        else:
-            monkeypatch.setenv("PRUNELIB_CACHE", _CALLER_CACHE)
+        monkeypatch.setenv("PRUNELIB_CACHE", os.environ["PRUNELIB_CACHE"])  # the session's folder, back after the test
+        restore_caller_cache()
 
 
 def restore_caller_cache() -> None:
