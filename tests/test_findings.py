@@ -15,13 +15,18 @@ def _table(gini_vg: dict[int, float]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _floors(gini_vg: float | None, n_seeds: int = 3) -> dict:
+    return {"floors": {"global": {"gini_vg": {"dense_seeds": gini_vg, "n_dense_seeds": n_seeds}}}}
+
+
 def test_spread_is_set_beside_the_papers_jump() -> None:
     paper = load_reference()["gini"]["VG"]
     jump = paper[1] - paper[0]
-    [sentence] = spread_vs_jump(_table({0: 0.40, 1: 0.41, 2: 0.43}))
-    assert sentence.startswith("Gini VG: dense networks of 3 seeds differ by up to 0.030;")
+    [sentence] = spread_vs_jump(_floors(0.03))
+    assert sentence.startswith("Gini VG: dense networks of 3 seeds differ by up to 0.030 on the images both explain;")
     assert f"{jump:+.3f}, {abs(jump) / 0.03:.1f} times that spread" in sentence
-    assert spread_vs_jump(_table({0: 0.40})) == []  # one seed: no spread to compare
+    assert spread_vs_jump(_floors(None, 1)) == []  # one seed: no spread to compare
+    assert spread_vs_jump({"claims": {}}) == []  # no floors at all (nothing finished)
 
 
 def test_findings_name_accuracy_verdicts_in_claim_order_and_what_is_missing() -> None:

@@ -131,6 +131,26 @@ def test_noise_floor_is_the_largest_dense_seed_difference(tmp_path, monkeypatch)
     (row,) = out["levels"]["global"]["gini_vg"]
     assert row["mean_effect"] == pytest.approx(0.02) and row["verdict"] == "up within noise"
     assert out["claims"]["gini_light"]["by_regime"]["global"]["VG"] == "within noise"
+    # the rule as first written: the same images everywhere here, so the same floor and verdicts
+    first = out["as_first_written"]
+    assert first["floors"]["global"]["gini_vg"]["floor"] == pytest.approx(0.03) and first["claims"] == out["claims"]
+
+
+def test_noise_floor_pairs_the_images_both_networks_explain() -> None:
+    """Two jobs explain different images, so their means of one network differ by the image sample alone; the
+    floor compares two seeds on the images both explain (image i: Gini 0.40 + 0.01 i, seed 1 higher by 0.005)."""
+    def dense(images: list[int], offset: float) -> dict:
+        net = _network("dense", 0.0, [0.40 + 0.01 * i + offset for i in images], [[1, 0]] * len(images),
+                       [[1, 1]] * len(images))
+        return {**net, "images": images}
+    measured = [(0, dense([0, 1, 2, 3], 0.0)), (0, dense([2, 3, 4, 5], 0.0)), (1, dense([0, 1, 2, 3, 4, 5], 0.005))]
+    floor = verdicts.dense_floor(measured, "gini", "VG", n_boot=20, seed=0)
+    assert floor["dense_seeds"] == pytest.approx(0.005)  # seed 1 - seed 0, image by image
+    assert floor["same_network"] == pytest.approx(0.02)  # seed 0's means over images 0-3 and 2-5
+    assert floor["dense_seed_means"] == pytest.approx(0.015)  # 0.430 - 0.415: the rule as first written
+    assert verdicts.paired_distance(dense([0, 1], 0.0), dense([2, 3], 0.0), "gini", "VG", 20, 0) is None  # nothing shared
+    assert verdicts.dense_floor(measured[:1], "gini", "VG", 20, 0) == {
+        "dense_seeds": None, "dense_seed_means": None, "same_network": None}
 
 
 # ----------------------------------------------------------------------------- bad input, early

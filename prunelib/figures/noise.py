@@ -119,17 +119,20 @@ def verdict_rows(verdicts: dict) -> list[dict]:
 
 
 def floor_rows(verdicts: dict) -> list[dict]:
-    """One row per (regime, metric): the dense seeds' largest difference, the control's, and the floor used."""
+    """One row per (regime, metric): the dense seeds' largest paired difference, the control's, and the floor used."""
     return [{"regime": regime, "metric": metric, "dense seeds": f["dense_seeds"], "control vs dense": f["control"],
              "noise floor": f["floor"], "dense seeds (n)": f["n_dense_seeds"]}
             for regime, by_metric in verdicts["floors"].items() for metric, f in by_metric.items()]
 
 
-def spread_rows(df: pd.DataFrame, reference: dict | None = None) -> list[dict]:
-    """Per metric: the dense seeds' values and range beside the paper's dense -> 10 % jump (where it has one)."""
+def spread_rows(df: pd.DataFrame, verdicts: dict, reference: dict | None = None) -> list[dict]:
+    """Per metric: the dense seeds' values (each over its own job's images) and how far apart they are, beside how
+    far the same network moves on another job's images, the seeds' largest paired difference on the same images,
+    and the paper's dense -> 10 % jump (where it has one)."""
     reference = reference if reference is not None else load_reference()
     paper_jump = {f"{stem}_{method.lower()}": values[1] - values[0] for key, stem in (("gini", "gini"), ("aopc", "aopc_morf"))
                   for method, values in reference[key].items()}
+    floors = verdicts["floors"].get("global", {})
     rows = []
     for metric, *_ in panels(df):
         if metric in ("top1", "aopc_random"):
@@ -137,9 +140,11 @@ def spread_rows(df: pd.DataFrame, reference: dict | None = None) -> list[dict]:
         dense = df[(df.network == "dense") & (df.metric == metric) & (df.regime == "global")].sort_values("seed")
         if dense.empty:
             continue
-        spread = float(dense.value.max() - dense.value.min()) if len(dense) > 1 else None  # one seed: unknown
+        floor = floors.get(metric, {})
         rows.append({"metric": metric, "dense, per seed": ", ".join(f"{v:.3f}" for v in dense.value),
-                     "seed-to-seed range": spread,
+                     "seed-to-seed range": {"own images": floor.get("dense_seed_means"),
+                                            "same images": floor.get("dense_seeds")},
+                     "same network, other images": floor.get("same_network"),
                      "paper: dense -> 10 %": paper_jump.get(metric)})
     return rows
 

@@ -27,21 +27,23 @@ def dense_accuracy(df: pd.DataFrame) -> str:
             f"(the paper's: {100 * paper:.1f} %).")
 
 
-def spread_vs_jump(df: pd.DataFrame) -> list[str]:
-    """Per series of :data:`JUMPS` and method: the largest difference between dense seeds beside the paper's
-    dense -> 10 % jump."""
+def spread_vs_jump(verdicts: dict[str, Any]) -> list[str]:
+    """Per series of :data:`JUMPS` and method: the largest paired difference between dense seeds (the noise
+    floor's, :func:`prunelib.sweep.verdicts.dense_floor`) beside the paper's dense -> 10 % jump."""
     reference = load_reference()
+    floors = verdicts.get("floors", {}).get("global", {})
     out = []
     for key, (stem, label) in JUMPS.items():
         for method in in_order(reference[key]):
-            dense = df[(df.network == "dense") & (df.metric == f"{stem}_{method.lower()}") & (df.regime == "global")]
-            if len(dense) < 2:
+            floor = floors.get(f"{stem}_{method.lower()}", {})
+            spread = floor.get("dense_seeds")
+            if spread is None:  # fewer than two dense seeds: no spread to compare
                 continue
-            spread = float(dense.value.max() - dense.value.min())
             jump = reference[key][method][1] - reference[key][method][0]
             ratio = f"{abs(jump) / spread:.1f} times" if spread > 0 else "infinitely"
-            out.append(f"{label} {method}: dense networks of {len(dense)} seeds differ by up to {spread:.3f}; "
-                       f"the paper's jump from dense to 10 % is {jump:+.3f}, {ratio} that spread.")
+            out.append(f"{label} {method}: dense networks of {floor['n_dense_seeds']} seeds differ by up to "
+                       f"{spread:.3f} on the images both explain; the paper's jump from dense to 10 % is {jump:+.3f}, "
+                       f"{ratio} that spread.")
     return out
 
 
@@ -98,6 +100,6 @@ def findings(df: pd.DataFrame, verdicts: dict[str, Any], *, seeds: tuple[int, ..
              lottery_seeds: tuple[int, ...] = (0,)) -> list[str]:
     """Every sentence, in reading order (the planned jobs: ``seeds`` in the global regime, ``lottery_seeds`` in the
     lottery regime, as the issue asks)."""
-    out = [dense_accuracy(df), *spread_vs_jump(df), *claim_verdicts(verdicts)]
+    out = [dense_accuracy(df), *spread_vs_jump(verdicts), *claim_verdicts(verdicts)]
     left = pending(df, seeds, ("global", "lottery"), lottery_seeds)
     return out + ([left] if left else [])

@@ -1,13 +1,17 @@
 """Verdicts that account for training noise: is a pruning effect bigger than what retraining alone does?
 
-The rule (fixed before the runs finished; the book's Methods state it):
+The rule (fixed before the runs finished, rule 2 amended after; the book's Methods state it):
 
 1. **Within one training run** (the rule of the single-seed book): for a seed, regime and pruned level, the
    paired per-image difference ``metric(level) - metric(dense)`` on the images both networks classify correctly,
    with a bootstrap 95 % interval over those images. It *excludes zero* when the interval lies on one side of 0.
-2. **The noise floor** of a metric: the largest difference between the means of two dense networks of
-   different seeds (all pairs), and for the lottery regime also the largest ``|control - dense|`` of a seed,
-   the unpruned control being the dense network rewound and retrained without pruning.
+2. **The noise floor** of a metric: the largest paired difference, over the images both explain, between two
+   dense networks of different seeds (all pairs), and for the lottery regime also the largest paired
+   ``|control - dense|`` of a seed, the unpruned control being the dense network rewound and retrained without
+   pruning. (Amended once the runs had finished: the rule as first written compared the means of each network
+   over its own job's images. A job explains the images all its networks classify correctly, so two jobs
+   explain different images, and their means differ by the image sample as well: the same dense network,
+   measured by two jobs, moved about as much as two seeds did. ``floors`` keeps both.)
 3. A level **holds beyond training noise** in a direction when every seed's within-run interval excludes zero
    on that side and the mean effect over seeds is larger than the noise floor; it is **within training noise**
    when every seed's interval excludes zero on that side but the mean effect is not larger than the floor;
@@ -71,6 +75,32 @@ def paired(level: dict[str, Any], dense: dict[str, Any], stem: str, method: str,
     return {"n": len(shared), "estimate": float(ci.estimate), "low": float(ci.low), "high": float(ci.high)}
 
 
+def paired_distance(a: dict[str, Any], b: dict[str, Any], stem: str, method: str, n_boot: int,
+                    seed: int) -> float | None:
+    """``|paired difference|`` of two networks over the images both explain; None when they share no image."""
+    if not set(a["images"]) & set(b["images"]):
+        return None
+    return abs(paired(a, b, stem, method, n_boot, seed)["estimate"])
+
+
+def dense_floor(dense: list[tuple[int, dict[str, Any]]], stem: str, method: str, n_boot: int, seed: int) -> dict:
+    """How far apart dense networks are, from every measurement of a dense network (``(seed, network)``, one per
+    job; a seed's network appears once per regime):
+
+    - ``dense_seeds``: the largest ``|paired difference|`` between two networks of different seeds (rule 2);
+    - ``dense_seed_means``: the largest difference between the means over each job's own images (the rule as
+      first written);
+    - ``same_network``: the largest difference between two jobs' means of the same network, i.e. what the image
+      sample alone moves (None when no network was measured twice).
+    None where there is no pair."""
+    pairs = list(combinations(dense, 2))
+    means = lambda a, b: abs(mean_value(a, stem, method) - mean_value(b, stem, method))  # noqa: E731
+    return {"dense_seeds": _largest(*(paired_distance(a, b, stem, method, n_boot, seed)
+                                      for (sa, a), (sb, b) in pairs if sa != sb)),
+            "dense_seed_means": max((means(a, b) for (sa, a), (sb, b) in pairs if sa != sb), default=None),
+            "same_network": max((means(a, b) for (sa, a), (sb, b) in pairs if sa == sb), default=None)}
+
+
 def level_verdict(diffs: list[dict], mean_effect: float, floor: float | None) -> str:
     """``"up"``/``"down"`` beyond noise, ``"up within noise"``/``"down within noise"``, ``"up within one run"``
     (no noise floor: fewer than two dense seeds and no control) or ``"inconclusive"``."""
@@ -116,50 +146,67 @@ def claim_verdict(level_verdicts: list[str], sign: int) -> str:
 
 
 def noise_verdicts(profile: str) -> dict[str, Any]:
-    """Apply the rule to every finished job of ``profile``; write and return ``results/<profile>/verdicts.json``."""
+    """Apply the rule to every finished job of ``profile``; write and return ``results/<profile>/verdicts.json``:
+    ``floors``, ``levels`` and ``claims`` under the rule, and the same three under ``as_first_written`` (rule 2's
+    floor from each network's mean over its own job's images), so that the amendment can be seen to change."""
     runs = load_runs(profile)
     if not runs:
         raise FileNotFoundError(f"no finished jobs for profile {profile!r}")
     methods = [m for m in runs[0]["settings"]["methods"] if m != "random"]
     stems = sorted({stem for _, stem, *_ in CLAIMS})
     dense = {(r["regime"], r["seed"]): next(n for n in r["networks"] if n["network"] == "dense") for r in runs}
-    seeds_dense = {}
-    for (regime, seed), net in dense.items():
-        seeds_dense.setdefault(seed, net)  # one dense network per seed (the same network in every regime)
-    out: dict[str, Any] = {"profile": profile, "rule": __doc__.split("\n\n", 1)[1].strip(), "floors": {},
-                           "levels": {}, "claims": {}}
+    measured = [(seed, net) for (_, seed), net in sorted(dense.items(), key=lambda kv: kv[0][1])]
+    n_boot, image_seed = runs[0]["settings"]["n_bootstrap"], runs[0]["settings"]["image_seed"]
+    floors: dict[str, dict[str, dict]] = {}
     for regime in sorted({r["regime"] for r in runs}):
+        for metric, (stem, method) in {f"{stem}_{m.lower()}": (stem, m) for stem in stems for m in methods}.items():
+            spread = dense_floor(measured, stem, method, n_boot, image_seed)
+            control = _largest(*(paired_distance(n, dense[(regime, r["seed"])], stem, method, n_boot, image_seed)
+                                 for r in runs if r["regime"] == regime for n in r["networks"]
+                                 if n["network"] == "control"))
+            floors.setdefault(regime, {})[metric] = {**spread, "control": control,
+                                                     "floor": _largest(spread["dense_seeds"], control),
+                                                     "n_dense_seeds": len({s for s, _ in measured})}
+    first = {regime: {metric: {**f, "floor": _largest(f["dense_seed_means"], f["control"])} for metric, f in by.items()}
+             for regime, by in floors.items()}
+    out = {"profile": profile, "rule": __doc__.split("\n\n", 1)[1].strip(),
+           **judge(runs, floors, dense, methods), "as_first_written": judge(runs, first, dense, methods)}
+    save_json(out, paths.results_dir(profile) / "verdicts.json")
+    return out
+
+
+def _largest(*values: float | None) -> float | None:
+    """The largest of the known values; None when none is known (one seed and no control: no floor to judge by)."""
+    return max((v for v in values if v is not None), default=None)
+
+
+def judge(runs: list[dict[str, Any]], floors: dict[str, dict[str, dict]], dense: dict[tuple[str, int], dict],
+          methods: list[str]) -> dict[str, Any]:
+    """Rules 1, 3 and 4 with the given floors (``floors[regime][metric]["floor"]``): ``{"floors", "levels",
+    "claims"}``; ``dense`` maps (regime, seed) to that job's dense network."""
+    out: dict[str, Any] = {"floors": floors, "levels": {}, "claims": {}}
+    for regime, by_metric in floors.items():
         regime_runs = [r for r in runs if r["regime"] == regime]
-        for stem in stems:
-            for method in methods:
-                metric = f"{stem}_{method.lower()}"
-                spread = max((abs(mean_value(a, stem, method) - mean_value(b, stem, method))
-                              for a, b in combinations(seeds_dense.values(), 2)), default=None)
-                control = max((abs(mean_value(n, stem, method) - mean_value(dense[(regime, r["seed"])], stem, method))
-                               for r in regime_runs for n in r["networks"] if n["network"] == "control"), default=None)
-                known = [v for v in (spread, control) if v is not None]
-                floor = max(known) if known else None  # one seed and no control: no floor to judge by
-                out["floors"].setdefault(regime, {})[metric] = {"dense_seeds": spread, "control": control,
-                                                                "floor": floor, "n_dense_seeds": len(seeds_dense)}
-                rows = []
-                levels = sorted({round(n["level"], 1) for r in regime_runs for n in r["networks"]
-                                 if n["network"] == "pruned" and not n["near_chance"]})
-                for level in levels:
-                    diffs = {}
-                    for r in regime_runs:
-                        net = next((n for n in r["networks"] if n["network"] == "pruned"
-                                    and round(n["level"], 1) == level and not n["near_chance"]), None)
-                        if net is not None:
-                            diffs[r["seed"]] = paired(net, dense[(regime, r["seed"])], stem, method,
-                                                      r["settings"]["n_bootstrap"], r["settings"]["image_seed"])
-                    effect = sum(d["estimate"] for d in diffs.values()) / len(diffs)
-                    rows.append({"level": level, "group": group_of(level), "seeds": diffs, "mean_effect": effect,
-                                 "verdict": level_verdict(list(diffs.values()), effect, floor)})
-                out["levels"].setdefault(regime, {})[metric] = rows
+        for metric, floor in by_metric.items():
+            stem, method = metric.rsplit("_", 1)[0], next(m for m in methods if m.lower() == metric.rsplit("_", 1)[1])
+            rows = []
+            levels = sorted({round(n["level"], 1) for r in regime_runs for n in r["networks"]
+                             if n["network"] == "pruned" and not n["near_chance"]})
+            for level in levels:
+                diffs = {}
+                for r in regime_runs:
+                    net = next((n for n in r["networks"] if n["network"] == "pruned"
+                                and round(n["level"], 1) == level and not n["near_chance"]), None)
+                    if net is not None:
+                        diffs[r["seed"]] = paired(net, dense[(regime, r["seed"])], stem, method,
+                                                  r["settings"]["n_bootstrap"], r["settings"]["image_seed"])
+                effect = sum(d["estimate"] for d in diffs.values()) / len(diffs)
+                rows.append({"level": level, "group": group_of(level), "seeds": diffs, "mean_effect": effect,
+                             "verdict": level_verdict(list(diffs.values()), effect, floor["floor"])})
+            out["levels"].setdefault(regime, {})[metric] = rows
         for key, stem, sign, group, sentence in CLAIMS:
             out["claims"].setdefault(key, {"sentence": sentence, "by_regime": {}})
             out["claims"][key]["by_regime"][regime] = {
                 method: claim_verdict([row["verdict"] for row in out["levels"][regime][f"{stem}_{method.lower()}"]
                                        if row["group"] == group], sign) for method in methods}
-    save_json(out, paths.results_dir(profile) / "verdicts.json")
     return out
