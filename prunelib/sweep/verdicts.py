@@ -92,7 +92,8 @@ def dense_floor(dense: list[tuple[int, dict[str, Any]]], stem: str, method: str,
       first written);
     - ``same_network``: the largest difference between two jobs' means of the same network, i.e. what the image
       sample alone moves (None when no network was measured twice).
-    None where there is no pair."""
+
+    A value is None where there is no such pair."""
     pairs = list(combinations(dense, 2))
     means = lambda a, b: abs(mean_value(a, stem, method) - mean_value(b, stem, method))  # noqa: E731
     return {"dense_seeds": _largest(*(paired_distance(a, b, stem, method, n_boot, seed)
