@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from prunelib.figures.noise import (NETWORK, bullets, heading, measure_order, network_rows, plot_noise,
-                                    verdict_rows)
+                                    spread_rows, verdict_rows)
 from prunelib.figures.tables import DASH, LEVEL, table
 
 
@@ -85,3 +85,15 @@ def test_the_verdict_table_says_on_how_many_seeds_a_verdict_rests() -> None:
                 "levels": {"global": {"gini_vg": levels}}}
     assert verdict_rows(verdicts) == [{"claim": "Gini down", "global, VG": "holds (at 98 % on 1 of 2 seeds; the others "
                                        "are near chance there)", "global, IG": "inconclusive"}]
+
+
+def test_spread_rows_set_the_ranges_on_own_and_same_images_beside_the_papers_jump() -> None:
+    floors = {"floors": {"global": {"gini_vg": {"dense_seeds": 0.016, "dense_seed_means": 0.011,
+                                                "same_network": 0.007}}}}
+    rows = {r["metric"]: r for r in spread_rows(DF, floors, reference={"gini": {"VG": [0.42, 0.47]},
+                                                                        "aopc": {"VG": [0.2, 0.25]}})}
+    assert rows["gini_vg"] == {"metric": "gini_vg", "dense, per seed": "0.450, 0.461",
+                               "seed-to-seed range": {"own images": 0.011, "same images": 0.016},
+                               "same network, other images": 0.007, "paper: dense -> 10 %": pytest.approx(0.05)}
+    assert rows["coherence_gain"]["seed-to-seed range"] == {"own images": None, "same images": None}
+    assert "top1" not in rows and "aopc_gap_vg" not in rows  # no dense value of the gap in this table
