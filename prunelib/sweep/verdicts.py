@@ -98,8 +98,8 @@ def dense_floor(dense: list[tuple[int, dict[str, Any]]], stem: str, method: str,
     means = lambda a, b: abs(mean_value(a, stem, method) - mean_value(b, stem, method))  # noqa: E731
     return {"dense_seeds": _largest(*(paired_distance(a, b, stem, method, n_boot, seed)
                                       for (sa, a), (sb, b) in pairs if sa != sb)),
-            "dense_seed_means": max((means(a, b) for (sa, a), (sb, b) in pairs if sa != sb), default=None),
-            "same_network": max((means(a, b) for (sa, a), (sb, b) in pairs if sa == sb), default=None)}
+            "dense_seed_means": _largest(*(means(a, b) for (sa, a), (sb, b) in pairs if sa != sb)),
+            "same_network": _largest(*(means(a, b) for (sa, a), (sb, b) in pairs if sa == sb))}
 
 
 def level_verdict(diffs: list[dict], mean_effect: float, floor: float | None) -> str:
@@ -154,24 +154,26 @@ def noise_verdicts(profile: str) -> dict[str, Any]:
     if not runs:
         raise FileNotFoundError(f"no finished jobs for profile {profile!r}")
     methods = [m for m in runs[0]["settings"]["methods"] if m != "random"]
-    stems = sorted({stem for _, stem, *_ in CLAIMS})
+    metrics = {f"{stem}_{m.lower()}": (stem, m) for stem in sorted({c[1] for c in CLAIMS}) for m in methods}
     dense = {(r["regime"], r["seed"]): next(n for n in r["networks"] if n["network"] == "dense") for r in runs}
     measured = [(seed, net) for (_, seed), net in sorted(dense.items(), key=lambda kv: kv[0][1])]
     n_boot, image_seed = runs[0]["settings"]["n_bootstrap"], runs[0]["settings"]["image_seed"]
+    spreads = {metric: dense_floor(measured, stem, method, n_boot, image_seed) for metric, (stem, method) in metrics.items()}
     floors: dict[str, dict[str, dict]] = {}
+    effects: dict[str, dict[str, list[dict]]] = {}
     for regime in sorted({r["regime"] for r in runs}):
-        for metric, (stem, method) in {f"{stem}_{m.lower()}": (stem, m) for stem in stems for m in methods}.items():
-            spread = dense_floor(measured, stem, method, n_boot, image_seed)
+        regime_runs = [r for r in runs if r["regime"] == regime]
+        for metric, (stem, method) in metrics.items():
             control = _largest(*(paired_distance(n, dense[(regime, r["seed"])], stem, method, n_boot, image_seed)
-                                 for r in runs if r["regime"] == regime for n in r["networks"]
-                                 if n["network"] == "control"))
-            floors.setdefault(regime, {})[metric] = {**spread, "control": control,
-                                                     "floor": _largest(spread["dense_seeds"], control),
+                                 for r in regime_runs for n in r["networks"] if n["network"] == "control"))
+            floors.setdefault(regime, {})[metric] = {**spreads[metric], "control": control,
+                                                     "floor": _largest(spreads[metric]["dense_seeds"], control),
                                                      "n_dense_seeds": len({s for s, _ in measured})}
+            effects.setdefault(regime, {})[metric] = level_effects(regime_runs, dense, stem, method)
     first = {regime: {metric: {**f, "floor": _largest(f["dense_seed_means"], f["control"])} for metric, f in by.items()}
              for regime, by in floors.items()}
     out = {"profile": profile, "rule": __doc__.split("\n\n", 1)[1].strip(),
-           **judge(runs, floors, dense, methods), "as_first_written": judge(runs, first, dense, methods)}
+           **judge(effects, floors, methods), "as_first_written": judge(effects, first, methods)}
     save_json(out, paths.results_dir(profile) / "verdicts.json")
     return out
 
@@ -181,33 +183,37 @@ def _largest(*values: float | None) -> float | None:
     return max((v for v in values if v is not None), default=None)
 
 
-def judge(runs: list[dict[str, Any]], floors: dict[str, dict[str, dict]], dense: dict[tuple[str, int], dict],
+def level_effects(regime_runs: list[dict[str, Any]], dense: dict[tuple[str, int], dict], stem: str,
+                  method: str) -> list[dict[str, Any]]:
+    """Rule 1 for every pruned level (networks near chance left out): ``{"level", "group", "seeds": {seed: paired
+    difference from that job's dense network}, "mean_effect"}``; ``dense`` maps (regime, seed) to it."""
+    rows = []
+    levels = sorted({round(n["level"], 1) for r in regime_runs for n in r["networks"]
+                     if n["network"] == "pruned" and not n["near_chance"]})
+    for level in levels:
+        diffs = {}
+        for r in regime_runs:
+            net = next((n for n in r["networks"] if n["network"] == "pruned"
+                        and round(n["level"], 1) == level and not n["near_chance"]), None)
+            if net is not None:
+                diffs[r["seed"]] = paired(net, dense[(r["regime"], r["seed"])], stem, method,
+                                          r["settings"]["n_bootstrap"], r["settings"]["image_seed"])
+        rows.append({"level": level, "group": group_of(level), "seeds": diffs,
+                     "mean_effect": sum(d["estimate"] for d in diffs.values()) / len(diffs)})
+    return rows
+
+
+def judge(effects: dict[str, dict[str, list[dict]]], floors: dict[str, dict[str, dict]],
           methods: list[str]) -> dict[str, Any]:
-    """Rules 1, 3 and 4 with the given floors (``floors[regime][metric]["floor"]``): ``{"floors", "levels",
-    "claims"}``; ``dense`` maps (regime, seed) to that job's dense network."""
-    out: dict[str, Any] = {"floors": floors, "levels": {}, "claims": {}}
-    for regime, by_metric in floors.items():
-        regime_runs = [r for r in runs if r["regime"] == regime]
-        for metric, floor in by_metric.items():
-            stem, method = metric.rsplit("_", 1)[0], next(m for m in methods if m.lower() == metric.rsplit("_", 1)[1])
-            rows = []
-            levels = sorted({round(n["level"], 1) for r in regime_runs for n in r["networks"]
-                             if n["network"] == "pruned" and not n["near_chance"]})
-            for level in levels:
-                diffs = {}
-                for r in regime_runs:
-                    net = next((n for n in r["networks"] if n["network"] == "pruned"
-                                and round(n["level"], 1) == level and not n["near_chance"]), None)
-                    if net is not None:
-                        diffs[r["seed"]] = paired(net, dense[(regime, r["seed"])], stem, method,
-                                                  r["settings"]["n_bootstrap"], r["settings"]["image_seed"])
-                effect = sum(d["estimate"] for d in diffs.values()) / len(diffs)
-                rows.append({"level": level, "group": group_of(level), "seeds": diffs, "mean_effect": effect,
-                             "verdict": level_verdict(list(diffs.values()), effect, floor["floor"])})
-            out["levels"].setdefault(regime, {})[metric] = rows
-        for key, stem, sign, group, sentence in CLAIMS:
-            out["claims"].setdefault(key, {"sentence": sentence, "by_regime": {}})
-            out["claims"][key]["by_regime"][regime] = {
-                method: claim_verdict([row["verdict"] for row in out["levels"][regime][f"{stem}_{method.lower()}"]
-                                       if row["group"] == group], sign) for method in methods}
-    return out
+    """Rules 3 and 4: each level's verdict against ``floors[regime][metric]["floor"]``, then each claim's;
+    ``{"floors", "levels", "claims"}``. ``effects[regime][metric]`` are :func:`level_effects`' rows."""
+    levels = {regime: {metric: [{**row, "verdict": level_verdict(list(row["seeds"].values()), row["mean_effect"],
+                                                                 floors[regime][metric]["floor"])} for row in rows]
+                       for metric, rows in by_metric.items()} for regime, by_metric in effects.items()}
+    claims: dict[str, Any] = {}
+    for key, stem, sign, group, sentence in CLAIMS:
+        claims[key] = {"sentence": sentence, "by_regime": {
+            regime: {method: claim_verdict([row["verdict"] for row in by_metric[f"{stem}_{method.lower()}"]
+                                            if row["group"] == group], sign) for method in methods}
+            for regime, by_metric in levels.items()}}
+    return {"floors": floors, "levels": levels, "claims": claims}
