@@ -59,12 +59,15 @@ class Ranger(torch.optim.RAdam):
         return loss
 
 
-def make_optimizer(name: str, params: Iterable, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    """``"ranger"`` (the paper's), ``"adamw"`` or ``"sgd"`` (momentum 0.9, Nesterov)."""
+def make_optimizer(name: str, params: Iterable, lr: float, weight_decay: float,
+                   eps: float | None = None) -> torch.optim.Optimizer:
+    """``"ranger"`` (the paper's), ``"adamw"`` or ``"sgd"`` (momentum 0.9, Nesterov); ``eps`` None keeps the
+    optimiser's default (SGD has none)."""
+    extra = {} if eps is None else {"eps": eps}
     if name == "ranger":
-        return Ranger(params, lr=lr, weight_decay=weight_decay)
+        return Ranger(params, lr=lr, weight_decay=weight_decay, **extra)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, **extra)
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
     raise ValueError(f"optimizer must be one of 'ranger', 'adamw', 'sgd'; got {name!r}")

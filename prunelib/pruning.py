@@ -124,3 +124,71 @@ def rewind(model: nn.Module, initial_state: dict[str, torch.Tensor]) -> nn.Modul
         if hasattr(m, "weight_mask"):
             m.weight = effective_weight(m)  # what the next forward pre-hook would compute
     return model
+
+
+# ----------------------------------------------------------------------------- the authors' code path
+# Re-implemented from the description of the authors' public notebooks (code/utils.ipynb: prune_network,
+# original_initialization; code/lottery_ticket.ipynb: the round loop): every parameter whose name contains
+# "weight" (convolutions, BatchNorm scales, the classifier) is pruned by its own percentile, the mask accumulates,
+# and nothing keeps the pruned weights at zero while the network retrains.
+
+def authors_tensors(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
+    """The parameters the authors' code prunes: every one whose name contains ``"weight"``."""
+    return [(name, p) for name, p in model.named_parameters() if "weight" in name]
+
+
+@torch.no_grad()
+def authors_masks(model: nn.Module, rate: float, masks: dict[str, torch.Tensor] | None = None
+                  ) -> dict[str, torch.Tensor]:
+    """The authors' ``prune_network``: per tensor, the ``rate`` quantile of the absolute non-zero values is the
+    threshold; a position is masked when its weight is below it or when it was masked before (the mask accumulates).
+
+    Args:
+        model: a network without pruning hooks (see :func:`make_permanent`); it is not modified.
+        rate: the share of each tensor's non-zero weights to cut, in [0, 1) (the authors': 0.2). At 0 nothing new
+            is masked.
+        masks: the previous round's masks (``{parameter name: bool tensor, True = kept}``), None for round 1.
+
+    Returns:
+        ``{parameter name: bool tensor}`` of the same shapes, True where the weight is kept.
+    """
+    rate = _check_sparsity(rate)
+    out = {}
+    for name, p in authors_tensors(model):
+        alive = p.detach().abs()[p != 0].double()
+        threshold = torch.quantile(alive, rate).item() if alive.numel() else 0.0  # np.percentile's interpolation
+        kept = p.detach().abs() >= threshold
+        out[name] = kept & masks[name] if masks is not None else kept
+    return out
+
+
+def mask_sparsity(masks: dict[str, torch.Tensor], model: nn.Module) -> float:
+    """The share of Conv2d + Linear weights a set of :func:`authors_masks` masks (the sparsity it would enforce)."""
+    names = {f"{name}.weight" for name, _ in prunable(model)}
+    chosen = [m for name, m in masks.items() if name in names]
+    return sum(int((~m).sum()) for m in chosen) / sum(m.numel() for m in chosen)
+
+
+@torch.no_grad()
+def rewind_authors(model: nn.Module, masks: dict[str, torch.Tensor], initial_state: dict[str, torch.Tensor]
+                   ) -> nn.Module:
+    """The authors' ``original_initialization``: every weight to its initial value times its mask, every bias to its
+    initial value. Buffers (BatchNorm running statistics) are *not* rewound: they stay as training left them."""
+    for name, p in model.named_parameters():
+        if name not in initial_state:
+            raise ValueError(f"initial state has no entry {name!r}; was it saved from the same architecture?")
+        if "bias" in name:
+            p.copy_(initial_state[name])
+        if "weight" in name:
+            p.copy_(initial_state[name] * masks[name].to(p.dtype))
+    return model
+
+
+def enforce_masks(model: nn.Module, masks: dict[str, torch.Tensor]) -> nn.Module:
+    """Keep the masked weights of ``model`` at zero while it trains (``torch.nn.utils.prune`` hooks; what the
+    authors' loop does *not* do). :func:`make_permanent` folds them in."""
+    modules = dict(model.named_modules())
+    for name, mask in masks.items():
+        module_name, _, tensor = name.rpartition(".")
+        prune.custom_from_mask(modules[module_name], tensor, mask)
+    return model

@@ -7,6 +7,13 @@
   weights and retraining with the dense recipe (Frankle & Carbin, 2019). Its levels are labelled by their measured
   global sparsity. Its **unpruned control** rewinds to the initial weights and retrains with no pruning and
   another data order: how far a retrained network lands from the dense one by retraining alone.
+- ``authors_*`` (the authors' training loop taken apart, :func:`prunelib.schedule.authors_schedule`): their
+  per-tensor pruning of every ``weight`` (BatchNorm scales included) with an accumulating mask, their rewind
+  (BatchNorm statistics kept), and a retraining that differs in two switches: whether the mask is enforced while
+  the network retrains, and whether the rate is annealed (the dense recipe's cosine) or constant. ``authors_code``
+  is their code as written (neither; rounds 1 and 2 are their "20 %" and "30 %" networks), ``authors_unpruned``
+  the same loop with nothing pruned (the rewind and the constant rate alone), ``authors_masked``,
+  ``authors_annealed`` and ``authors_lottery`` switch one or both on (round 1 only).
 
 Everything that iterates over regimes (the sweep, its jobs, the summary table, the figures) reads this registry.
 """
@@ -31,23 +38,47 @@ class Regime:
     label: str
     method: str
     has_control: bool
+    #: authors_*: whether the mask is held while the network retrains, and whether the retraining is annealed
+    enforce_mask: bool = True
+    annealed: bool = True
+    #: authors_*: a fixed number of rounds (None: the profile's ``authors_rounds``), and whether anything is pruned
+    rounds: int | None = None
+    prunes: bool = True
+
+    def rate(self, params: dict[str, Any]) -> float:
+        """The share of each layer's remaining weights a round removes (lottery, authors_*): a fraction."""
+        if not self.prunes:
+            return 0.0
+        rate = float(params["lottery_rate"]) / 100
+        if not 0 < rate < 1:
+            raise ValueError(f"lottery_rate must be a percentage in (0, 100), got {params['lottery_rate']!r}")
+        return rate
+
+    def n_rounds(self, params: dict[str, Any]) -> int:
+        """How many rounds of pruning and retraining (lottery, authors_*)."""
+        key = "lottery_rounds" if self.method == "lottery" else "authors_rounds"
+        rounds = self.rounds if self.rounds is not None else int(params[key])
+        if rounds < 1:
+            raise ValueError(f"expected {key} >= 1, got {params[key]!r}")
+        return rounds
 
     def levels(self, params: dict[str, Any]) -> list[float]:
-        """The cumulative target sparsities (fractions) of a profile's ``params``."""
+        """The cumulative target sparsities (fractions) of a profile's ``params`` (authors_*: what the mask would
+        remove if it were enforced, ``1 - (1 - rate)^r``)."""
         if self.method == "global":
             from .pipeline import parse_levels
             return parse_levels(params["levels"])
-        rate, rounds = float(params["lottery_rate"]) / 100, int(params["lottery_rounds"])
-        if not 0 < rate < 1 or rounds < 1:
-            raise ValueError(f"lottery_rate must be a percentage in (0, 100) and lottery_rounds >= 1, got "
-                             f"{params['lottery_rate']!r} and {params['lottery_rounds']!r}")
-        return [1 - (1 - rate) ** r for r in range(1, rounds + 1)]
+        rate = self.rate(params)
+        return [1 - (1 - rate) ** r for r in range(1, self.n_rounds(params) + 1)]
 
     def recipe(self, dense: TrainConfig, params: dict[str, Any]) -> TrainConfig:
-        """The training after each pruning step: a short fine-tuning (global) or the dense recipe (lottery)."""
+        """The training after each pruning step: a short fine-tuning (global), the dense recipe (lottery), the dense
+        recipe at a constant rate unless annealed (authors_*)."""
         if self.method == "global":
             return dataclasses.replace(dense, epochs=int(params["finetune_epochs"]), lr=float(params["finetune_lr"]),
                                        flat_fraction=0.0)
+        if self.method == "authors" and not self.annealed:
+            return dataclasses.replace(dense, schedule="constant")
         return dense
 
     def control_recipe(self, dense: TrainConfig) -> TrainConfig:
@@ -58,6 +89,17 @@ class Regime:
 REGIMES: dict[str, Regime] = {
     "global": Regime("global", "global magnitude + fine-tuning", "global", has_control=False),
     "lottery": Regime("lottery", "lottery ticket (rewind + retrain)", "lottery", has_control=True),
+    "authors_code": Regime("authors_code", "the authors' code (mask not held, constant rate)", "authors",
+                           has_control=False, enforce_mask=False, annealed=False),
+    "authors_unpruned": Regime("authors_unpruned", "the authors' loop, nothing pruned (rewind, constant rate)",
+                               "authors", has_control=False, enforce_mask=False, annealed=False, rounds=1,
+                               prunes=False),
+    "authors_masked": Regime("authors_masked", "round 1, mask held, constant rate", "authors", has_control=False,
+                             enforce_mask=True, annealed=False, rounds=1),
+    "authors_annealed": Regime("authors_annealed", "round 1, mask not held, annealed", "authors",
+                               has_control=False, enforce_mask=False, annealed=True, rounds=1),
+    "authors_lottery": Regime("authors_lottery", "round 1, mask held, annealed (a lottery ticket)", "authors",
+                              has_control=False, enforce_mask=True, annealed=True, rounds=1),
 }
 
 

@@ -17,7 +17,9 @@ from torch import nn
 
 from . import checkpoint, data, paths, runs
 from .progress import progress_bar
-from .pruning import make_permanent, prune_global, prune_layerwise, rewind, sparsity_report
+from .models import resnet18
+from .pruning import (authors_masks, enforce_masks, make_permanent, mask_sparsity, prune_global, prune_layerwise,
+                      rewind, rewind_authors, sparsity_report)
 from .training import TrainConfig, evaluate, train
 
 METHODS = ("global", "lottery")
@@ -97,4 +99,62 @@ def prune_schedule(model: nn.Module, levels: list[float], finetune: TrainConfig,
         checkpoint.save({"model": model.state_dict(), "sparsity_target": sparsity}, final)
         parent_digest = runs.file_digest(final)
         reports.append(report)
+    return reports
+
+
+def authors_schedule(dense_dir: str | Path, rounds: int, rate: float, recipe: TrainConfig, train_split: "data.Split",
+                     val_split: "data.Split", out_dir: str | Path, *, enforce_mask: bool, device: str = "auto",
+                     progress: bool = True) -> list[dict]:
+    """The authors' round loop (their ``code/lottery_ticket.ipynb``), one round per folder ``<out>/round_<r>/``.
+
+    Round ``r`` takes the network as the previous round's training left it (its last epoch, ``last.pt``; round 1:
+    the dense run's), masks it with :func:`~prunelib.pruning.authors_masks` (accumulating), rewinds it with
+    :func:`~prunelib.pruning.rewind_authors` (BatchNorm statistics kept), and retrains it with ``recipe`` and the
+    data order ``recipe.order_seed + LOTTERY_ORDER_STRIDE * r``; the best validation epoch is saved as ``final.pt``.
+    With ``enforce_mask=False`` (their code) nothing holds the masked weights at zero, so they grow back; with
+    ``True`` they stay zero (a lottery ticket as Frankle & Carbin define it). A ``rate`` of 0 masks nothing: the
+    rewind and the retraining alone.
+
+    Each round's ``report.json`` records the sparsity its mask enforces (``mask_sparsity``), the measured sparsity of
+    the saved network (``sparsity``) and the learning rate of every epoch (``history[i]["lr"]``).
+    """
+    dense_dir, out_dir = Path(dense_dir), Path(out_dir)
+    initial_file, parent = dense_dir / "init.pt", dense_dir / "last.pt"
+    initial = checkpoint.load(initial_file)["model"]
+    data_ident = runs.data_identity(train_split, val_split)
+    masks: dict | None = None
+    reports = []
+    for r in progress_bar(range(1, rounds + 1), desc="authors' rounds", disable=not progress):
+        level_dir = out_dir / f"round_{r}"
+        round_recipe = dataclasses.replace(recipe, data_seed=recipe.order_seed + LOTTERY_ORDER_STRIDE * r)
+        ident = {"stage": "authors_round", "round": r, "rate": rate, "enforce_mask": enforce_mask,
+                 "parent": runs.file_digest(parent), "initial": runs.file_digest(initial_file)}
+        runs.claim(level_dir, runs.identity(data=data_ident, recipe=round_recipe, **ident))
+        model = make_permanent(checkpoint.load_model_state(resnet18(), checkpoint.load(parent)["model"]))
+        masks = authors_masks(model, rate, masks)
+        final = level_dir / "final.pt"
+        if final.exists():
+            if progress:
+                print(f"{paths.portable(level_dir)}: trained earlier from the same parent with this recipe and "
+                      "data; reused", flush=True)
+            reports.append(json.loads((level_dir / "report.json").read_text()))
+            parent = level_dir / "last.pt"
+            continue
+        rewind_authors(model, masks, initial)
+        if enforce_mask:
+            enforce_masks(model, masks)
+        before = evaluate(model, val_split, image_size=recipe.image_size, bf16=recipe.bf16)
+        result = train(model, train_split, val_split, round_recipe, level_dir, device=device, progress=progress,
+                       identity=ident)
+        make_permanent(model)
+        report = {"round": r, "sparsity_target": 1 - (1 - rate) ** r, "method": "authors",
+                  "enforce_mask": enforce_mask, "mask_sparsity": mask_sparsity(masks, model),
+                  "val_top1_before_finetune": before["top1"], "val_top1": result["val_top1"],
+                  "val_per_class": result["val_per_class"], "best_epoch": result["best_epoch"],
+                  "finetune_seconds": result["seconds"], "history": result["history"],
+                  "sparsity": sparsity_report(model)}
+        checkpoint.save_json(report, level_dir / "report.json")
+        checkpoint.save({"model": model.state_dict(), "round": r}, final)
+        reports.append(report)
+        parent = level_dir / "last.pt"
     return reports

@@ -28,7 +28,11 @@ from .progress import progress_bar
 
 
 #: what each annotated field type of TrainConfig accepts (an int is a valid float)
-_FIELD_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "int | None": (int, type(None))}
+_FIELD_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "int | None": (int, type(None)),
+               "float | None": (int, float, type(None))}
+#: the learning-rate schedules and how often they are stepped (:func:`lr_schedule`)
+SCHEDULES = ("cosine", "constant")
+SCHEDULE_UNITS = ("step", "epoch")
 #: the smallest image ResNet-18 can learn from (five stride-2 stages: 32 px is a 1x1 feature map)
 MIN_IMAGE_SIZE = 32
 
@@ -55,6 +59,13 @@ class TrainConfig:
     flat_fraction: float = 0.0
     #: seed of the data order and augmentation (None: ``seed``); the initialisation always comes from ``seed``
     data_seed: int | None = None
+    #: the optimiser's epsilon (None: the optimiser's default, Ranger's 1e-5; the authors' code passes 1e-6)
+    eps: float | None = None
+    #: ``"cosine"`` (decay to 0 over the run, after ``flat_fraction`` of it at the full rate) or ``"constant"``
+    #: (the full rate throughout: what the authors' code retrains its pruning rounds at)
+    schedule: str = "cosine"
+    #: the cosine is stepped once per ``"step"`` (batch) or once per ``"epoch"`` (the authors' code)
+    schedule_unit: str = "step"
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -70,6 +81,13 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 0.0 <= self.flat_fraction < 1.0:
             raise ValueError(f"TrainConfig.flat_fraction must be in [0, 1), got {self.flat_fraction}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"TrainConfig.schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        if self.schedule_unit not in SCHEDULE_UNITS:
+            raise ValueError(f"TrainConfig.schedule_unit must be one of {', '.join(SCHEDULE_UNITS)}, "
+                             f"got {self.schedule_unit!r}")
+        if self.eps is not None and not self.eps > 0:
+            raise ValueError(f"TrainConfig.eps must be > 0, got {self.eps}")
         if self.image_size < MIN_IMAGE_SIZE:
             raise ValueError(f"TrainConfig.image_size must be >= {MIN_IMAGE_SIZE} (ResNet-18 downsamples 32x), "
                              f"got {self.image_size}")
@@ -87,8 +105,14 @@ class TrainConfig:
 
 
 def lr_schedule(optimizer: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int):
-    """Cosine decay to 0 over all steps, after ``cfg.flat_fraction`` of them at the full rate (one step per batch)."""
-    total = cfg.epochs * steps_per_epoch
+    """Cosine decay to 0 over the run, after ``cfg.flat_fraction`` of it at the full rate, or a constant rate.
+
+    The scheduler is stepped once per batch (``schedule_unit="step"``: ``epochs * steps_per_epoch`` steps) or once
+    per epoch (``"epoch"``, as the authors' code: ``CosineAnnealingLR(T_max=epochs)``).
+    """
+    if cfg.schedule == "constant":
+        return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
+    total = cfg.epochs * (steps_per_epoch if cfg.schedule_unit == "step" else 1)
     flat = round(cfg.flat_fraction * total)
     cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(total - flat, 1))
     if flat == 0:
@@ -146,7 +170,8 @@ def train(model: nn.Module, train_split: "data.Split", val_split: "data.Split", 
     run_dir = Path(run_dir)
     dev = resolve_device(device)
     model.to(dev).to(memory_format=torch.channels_last)
-    optimizer = make_optimizer(cfg.optimizer, model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimizer = make_optimizer(cfg.optimizer, model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
+                               eps=cfg.eps)
     steps_per_epoch = len(train_split) // cfg.batch_size
     if steps_per_epoch < 1:
         raise ValueError(f"the training split has {len(train_split)} images, fewer than one batch of {cfg.batch_size}")
@@ -181,6 +206,7 @@ def train(model: nn.Module, train_split: "data.Split", val_split: "data.Split", 
         bar = progress_bar(batches, total=steps_per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}",
                            disable=not progress, mininterval=5.0)
         loss_sum, seen, t_epoch = 0.0, 0, time.perf_counter()
+        lr = optimizer.param_groups[0]["lr"]  # the rate of the epoch's first step
         for x, y in bar:
             x, y = x.to(dev).contiguous(memory_format=torch.channels_last), y.to(dev)
             with autocast(dev, cfg.bf16):
@@ -188,11 +214,14 @@ def train(model: nn.Module, train_split: "data.Split", val_split: "data.Split", 
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            scheduler.step()
+            if cfg.schedule_unit == "step":
+                scheduler.step()
             loss_sum, seen = loss_sum + loss.item() * len(y), seen + len(y)
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}")
+        if cfg.schedule_unit == "epoch":
+            scheduler.step()
         val = evaluate(model, val_split, image_size=cfg.image_size, bf16=cfg.bf16)
-        history.append({"epoch": epoch, "train_loss": loss_sum / max(seen, 1), "val_top1": val["top1"],
+        history.append({"epoch": epoch, "lr": lr, "train_loss": loss_sum / max(seen, 1), "val_top1": val["top1"],
                         "val_per_class": val["per_class"], "seconds": time.perf_counter() - t_epoch})
         if progress:
             print(f"epoch {epoch + 1}/{cfg.epochs}: loss {loss_sum / max(seen, 1):.4f}, "

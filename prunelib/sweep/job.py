@@ -33,7 +33,7 @@ from ..models import resnet18, resolve_device
 from ..progress import progress_bar
 from ..provenance import provenance
 from ..pruning import make_permanent, sparsity_report
-from ..schedule import level_tag
+from ..schedule import authors_schedule, level_tag
 from ..training import TrainConfig, train
 
 #: images are drawn from a pool shuffled with this seed in every job, so all seeds draw from the same images
@@ -99,13 +99,19 @@ def train_networks(job: Job, *, progress: bool = True) -> list[dict[str, Any]]:
                        progress=progress, identity={"stage": "control", "initial": runs.file_digest(dense_dir / "init.pt")})
         records.append(_record("control", 0.0, control_dir / "best.pt", result["val_top1"],
                                sum(h["seconds"] for h in result["history"])))
-    reports = pipeline.prune_dense(splits, dense_dir, regime.levels(params), regime.recipe(dense_cfg, params),
-                                   job.checkpoints / regime.name, method=regime.method, device=job.device,
-                                   progress=progress)
-    for r in reports:
-        level_dir = job.checkpoints / regime.name / f"level_{level_tag(r['sparsity_target'])}"
-        records.append(_record("pruned", r["sparsity_target"], level_dir / "final.pt", r["val_top1"],
-                               r.get("finetune_seconds")))
+    if regime.method == "authors":
+        reports = authors_schedule(dense_dir, regime.n_rounds(params), regime.rate(params),
+                                   regime.recipe(dense_cfg, params), *splits, job.checkpoints / regime.name,
+                                   enforce_mask=regime.enforce_mask, device=job.device, progress=progress)
+        folders = [f"round_{r['round']}" for r in reports]
+    else:
+        reports = pipeline.prune_dense(splits, dense_dir, regime.levels(params), regime.recipe(dense_cfg, params),
+                                       job.checkpoints / regime.name, method=regime.method, device=job.device,
+                                       progress=progress)
+        folders = [f"level_{level_tag(r['sparsity_target'])}" for r in reports]
+    for r, folder in zip(reports, folders):
+        records.append(_record("pruned", r["sparsity_target"], job.checkpoints / regime.name / folder / "final.pt",
+                               r["val_top1"], r.get("finetune_seconds")))
     return records
 
 
