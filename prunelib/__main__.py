@@ -78,9 +78,11 @@ def levels(text: str) -> list[float]:
 
 
 def _profile_names() -> list[str]:
-    import yaml
-    from .reproduce import profiles_file
-    return list(yaml.safe_load(profiles_file().read_text()))
+    from .profiles import ProfileError, read_profiles
+    try:
+        return list(read_profiles())
+    except ProfileError as err:  # a broken profiles file: one line, before any work
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def profile(text: str) -> str:
@@ -178,7 +180,7 @@ def _recipe(args: argparse.Namespace, params: dict, epochs: int, lr: float):
 
 
 def _train_or_prune(args: argparse.Namespace) -> int:
-    from .reproduce import load_profile
+    from .profiles import load_profile
     params = load_profile(args.profile)
     pick = lambda name: getattr(args, name) if getattr(args, name, None) is not None else params[name]  # noqa: E731
     run = paths.checkpoint_dir(args.profile)
@@ -226,15 +228,29 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "data", None):  # a path the user typed: from the current folder, before anything else
+        args.data = str(paths.from_user(args.data))
     from .data import DataError
     from .runs import RunMismatch
     try:
         return _dispatch(args)
-    except (UserError, DataError, RunMismatch, FileNotFoundError, ValueError) as err:  # SweepError is a ValueError
+    except KeyboardInterrupt:
         if args.debug or os.environ.get("PRUNELIB_DEBUG"):
             raise
-        print(f"python -m prunelib {args.command}: error: {err}", file=sys.stderr)
+        print(f"python -m prunelib {args.command}: interrupted; what finished is kept, and the same command "
+              "resumes the rest", file=sys.stderr)
+        return 130
+    except (UserError, DataError, RunMismatch, OSError, ValueError) as err:  # SweepError is a ValueError
+        if args.debug or os.environ.get("PRUNELIB_DEBUG"):
+            raise
+        print(f"python -m prunelib {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
+
+
+def _one_line(err: BaseException) -> str:
+    """An error as one line: its message with the lines joined (a YAML error spans several)."""
+    text = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+    return text or type(err).__name__
 
 
 if __name__ == "__main__":

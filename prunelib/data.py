@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .paths import cache_dir, resolve
+from .paths import cache_dir, from_user, resolve
 from .progress import progress_bar
 
 #: WordNet ids in torchvision ``Imagenette`` order (= sorted); the label of a class is its index here.
@@ -59,13 +59,15 @@ def _find_root(folder: Path) -> Path | None:
 def locate(path: str | os.PathLike | None = None, *, download: bool = False) -> Path:
     """The ImageNette root holding ``train/`` and ``val/``, with its class folders checked.
 
-    Looks in ``path``, else ``$PRUNELIB_DATA``, else ``./data/`` (a relative path is taken from the current
-    folder when it exists there, else from the project root, see :func:`prunelib.paths.resolve`); accepts ``root/{train,val}/<wnid>/`` and
+    Looks in ``path`` (relative: to the project root, as results record it, see :func:`prunelib.paths.resolve`),
+    else ``$PRUNELIB_DATA`` (relative: to the current folder, as a user typed it), else the project's ``data/``;
+    accepts ``root/{train,val}/<wnid>/`` and
     torchvision's ``root/imagenette2*/{train,val}/<wnid>/``. With ``download=True`` and nothing found, runs
     ``torchvision.datasets.Imagenette(root, size="full", download=True)`` for both splits.
     """
-    source = "the given path" if path is not None else "$PRUNELIB_DATA" if os.environ.get("PRUNELIB_DATA") else "./data/"
-    folder = resolve(path if path is not None else os.environ.get("PRUNELIB_DATA") or "data")
+    source = "the given path" if path is not None else "$PRUNELIB_DATA" if os.environ.get("PRUNELIB_DATA") else "the project's data/"
+    env = os.environ.get("PRUNELIB_DATA")
+    folder = resolve(path) if path is not None else from_user(env) if env else resolve("data")
     root = _find_root(folder) if folder.is_dir() else None
     if root is None and download:
         root = _download(folder)
@@ -197,6 +199,22 @@ def content_digests(root: Path, files: Sequence[str]) -> list[str]:
     return [listed.get(rel) or _sha256_file(root / rel) for rel in files]
 
 
+def _files_digest(root: Path, files: Sequence[str]) -> str:
+    key = hashlib.sha256()
+    for rel, digest in zip(files, content_digests(root, files)):
+        key.update(f"{rel}\0{digest}\n".encode())
+    return key.hexdigest()
+
+
+def split_digests(root: str | os.PathLike) -> dict[str, str]:
+    """``{"train": sha256, "val": sha256}`` over each split's file names and contents, as :func:`load_split` computes
+    them, without decoding an image (checked against SHA256SUMS first, like :func:`load_split`): what a cached
+    result made from these data records, so that other images at the same path are never taken for them."""
+    root = Path(root)
+    verify_checksums(root)
+    return {split: _files_digest(root, [rel for rel, _ in _list_split(root, split)]) for split in SPLITS}
+
+
 def _names(files: Sequence[str], limit: int = 10) -> str:
     return ", ".join(files[:limit]) + (f" and {len(files) - limit} more" if len(files) > limit else "")
 
@@ -255,10 +273,7 @@ def load_split(root: str | os.PathLike, split: str, *, size: int = 224, cache: b
         verify_checksums(root)
     files = [rel for rel, _ in samples]
     labels = torch.tensor([lab for _, lab in samples], dtype=torch.int64)
-    key = hashlib.sha256()
-    for rel, digest in zip(files, content_digests(root, files)):
-        key.update(f"{rel}\0{digest}\n".encode())
-    digest = key.hexdigest()
+    digest = _files_digest(root, files)
     target = cache_dir() / "imagenette" / f"{split}-{size}px-{hashlib.sha256(f'{digest}:{size}'.encode()).hexdigest()[:20]}.pt"
     if cache:
         remove_stale_temporaries(target.parent)

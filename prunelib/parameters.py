@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .reproduce import load_profile
+from .profiles import load_profile
 
 #: the profile whose settings are the notebooks' defaults
 DEFAULTS_PROFILE = "smoke"

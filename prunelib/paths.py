@@ -43,9 +43,13 @@ def portable(path: str | os.PathLike) -> str:
 
 
 def resolve(path: str | os.PathLike) -> Path:
-    """A path written by :func:`portable` (or given by a user): absolute as is; relative to the current folder
-    when it exists there, else to the project root."""
+    """A path written by :func:`portable` (checkpoints, data and results recorded in run and result files):
+    absolute as is, relative **always** to the project root, so that the folder a command is started from never
+    changes what is read. (Paths a user types are made absolute by the command line first.)"""
     path = Path(path).expanduser()
-    if path.is_absolute() or path.exists():
-        return path
-    return ROOT / path
+    return path if path.is_absolute() else ROOT / path
+
+
+def from_user(path: str | os.PathLike) -> Path:
+    """A path a user typed (an option, an environment variable): relative to the current folder, made absolute."""
+    return Path(path).expanduser().absolute()

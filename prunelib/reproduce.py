@@ -29,7 +29,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import papermill
-import yaml
 from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
 
@@ -38,6 +37,7 @@ from . import data as imagenette
 from .checkpoint import save_json
 from .fingerprints import stage_fingerprint
 from .models import resolve_device
+from .profiles import PROFILES_FILE, load_profile, profiles_file  # noqa: F401 (re-exported)
 from .progress import BATCH
 from .provenance import STAGING, provenance
 
@@ -57,22 +57,6 @@ NOTEBOOKS = paths.ROOT / "notebooks"
 BOOK_NOTEBOOKS = paths.ROOT / "book" / "notebooks"
 #: the profiles whose executed notebooks the book shows (chapters 1-6: cpu; "Is it noise?": noise)
 BOOK_PROFILES = ("cpu", "noise")
-#: the shipped profiles; ``$PRUNELIB_PROFILES`` names another file of the same form (e.g. your own sweep's)
-PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
-
-
-def profiles_file() -> Path:
-    """The profiles in force: ``$PRUNELIB_PROFILES`` if set, else :data:`PROFILES_FILE`."""
-    return Path(os.environ.get("PRUNELIB_PROFILES") or PROFILES_FILE)
-
-
-def load_profile(name: str) -> dict:
-    """The parameters of profile ``name`` from ``profiles.yaml`` (ValueError listing the profiles if unknown)."""
-    source = profiles_file()
-    profiles = yaml.safe_load(source.read_text())
-    if name not in profiles:
-        raise ValueError(f"unknown profile {name!r}; {source} defines {', '.join(profiles)}")
-    return dict(profiles[name])
 
 
 def _swap_in(staging: Path, final: Path) -> None:
@@ -135,7 +119,8 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
     if unknown:
         raise ValueError(f"--only names unknown stages {sorted(unknown)}; stages are {[n for n, _ in stages]}")
     resolved = str(resolve_device(device))
-    data = paths.portable(imagenette.locate(data))  # the folder actually used, relative to the project root
+    root = imagenette.locate(data)
+    data, contents = paths.portable(root), imagenette.split_digests(root)  # the folder used, relative to the root
     params.update(profile=profile, data=data, device=resolved)
     results = paths.results_dir(profile)
     manifest_path = results / "manifest.json"
@@ -158,8 +143,10 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
         staging = results / STAGING / name
         if "out_dir" in declared:  # a chapter that only draws earlier results writes nothing of its own
             stage_params["out_dir"] = paths.portable(staging)
-        key = stage_fingerprint({k: v for k, v in stage_params.items() if k != "out_dir"}, source,
-                                upstream=[d for d in done_before if d.is_dir()])
+        inputs = {k: v for k, v in stage_params.items() if k != "out_dir"}
+        if "data" in declared:  # the images' contents, not only their path: other images there re-run the stage
+            inputs["data_contents"] = contents
+        key = stage_fingerprint(inputs, source, upstream=[d for d in done_before if d.is_dir()])
         done_before.append(results / name)
         current = record.get("fingerprint") == key and stored_fingerprint(executed) == key
         if not force and current and (results / name).exists():

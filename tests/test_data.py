@@ -39,9 +39,18 @@ def test_locate_source_order(synthetic_root: Path, tmp_path: Path, monkeypatch: 
     other = make_imagenette(tmp_path / "other", n_train=1, n_val=1, size=16)
     assert data.locate(other) == other  # an explicit path wins over the environment
     monkeypatch.delenv("PRUNELIB_DATA")
+    # the working folder never changes what is read: its data/ is not the project's, and a relative path that a
+    # result recorded ("data", "../shared/...") is the project's, wherever the command runs
     monkeypatch.chdir(tmp_path)
     make_imagenette(tmp_path / "data", n_train=1, n_val=1, size=16)
-    assert data.locate() == Path("data")
+    project = tmp_path / "project"
+    monkeypatch.setattr(paths, "ROOT", project)
+    with pytest.raises(DataError, match=f"{project / 'data'} .*does not exist"):
+        data.locate()
+    make_imagenette(project / "data", n_train=1, n_val=1, size=16)
+    assert data.locate() == data.locate("data") == project / "data"
+    monkeypatch.setenv("PRUNELIB_DATA", "data")  # what a user typed: from the working folder
+    assert data.locate() == tmp_path / "data"
 
 
 def test_locate_missing_folder(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from prunelib import parameters
-from prunelib.reproduce import load_profile
+from prunelib.profiles import load_profile
 from prunelib.training import TrainConfig
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))

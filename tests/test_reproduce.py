@@ -9,6 +9,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+import prunelib.profiles
+
 from prunelib import data, paths
 from prunelib import reproduce as runner
 from prunelib.progress import BATCH
@@ -39,7 +41,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Pat
     _notebook(tmp_path / "nb" / "b.ipynb", WRITE.replace("value.json", "b.json"))
     profiles = tmp_path / "profiles.yaml"
     profiles.write_text("tiny:\n  value: 1\n  fail: false\n  unused: 3\n")
-    monkeypatch.setattr(runner, "PROFILES_FILE", profiles)
+    monkeypatch.setenv("PRUNELIB_PROFILES", str(profiles))
+    for key in ("value", "fail", "unused", "warn"):  # the test notebooks' own settings
+        monkeypatch.setitem(prunelib.profiles.SETTINGS, key, (lambda v: True, "anything"))
     monkeypatch.setattr(runner, "BOOK_PROFILES", ("tiny",))  # the profile whose executed notebooks the book shows
     monkeypatch.setenv("PRUNELIB_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("PRUNELIB_DATA", str(synthetic_root))

@@ -66,7 +66,7 @@ class Job:
 
 
 def _params(job: Job) -> dict[str, Any]:
-    from ..reproduce import load_profile
+    from ..profiles import load_profile
     return load_profile(job.profile)
 
 

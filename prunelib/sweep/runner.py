@@ -77,7 +77,7 @@ def is_done(job: Job) -> bool:
     folders (where present here) are the ones it measured."""
     if not job.result_file.is_file():
         return False
-    from ..reproduce import load_profile
+    from ..profiles import load_profile
     done = json.loads(job.result_file.read_text())
     if done.get("settings") != _settings(job, load_profile(job.profile)):
         return False
@@ -119,7 +119,7 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
               cpus_per_job: int | None = None, timeout_min: int = 24 * 60, poll_s: float = 5.0,
               echo: Callable[[str], None] = print) -> int:
     """Run every (seed, regime) job of ``profile`` not yet done, then aggregate; 0 if all jobs succeeded, else 1."""
-    from ..reproduce import load_profile
+    from ..profiles import load_profile
     params = load_profile(profile)  # an unknown profile, or one a regime cannot read, fails before any job
     for name in regime_names:
         regimes.get(name).levels(params)

@@ -1,0 +1,133 @@
+"""Run profiles (``prunelib/profiles.yaml``, or ``$PRUNELIB_PROFILES``): read safely and checked before any work.
+
+A profile is a mapping of settings. Every key must be one of :data:`SETTINGS`, with a value of its type and range;
+``methods`` must name saliency methods of :data:`prunelib.saliency.METHODS`, ``road_precision`` one of
+``fp32``/``bf16``. A mistake (a YAML syntax error, a file that is not a mapping, a Python tag, an unknown key, a
+wrong value) is a :class:`ProfileError` naming the file, the profile and the key, raised when a command starts,
+not hours later inside a job.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+#: the shipped profiles; ``$PRUNELIB_PROFILES`` names another file of the same form (e.g. your own sweep's)
+PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
+
+
+class ProfileError(ValueError):
+    """A profile file or setting is not what prunelib can run; the message names the file, profile and key."""
+
+
+def _int(low: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+def _number(low: float, high: float | None = None, *, open_low: bool = False) -> Callable[[Any], bool]:
+    def ok(v: Any) -> bool:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return False
+        return (v > low if open_low else v >= low) and (high is None or v < high)
+    return ok
+
+
+def _text(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _choice(*options: str) -> Callable[[Any], bool]:
+    return lambda v: v in options
+
+
+def _methods(v: Any) -> bool:
+    from .saliency import METHODS
+    return isinstance(v, str) and bool(v) and all(m.strip() in METHODS for m in v.split(","))
+
+
+#: every setting a profile may hold: (check, what it must be)
+SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "stages": (_text, "comma-separated stage names"),
+    "image_size": (_int(32), "an integer >= 32 (pixels)"),
+    "subset_per_class": (_int(0), "an integer >= 0 (0 = all)"),
+    "val_per_class": (_int(0), "an integer >= 0 (0 = all)"),
+    "epochs": (_int(1), "an integer >= 1"),
+    "batch_size": (_int(1), "an integer >= 1"),
+    "lr": (_number(0, open_low=True), "a number > 0"),
+    "eps": (_number(0, open_low=True), "a number > 0 (the optimiser's epsilon)"),
+    "weight_decay": (_number(0), "a number >= 0"),
+    "optimizer": (_choice("ranger", "adamw", "sgd"), "ranger, adamw or sgd"),
+    "label_smoothing": (_number(0, 1), "a number in [0, 1)"),
+    "flat_fraction": (_number(0, 1), "a number in [0, 1)"),
+    "schedule_unit": (_choice("step", "epoch"), "step or epoch"),
+    "finetune_epochs": (_int(1), "an integer >= 1"),
+    "finetune_lr": (_number(0, open_low=True), "a number > 0"),
+    "levels": (_text, "comma-separated percentages like '10,20,30'"),
+    "lottery_rate": (_number(0, 100, open_low=True), "a percentage in (0, 100)"),
+    "lottery_rounds": (_int(1), "an integer >= 1"),
+    "authors_rounds": (_int(1), "an integer >= 1"),
+    "methods": (_methods, "comma-separated saliency methods of prunelib.saliency.METHODS (VG, IG, SG)"),
+    "n_attribution_images": (_int(1), "an integer >= 1"),
+    "image_set_per_class": (_int(1), "an integer >= 1 (validation images per class)"),
+    "image_set_seed": (_int(0), "an integer >= 0"),
+    "ig_steps": (_int(1), "an integer >= 1"),
+    "road_precision": (_choice("fp32", "bf16"), "fp32 or bf16"),
+    "n_bootstrap": (_int(1), "an integer >= 1"),
+    "seed": (_int(0), "an integer >= 0"),
+    "craft_images": (_int(1), "an integer >= 1"),
+    "craft_classes": (_text, "comma-separated ImageNette class names"),
+    "n_concepts": (_int(1), "an integer >= 1"),
+    "concept_seeds": (lambda v: isinstance(v, str) and all(s.strip().isdigit() for s in v.split(",") if s.strip()),
+                      "comma-separated integer seeds, or empty"),
+    "saliency_classes": (_text, "comma-separated ImageNette class names"),
+    "removal_percentages": (_text, "comma-separated percentages"),
+}
+
+
+def profiles_file() -> Path:
+    """The profiles in force: ``$PRUNELIB_PROFILES`` if set, else :data:`PROFILES_FILE`."""
+    return Path(os.environ.get("PRUNELIB_PROFILES") or PROFILES_FILE)
+
+
+def read_profiles(source: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Every profile of ``source`` (default :func:`profiles_file`), each checked; a :class:`ProfileError` names what
+    is wrong. Only plain YAML is read (``yaml.safe_load``: a ``!!python/...`` tag is refused, never run)."""
+    source = source or profiles_file()
+    try:
+        profiles = yaml.safe_load(source.read_text())
+    except OSError as err:
+        raise ProfileError(f"cannot read the profiles file {source} ({err.strerror or err})") from None
+    except yaml.YAMLError as err:
+        where = getattr(err, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ProfileError(f"{source} is not valid YAML{at}: {problem}") from None
+    if not isinstance(profiles, dict) or not profiles:
+        raise ProfileError(f"{source} must be a mapping of profile names to settings, got {type(profiles).__name__}")
+    for name, params in profiles.items():
+        check(name, params, source)
+    return profiles
+
+
+def check(name: str, params: Any, source: Path | str = "the profile") -> None:
+    """Raise :class:`ProfileError` unless ``params`` is a mapping of known settings with valid values."""
+    if not isinstance(params, dict):
+        raise ProfileError(f"{source}: profile {name!r} must be a mapping of settings, got {type(params).__name__}")
+    for key, value in params.items():
+        if key not in SETTINGS:
+            raise ProfileError(f"{source}: profile {name!r} has an unknown setting {key!r}; known settings are "
+                               f"{', '.join(sorted(SETTINGS))}")
+        ok, expected = SETTINGS[key]
+        if not ok(value):
+            raise ProfileError(f"{source}: profile {name!r}, setting {key!r} must be {expected}, got {value!r}")
+
+
+def load_profile(name: str) -> dict[str, Any]:
+    """The (checked) settings of profile ``name``; a :class:`ProfileError` lists the profiles if it is unknown."""
+    source = profiles_file()
+    profiles = read_profiles(source)
+    if name not in profiles:
+        raise ProfileError(f"unknown profile {name!r}; {source} defines {', '.join(profiles)}")
+    return dict(profiles[name])
