@@ -4,8 +4,10 @@ Nothing here unpickles arbitrary objects: a checkpoint holds tensors, numbers, s
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +16,73 @@ from torch import nn
 from torch.nn.utils import prune
 
 
+#: the file of a folder that records the sha256 of every checkpoint :func:`save` wrote there
+DIGESTS = "digests.json"
+
+
+def temporary(path: Path) -> Path:
+    """A temporary name beside ``path`` that no other process or thread uses (two jobs may write one folder)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+def _digests(folder: Path) -> dict[str, list[str]]:
+    record = folder / DIGESTS
+    try:
+        saved = json.loads(record.read_text()) if record.is_file() else {}
+    except json.JSONDecodeError:
+        raise ValueError(f"{record} is not valid JSON: the checkpoints of {folder} cannot be verified; remove that "
+                         "folder to start its run over") from None
+    return saved if isinstance(saved, dict) else {}
+
+
+def _record_digest(path: Path, accepted: list[str]) -> None:
+    folder = path.parent
+    save_json({**_digests(folder), path.name: accepted}, folder / DIGESTS)
+
+
 def save(obj: dict[str, Any], path: str | os.PathLike) -> None:
-    """Write ``obj`` to ``path`` through a temporary file and ``os.replace``: a crash never leaves half a file."""
+    """Write ``obj`` to ``path`` through a temporary file and ``os.replace``: a crash never leaves half a file.
+
+    The file's sha256 goes into the folder's :data:`DIGESTS` record, so that :func:`load` can tell a checkpoint
+    that was replaced by another (copied over, swapped) from the one written here. While the file is replaced both
+    the old and the new digest are accepted, so a crash at any moment leaves a file that verifies."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = temporary(path)
     torch.save(obj, tmp)
+    new = file_sha256(tmp)
+    _record_digest(path, sorted(set(_digests(path.parent).get(path.name, [])[-1:] + [new])))
     os.replace(tmp, path)
+    _record_digest(path, [new])
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify(path: str | os.PathLike) -> None:
+    """Raise ValueError when ``path`` is not the checkpoint :func:`save` wrote there (its digest differs from the
+    folder's record); a file with no record (written by something else) passes."""
+    path = Path(path)
+    accepted = _digests(path.parent).get(path.name)
+    if accepted and file_sha256(path) not in accepted:
+        raise ValueError(f"checkpoint {path} is not the file written there (its sha256 differs from the one "
+                         f"{path.parent / DIGESTS} recorded): it was replaced or copied over. Remove "
+                         f"{path.parent} to train that run again")
 
 
 def load(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save` (``weights_only=True``), with a clear error when it is missing."""
+    """Read a checkpoint written by :func:`save` (``weights_only=True``), verified against the digest recorded when
+    it was written, with a clear error when it is missing, replaced or unreadable."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
+    verify(path)
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # a truncated or foreign file: say which one
@@ -38,7 +93,7 @@ def save_json(obj: Any, path: str | os.PathLike) -> None:
     """Write JSON atomically (sorted keys, indented) so a failed stage never leaves a half-written result."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = temporary(path)
     tmp.write_text(json.dumps(obj, indent=1, sort_keys=True) + "\n")
     os.replace(tmp, path)
 

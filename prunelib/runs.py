@@ -12,13 +12,16 @@ hours of training. A change that alters what training computes bumps :data:`TRAI
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import hashlib
+import fcntl
 import json
+import os
+import platform
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from .checkpoint import save_json
+from .checkpoint import file_sha256, save_json
 
 #: bumped whenever a change to prunelib alters the weights a recipe trains to (data transforms, optimiser,
 #: schedule, model, pruning); compared on resume, unlike the git commit
@@ -34,11 +37,41 @@ class RunMismatch(ValueError):
 
 def file_digest(path: str | Path) -> str:
     """sha256 of a file's bytes (a parent checkpoint, an initial state)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return file_sha256(path)
+
+
+@contextlib.contextmanager
+def locked(folder: str | Path, *, wait: bool = True, what: str = "run folder") -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (``folder/.lock``, ``flock``) for the ``with`` block.
+
+    Two processes that would write one folder (two jobs of a seed share its dense run) take turns: the second waits
+    and then finds the run done. With ``wait=False`` a held lock raises :class:`Busy` at once. The lock dies with its
+    process, so a killed job never leaves a folder locked."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = (folder / ".lock").read_text().strip() or "another process"
+            if not wait:
+                raise Busy(f"{folder} is in use by {holder}") from None
+            print(f"{what} {folder} is in use by {holder}; waiting for it", flush=True)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"process {os.getpid()} on {platform.node()}\n")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class Busy(RuntimeError):
+    """A folder is locked by another live process (see :func:`locked`)."""
 
 
 def identity(*, data: dict[str, Any], recipe: Any, **parts: Any) -> dict[str, Any]:

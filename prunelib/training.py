@@ -164,10 +164,19 @@ def train(model: nn.Module, train_split: "data.Split", val_split: "data.Split", 
     rewinding), ``last.pt`` (full state, every epoch), ``best.pt`` (model state of the best validation epoch) and
     ``history.json``. On return ``model`` holds the best epoch's weights.
 
+    Two processes that train into one folder (two jobs of a seed share its dense run) take turns
+    (:func:`prunelib.runs.locked`): the second waits, then finds the run done and reuses it.
+
     Returns:
         ``{"best_epoch", "val_top1", "val_per_class", "history", "seconds"}``.
     """
-    run_dir = Path(run_dir)
+    with runs.locked(run_dir):
+        return _train(model, train_split, val_split, cfg, Path(run_dir), device=device, progress=progress,
+                      save_init=save_init, identity=identity)
+
+
+def _train(model: nn.Module, train_split: "data.Split", val_split: "data.Split", cfg: TrainConfig, run_dir: Path, *,
+           device: str, progress: bool, save_init: bool, identity: dict | None) -> dict:
     dev = resolve_device(device)
     model.to(dev).to(memory_format=torch.channels_last)
     optimizer = make_optimizer(cfg.optimizer, model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,

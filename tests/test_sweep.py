@@ -54,7 +54,10 @@ def sweep_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: P
 
 
 def _sweep(env: dict, capsys, *args: str) -> tuple[int, str]:
-    code = cli(["sweep", "--profile", "tiny", "--data", env["data"], "--cpus-per-job", "1", *args])
+    try:
+        code = cli(["sweep", "--profile", "tiny", "--data", env["data"], "--cpus-per-job", "1", *args])
+    except SystemExit as stop:  # argparse: a bad option or profiles file
+        code = stop.code
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
@@ -121,7 +124,7 @@ def test_noise_floor_is_the_largest_dense_seed_difference(tmp_path, monkeypatch)
     settings = {"n_bootstrap": 50, "image_seed": 0, "methods": ["VG"]}
     for seed, g in ((0, 0.40), (1, 0.43), (2, 0.41)):
         # the pruned level raises Gini by 0.02 on every image, less than the dense seeds' spread of 0.03
-        run = {"regime": "global", "seed": seed, "settings": settings, "networks": [
+        run = {"profile": "p", "regime": "global", "seed": seed, "settings": settings, "networks": [
             _network("dense", 0.0, [g] * 4, half, ones), _network("pruned", 20.0, [g + 0.02] * 4, half, ones)]}
         (tmp_path / "p" / "runs").mkdir(parents=True, exist_ok=True)
         import json
@@ -212,7 +215,7 @@ def test_a_profile_without_lottery_rounds_is_refused_before_any_job(sweep_env, c
     profiles = Path(os.environ["PRUNELIB_PROFILES"])
     profiles.write_text(profiles.read_text().replace("lottery_rounds: 1", "lottery_rounds: 0"))
     code, out = _sweep(sweep_env, capsys, "--executor", "local", "--regimes", "lottery")
-    assert code == 2 and "lottery_rounds >= 1" in out and out.count("\n") == 1
+    assert code == 2 and "setting 'lottery_rounds' must be an integer >= 1, got 0" in out and out.count("\n") == 1
 
 
 # ------------------------------------------------------------------------ a real SLURM cluster

@@ -64,6 +64,11 @@ class Job:
     def result_file(self) -> Path:
         return paths.results_dir(self.profile) / "runs" / f"{self.name}.json"
 
+    @property
+    def lock_folder(self) -> Path:
+        """Locked while the job runs (:func:`prunelib.runs.locked`), so that a second copy of it refuses to start."""
+        return self.checkpoints / f".job-{self.regime}"
+
 
 def _params(job: Job) -> dict[str, Any]:
     from ..profiles import load_profile
@@ -122,8 +127,46 @@ def _name(record: dict[str, Any]) -> str:
 def _record(network: str, target: float, path: Path, top1: float, seconds: float | None) -> dict[str, Any]:
     identity = path.parent / runs.RUN_FILE
     return {"network": network, "target": target, "checkpoint": paths.portable(path), "top1": top1,
-            "seconds": seconds, "identity": runs.file_digest(identity),
+            "seconds": seconds, "identity": runs.file_digest(identity), "checkpoint_sha256": runs.file_digest(path),
             "n_val": json.loads(identity.read_text())["data"]["n_val"]}
+
+
+def job_inputs(job: Job, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything a job's result is made from besides its networks: the job's own profile, seed and regime, the
+    profile's every setting, the data's contents (not its path) and the training code's version. A result file
+    whose ``inputs`` differ is not current (the networks are compared one by one, see :func:`stale`)."""
+    from ..data import locate, split_digests
+    params = _params(job) if params is None else params
+    return {"profile": job.profile, "seed": job.seed, "regime": job.regime,
+            "params": {k: v for k, v in params.items() if k != "stages"}, "settings": _settings(job, params),
+            "data": split_digests(locate(job.data)), "code": runs.TRAINING_CODE_VERSION}
+
+
+def read_result(path: Path) -> dict[str, Any]:
+    """A job's result file, checked to be one (a mapping with its inputs and networks); ValueError naming it."""
+    try:
+        done = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is not a readable result file ({err}); remove it and run the sweep again") from None
+    if not isinstance(done, dict) or not isinstance(done.get("networks"), list) or "inputs" not in done:
+        raise ValueError(f"{path} is not a result file of this version (no inputs or networks); remove it and run "
+                         "the sweep again")
+    return done
+
+
+def stale(job: Job, done: dict[str, Any], params: dict[str, Any] | None = None) -> list[str]:
+    """Why ``done`` (a result file's content) is not ``job``'s current result: the differing inputs, and any
+    network whose run folder (where it is on this machine) holds another run or another checkpoint than the one
+    measured. Empty: current."""
+    why = runs.differences(done.get("inputs", {}), job_inputs(job, params))
+    for network in done["networks"]:
+        path = paths.resolve(network["checkpoint"])
+        record = path.parent / runs.RUN_FILE
+        if record.is_file() and runs.file_digest(record) != network["identity"]:
+            why.append(f"{paths.portable(record.parent)} holds another run than the one measured")
+        elif path.is_file() and runs.file_digest(path) != network.get("checkpoint_sha256"):
+            why.append(f"{paths.portable(path)} is another checkpoint than the one measured")
+    return why
 
 
 def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool = True,
@@ -155,7 +198,7 @@ def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool 
                          "images": chosen[name].tolist(), "methods": result,
                          "measure_seconds": time.perf_counter() - t0})
     out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": _settings(job, params),
-           "n_shared": n_shared, "networks": networks,
+           "inputs": job_inputs(job, params), "n_shared": n_shared, "networks": networks,
            "provenance": origin or provenance(job.profile, job.data, str(resolve_device(job.device)), job.seed)}
     checkpoint.save_json(out, job.result_file)
     return out
@@ -180,22 +223,30 @@ def run_job(job: Job, *, progress: bool = True) -> Path:
           + (f", SLURM job {slurm}" if slurm else ", no SLURM"), flush=True)
     # the code this process runs is the code of its start: record the commit (and any local change) now
     origin = provenance(job.profile, job.data, str(resolve_device(job.device)), job.seed)
-    records = train_networks(job, progress=progress)
-    measured = _current_result(job, records) or measure_networks(job, records, progress=progress, origin=origin)
-    params = _params(job)
-    if concepts.wanted(job, params) and not concepts.is_current(job, params, [r["identity"] for r in records]):
-        concepts.measure_concepts(job, measured["networks"], params, progress=progress)
+    with runs.locked(job.lock_folder, wait=False):  # the same job started twice (a re-run after a killed parent)
+        records = train_networks(job, progress=progress)
+        measured = _current_result(job, records) or measure_networks(job, records, progress=progress, origin=origin)
+        params = _params(job)
+        if concepts.wanted(job, params) and not concepts.is_current(job, params, [r["identity"] for r in records]):
+            concepts.measure_concepts(job, measured["networks"], params, progress=progress)
     return job.result_file
 
 
 def _current_result(job: Job, records: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """``job``'s result file if it measured these networks with the profile's settings (then only what the records
-    say about the networks, paths and sizes, is refreshed), else None."""
+    """``job``'s result file if it is current (:func:`stale`) and measured exactly these networks (then only what the
+    records say about the networks, paths and sizes, is refreshed), else None (saying why)."""
     if not job.result_file.is_file():
         return None
-    done = json.loads(job.result_file.read_text())
-    same_networks = [n["identity"] for n in done["networks"]] == [r["identity"] for r in records]
-    if not (same_networks and done.get("settings") == _settings(job, _params(job))):
+    try:
+        done = read_result(job.result_file)
+    except ValueError as err:
+        print(f"{err}: measuring again", flush=True)
+        return None
+    why = stale(job, done)
+    if [n["identity"] for n in done["networks"]] != [r["identity"] for r in records]:
+        why.append("the job's networks are other runs than the ones measured")
+    if why:
+        print(f"{paths.portable(job.result_file)} is not current ({'; '.join(why)}): measuring again", flush=True)
         return None
     refreshed = [{**n, **r} for n, r in zip(done["networks"], records)]
     if refreshed != done["networks"]:

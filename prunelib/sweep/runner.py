@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from .. import paths, regimes, runs
 from . import concepts
-from .job import Job, _settings, run_job
+from .job import Job, read_result, run_job, stale
 
 EXECUTORS = ("auto", "local", "slurm")
 
@@ -73,20 +73,28 @@ def choose_executor(executor: str, gpus_per_job: int) -> str:
 
 
 def is_done(job: Job) -> bool:
-    """Whether ``job``'s result file is current: the profile's measurement settings, and networks whose run
-    folders (where present here) are the ones it measured."""
+    """Whether ``job``'s result file is current (:func:`prunelib.sweep.job.stale`: the same inputs, and networks
+    whose run folders and checkpoints, where present here, are the ones it measured), concept metrics included."""
     if not job.result_file.is_file():
         return False
     from ..profiles import load_profile
-    done = json.loads(job.result_file.read_text())
-    if done.get("settings") != _settings(job, load_profile(job.profile)):
+    try:
+        done = read_result(job.result_file)
+    except ValueError:
         return False
-    for network in done["networks"]:
-        record = paths.resolve(network["checkpoint"]).parent / runs.RUN_FILE
-        if record.is_file() and runs.file_digest(record) != network["identity"]:
-            return False
     params = load_profile(job.profile)
+    if stale(job, done, params):
+        return False
     return not concepts.wanted(job, params) or concepts.is_current(job, params, [n["identity"] for n in done["networks"]])
+
+
+def _running_elsewhere(job: Job) -> str | None:
+    """Who runs ``job`` now, when another process holds its lock (a sweep killed while its jobs went on)."""
+    try:
+        with runs.locked(job.lock_folder, wait=False):
+            return None
+    except runs.Busy as err:
+        return str(err).rsplit(" by ", 1)[-1]
 
 
 def _submitit_executor(kind: str, folder: Path, *, partition: str | None, gpus_per_job: int,
@@ -131,6 +139,10 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
     for j in jobs:
         if j not in todo:
             echo(f"[{j.name}] done earlier, skipped ({paths.portable(j.result_file)})")
+    elsewhere = {j: who for j in todo if (who := _running_elsewhere(j))}
+    for j, who in elsewhere.items():
+        echo(f"[{j.name}] RUNNING already ({who}), not started again; run the sweep again once it has finished")
+    todo = [j for j in todo if j not in elsewhere]
     for j in todo:
         echo(f"[{j.name}] PENDING")
     folder = logs_dir(profile)
@@ -162,14 +174,42 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
             if running and not finished:
                 time.sleep(poll_s)
     if any(is_done(j) for j in jobs):
-        from .summary import write_summary
-        from .verdicts import noise_verdicts
-        summary = write_summary(profile)
-        noise_verdicts(profile)
-        echo(f"summary: {paths.portable(summary)} ({sum(is_done(j) for j in jobs)} of {len(jobs)} jobs)")
+        failed += aggregate(profile, data, echo)
+        echo(f"summary: {paths.portable(paths.results_dir(profile) / 'summary.csv')} "
+             f"({sum(is_done(j) for j in jobs)} of {len(jobs)} jobs of this sweep)")
     if failed:
         echo(f"{len(failed)} job(s) failed: {', '.join(failed)}; run the same command again to retry them")
     return 1 if failed else 0
+
+
+def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = print) -> list[str]:
+    """Write ``summary.csv`` and ``verdicts.json`` of ``profile`` from its current result files, both or neither.
+
+    Every result file is checked (readable, its own name and profile, current for its job: a file of other inputs
+    is left out, and said so). An error in the aggregation keeps both files as they were and is reported (the
+    returned list names it), so that the jobs' results stay and the same command can try again."""
+    from ..checkpoint import save_json
+    from .summary import load_runs, write_summary
+    from .verdicts import noise_verdicts
+
+    def why_stale(path: Path, run: dict[str, Any]) -> str | None:
+        if "inputs" not in run:
+            return "it was measured by an older version (no record of its inputs)"
+        why = stale(Job(profile, int(run["seed"]), str(run["regime"]), data=data), run)
+        return "; ".join(why) or None
+
+    try:
+        runs = load_runs(profile, skip=why_stale, echo=echo)
+        if not runs:
+            echo("no current result file: summary.csv and verdicts.json are left as they were")
+            return []
+        verdicts = noise_verdicts(profile, runs, write=False)
+        write_summary(profile, runs)
+        save_json(verdicts, paths.results_dir(profile) / "verdicts.json")
+    except (ValueError, KeyError, ZeroDivisionError) as err:
+        echo(f"aggregation FAILED ({type(err).__name__}: {err}); summary.csv and verdicts.json are left as they were")
+        return ["aggregation"]
+    return []
 
 
 def _locate(data: str | None) -> Path:
@@ -178,6 +218,12 @@ def _locate(data: str | None) -> Path:
 
 
 def _report(job: Job, handle, echo: Callable[[str], None]) -> list[str]:
+    if not handle.paths.result_pickle.exists():  # the process died without a word: a signal, the OOM killer
+        code = getattr(getattr(handle, "_process", None), "returncode", None)
+        how = f"killed by signal {-code}" if isinstance(code, int) and code < 0 else f"exit status {code}"
+        echo(f"[{job.name}] FAILED (the job's process ended without a result: {how}; out of memory?); "
+             f"log {_log(handle)}")
+        return [job.name]
     try:
         handle.result()
     except Exception as err:  # the job's own exception, re-raised by submitit with its traceback: name its log
@@ -197,11 +243,17 @@ def _has_accounting() -> bool:
 
 
 def _finished(handle, kind: str) -> bool:
-    """A job has finished when it has left its result (or error) file; where SLURM keeps accounting, submitit's
-    own check also sees jobs that died without one."""
+    """A job has finished when it has left its result (or error) file, or when its process is gone: a local job
+    whose process ended (killed: no result), a SLURM job that sacct, where SLURM keeps accounting, says ended."""
     if handle.paths.result_pickle.exists():
         return True
-    return kind == "slurm" and _has_accounting() and handle.done()
+    if kind == "local":
+        process = getattr(handle, "_process", None)
+        if process is None or process.poll() is None:
+            return False
+        time.sleep(0.5)  # the result file is written before the process exits; give the filesystem a moment
+        return True
+    return _has_accounting() and handle.done()
 
 
 def _slurm_state(handle) -> str:

@@ -20,8 +20,9 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 
 from .. import metrics, paths
@@ -37,9 +38,37 @@ def runs_dir(profile: str) -> Path:
     return paths.results_dir(profile) / "runs"
 
 
-def load_runs(profile: str) -> list[dict[str, Any]]:
-    """Every finished job of ``profile``: the JSON files of :func:`runs_dir`, sorted by regime and seed."""
-    runs = [json.loads(f.read_text()) for f in sorted(runs_dir(profile).glob("*.json"))]
+def read_run(path: Path, profile: str) -> dict[str, Any]:
+    """One job's result file, checked: valid JSON, a mapping with its networks, and its own profile, regime and
+    seed the ones its name and folder say. A ValueError names the file and what is wrong."""
+    try:
+        run = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is not a readable result file ({err}); remove it and run the sweep again, which "
+                         "measures that job anew") from None
+    if not isinstance(run, dict) or not all(k in run for k in ("profile", "regime", "seed", "settings", "networks")):
+        raise ValueError(f"{path} is not a job's result file (it needs profile, regime, seed, settings and "
+                         "networks); remove it and run the sweep again")
+    named = f"{run['regime']}-seed{run['seed']}.json"
+    if run["profile"] != profile or named != path.name:
+        raise ValueError(f"{path} holds the result of profile {run['profile']!r}, job {named[:-5]!r}, not what its "
+                         f"place says (profile {profile!r}, job {path.stem!r}): a copied or renamed file; remove it")
+    return run
+
+
+def load_runs(profile: str, *, skip: Callable[[Path, dict[str, Any]], str | None] | None = None,
+              echo: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """Every finished job of ``profile``: the result files of :func:`runs_dir` (each checked by :func:`read_run`),
+    sorted by regime and seed. ``skip(path, run)`` may return why a file is left out (the sweep's check that it
+    is current); that is reported through ``echo``."""
+    runs = []
+    for f in sorted(runs_dir(profile).glob("*.json")):
+        run = read_run(f, profile)
+        why = skip(f, run) if skip else None
+        if why:
+            echo(f"{paths.portable(f)} left out of the summary: {why}")
+            continue
+        runs.append(run)
     return sorted(runs, key=lambda r: (r["regime"], r["seed"]))
 
 
@@ -103,16 +132,30 @@ def concept_rows(job: dict[str, Any], network: dict[str, Any]) -> Iterator[dict[
                    "n_images": n}
 
 
-def write_summary(profile: str) -> Path:
-    """Aggregate every finished job of ``profile`` into ``results/<profile>/summary.csv`` (written atomically)."""
+def summary_rows(runs: list[dict[str, Any]], concept_jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every row of the summary table from the jobs' result files and concept files. A job's file whose content
+    is not what this table reads (a missing key) is a ValueError naming the job."""
+    rows = []
+    for run in runs:
+        try:
+            rows += [row for network in run["networks"] for row in network_rows(run, network)]
+        except (KeyError, TypeError, IndexError) as err:
+            raise ValueError(f"the result of job {run['regime']}-seed{run['seed']} (profile {run['profile']}) lacks "
+                             f"{err} : remove it and run the sweep again") from None
+    rows += [row for job in concept_jobs for network in job["networks"] for row in concept_rows(job, network)]
+    return rows
+
+
+def write_summary(profile: str, runs: list[dict[str, Any]] | None = None) -> Path:
+    """Aggregate every finished job of ``profile`` (or ``runs``) into ``results/<profile>/summary.csv``, written
+    atomically."""
     from .concepts import load_concepts
-    rows = [row for run in load_runs(profile) for network in run["networks"] for row in network_rows(run, network)]
-    rows += [row for job in load_concepts(profile) for network in job["networks"] for row in concept_rows(job, network)]
+    rows = summary_rows(load_runs(profile) if runs is None else runs, load_concepts(profile))
     if not rows:
         raise FileNotFoundError(f"no finished jobs in {runs_dir(profile)}: run `python -m prunelib sweep "
                                 f"--profile {profile}` first")
     out = paths.results_dir(profile) / SUMMARY_FILE
-    tmp = out.with_name(out.name + ".tmp")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     with open(tmp, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         writer.writeheader()

@@ -146,11 +146,11 @@ def claim_verdict(level_verdicts: list[str], sign: int) -> str:
     return "inconclusive"
 
 
-def noise_verdicts(profile: str) -> dict[str, Any]:
+def noise_verdicts(profile: str, runs: list[dict[str, Any]] | None = None, *, write: bool = True) -> dict[str, Any]:
     """Apply the rule to every finished job of ``profile``; write and return ``results/<profile>/verdicts.json``:
     ``floors``, ``levels`` and ``claims`` under the rule, and the same three under ``as_first_written`` (rule 2's
     floor from each network's mean over its own job's images), so that the amendment can be seen to change."""
-    runs = load_runs(profile)
+    runs = load_runs(profile) if runs is None else runs
     if not runs:
         raise FileNotFoundError(f"no finished jobs for profile {profile!r}")
     methods = [m for m in runs[0]["settings"]["methods"] if m != "random"]
@@ -174,7 +174,8 @@ def noise_verdicts(profile: str) -> dict[str, Any]:
              for regime, by in floors.items()}
     out = {"profile": profile, "rule": __doc__.split("\n\n", 1)[1].strip(),
            **judge(effects, floors, methods), "as_first_written": judge(effects, first, methods)}
-    save_json(out, paths.results_dir(profile) / "verdicts.json")
+    if write:
+        save_json(out, paths.results_dir(profile) / "verdicts.json")
     return out
 
 
