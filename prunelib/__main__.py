@@ -216,6 +216,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "sweep":
         from .sweep import runner
         seeds, regime_names = runner.parse_seeds(args.seeds), runner.parse_regimes(args.regimes)
+        for folder, what, variable in ((runner.logs_dir(args.profile), "logs", "PRUNELIB_LOGS"),
+                                       (paths.results_dir(args.profile), "results", "PRUNELIB_RESULTS"),
+                                       (paths.checkpoint_dir(args.profile), "checkpoint", "PRUNELIB_CHECKPOINTS")):
+            _writable(folder, what, variable)
         return runner.run_sweep(args.profile, seeds, regime_names, data=args.data, executor=args.executor,
                                 partition=args.partition, gpus_per_job=args.gpus_per_job,
                                 cpus_per_job=args.cpus_per_job, timeout_min=args.timeout_min)

@@ -117,6 +117,9 @@ def claim(run_dir: str | Path, ident: dict[str, Any]) -> Path:
             saved = json.loads(record.read_text())
         except json.JSONDecodeError as err:
             raise RunMismatch(f"{record} is not valid JSON ({err}); remove {run_dir} to start this run over") from None
+        if not isinstance(saved, dict):
+            raise RunMismatch(f"{record} is not a run's identity (a JSON {type(saved).__name__}, not a mapping); "
+                              f"remove {run_dir} to start this run over")
         diff = differences(saved, ident)
         if diff:
             raise RunMismatch(f"{run_dir} holds a run of other inputs ({'; '.join(diff)}); remove that folder to "

@@ -1,0 +1,249 @@
+"""The sweep cannot lie: "current" means the same inputs, paths resolve against the project, jobs never hang,
+concurrent jobs take turns, aggregation checks every file, and bad input is one line before any work.
+One test (or more) per defect of the issue that asked for it; each failed on the code before it."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from prunelib import checkpoint, paths, runs
+from prunelib.__main__ import main as cli
+from prunelib.sweep import runner
+from prunelib.sweep.job import Job, run_job, stale
+from prunelib.sweep.summary import read_run
+from prunelib.synthetic import make_imagenette
+
+from test_sweep import TINY
+
+
+@pytest.fixture
+def finished(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Path) -> dict:
+    """One job of the tiny profile, run in this process, with its own profiles, results and checkpoints."""
+    profiles = tmp_path / "profiles.yaml"
+    profiles.write_text(TINY.replace('craft_classes: "church"\n  craft_images: 4\n  n_concepts: 3\n', ""))
+    for name, sub in (("PRUNELIB_PROFILES", "profiles.yaml"), ("PRUNELIB_RESULTS", "results"),
+                      ("PRUNELIB_CHECKPOINTS", "checkpoints"), ("PRUNELIB_LOGS", "logs")):
+        monkeypatch.setenv(name, str(tmp_path / sub))
+    job = Job("tiny", 0, "global", data=paths.portable(synthetic_root), threads=1)
+    run_job(job, progress=False)
+    assert runner.aggregate("tiny", job.data, print) == []
+    return {"root": tmp_path, "job": job, "profiles": profiles, "data": synthetic_root}
+
+
+# 1. stale numbers reported as current ----------------------------------------------------------------------
+def test_a_result_of_other_inputs_is_not_current(finished) -> None:
+    job, profiles = finished["job"], finished["profiles"]
+    assert runner.is_done(job)
+    done = json.loads(job.result_file.read_text())
+    profiles.write_text(profiles.read_text().replace("epochs: 3", "epochs: 4"))  # a recipe setting
+    assert not runner.is_done(job) and any("params.epochs: run has 3, now 4" in why for why in stale(job, done))
+    profiles.write_text(profiles.read_text().replace("epochs: 4", "epochs: 3"))
+    other = make_imagenette(finished["root"] / "other-data", n_train=4, n_val=2, size=32, seed=1)
+    moved = Job(job.profile, job.seed, job.regime, data=str(other))
+    assert not runner.is_done(moved) and any(why.startswith("data.train") for why in stale(moved, done))
+    # one regime's result copied over another's: its own inputs name the other job
+    lottery = Job(job.profile, job.seed, "lottery", data=job.data)
+    shutil.copy(job.result_file, lottery.result_file)
+    assert not runner.is_done(lottery)
+    with pytest.raises(ValueError, match="not what its place says .*copied or renamed"):
+        read_run(lottery.result_file, "tiny")
+
+
+# 4. a swapped checkpoint is measured ----------------------------------------------------------------------
+def test_a_swapped_checkpoint_is_refused_with_its_name(finished) -> None:
+    job = finished["job"]
+    level = job.checkpoints / "global" / "level_50" / "final.pt"
+    shutil.copy(job.checkpoints / "dense" / "best.pt", level)  # another network, run.json kept
+    assert not runner.is_done(job)
+    assert any("is another checkpoint than the one measured" in why
+               for why in stale(job, json.loads(job.result_file.read_text())))
+    with pytest.raises(ValueError, match=r"level_50/final.pt is not the file written there .*replaced"):
+        checkpoint.load(level)
+    shutil.copy(job.checkpoints / "dense" / "init.pt", job.checkpoints / "dense" / "best.pt")
+    with pytest.raises(ValueError, match=r"dense/best.pt is not the file written there"):
+        checkpoint.load(job.checkpoints / "dense" / "best.pt")
+
+
+def test_a_checkpoint_verifies_at_every_moment_of_its_rewriting(tmp_path: Path) -> None:
+    path = tmp_path / "last.pt"
+    checkpoint.save({"x": 1}, path)
+    checkpoint.save({"x": 2}, path)
+    checkpoint.verify(path)
+    digests = json.loads((tmp_path / checkpoint.DIGESTS).read_text())
+    assert digests == {"last.pt": [checkpoint.file_sha256(path)]}
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
+
+
+# 2. paths resolve against the working folder first ------------------------------------------------------
+def test_recorded_paths_resolve_against_the_project_not_the_working_folder(tmp_path, monkeypatch) -> None:
+    (tmp_path / "checkpoints").mkdir()
+    monkeypatch.chdir(tmp_path)  # a folder holding a checkpoints/ of the same relative name
+    assert paths.resolve("checkpoints/noise") == paths.ROOT / "checkpoints" / "noise"
+    assert paths.resolve(tmp_path / "x") == tmp_path / "x"
+    assert paths.from_user("checkpoints") == tmp_path / "checkpoints"
+
+
+# 5. a killed job hangs the sweep ---------------------------------------------------------------------------
+def test_a_local_job_killed_without_a_result_is_reported_failed(tmp_path: Path) -> None:
+    process = subprocess.Popen([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+    process.wait()
+    log = tmp_path / "job_log.out"
+    log.write_text("training...\n")
+    handle = SimpleNamespace(_process=process, job_id="1",
+                             paths=SimpleNamespace(result_pickle=tmp_path / "none.pkl", stdout=log))
+    assert runner._finished(handle, "local")
+    lines: list[str] = []
+    assert runner._report(Job("tiny", 0, "global"), handle, lines.append) == ["global-seed0"]
+    assert "FAILED (the job's process ended without a result: killed by signal 9" in lines[0]
+    assert str(log) in lines[0]
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert not runner._finished(SimpleNamespace(_process=running, paths=handle.paths), "local")
+    finally:
+        running.kill()
+
+
+# 6. concurrent jobs collide ----------------------------------------------------------------------------------
+_WRITER = """
+import sys
+from prunelib import checkpoint
+for i in range(40):
+    checkpoint.save({"i": i}, sys.argv[1])
+    checkpoint.save_json({"i": i}, sys.argv[2])
+"""
+
+
+def test_two_processes_writing_one_folder_never_collide(tmp_path: Path) -> None:
+    args = [sys.executable, "-c", _WRITER, str(tmp_path / "last.pt"), str(tmp_path / "history.json")]
+    env = {**os.environ, "PYTHONPATH": str(paths.ROOT), "OMP_NUM_THREADS": "1"}
+    procs = [subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    errors = [p.communicate()[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    checkpoint.load(tmp_path / "last.pt")
+
+
+_HOLDER = """
+import sys, time
+from prunelib import runs
+with runs.locked(sys.argv[1]):
+    print("locked", flush=True)
+    time.sleep(30)
+"""
+
+
+def test_a_folder_in_use_makes_a_second_job_wait_or_refuse(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(paths.ROOT)}
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(tmp_path / "dense")], env=env,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(runs.Busy, match=f"{tmp_path / 'dense'} is in use by process {holder.pid}"):
+            with runs.locked(tmp_path / "dense", wait=False):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with runs.locked(tmp_path / "dense", wait=False):  # the lock died with its process
+        pass
+
+
+def test_a_second_copy_of_a_running_job_refuses_to_start(finished, monkeypatch) -> None:
+    job = finished["job"]
+    env = {**os.environ, "PYTHONPATH": str(paths.ROOT)}
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(job.lock_folder)], env=env,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert f"process {holder.pid}" in runner._running_elsewhere(job)
+        with pytest.raises(runs.Busy):
+            run_job(job, progress=False)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+# 7. aggregation trusts every file ---------------------------------------------------------------------------
+@pytest.mark.parametrize("content, expected", [("{\"networks\": [", "is not a readable result file"),
+                                               ("{}", "is not a job's result file"),
+                                               ("[1, 2]", "is not a job's result file")])
+def test_a_broken_result_file_is_named_and_rewritten(finished, capsys, content, expected) -> None:
+    job = finished["job"]
+    summary = job.result_file.parent.parent / "summary.csv"
+    before = summary.read_text()
+    good = job.result_file.read_text()
+    job.result_file.write_text(content)
+    lines: list[str] = []
+    assert runner.aggregate("tiny", job.data, lines.append) == ["aggregation"]
+    assert expected in lines[-1] and str(job.result_file) in lines[-1] and "left as they were" in lines[-1]
+    assert summary.read_text() == before
+    assert not runner.is_done(job)
+    run_job(job, progress=False)  # the job measures again and rewrites it
+    again = json.loads(job.result_file.read_text())["networks"]
+    assert [n["methods"] for n in again] == [n["methods"] for n in json.loads(good)["networks"]]
+
+
+def test_aggregation_leaves_out_a_stale_file_and_says_why(finished) -> None:
+    job, profiles = finished["job"], finished["profiles"]
+    profiles.write_text(profiles.read_text().replace("ig_steps: 2", "ig_steps: 3"))
+    lines: list[str] = []
+    assert runner.aggregate("tiny", job.data, lines.append) == []
+    assert any("left out of the summary" in line and "ig_steps" in line for line in lines)
+    assert "no current result file" in lines[-1]
+
+
+# 8. late errors and raw tracebacks ------------------------------------------------------------------------------
+@pytest.mark.parametrize("edit, expected", [
+    (("methods: \"VG,IG\"", "methods: \"VG,XX\""), "setting 'methods' must be comma-separated saliency methods"),
+    (("road_precision: fp32", "road_precision: fp8"), "setting 'road_precision' must be fp32 or bf16, got 'fp8'"),
+    (("seed: 0", "seed: 0\n  sed: 1"), "has an unknown setting 'sed'"),
+    (("tiny:", "tiny: ["), "is not valid YAML at line "),
+    (("tiny:", "tiny: !!python/object/apply:os.system ['true']\nx:"), "is not valid YAML"),
+])
+def test_a_bad_profile_is_one_line_before_any_work(finished, capsys, edit, expected) -> None:
+    profiles = finished["profiles"]
+    profiles.write_text(profiles.read_text().replace(*edit, 1))
+    shutil.rmtree(finished["root"] / "logs", ignore_errors=True)
+    with pytest.raises(SystemExit) as stop:
+        cli(["sweep", "--profile", "tiny", "--data", str(finished["data"])])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and expected in err and err.count("\n") == 1, err
+    assert not (finished["root"] / "logs").exists()
+
+
+def test_a_profiles_file_that_is_not_a_mapping_is_one_line(finished, capsys) -> None:
+    finished["profiles"].write_text("- tiny\n")
+    with pytest.raises(SystemExit):
+        cli(["sweep", "--profile", "tiny"])
+    err = capsys.readouterr().err
+    assert "must be a mapping of profile names to settings, got list" in err and err.count("\n") == 1
+
+
+def test_ctrl_c_is_one_line(monkeypatch, capsys) -> None:
+    def interrupted(args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr("prunelib.__main__._dispatch", interrupted)
+    assert cli(["sweep", "--profile", "smoke"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted; what finished is kept" in err and err.count("\n") == 1
+
+
+def test_a_run_json_that_is_a_list_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "run.json").write_text("[1, 2]")
+    with pytest.raises(runs.RunMismatch, match="run.json is not a run's identity"):
+        runs.claim(tmp_path, {"data": {}})
+
+
+def test_an_unwritable_logs_folder_is_one_line_before_any_work(finished, capsys, monkeypatch) -> None:
+    blocker = finished["root"] / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("PRUNELIB_LOGS", str(blocker / "logs"))
+    assert cli(["sweep", "--profile", "tiny", "--data", str(finished["data"])]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the logs folder" in err and err.count("\n") == 1
