@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -164,12 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _writable(folder: Path, what: str, variable: str) -> None:
     """Fail early, in one line, when ``folder`` cannot be created or written."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder):
-            pass
+        paths.check_writable(folder, what, variable)
     except OSError as err:
-        raise UserError(f"cannot write the {what} folder {folder} ({err.strerror or err}); "
-                        f"make it writable, or choose another with {variable}") from None
+        raise UserError(str(err)) from None
 
 
 def _recipe(args: argparse.Namespace, params: dict, epochs: int, lr: float):
@@ -216,10 +212,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "sweep":
         from .sweep import runner
         seeds, regime_names = runner.parse_seeds(args.seeds), runner.parse_regimes(args.regimes)
-        for folder, what, variable in ((runner.logs_dir(args.profile), "logs", "PRUNELIB_LOGS"),
-                                       (paths.results_dir(args.profile), "results", "PRUNELIB_RESULTS"),
-                                       (paths.checkpoint_dir(args.profile), "checkpoint", "PRUNELIB_CHECKPOINTS")):
-            _writable(folder, what, variable)
         return runner.run_sweep(args.profile, seeds, regime_names, data=args.data, executor=args.executor,
                                 partition=args.partition, gpus_per_job=args.gpus_per_job,
                                 cpus_per_job=args.cpus_per_job, timeout_min=args.timeout_min)

@@ -53,3 +53,16 @@ def resolve(path: str | os.PathLike) -> Path:
 def from_user(path: str | os.PathLike) -> Path:
     """A path a user typed (an option, an environment variable): relative to the current folder, made absolute."""
     return Path(path).expanduser().absolute()
+
+
+def check_writable(folder: Path, what: str, variable: str) -> None:
+    """Raise OSError, in one line naming ``folder`` and how to choose another (``variable``), when ``folder``
+    cannot be created or written: checked before any work, so that nothing is lost to it afterwards."""
+    import tempfile
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise OSError(f"cannot write the {what} folder {folder} ({err.strerror or err}); make it writable, or "
+                      f"choose another with {variable}") from None

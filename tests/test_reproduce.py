@@ -204,3 +204,23 @@ def test_a_stage_s_progress_bars_go_to_the_runner_s_terminal_not_into_the_notebo
     outputs = [o for c in nbformat.read(root / "book" / "a.ipynb", as_version=4).cells for o in c.get("outputs", [])]
     assert not [o for o in outputs if "kernel bar" in json.dumps(o)]  # neither a widget nor a text bar was saved
     assert BATCH not in os.environ  # the runner's own process is left as it was
+
+
+def test_other_images_at_the_same_path_re_run_the_stages_that_read_the_data(project: dict, tmp_path: Path,
+                                                                               monkeypatch, capsys) -> None:
+    """A stage's fingerprint covers the data's contents, not only the folder's path."""
+    nb = project["kwargs"]["notebooks"] / "a.ipynb"
+    book = nbformat.read(nb, as_version=4)
+    book.cells[0].source += "\ndata = None"  # stage a reads the data (it declares the parameter)
+    nbformat.write(book, nb)
+    copy = make_imagenette(tmp_path / "copy", n_train=2, n_val=1, size=16, checksums=False)
+    monkeypatch.setenv("PRUNELIB_DATA", str(copy))
+    assert runner.reproduce("tiny", **project["kwargs"]) == 0
+    capsys.readouterr()
+    assert runner.reproduce("tiny", **project["kwargs"]) == 0
+    assert capsys.readouterr().out.count("up to date, skipped") == 2
+    first, second = sorted((copy / "val").rglob("*.JPEG"))[:2]
+    first.write_bytes(second.read_bytes())  # another image under the same name
+    assert runner.reproduce("tiny", **project["kwargs"]) == 0
+    out = capsys.readouterr().out
+    assert "[a] done" in out and "[b] up to date, skipped" in out

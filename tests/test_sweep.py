@@ -207,7 +207,7 @@ def test_local_sweep_runs_skips_and_retries_only_the_failed(sweep_env, capsys) -
     assert (sweep_env["root"] / "results" / "tiny" / "runs" / "global-seed0.json").is_file()
     shutil.rmtree(foreign)
     code, out = _sweep(sweep_env, capsys, "--executor", "local", "--regimes", "global,lottery")
-    assert code == 0 and "[global-seed0] done earlier, skipped" in out and "[lottery-seed0] DONE" in out
+    assert code == 0 and "[global-seed0] done earlier, skipped" in out and "[lottery-seed0] DONE" in out, out
     assert {r["network"] for r in _rows(table)} == {"dense", "pruned", "control"}
 
 

@@ -109,6 +109,7 @@ def road(
     tol: float = 1e-5,
     precision: Literal["fp32", "bf16"] = "fp32",
     progress: bool = False,
+    index: torch.Tensor | None = None,
 ) -> RoadResult:
     """ROAD accuracy curve of `model` on images x (N, C, H, W) with labels y (N,) and attributions.
 
@@ -118,6 +119,8 @@ def road(
         order: "morf" (most relevant first) or "lerf" (least relevant first).
         noise: sigma of the imputation noise (ROAD: 0.01, in the units of x).
         seed: noise seed; image n at percentage index j uses its own generator, so batching does not matter.
+        index: (N,) the images' identities that seed their noise (e.g. their validation indices: one image gets
+            the same noise in any list, any job); default their positions 0..N-1.
         batch_size: images imputed and classified together.
         tol: relative residual of the CG imputation. 1e-5 keeps the imputation error ~1e-3 at the worst pixel
             (RMS ~1e-4; tested against the direct solve), well under the noise sigma 0.01; looser values
@@ -144,11 +147,14 @@ def road(
         raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
     ranks = _ranks(maps, order)
     n = x.shape[0]
+    index = torch.arange(n) if index is None else torch.as_tensor(index, dtype=torch.long).cpu()
+    if index.shape != (n,):
+        raise ValueError(f"index must be (N,) = ({n},), got {tuple(index.shape)}")
     correct = torch.zeros(n, len(ps), dtype=torch.bool, device=dev)
     bar = progress_bar(total=n * len(ps), disable=not progress, desc="ROAD", unit="img")
     for s in range(0, n, batch_size):
         sl = slice(s, min(s + batch_size, n))
-        for j, _, xi in _impute_series(x[sl], maps[sl], ranks[sl], ps, order, noise, seed, torch.arange(sl.start, sl.stop), tol):
+        for j, _, xi in _impute_series(x[sl], maps[sl], ranks[sl], ps, order, noise, seed, index[sl], tol):
             correct[sl, j] = _predict(model, xi, precision) == y[sl]
             bar.update(sl.stop - sl.start)
     bar.close()

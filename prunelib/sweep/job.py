@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 
+from ..stages.common import inputs
 from .. import checkpoint, paths, pipeline, regimes, runs
 from . import concepts
 from ..models import resnet18, resolve_device
@@ -171,34 +172,37 @@ def stale(job: Job, done: dict[str, Any], params: dict[str, Any] | None = None) 
 
 def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool = True,
                      origin: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Measure every network of ``records`` on shared correct images and write ``job.result_file``.
+    """Measure every network of ``records`` on the profile's fixed image set and write ``job.result_file``.
 
-    ``origin`` is the provenance taken when the job's code was loaded (default: now)."""
-    from ..selection import choose_correct
-    from ..stages.common import inputs, near_chance, validation_split
+    Each network is measured on every image of the set (:mod:`prunelib.image_set`); ``correct`` says which it
+    classifies correctly, and its aggregates are over those. ROAD's noise and the random maps are seeded by the
+    validation index, so one network and one image give one value in any job. ``origin`` is the provenance taken
+    when the job's code was loaded (default: now)."""
+    from ..image_set import fixed_image_set, set_size
+    from ..stages.common import near_chance, validation_split
     from ..stages.faithfulness import measure
+    from ..training import predict
 
     params = _params(job)
-    image_size, methods = int(params["image_size"]), tuple(_settings(job, params)["methods"])
-    names = [_name(r) for r in records]
-    models = {name: load_network(paths.resolve(r["checkpoint"])) for name, r in zip(names, records)}
+    settings = _settings(job, params)
+    image_size, methods = settings["image_size"], tuple(settings["methods"])
     val = validation_split(job.data, params.get("val_per_class") or 0, job.seed)
-    dead = tuple(name for name, r in zip(names, records) if near_chance(r["top1"], 10))
-    chosen, n_shared, _ = choose_correct(models, val, image_size, int(params["n_attribution_images"]), IMAGE_SEED,
-                                      exclude=dead)
+    image_set = fixed_image_set(val.labels, *set_size(params))
+    x, y = inputs(val, image_set, image_size, torch.device("cpu"))
     networks = []
-    for name, record in zip(names, progress_bar(records, desc=f"measuring {job.name}", disable=not progress)):
-        model = models[name]
-        x, y = inputs(val, chosen[name], image_size, torch.device("cpu"))
+    for record in progress_bar(records, desc=f"measuring {job.name}", disable=not progress):
+        model = load_network(paths.resolve(record["checkpoint"]))
         t0 = time.perf_counter()
+        correct = predict(model, val.images[image_set], image_size=image_size, bf16=False).argmax(1) == y
         result = measure(model, x, y, methods=methods, ig_steps=int(params["ig_steps"]),
                          n_bootstrap=int(params["n_bootstrap"]), seed=IMAGE_SEED,
-                         precision=str(params.get("road_precision", "fp32")))
-        networks.append({**record, "level": 100 * sparsity_report(model)["global"], "near_chance": name in dead,
-                         "images": chosen[name].tolist(), "methods": result,
+                         precision=str(params.get("road_precision", "fp32")), index=image_set, keep=correct)
+        networks.append({**record, "level": 100 * sparsity_report(model)["global"],
+                         "near_chance": near_chance(record["top1"], 10), "images": image_set.tolist(),
+                         "correct": correct.tolist(), "n_correct": int(correct.sum()), "methods": result,
                          "measure_seconds": time.perf_counter() - t0})
-    out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": _settings(job, params),
-           "inputs": job_inputs(job, params), "n_shared": n_shared, "networks": networks,
+    out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": settings,
+           "inputs": job_inputs(job, params), "n_images": len(image_set), "networks": networks,
            "provenance": origin or provenance(job.profile, job.data, str(resolve_device(job.device)), job.seed)}
     checkpoint.save_json(out, job.result_file)
     return out
@@ -206,8 +210,11 @@ def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool 
 
 def _settings(job: Job, params: dict[str, Any]) -> dict[str, Any]:
     """What the measurements depend on besides the networks (compared before a result is reused)."""
-    methods = str(params.get("methods", "VG,IG")).split(",") + (["random"] if job.seed == 0 else [])
-    return {"image_size": int(params["image_size"]), "n_images": int(params["n_attribution_images"]),
+    from ..image_set import set_size
+    methods = str(params.get("methods", "VG,IG")).split(",") + ["random"]
+    per_class, image_set_seed = set_size(params)
+    return {"image_size": int(params["image_size"]), "image_set_per_class": per_class,
+            "image_set_seed": image_set_seed, "protocol": 2,
             "methods": methods, "road_precision": str(params.get("road_precision", "fp32")),
             "ig_steps": int(params["ig_steps"]), "n_bootstrap": int(params["n_bootstrap"]), "image_seed": IMAGE_SEED,
             "val_per_class": int(params.get("val_per_class") or 0)}

@@ -132,6 +132,10 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
     for name in regime_names:
         regimes.get(name).levels(params)
     kind = choose_executor(executor, gpus_per_job)
+    for folder, what, variable in ((logs_dir(profile), "logs", "PRUNELIB_LOGS"),
+                                   (paths.results_dir(profile), "results", "PRUNELIB_RESULTS"),
+                                   (paths.checkpoint_dir(profile), "checkpoint", "PRUNELIB_CHECKPOINTS")):
+        paths.check_writable(folder, what, variable)  # before any job: nothing is lost to it afterwards
     data = paths.portable(_locate(data))
     jobs = [Job(profile, seed, regime, data=data, device="auto", threads=cpus_per_job)
             for regime in regime_names for seed in seeds]

@@ -27,7 +27,9 @@ from typing import Any, Callable, Iterator
 
 from .. import metrics, paths
 from ..provenance import commit_label
-from ..stages.faithfulness import aopc_of, gini_of, per_image_gap
+import torch
+
+from ..stages.faithfulness import aopc_of, gini_of, per_image_aopc, per_image_gap
 
 COLUMNS = ("regime", "seed", "network", "level", "metric", "value", "ci_low", "ci_high", "n_images")
 SUMMARY_FILE = "summary.csv"
@@ -85,15 +87,29 @@ def _n_val(network: dict[str, Any]) -> int | None:
     return json.loads(run_file.read_text())["data"]["n_val"] if run_file.is_file() else None
 
 
+def kept(network: dict[str, Any]) -> torch.Tensor:
+    """(N,) bool: the images of a network's measurement its metrics are over, those it classifies correctly (a
+    result of the first protocol, whose images were all chosen correct, keeps all)."""
+    return torch.tensor(network.get("correct", [True] * len(network["images"])), dtype=torch.bool)
+
+
 def network_rows(run: dict[str, Any], network: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The rows of one measured network of a job (see the module docstring)."""
     key = {"regime": run["regime"], "seed": run["seed"], "network": network["network"],
            "level": round(network["level"], 3)}
-    n = len(network["images"])
+    keep = kept(network)
+    n = int(keep.sum())
     n_val = _n_val(network)
     low, high = wilson(network["top1"], n_val) if n_val else (None, None)
     yield {**key, "metric": "top1", "value": network["top1"], "ci_low": low, "ci_high": high, "n_images": n_val}
-    n_boot = run["settings"]["n_bootstrap"]
+    n_boot, seed = run["settings"]["n_bootstrap"], run["settings"]["image_seed"]
+
+    def interval(values: torch.Tensor) -> dict[str, Any]:
+        if not len(values):
+            return {"value": None, "ci_low": None, "ci_high": None, "n_images": 0}
+        ci = metrics.bootstrap_ci(values, n_boot=n_boot, seed=seed)
+        return {"value": float(ci.estimate), "ci_low": float(ci.low), "ci_high": float(ci.high), "n_images": n}
+
     for method, entry in network["methods"].items():
         m = method.lower()
         if "gini_mean" in entry:
@@ -106,10 +122,11 @@ def network_rows(run: dict[str, Any], network: dict[str, Any]) -> Iterator[dict[
             yield {**key, "metric": name, "value": a["estimate"], "ci_low": a["low"], "ci_high": a["high"],
                    "n_images": n}
         if {"morf", "lerf"} <= set(entry["road"]):
-            gap = per_image_gap(entry)
-            ci = metrics.bootstrap_ci(gap, n_boot=n_boot, seed=run["settings"]["image_seed"])
-            yield {**key, "metric": f"aopc_gap_{m}", "value": float(ci.estimate), "ci_low": float(ci.low),
-                   "ci_high": float(ci.high), "n_images": n}
+            yield {**key, "metric": f"aopc_gap_{m}", **interval(per_image_gap(entry)[keep])}
+        random = network["methods"].get("random")
+        if method != "random" and random is not None and len(random["road"]["morf"]["correct"]) == len(keep):
+            above = per_image_aopc(entry, "morf") - per_image_aopc(random, "morf")  # the same images, paired
+            yield {**key, "metric": f"aopc_above_random_{m}", **interval(above[keep])}
 
 
 #: the concept metrics of the summary: name -> how to read it from one class's entry of a concept file
@@ -186,7 +203,15 @@ def caption(profile: str) -> str:
     jobs = "; ".join(f"{r['regime']} seed {r['seed']} @ {_commit(r)}" for r in runs)
     return (f"ImageNette ({Path(data).name if data else 'data not recorded'}) · profile {profile} · "
             f"{first['settings']['image_size']} px · ROAD classified in {first['settings']['road_precision']} · "
-            f"{first['settings']['n_images']} images per network · jobs: {jobs}")
+            f"{_images(first)} · jobs: {jobs}")
+
+
+def _images(run: dict[str, Any]) -> str:
+    settings = run["settings"]
+    if "image_set_per_class" in settings:  # protocol 2: one fixed set
+        return (f"one fixed set of {settings['image_set_per_class']} validation images per class (seed "
+                f"{settings['image_set_seed']}), each network's metrics over those it classifies correctly")
+    return f"{settings['n_images']} images per network"
 
 
 def _commit(run: dict[str, Any]) -> str:

@@ -25,6 +25,7 @@ The rule (fixed before the runs finished, rule 2 amended after; the book's Metho
 """
 from __future__ import annotations
 
+import math
 from itertools import combinations
 from typing import Any
 
@@ -34,7 +35,7 @@ from .. import metrics
 from ..checkpoint import save_json
 from .. import paths
 from ..stages.faithfulness import per_image_aopc, per_image_gap
-from .summary import load_runs
+from .summary import kept, load_runs
 
 #: the paper's claims: (key, metric stem, sign, level group, sentence)
 CLAIMS = (
@@ -60,7 +61,7 @@ def per_image(network: dict[str, Any], stem: str, method: str) -> dict[int, floa
         values = per_image_gap(entry)
     else:
         values = per_image_aopc(entry, stem.split("_")[1])
-    return dict(zip(network["images"], values.tolist()))
+    return {i: v for i, v, ok in zip(network["images"], values.tolist(), kept(network).tolist()) if ok}
 
 
 def mean_value(network: dict[str, Any], stem: str, method: str) -> float:
@@ -70,7 +71,9 @@ def mean_value(network: dict[str, Any], stem: str, method: str) -> float:
 def paired(level: dict[str, Any], dense: dict[str, Any], stem: str, method: str, n_boot: int, seed: int) -> dict:
     """Mean paired difference ``level - dense`` over the images both explain, with a bootstrap 95 % interval."""
     a, b = per_image(level, stem, method), per_image(dense, stem, method)
-    shared = sorted(set(a) & set(b))
+    shared = sorted(i for i in set(a) & set(b) if math.isfinite(a[i] - b[i]))
+    if not shared:  # no image both classify correctly (or only NaN): this pair cannot be judged
+        return None
     ci = metrics.bootstrap_ci(torch.tensor([a[i] - b[i] for i in shared], dtype=torch.float64), n_boot=n_boot, seed=seed)
     return {"n": len(shared), "estimate": float(ci.estimate), "low": float(ci.low), "high": float(ci.high)}
 
@@ -78,9 +81,8 @@ def paired(level: dict[str, Any], dense: dict[str, Any], stem: str, method: str,
 def paired_distance(a: dict[str, Any], b: dict[str, Any], stem: str, method: str, n_boot: int,
                     seed: int) -> float | None:
     """``|paired difference|`` of two networks over the images both explain; None when they share no image."""
-    if not set(a["images"]) & set(b["images"]):
-        return None
-    return abs(paired(a, b, stem, method, n_boot, seed)["estimate"])
+    diff = paired(a, b, stem, method, n_boot, seed)
+    return None if diff is None else abs(diff["estimate"])
 
 
 def dense_floor(dense: list[tuple[int, dict[str, Any]]], stem: str, method: str, n_boot: int, seed: int) -> dict:
@@ -151,6 +153,7 @@ def noise_verdicts(profile: str, runs: list[dict[str, Any]] | None = None, *, wr
     ``floors``, ``levels`` and ``claims`` under the rule, and the same three under ``as_first_written`` (rule 2's
     floor from each network's mean over its own job's images), so that the amendment can be seen to change."""
     runs = load_runs(profile) if runs is None else runs
+    unjudged: list[str] = []
     if not runs:
         raise FileNotFoundError(f"no finished jobs for profile {profile!r}")
     methods = [m for m in runs[0]["settings"]["methods"] if m != "random"]
@@ -169,10 +172,10 @@ def noise_verdicts(profile: str, runs: list[dict[str, Any]] | None = None, *, wr
             floors.setdefault(regime, {})[metric] = {**spreads[metric], "control": control,
                                                      "floor": _largest(spreads[metric]["dense_seeds"], control),
                                                      "n_dense_seeds": len({s for s, _ in measured})}
-            effects.setdefault(regime, {})[metric] = level_effects(regime_runs, dense, stem, method)
+            effects.setdefault(regime, {})[metric] = level_effects(regime_runs, dense, stem, method, unjudged)
     first = {regime: {metric: {**f, "floor": _largest(f["dense_seed_means"], f["control"])} for metric, f in by.items()}
              for regime, by in floors.items()}
-    out = {"profile": profile, "rule": __doc__.split("\n\n", 1)[1].strip(),
+    out = {"profile": profile, "rule": __doc__.split("\n\n", 1)[1].strip(), "unjudged": sorted(set(unjudged)),
            **judge(effects, floors, methods), "as_first_written": judge(effects, first, methods)}
     if write:
         save_json(out, paths.results_dir(profile) / "verdicts.json")
@@ -185,10 +188,12 @@ def _largest(*values: float | None) -> float | None:
 
 
 def level_effects(regime_runs: list[dict[str, Any]], dense: dict[tuple[str, int], dict], stem: str,
-                  method: str) -> list[dict[str, Any]]:
+                  method: str, unjudged: list[str] | None = None) -> list[dict[str, Any]]:
     """Rule 1 for every pruned level (networks near chance left out): ``{"level", "group", "seeds": {seed: paired
-    difference from that job's dense network}, "mean_effect"}``; ``dense`` maps (regime, seed) to it."""
+    difference from that job's dense network}, "mean_effect"}``; ``dense`` maps (regime, seed) to it. A network that
+    shares no correctly classified image with its dense network is not judged: ``unjudged`` receives it."""
     rows = []
+    unjudged = [] if unjudged is None else unjudged
     levels = sorted({round(n["level"], 1) for r in regime_runs for n in r["networks"]
                      if n["network"] == "pruned" and not n["near_chance"]})
     for level in levels:
@@ -196,11 +201,16 @@ def level_effects(regime_runs: list[dict[str, Any]], dense: dict[tuple[str, int]
         for r in regime_runs:
             net = next((n for n in r["networks"] if n["network"] == "pruned"
                         and round(n["level"], 1) == level and not n["near_chance"]), None)
-            if net is not None:
-                diffs[r["seed"]] = paired(net, dense[(r["regime"], r["seed"])], stem, method,
-                                          r["settings"]["n_bootstrap"], r["settings"]["image_seed"])
-        rows.append({"level": level, "group": group_of(level), "seeds": diffs,
-                     "mean_effect": sum(d["estimate"] for d in diffs.values()) / len(diffs)})
+            diff = None if net is None else paired(net, dense[(r["regime"], r["seed"])], stem, method,
+                                                   r["settings"]["n_bootstrap"], r["settings"]["image_seed"])
+            if diff is not None:
+                diffs[r["seed"]] = diff
+            elif net is not None:
+                unjudged.append(f"{r['regime']} seed {r['seed']} at {level:g} %: no image it and its dense "
+                                "network both classify correctly")
+        if diffs:
+            rows.append({"level": level, "group": group_of(level), "seeds": diffs,
+                         "mean_effect": sum(d["estimate"] for d in diffs.values()) / len(diffs)})
     return rows
 
 
