@@ -187,12 +187,15 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
 
 
 def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = print) -> list[str]:
-    """Write ``summary.csv`` and ``verdicts.json`` of ``profile`` from its current result files, both or neither.
+    """Write ``summary.csv``, ``verdicts.json`` (the noise-floor rule) and ``seed_verdicts.json`` (the seed-level
+    rule, :mod:`prunelib.sweep.seed_rule`) of ``profile`` from its current result files, all or none.
 
     Every result file is checked (readable, its own name and profile, current for its job: a file of other inputs
     is left out, and said so). An error in the aggregation keeps both files as they were and is reported (the
     returned list names it), so that the jobs' results stay and the same command can try again."""
     from ..checkpoint import save_json
+    from ..reference import load_reference
+    from .seed_rule import SEED_VERDICTS, seed_verdicts
     from .summary import load_runs, write_summary
     from .verdicts import noise_verdicts
 
@@ -208,8 +211,10 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
             echo("no current result file: summary.csv and verdicts.json are left as they were")
             return []
         verdicts = noise_verdicts(profile, runs, write=False)
+        by_seeds = seed_verdicts(runs, load_reference())
         write_summary(profile, runs)
         save_json(verdicts, paths.results_dir(profile) / "verdicts.json")
+        save_json(by_seeds, paths.results_dir(profile) / SEED_VERDICTS)
     except (ValueError, KeyError, ZeroDivisionError) as err:
         echo(f"aggregation FAILED ({type(err).__name__}: {err}); summary.csv and verdicts.json are left as they were")
         return ["aggregation"]

@@ -1,0 +1,97 @@
+"""The seed-level rule (prunelib.sweep.seed_rule): its formulas on known answers, and its error rates by
+simulation with known truths (the rule's false-positive rate under no effect is at most 5 %, +-2 %)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from statsmodels.stats.multitest import multipletests
+
+from prunelib.sweep import seed_rule
+from prunelib.sweep.seed_rule import EXCLUDED, SCENARIOS, claim_verdict, claim_verdicts, judge_levels, simulate
+
+
+def test_the_t_interval_of_three_seeds() -> None:
+    row = seed_rule.interval([1.0, 2.0, 3.0])  # mean 2, sd 1, t(0.975, 2) = 4.3027
+    assert row["estimate"] == 2.0 and row["high"] - 2.0 == pytest.approx(4.302653 / np.sqrt(3), rel=1e-6)
+    assert row["p"] == pytest.approx(0.0742, abs=1e-4)  # t = 2 sqrt(3) on 2 df, two-sided
+    assert seed_rule.interval([0.5])["low"] is None
+
+
+def test_holm_is_statsmodels_holm() -> None:
+    p = np.random.default_rng(0).uniform(0, 0.2, (50, 4))
+    expected = np.array([multipletests(row, method="holm")[1] for row in p])
+    assert np.allclose(seed_rule.holm_rows(p), expected)
+    assert seed_rule.holm([0.01, None, 0.04]) == pytest.approx([0.02, None, 0.04])
+
+
+def test_level_and_claim_verdicts_follow_the_rule() -> None:
+    up = [[0.05, 0.051, 0.049]] * 2  # two levels, three seeds, clearly up
+    rows = judge_levels(up, +1, [0.04, None])
+    assert [r["verdict"] for r in rows] == ["holds", "holds"]
+    assert [r["verdict"] for r in judge_levels(up, -1, [None, None])] == ["opposite", "opposite"]
+    null = [[0.001, -0.001, 0.0005]]
+    assert judge_levels(null, +1, [0.046])[0]["verdict"] == "excluded"
+    assert judge_levels(null, +1, [0.0001])[0]["verdict"] == "inconclusive"
+    assert claim_verdict(["excluded", "inconclusive"], [True, False]) == EXCLUDED
+    assert claim_verdict(["excluded", "inconclusive"], [True, True]) == "inconclusive"
+    assert claim_verdict(["holds", "opposite"], [True, True]) == "mixed"
+
+
+def test_the_vectorised_rule_is_the_rule() -> None:
+    rng = np.random.default_rng(1)
+    per_seed = rng.normal(0.01, 0.01, (300, 3, 3))
+    paper = [0.03, None, 0.02]
+    fast = claim_verdicts(per_seed, +1, paper)
+    for study, verdict in zip(per_seed, fast):
+        rows = judge_levels(study, +1, paper)
+        assert claim_verdict([r["verdict"] for r in rows], [j is not None for j in paper]) == verdict
+
+
+@pytest.mark.parametrize("n_seeds", [3, 5, 10])
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_false_positives_under_no_effect_are_at_most_five_percent(n_seeds: int, name: str) -> None:
+    s = SCENARIOS[name]
+    sign = 1 if s["paper"] > 0 else -1
+    # 4,000 studies: the rate's standard error is about 0.35 %, so 5 % + 2 % is a bound the rule must meet
+    null = simulate(n_seeds, [0.0] * 4, seed_sd=s["seed_sd"], image_sd=s["image_sd"], sign=sign,
+                    paper=[s["paper"]] * 4, n_sims=4000, rng_seed=n_seeds)
+    false = sum(null.get(v, 0.0) for v in ("holds", "opposite", "mixed"))
+    assert false <= 0.07, null
+    # an effect as large as the paper's is wrongly declared excluded at most 2.5 % of the time (one tail)
+    power = simulate(n_seeds, [s["paper"]] * 4, seed_sd=s["seed_sd"], image_sd=s["image_sd"], sign=sign,
+                     paper=[s["paper"]] * 4, n_sims=4000, rng_seed=100 + n_seeds)
+    assert power.get(EXCLUDED, 0.0) <= 0.035, power
+    print(f"{n_seeds} seeds, {name}: false positives {false:.3f}; the paper's effect held {power.get('holds', 0):.3f}")
+
+
+def test_more_seeds_never_make_the_rule_stricter() -> None:
+    """The old floor rule detected less as seeds were added; this one converges."""
+    s = SCENARIOS["Gini VG"]
+    held = [simulate(n, [0.0115] * 4, seed_sd=s["seed_sd"], image_sd=s["image_sd"], paper=[0.046] * 4,
+                     n_sims=2000, rng_seed=n).get("holds", 0.0) for n in (3, 5, 10)]
+    assert held == sorted(held) and held[-1] > 0.99
+
+
+def _network(kind: str, target: float, gini: list[float]) -> dict:
+    return {"network": kind, "target": target, "level": 100 * target, "near_chance": False,
+            "images": list(range(len(gini))), "correct": [True] * len(gini),
+            "methods": {"VG": {"gini": gini, "road": {}}}}
+
+
+def test_seed_verdicts_on_jobs_with_a_known_effect() -> None:
+    reference = {"sparsity": [0.0, 0.1, 0.2], "gini": {"VG": [0.40, 0.45, 0.44]}, "aopc": {"VG": [0.2, 0.2, 0.2]}}
+    runs = []
+    for seed, effect in ((0, 0.050), (1, 0.052), (2, 0.048)):
+        base = [0.40 + 0.01 * i + 0.003 * seed for i in range(6)]
+        runs.append({"regime": "global", "seed": seed, "networks": [
+            _network("dense", 0.0, base), _network("pruned", 0.2, [b + effect for b in base])]})
+    out = seed_rule.seed_verdicts(runs, reference)
+    (row,) = out["levels"]["global"]["dense"]["gini_light"]["VG"]
+    assert row["estimate"] == pytest.approx(0.05) and row["unit"] == "seed" and row["n_seeds"] == 3
+    assert row["paper_jump"] == pytest.approx(0.04) and row["verdict"] == "holds"
+    assert out["claims"]["gini_light"]["by_regime"]["global"]["dense"]["VG"] == "holds"
+    one = seed_rule.seed_verdicts(runs[:1], reference)
+    assert one["claims"]["gini_light"]["by_regime"]["global"]["dense"]["VG"] == "holds within one run (1 seed)"
+    runs[0]["networks"][1]["correct"] = [False] * 6  # shares no correct image with its dense network
+    out = seed_rule.seed_verdicts(runs, reference)
+    assert out["unjudged"] == ["global seed 0 at 20 %: no image it and its dense network both classify correctly"]
