@@ -209,6 +209,16 @@ def test_local_sweep_runs_skips_and_retries_only_the_failed(sweep_env, capsys) -
     code, out = _sweep(sweep_env, capsys, "--executor", "local", "--regimes", "global,lottery")
     assert code == 0 and "[global-seed0] done earlier, skipped" in out and "[lottery-seed0] DONE" in out, out
     assert {r["network"] for r in _rows(table)} == {"dense", "pruned", "control"}
+    # protocol v2: one fixed image set, so the same dense network measured by two jobs gets identical values
+    import json
+    runs = {name: json.loads((sweep_env["root"] / "results" / "tiny" / "runs" / f"{name}-seed0.json").read_text())
+            for name in ("global", "lottery")}
+    dense = {name: next(n for n in run["networks"] if n["network"] == "dense") for name, run in runs.items()}
+    assert dense["global"]["images"] == dense["lottery"]["images"] and len(dense["global"]["images"]) == 10
+    assert dense["global"]["methods"] == dense["lottery"]["methods"]
+    metrics_ = {(r["network"], r["metric"]) for r in _rows(table)}
+    assert {("pruned", "agreement_spearman_vg"), ("control", "agreement_top10_iou_ig"),
+            ("pruned", "aopc_above_random_vg")} <= metrics_
 
 
 def test_a_profile_without_lottery_rounds_is_refused_before_any_job(sweep_env, capsys) -> None:

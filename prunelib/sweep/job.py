@@ -17,6 +17,7 @@ network, and names the identity of each network it measured.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -34,6 +35,7 @@ from ..models import resnet18, resolve_device
 from ..progress import progress_bar
 from ..provenance import provenance
 from ..pruning import make_permanent, sparsity_report
+from ..metrics.agreement import as_saliency, spearman, top_k_iou
 from ..schedule import authors_schedule, level_tag
 from ..training import TrainConfig, train
 
@@ -189,23 +191,53 @@ def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool 
     val = validation_split(job.data, params.get("val_per_class") or 0, job.seed)
     image_set = fixed_image_set(val.labels, *set_size(params))
     x, y = inputs(val, image_set, image_size, torch.device("cpu"))
-    networks = []
+    networks, reference = [], None
     for record in progress_bar(records, desc=f"measuring {job.name}", disable=not progress):
         model = load_network(paths.resolve(record["checkpoint"]))
         t0 = time.perf_counter()
         correct = predict(model, val.images[image_set], image_size=image_size, bf16=False).argmax(1) == y
+        maps: dict[str, torch.Tensor] = {}
         result = measure(model, x, y, methods=methods, ig_steps=int(params["ig_steps"]),
                          n_bootstrap=int(params["n_bootstrap"]), seed=IMAGE_SEED,
-                         precision=str(params.get("road_precision", "fp32")), index=image_set, keep=correct)
+                         precision=str(params.get("road_precision", "fp32")), index=image_set, keep=correct,
+                         maps_out=maps)
+        maps = {m: as_saliency(v).to(torch.float16) for m, v in maps.items() if m != "random"}
+        save_maps(record, settings, maps)
+        reference = reference or (correct, maps)  # the dense network, measured first
         networks.append({**record, "level": 100 * sparsity_report(model)["global"],
                          "near_chance": near_chance(record["top1"], 10), "images": image_set.tolist(),
                          "correct": correct.tolist(), "n_correct": int(correct.sum()), "methods": result,
+                         "agreement": agreement(image_set, (correct, maps), reference),
                          "measure_seconds": time.perf_counter() - t0})
     out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": settings,
            "inputs": job_inputs(job, params), "n_images": len(image_set), "networks": networks,
            "provenance": origin or provenance(job.profile, job.data, str(resolve_device(job.device)), job.seed)}
     checkpoint.save_json(out, job.result_file)
     return out
+
+
+def agreement(image_set: torch.Tensor, network: tuple[torch.Tensor, dict[str, torch.Tensor]],
+              reference: tuple[torch.Tensor, dict[str, torch.Tensor]], name: str = "dense") -> dict[str, Any]:
+    """Where a network looks against a reference network (:mod:`prunelib.metrics.agreement`), per image of the set
+    that both classify correctly: ``{"reference", "images", method: {"spearman": [...], "top10_iou": [...]}}``."""
+    (correct, maps), (ref_correct, ref_maps) = network, reference
+    both = correct & ref_correct
+    out: dict[str, Any] = {"reference": name, "images": image_set[both].tolist()}
+    for method, m in maps.items():
+        a, b = m[both].float(), ref_maps[method][both].float()
+        out[method] = {"spearman": spearman(a, b).tolist(), "top10_iou": top_k_iou(a, b, 0.1).tolist()}
+    return out
+
+
+def maps_file(record: dict[str, Any], settings: dict[str, Any]) -> Path:
+    """The saliency maps of one network on the image set, cached beside its checkpoint (not in git), keyed by the
+    checkpoint's digest and the measurement settings: what the dense-vs-dense baselines are computed from."""
+    key = hashlib.sha256(json.dumps([record["checkpoint_sha256"], settings], sort_keys=True).encode()).hexdigest()
+    return paths.resolve(record["checkpoint"]).parent / f"maps-{key[:16]}.pt"
+
+
+def save_maps(record: dict[str, Any], settings: dict[str, Any], maps: dict[str, torch.Tensor]) -> None:
+    checkpoint.save({method: m.contiguous() for method, m in maps.items()}, maps_file(record, settings))
 
 
 def _settings(job: Job, params: dict[str, Any]) -> dict[str, Any]:

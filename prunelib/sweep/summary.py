@@ -9,8 +9,13 @@ measured percentage of Conv2d + Linear weights removed (0 for the dense network 
 each saliency method ``m`` of the profile (lower case): ``top1`` (validation top-1, Wilson 95 % interval over
 the validation images), ``gini_m``, ``aopc_morf_m``, ``aopc_lerf_m`` (AOPC, the authors' formula) and
 ``aopc_gap_m`` = AOPC(MoRF) - AOPC(LeRF), each with a bootstrap 95 % interval over the network's images (the gap's
-per image, both orders on the same images); for seed 0 also ``aopc_random``, the AOPC of removing pixels in a
-random order (MoRF of a uniform random map). For the seeds with concept metrics (:mod:`prunelib.sweep.concepts`), the mean
+per image, both orders on the same images); ``aopc_random``, the AOPC of removing pixels in a random order
+(MoRF of a uniform random map), and ``aopc_above_random_m``, AOPC MoRF minus the same network's random-order AOPC,
+image by image. Under measurement protocol v2 every network is measured on the profile's fixed image set and each
+value is over the images of the set it classifies correctly (``n_images``); ``agreement_spearman_m`` and
+``agreement_top10_iou_m`` say where a network looks against the dense network of its seed (Spearman rank
+correlation and IoU of the top 10 % pixels of the absolute maps, :mod:`prunelib.metrics.agreement`), over the
+images both classify correctly. For the seeds with concept metrics (:mod:`prunelib.sweep.concepts`), the mean
 over the profile's CRAFT classes of ``coherence_gain`` (top crops' coherence minus random crops', in the dense
 network's feature space), ``concept_similarity``, ``importance_entropy`` and ``reconstruction_error``, with no
 interval (``n_images``: the images of all classes). Users load it with :func:`load_summary`.
@@ -123,6 +128,11 @@ def network_rows(run: dict[str, Any], network: dict[str, Any]) -> Iterator[dict[
                    "n_images": n}
         if {"morf", "lerf"} <= set(entry["road"]):
             yield {**key, "metric": f"aopc_gap_{m}", **interval(per_image_gap(entry)[keep])}
+        agree = network.get("agreement", {}).get(method)
+        if agree is not None and network["network"] != "dense":
+            for measure, values in agree.items():
+                yield {**key, "metric": f"agreement_{measure}_{m}", **interval(torch.tensor(values, dtype=torch.float64)),
+                       "n_images": len(values)}
         random = network["methods"].get("random")
         if method != "random" and random is not None and len(random["road"]["morf"]["correct"]) == len(keep):
             above = per_image_aopc(entry, "morf") - per_image_aopc(random, "morf")  # the same images, paired
