@@ -147,8 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
                              formatter_class=argparse.RawDescriptionHelpFormatter)
     p_sweep.add_argument("--profile", type=profile, default="smoke", help="parameter set (default: smoke)")
     p_sweep.add_argument("--seeds", default="0", help="comma-separated integer seeds (default: 0)")
+    from .regimes import REGIMES
     p_sweep.add_argument("--regimes", default="global",
-                         help="comma-separated pruning regimes: global, lottery (default: global)")
+                         help=f"comma-separated pruning regimes: {', '.join(REGIMES)} (default: global)")
     p_sweep.add_argument("--data", help="ImageNette folder (default: $PRUNELIB_DATA, else ./data)")
     p_sweep.add_argument("--executor", default="auto", choices=runner.EXECUTORS,
                          help="auto: SLURM where sbatch is on the PATH, else local (default: auto)")

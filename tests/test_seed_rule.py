@@ -95,3 +95,8 @@ def test_seed_verdicts_on_jobs_with_a_known_effect() -> None:
     runs[0]["networks"][1]["correct"] = [False] * 6  # shares no correct image with its dense network
     out = seed_rule.seed_verdicts(runs, reference)
     assert out["unjudged"] == ["global seed 0 at 20 %: no image it and its dense network both classify correctly"]
+
+
+def test_a_nan_value_is_left_out_not_fatal() -> None:
+    dense, pruned = _network("dense", 0.0, [0.4, 0.5, 0.6]), _network("pruned", 0.2, [0.45, float("nan"), 0.65])
+    assert seed_rule.paired_values(pruned, dense, "gini", "VG") == pytest.approx([0.05, 0.05])

@@ -159,7 +159,7 @@ def test_noise_floor_pairs_the_images_both_networks_explain() -> None:
 # ----------------------------------------------------------------------------- bad input, early
 @pytest.mark.parametrize("args, expected", [
     (["--seeds", "0,x"], "--seeds must be comma-separated integers"),
-    (["--regimes", "global,random"], "--regimes must name regimes among global, lottery"),
+    (["--regimes", "global,random"], "--regimes must name regimes among global, lottery, authors_code"),
     (["--gpus-per-job", "1", "--executor", "local"], "this machine has 0 CUDA devices"),
 ])
 def test_bad_sweep_input_is_one_line(sweep_env, capsys, args, expected) -> None:
