@@ -118,8 +118,11 @@ def train_networks(job: Job, *, progress: bool = True) -> list[dict[str, Any]]:
                                        progress=progress)
         folders = [f"level_{level_tag(r['sparsity_target'])}" for r in reports]
     for r, folder in zip(reports, folders):
-        records.append(_record("pruned", r["sparsity_target"], job.checkpoints / regime.name / folder / "final.pt",
-                               r["val_top1"], r.get("finetune_seconds")))
+        record = _record("pruned", r["sparsity_target"], job.checkpoints / regime.name / folder / "final.pt",
+                         r["val_top1"], r.get("finetune_seconds"))
+        if "round" in r:  # the authors' loop: its round, and the sparsity its mask would enforce
+            record.update(round=r["round"], mask_sparsity=r["mask_sparsity"])
+        records.append(record)
     return records
 
 

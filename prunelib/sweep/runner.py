@@ -187,14 +187,16 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
 
 
 def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = print) -> list[str]:
-    """Write ``summary.csv``, ``verdicts.json`` (the noise-floor rule) and ``seed_verdicts.json`` (the seed-level
-    rule, :mod:`prunelib.sweep.seed_rule`) of ``profile`` from its current result files, all or none.
+    """Write ``summary.csv``, ``verdicts.json`` (the noise-floor rule), ``seed_verdicts.json`` (the seed-level
+    rule, :mod:`prunelib.sweep.seed_rule`) and, for the authors' regimes, ``decomposition.json``
+    (:mod:`prunelib.sweep.decomposition`) of ``profile`` from its current result files, all or none.
 
     Every result file is checked (readable, its own name and profile, current for its job: a file of other inputs
     is left out, and said so). An error in the aggregation keeps both files as they were and is reported (the
     returned list names it), so that the jobs' results stay and the same command can try again."""
     from ..checkpoint import save_json
     from ..reference import load_reference
+    from .decomposition import decomposition
     from .seed_rule import SEED_VERDICTS, seed_verdicts
     from .summary import load_runs, write_summary
     from .verdicts import noise_verdicts
@@ -212,9 +214,12 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
             return []
         verdicts = noise_verdicts(profile, runs, write=False)
         by_seeds = seed_verdicts(runs, load_reference())
+        parts = decomposition(runs, load_reference()) if any(r["regime"].startswith("authors_") for r in runs) else None
         write_summary(profile, runs)
         save_json(verdicts, paths.results_dir(profile) / "verdicts.json")
         save_json(by_seeds, paths.results_dir(profile) / SEED_VERDICTS)
+        if parts is not None:
+            save_json(parts, paths.results_dir(profile) / "decomposition.json")
     except (ValueError, KeyError, ZeroDivisionError) as err:
         echo(f"aggregation FAILED ({type(err).__name__}: {err}); summary.csv and verdicts.json are left as they were")
         return ["aggregation"]

@@ -138,7 +138,7 @@ def _per_image(network: dict[str, Any], stem: str, method: str) -> dict[int, flo
     return per_image(network, stem, method)
 
 
-def _measured(network: dict[str, Any], stem: str, method: str) -> bool:
+def measured(network: dict[str, Any], stem: str, method: str) -> bool:
     """Whether a network's measurement holds what a metric stem is computed from."""
     entry = network["methods"].get(method)
     if entry is None:
@@ -209,7 +209,7 @@ def _claim_rows(regime_runs: list[dict], ref: str, stem: str, method: str, sign:
             continue
         for net in run["networks"]:
             if (net["network"] != "pruned" or group_of(100 * net["target"]) != group
-                    or not _measured(net, stem, method) or not _measured(reference, stem, method)):
+                    or not measured(net, stem, method) or not measured(reference, stem, method)):
                 continue
             name = f"{run['regime']} seed {run['seed']} at {100 * net['target']:.4g} %"
             if net.get("near_chance"):

@@ -1,0 +1,82 @@
+"""What made the paper's numbers? The authors' training loop taken apart, one ingredient at a time.
+
+Every network of a seed starts from the same initialisation as that seed's dense network ``D`` (the ``authors``
+profile: their recipe). The authors' code path is ``A1``, ``A2`` (rounds 1 and 2 of ``authors_code``: masks not
+held while retraining, a constant rate); ``S`` is the same loop with nothing pruned (``authors_unpruned``: the
+rewind and the constant rate alone); round 1 with the mask held at a constant rate is ``M1`` (``authors_masked``),
+with the mask not held and the cosine schedule ``C1`` (``authors_annealed``), with both ``L1`` (``authors_lottery``,
+a lottery ticket done right). Each contrast is a paired effect per seed over the images of the fixed set both
+networks classify correctly, judged across seeds by a 95 % t-interval (:mod:`prunelib.sweep.seed_rule`; with fewer
+than 3 seeds, the per-image interval of each seed, "within one run"), beside the paper's dense -> pruned jump.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .seed_rule import MIN_SEEDS, interval, measured, paired_values, paper_jumps
+
+#: the networks: name -> (regime, round); D is the dense network of any of a seed's authors_* jobs
+NETWORKS = {"D": (None, None), "A1": ("authors_code", 1), "A2": ("authors_code", 2), "S": ("authors_unpruned", 1),
+            "M1": ("authors_masked", 1), "C1": ("authors_annealed", 1), "L1": ("authors_lottery", 1)}
+#: (minuend, subtrahend, what the contrast isolates, the paper's level whose jump it is set beside)
+CONTRASTS = (
+    ("A1", "D", "their code path, round 1 (does it reproduce the paper's jump?)", 20),
+    ("A2", "D", "their code path, round 2", 30),
+    ("S", "D", "retraining at a constant rate alone", 20),
+    ("A1", "S", "the mask at initialisation", 20),
+    ("M1", "A1", "holding the mask (constant rate)", None),
+    ("L1", "C1", "holding the mask (annealed)", None),
+    ("C1", "A1", "annealing the retraining", None),
+)
+METRICS = (("gini", "VG"), ("gini", "IG"), ("aopc_morf", "VG"), ("aopc_morf", "IG"))
+
+
+def networks_by_seed(runs: list[dict[str, Any]]) -> dict[int, dict[str, dict[str, Any]]]:
+    """``{seed: {name: network}}`` of the authors_* jobs' result files (networks near chance left out)."""
+    out: dict[int, dict[str, dict[str, Any]]] = {}
+    for run in runs:
+        if not run["regime"].startswith("authors_"):
+            continue
+        mine = out.setdefault(run["seed"], {})
+        for net in run["networks"]:
+            if net.get("near_chance"):
+                continue
+            if net["network"] == "dense":
+                mine.setdefault("D", net)
+            for name, (regime, rnd) in NETWORKS.items():
+                if regime == run["regime"] and net.get("round") == rnd:
+                    mine[name] = net
+    return out
+
+
+def decomposition(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict[str, Any]:
+    """Every contrast of :data:`CONTRASTS` for every metric of :data:`METRICS`: ``{"contrasts": [{"contrast",
+    "isolates", "metrics": {metric: {"seeds": {seed: effect}, "n_images": {seed: n}, "estimate", "low", "high",
+    "unit", "paper_jump"}}}], "networks": {seed: {name: {"top1", "level", "mask_sparsity"}}}}``."""
+    by_seed = networks_by_seed(runs)
+    jumps = paper_jumps(reference)
+    contrasts = []
+    for a, b, isolates, paper_level in CONTRASTS:
+        seeds = [s for s, nets in sorted(by_seed.items()) if a in nets and b in nets]
+        rows = {}
+        for stem, method in METRICS:
+            values = {s: paired_values(by_seed[s][a], by_seed[s][b], stem, method) for s in seeds
+                      if measured(by_seed[s][a], stem, method) and measured(by_seed[s][b], stem, method)}
+            values = {s: v for s, v in values.items() if v}
+            if not values:
+                continue
+            effects = {s: float(np.mean(v)) for s, v in values.items()}
+            if len(effects) >= MIN_SEEDS:
+                ci, unit = interval(list(effects.values())), "seed"
+            else:  # one run: the interval over the images of the first seed
+                ci, unit = interval(values[min(values)]), "image"
+            rows[f"{stem}_{method.lower()}"] = {
+                "seeds": effects, "n_images": {s: len(v) for s, v in values.items()}, "unit": unit,
+                "estimate": ci["estimate"], "low": ci["low"], "high": ci["high"],
+                "paper_jump": jumps.get((stem, method, paper_level)) if paper_level else None}
+        contrasts.append({"contrast": f"{a} - {b}", "isolates": isolates, "metrics": rows})
+    networks = {s: {name: {"top1": n["top1"], "level": n["level"], "mask_sparsity": n.get("mask_sparsity")}
+                    for name, n in nets.items()} for s, nets in by_seed.items()}
+    return {"contrasts": contrasts, "networks": networks}

@@ -1,0 +1,49 @@
+"""The authors' loop taken apart (prunelib.sweep.decomposition): contrasts of networks from different jobs of a
+seed, paired image by image on the fixed set, with known answers."""
+from __future__ import annotations
+
+import pytest
+
+from prunelib.sweep.decomposition import decomposition
+
+
+def _net(kind: str, rnd: int | None, gini: list[float], correct: list[bool] | None = None) -> dict:
+    return {"network": kind, "round": rnd, "target": 0.2 if rnd else 0.0, "level": 1.5, "top1": 0.8,
+            "near_chance": False, "images": [10, 20, 30, 40], "correct": correct or [True] * 4,
+            "mask_sparsity": 0.2 if rnd else None,
+            "methods": {"VG": {"gini": gini, "road": {}}, "IG": {"gini": gini, "road": {}}}}
+
+
+REFERENCE = {"sparsity": [0.0, 0.1, 0.2, 0.3], "gini": {"VG": [0.40, 0.45, 0.44, 0.43], "IG": [0.5, 0.5, 0.5, 0.5]},
+             "aopc": {"VG": [0.2] * 4, "IG": [0.2] * 4}}
+
+
+def _runs(seeds: list[int]) -> list[dict]:
+    runs = []
+    for seed in seeds:
+        base = [0.40 + 0.01 * i + 0.002 * seed for i in range(4)]
+        dense = _net("dense", None, base)
+        runs.append({"regime": "authors_code", "seed": seed, "networks": [
+            dense, _net("pruned", 1, [b + 0.04 + 0.001 * seed for b in base])]})
+        runs.append({"regime": "authors_unpruned", "seed": seed, "networks": [
+            dense, _net("pruned", 1, [b + 0.03 for b in base])]})
+    return runs
+
+
+def test_contrasts_pair_networks_of_different_jobs_image_by_image() -> None:
+    out = decomposition(_runs([0, 1, 2]), REFERENCE)
+    by = {c["contrast"]: c["metrics"] for c in out["contrasts"]}
+    a1 = by["A1 - D"]["gini_vg"]
+    assert a1["seeds"] == pytest.approx({0: 0.04, 1: 0.041, 2: 0.042}) and a1["unit"] == "seed"
+    assert a1["estimate"] == pytest.approx(0.041) and a1["low"] < 0.041 < a1["high"]
+    assert a1["paper_jump"] == pytest.approx(0.04)  # the paper's dense -> "20 %"
+    assert by["S - D"]["gini_vg"]["estimate"] == pytest.approx(0.03)
+    assert by["A1 - S"]["gini_vg"]["estimate"] == pytest.approx(0.011)
+    assert by["M1 - A1"] == {} and out["networks"][0]["A1"]["mask_sparsity"] == 0.2
+
+
+def test_one_seed_is_judged_within_one_run_on_the_images_both_classify_correctly() -> None:
+    runs = _runs([0])
+    runs[0]["networks"][1]["correct"] = [True, False, True, True]
+    a1 = {c["contrast"]: c["metrics"] for c in decomposition(runs, REFERENCE)["contrasts"]}["A1 - D"]["gini_vg"]
+    assert a1["unit"] == "image" and a1["n_images"] == {0: 3} and a1["estimate"] == pytest.approx(0.04)
