@@ -173,11 +173,12 @@ def summary_rows(runs: list[dict[str, Any]], concept_jobs: list[dict[str, Any]])
     return rows
 
 
-def write_summary(profile: str, runs: list[dict[str, Any]] | None = None) -> Path:
+def write_summary(profile: str, runs: list[dict[str, Any]] | None = None,
+                  extra: list[dict[str, Any]] = ()) -> Path:
     """Aggregate every finished job of ``profile`` (or ``runs``) into ``results/<profile>/summary.csv``, written
-    atomically."""
+    atomically; ``extra`` rows (the seed-to-seed agreement baseline) are appended."""
     from .concepts import load_concepts
-    rows = summary_rows(load_runs(profile) if runs is None else runs, load_concepts(profile))
+    rows = summary_rows(load_runs(profile) if runs is None else runs, load_concepts(profile)) + list(extra)
     if not rows:
         raise FileNotFoundError(f"no finished jobs in {runs_dir(profile)}: run `python -m prunelib sweep "
                                 f"--profile {profile}` first")

@@ -1,0 +1,104 @@
+"""Where does a pruned network look? Its maps' agreement with its dense parent, against what a second training run
+changes (the dense networks of the other seeds) and what retraining alone changes (the lottery regime's control).
+
+Each job stores, per network, the per-image agreement of its VG and IG maps with the dense network of its seed
+(:func:`prunelib.sweep.job.agreement`). The seed-to-seed baseline needs the dense networks' maps of two seeds on the
+same images: they are cached beside each checkpoint (:func:`prunelib.sweep.job.maps_file`, outside git), and the
+baseline of seed ``s`` pools the agreement of its dense network with every other seed's over the images both
+classify correctly. A level's verdict follows the seed-level rule (:mod:`prunelib.sweep.seed_rule`): per seed, the
+mean agreement of the level with its parent minus the seed's baseline; across seeds a 95 % t-interval; Holm over
+the levels of a regime; **looks elsewhere** when the interval lies below 0 (less agreement with its parent than a
+second seed has), **closer than a second seed** above 0, else **within seed-to-seed variation**.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import checkpoint
+from ..metrics.agreement import spearman, top_k_iou
+from .seed_rule import ALPHA, MIN_SEEDS, holm, interval
+
+MEASURES = ("spearman", "top10_iou")
+BASELINE = "dense vs other seeds"
+
+
+def _dense_maps(runs: list[dict[str, Any]]) -> dict[int, tuple[dict[str, Any], dict[str, torch.Tensor]]]:
+    """Per seed, its dense network's record and cached maps (seeds whose maps are not on this machine left out)."""
+    from .job import maps_file
+    out = {}
+    for run in runs:
+        dense = next((n for n in run["networks"] if n["network"] == "dense"), None)
+        if dense is None or run["seed"] in out or "checkpoint_sha256" not in dense:
+            continue
+        path = maps_file(dense, run["settings"])
+        if path.is_file():
+            out[run["seed"]] = (dense, checkpoint.load(path))
+    return out
+
+
+def baselines(runs: list[dict[str, Any]]) -> dict[int, dict[str, dict[str, list[float]]]]:
+    """``{seed: {method: {measure: [per image]}}}``: seed's dense network against every other seed's dense network,
+    over the images both classify correctly, pooled over the other seeds."""
+    maps = _dense_maps(runs)
+    out: dict[int, dict[str, dict[str, list[float]]]] = {}
+    for seed, (dense, own) in maps.items():
+        for other, (other_dense, theirs) in maps.items():
+            if other == seed or dense["images"] != other_dense["images"]:
+                continue
+            both = torch.tensor(dense["correct"]) & torch.tensor(other_dense["correct"])
+            for method in own:
+                if method not in theirs:
+                    continue
+                a, b = own[method][both].float(), theirs[method][both].float()
+                entry = out.setdefault(seed, {}).setdefault(method, {m: [] for m in MEASURES})
+                entry["spearman"] += spearman(a, b).tolist()
+                entry["top10_iou"] += top_k_iou(a, b, 0.1).tolist()
+    return out
+
+
+def baseline_rows(runs: list[dict[str, Any]], n_boot: int, seed: int) -> list[dict[str, Any]]:
+    """The summary's rows of the seed-to-seed baseline: network ``"dense vs other seeds"``, one per seed."""
+    from .. import metrics
+    rows = []
+    for s, by_method in sorted(baselines(runs).items()):
+        for method, by_measure in by_method.items():
+            for measure, values in by_measure.items():
+                if not values:
+                    continue
+                ci = metrics.bootstrap_ci(torch.tensor(values, dtype=torch.float64), n_boot=n_boot, seed=seed)
+                rows.append({"regime": "dense", "seed": s, "network": BASELINE, "level": 0.0,
+                             "metric": f"agreement_{measure}_{method.lower()}", "value": float(ci.estimate),
+                             "ci_low": float(ci.low), "ci_high": float(ci.high), "n_images": len(values)})
+    return rows
+
+
+def agreement_verdicts(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per regime, method and measure, one row per pruned level (and the control): the seed-level interval of
+    ``agreement(network, parent) - baseline`` and its verdict; ``{"regimes": ..., "missing_baseline": [seeds]}``."""
+    base = baselines(runs)
+    out: dict[str, Any] = {}
+    for regime in sorted({r["regime"] for r in runs}):
+        for method in sorted({m for r in runs for n in r["networks"] for m in n.get("agreement", {})
+                              if m not in ("reference", "images")}):
+            for measure in MEASURES:
+                by_level: dict[tuple[str, float], dict[int, float]] = {}
+                for run in (r for r in runs if r["regime"] == regime and r["seed"] in base):
+                    ref = np.mean(base[run["seed"]].get(method, {}).get(measure) or [np.nan])
+                    for net in run["networks"]:
+                        values = net.get("agreement", {}).get(method, {}).get(measure)
+                        if net["network"] == "dense" or net.get("near_chance") or not values or np.isnan(ref):
+                            continue
+                        key = (net["network"], round(net["target"], 6))
+                        by_level.setdefault(key, {})[run["seed"]] = float(np.mean(values)) - float(ref)
+                rows = [{"network": k[0], "level": 100 * k[1], "seeds": v, **interval(list(v.values()))}
+                        for k, v in sorted(by_level.items(), key=lambda kv: kv[0][1])]
+                for row, p in zip(rows, holm([r["p"] if r["n"] >= MIN_SEEDS else None for r in rows])):
+                    row["p_holm"] = p
+                    row["verdict"] = ("within one run: no verdict" if row["n"] < MIN_SEEDS else
+                                      "looks elsewhere" if p < ALPHA and row["estimate"] < 0 else
+                                      "closer than a second seed" if p < ALPHA else "within seed-to-seed variation")
+                out.setdefault(regime, {}).setdefault(method, {})[measure] = rows
+    return {"regimes": out, "missing_baseline": sorted({r["seed"] for r in runs} - set(base))}

@@ -1,0 +1,49 @@
+"""Map agreement against the seed-to-seed baseline (prunelib.sweep.agreement), with known answers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from prunelib.sweep import agreement
+from prunelib.sweep.job import save_maps
+
+SETTINGS = {"image_size": 32, "methods": ["VG"]}
+
+
+def _runs(tmp_path: Path, pruned_spearman: float) -> list[dict]:
+    g = torch.Generator().manual_seed(0)
+    shared = torch.rand(5, 8, 8, generator=g)  # where every dense network looks, more or less
+    runs = []
+    for seed in (0, 1, 2):
+        dense = {"network": "dense", "target": 0.0, "checkpoint": str(tmp_path / f"s{seed}" / "dense" / "best.pt"),
+                 "checkpoint_sha256": f"{seed:064d}", "images": [3, 5, 7, 9, 11], "correct": [True] * 5}
+        save_maps(dense, SETTINGS, {"VG": (shared + 0.3 * torch.rand(5, 8, 8, generator=g)).half()})
+        pruned = {"network": "pruned", "target": 0.2, "near_chance": False,
+                  "agreement": {"VG": {"spearman": [pruned_spearman + 0.01 * seed] * 5, "top10_iou": [0.9] * 5}}}
+        runs.append({"regime": "global", "seed": seed, "settings": SETTINGS, "networks": [dense, pruned]})
+    return runs
+
+
+def test_the_baseline_pools_every_other_seed_s_dense_network(tmp_path: Path) -> None:
+    base = agreement.baselines(_runs(tmp_path, 0.2))
+    assert sorted(base) == [0, 1, 2] and len(base[0]["VG"]["spearman"]) == 10  # 2 other seeds x 5 images
+    assert 0.3 < sum(base[0]["VG"]["spearman"]) / 10 < 0.99
+    rows = agreement.baseline_rows(_runs(tmp_path, 0.2), n_boot=20, seed=0)
+    assert {r["network"] for r in rows} == {agreement.BASELINE} and len(rows) == 6
+
+
+@pytest.mark.parametrize("spearman, verdict", [(0.0, "looks elsewhere"), (0.999, "closer than a second seed")])
+def test_a_level_is_judged_against_the_baseline(tmp_path: Path, spearman: float, verdict: str) -> None:
+    out = agreement.agreement_verdicts(_runs(tmp_path, spearman))
+    (row,) = out["regimes"]["global"]["VG"]["spearman"]
+    assert row["verdict"] == verdict and row["n"] == 3 and out["missing_baseline"] == []
+
+
+def test_without_cached_maps_the_baseline_is_reported_missing(tmp_path: Path) -> None:
+    runs = _runs(tmp_path, 0.2)
+    for p in tmp_path.rglob("maps-*.pt"):
+        p.unlink()
+    out = agreement.agreement_verdicts(runs)
+    assert out["missing_baseline"] == [0, 1, 2] and out["regimes"]["global"]["VG"]["spearman"] == []
