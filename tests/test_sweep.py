@@ -29,6 +29,7 @@ TINY = """tiny:
   levels: "50"
   lottery_rate: 50
   lottery_rounds: 1
+  authors_rounds: 1
   methods: "VG,IG"
   n_attribution_images: 4
   ig_steps: 2
@@ -219,6 +220,32 @@ def test_local_sweep_runs_skips_and_retries_only_the_failed(sweep_env, capsys) -
     metrics_ = {(r["network"], r["metric"]) for r in _rows(table)}
     assert {("pruned", "agreement_spearman_vg"), ("control", "agreement_top10_iou_ig"),
             ("pruned", "aopc_above_random_vg")} <= metrics_
+
+
+def test_the_authors_regimes_take_their_loop_apart(sweep_env, capsys) -> None:
+    """Two of the authors' regimes share the seed's dense network (trained once) and give the decomposition."""
+    import json
+    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--regimes", "authors_code,authors_unpruned")
+    assert code == 0, out
+    results = sweep_env["root"] / "results" / "tiny"
+    assert (results / "decomposition.json").is_file()
+    # what a 3-epoch network at 32 px learns depends on the CPU: judge every network on every image, so that what
+    # is tested is which networks of which jobs the decomposition pairs, not their accuracy
+    for f in (results / "runs").glob("authors_*.json"):
+        run = json.loads(f.read_text())
+        for n in run["networks"]:
+            n.update(near_chance=False, correct=[True] * len(n["images"]))
+        f.write_text(json.dumps(run))
+    from prunelib.sweep import runner
+    assert runner.aggregate("tiny", sweep_env["data"], print) == []
+    parts = {c["contrast"]: c["metrics"] for c in json.loads((results / "decomposition.json").read_text())["contrasts"]}
+    assert {"gini_vg", "aopc_morf_ig"} <= set(parts["A1 - D"]) and parts["A1 - D"]["gini_vg"]["unit"] == "image"
+    assert set(parts["A1 - S"]) and parts["M1 - A1"] == {}
+    code_run = json.loads((results / "runs" / "authors_code-seed0.json").read_text())
+    (a1,) = [n for n in code_run["networks"] if n["network"] == "pruned"]
+    assert a1["round"] == 1 and a1["mask_sparsity"] > a1["level"] / 100  # the mask was not held: weights grew back
+    logs = "".join(p.read_text() for p in (sweep_env["root"] / "logs").rglob("*_log.out"))
+    assert logs.count("resuming") + logs.count("reused") >= 1  # the second job reused the first one's dense run
 
 
 def test_a_profile_without_lottery_rounds_is_refused_before_any_job(sweep_env, capsys) -> None:
