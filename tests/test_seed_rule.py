@@ -47,7 +47,7 @@ def test_the_vectorised_rule_is_the_rule() -> None:
         assert claim_verdict([r["verdict"] for r in rows], [j is not None for j in paper]) == verdict
 
 
-@pytest.mark.parametrize("n_seeds", [3, 5, 10])
+@pytest.mark.parametrize("n_seeds", [3, 10])
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_false_positives_under_no_effect_are_at_most_five_percent(n_seeds: int, name: str) -> None:
     s = SCENARIOS[name]
