@@ -1,19 +1,23 @@
 """One job of a sweep: a (profile, seed, regime) run, trained and measured into folders of its own.
 
-A job trains the seed's dense network (shared by the regimes of that seed), prunes it through the regime's
-levels (and, for the lottery regime, trains the unpruned control), then measures every network of the run on
-the same correctly classified validation images: top-1, Gini, ROAD MoRF and LeRF with AOPC for each saliency
-method of the profile, and for seed 0 a random-order ROAD baseline. Layout::
+A job trains the seed's dense network (shared by the regimes of that seed, trained once: concurrent jobs take turns
+on its folder), prunes it through the regime's levels (the lottery regime also trains the unpruned control; the
+authors' regimes run their round loop), then measures every network on the profile's fixed image set
+(:mod:`prunelib.image_set`, measurement protocol v2): top-1, Gini, ROAD MoRF and LeRF with AOPC for each saliency
+method of the profile, the random-order ROAD baseline, and where each network's maps agree with its dense
+network's. Layout::
 
     checkpoints/<profile>/seed<k>/dense/                  the dense run (run.json, init.pt, best.pt, ...)
-    checkpoints/<profile>/seed<k>/<regime>/level_XX/      each pruned level
+    checkpoints/<profile>/seed<k>/<regime>/level_XX/      each pruned level (authors_*: round_<r>/)
     checkpoints/<profile>/seed<k>/lottery/control/        the unpruned control
+    checkpoints/<profile>/seed<k>/<run>/maps-<key>.pt     a network's maps on the image set (for the baselines)
     results/<profile>/runs/<regime>-seed<k>.json          the job's measurements (small; the summary reads it)
     results/<profile>/runs/concepts/<regime>-seed<k>.json concept metrics, for the profile's concept_seeds
 
 Every folder is keyed by its identity (:mod:`prunelib.runs`), so a job resumes after a kill at any point and
 never reuses a network made from other inputs. The result file is written only when the job has measured every
-network, and names the identity of each network it measured.
+network; it records everything it was made from (:func:`job_inputs`) and the identity and checkpoint digest of
+each network, and is current only while all of them are unchanged (:func:`stale`).
 """
 from __future__ import annotations
 
@@ -39,7 +43,7 @@ from ..metrics.agreement import as_saliency, spearman, top_k_iou
 from ..schedule import authors_schedule, level_tag
 from ..training import TrainConfig, train
 
-#: images are drawn from a pool shuffled with this seed in every job, so all seeds draw from the same images
+#: the seed of the bootstrap intervals, ROAD's imputation noise and the random maps (with each image's index)
 IMAGE_SEED = 0
 
 
@@ -124,10 +128,6 @@ def train_networks(job: Job, *, progress: bool = True) -> list[dict[str, Any]]:
             record.update(round=r["round"], mask_sparsity=r["mask_sparsity"])
         records.append(record)
     return records
-
-
-def _name(record: dict[str, Any]) -> str:
-    return record["network"] if record["network"] != "pruned" else f"target {100 * record['target']:.4g} %"
 
 
 def _record(network: str, target: float, path: Path, top1: float, seconds: float | None) -> dict[str, Any]:
