@@ -192,7 +192,7 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
     (:mod:`prunelib.sweep.decomposition`) of ``profile`` from its current result files, all or none.
 
     Every result file is checked (readable, its own name and profile, current for its job: a file of other inputs
-    is left out, and said so). An error in the aggregation keeps both files as they were and is reported (the
+    is left out, and said so). An error in the aggregation keeps every file as it was and is reported (the
     returned list names it), so that the jobs' results stay and the same command can try again."""
     from ..checkpoint import save_json
     from ..reference import load_reference
@@ -211,7 +211,7 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
     try:
         runs = load_runs(profile, skip=why_stale, echo=echo)
         if not runs:
-            echo("no current result file: summary.csv and verdicts.json are left as they were")
+            echo("no current result file: the summary and verdict files are left as they were")
             return []
         verdicts = noise_verdicts(profile, runs, write=False)
         by_seeds = {**seed_verdicts(runs, load_reference()), "agreement": agreement_verdicts(runs)}
@@ -223,7 +223,7 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
         if parts is not None:
             save_json(parts, paths.results_dir(profile) / "decomposition.json")
     except (ValueError, KeyError, ZeroDivisionError) as err:
-        echo(f"aggregation FAILED ({type(err).__name__}: {err}); summary.csv and verdicts.json are left as they were")
+        echo(f"aggregation FAILED ({type(err).__name__}: {err}); the summary and verdict files are left as they were")
         return ["aggregation"]
     return []
 
