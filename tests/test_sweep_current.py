@@ -24,17 +24,25 @@ from test_sweep import TINY
 
 
 @pytest.fixture
-def finished(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Path) -> dict:
-    """One job of the tiny profile, run in this process, with its own profiles, results and checkpoints."""
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Path) -> dict:
+    """The tiny profile with its own profiles, results, checkpoints and logs folders; nothing run yet."""
     profiles = tmp_path / "profiles.yaml"
-    profiles.write_text(TINY.replace('craft_classes: "church"\n  craft_images: 4\n  n_concepts: 3\n', ""))
+    # the tiny profile without concepts, one epoch and one saliency method: what is tested is the bookkeeping
+    profiles.write_text(TINY.replace('craft_classes: "church"\n  craft_images: 4\n  n_concepts: 3\n', "")
+                        .replace("epochs: 3", "epochs: 1").replace('methods: "VG,IG"', 'methods: "VG"'))
     for name, sub in (("PRUNELIB_PROFILES", "profiles.yaml"), ("PRUNELIB_RESULTS", "results"),
                       ("PRUNELIB_CHECKPOINTS", "checkpoints"), ("PRUNELIB_LOGS", "logs")):
         monkeypatch.setenv(name, str(tmp_path / sub))
     job = Job("tiny", 0, "global", data=paths.portable(synthetic_root), threads=1)
-    run_job(job, progress=False)
-    assert runner.aggregate("tiny", job.data, print) == []
     return {"root": tmp_path, "job": job, "profiles": profiles, "data": synthetic_root}
+
+
+@pytest.fixture
+def finished(project: dict) -> dict:
+    """One job of the tiny profile, run in this process, and aggregated."""
+    run_job(project["job"], progress=False)
+    assert runner.aggregate("tiny", project["job"].data, print) == []
+    return project
 
 
 # 1. stale numbers reported as current ----------------------------------------------------------------------
@@ -42,9 +50,9 @@ def test_a_result_of_other_inputs_is_not_current(finished) -> None:
     job, profiles = finished["job"], finished["profiles"]
     assert runner.is_done(job)
     done = json.loads(job.result_file.read_text())
-    profiles.write_text(profiles.read_text().replace("epochs: 3", "epochs: 4"))  # a recipe setting
-    assert not runner.is_done(job) and any("params.epochs: run has 3, now 4" in why for why in stale(job, done))
-    profiles.write_text(profiles.read_text().replace("epochs: 4", "epochs: 3"))
+    profiles.write_text(profiles.read_text().replace("epochs: 1", "epochs: 2"))  # a recipe setting
+    assert not runner.is_done(job) and any("params.epochs: run has 1, now 2" in why for why in stale(job, done))
+    profiles.write_text(profiles.read_text().replace("epochs: 2", "epochs: 1"))
     other = make_imagenette(finished["root"] / "other-data", n_train=4, n_val=2, size=32, seed=1)
     moved = Job(job.profile, job.seed, job.regime, data=str(other))
     assert not runner.is_done(moved) and any(why.startswith("data.train") for why in stale(moved, done))
@@ -200,13 +208,14 @@ def test_aggregation_leaves_out_a_stale_file_and_says_why(finished) -> None:
 
 # 8. late errors and raw tracebacks ------------------------------------------------------------------------------
 @pytest.mark.parametrize("edit, expected", [
-    (("methods: \"VG,IG\"", "methods: \"VG,XX\""), "setting 'methods' must be comma-separated saliency methods"),
+    (("methods: \"VG\"", "methods: \"VG,XX\""), "setting 'methods' must be comma-separated saliency methods"),
     (("road_precision: fp32", "road_precision: fp8"), "setting 'road_precision' must be fp32 or bf16, got 'fp8'"),
     (("seed: 0", "seed: 0\n  sed: 1"), "has an unknown setting 'sed'"),
     (("tiny:", "tiny: ["), "is not valid YAML at line "),
     (("tiny:", "tiny: !!python/object/apply:os.system ['true']\nx:"), "is not valid YAML"),
 ])
-def test_a_bad_profile_is_one_line_before_any_work(finished, capsys, edit, expected) -> None:
+def test_a_bad_profile_is_one_line_before_any_work(project, capsys, edit, expected) -> None:
+    finished = project
     profiles = finished["profiles"]
     profiles.write_text(profiles.read_text().replace(*edit, 1))
     shutil.rmtree(finished["root"] / "logs", ignore_errors=True)
@@ -217,7 +226,8 @@ def test_a_bad_profile_is_one_line_before_any_work(finished, capsys, edit, expec
     assert not (finished["root"] / "logs").exists()
 
 
-def test_a_profiles_file_that_is_not_a_mapping_is_one_line(finished, capsys) -> None:
+def test_a_profiles_file_that_is_not_a_mapping_is_one_line(project, capsys) -> None:
+    finished = project
     finished["profiles"].write_text("- tiny\n")
     with pytest.raises(SystemExit):
         cli(["sweep", "--profile", "tiny"])
@@ -240,7 +250,8 @@ def test_a_run_json_that_is_a_list_is_one_line(tmp_path: Path) -> None:
         runs.claim(tmp_path, {"data": {}})
 
 
-def test_an_unwritable_logs_folder_is_one_line_before_any_work(finished, capsys, monkeypatch) -> None:
+def test_an_unwritable_logs_folder_is_one_line_before_any_work(project, capsys, monkeypatch) -> None:
+    finished = project
     blocker = finished["root"] / "a-file"
     blocker.write_text("")
     monkeypatch.setenv("PRUNELIB_LOGS", str(blocker / "logs"))
