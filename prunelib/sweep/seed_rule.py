@@ -31,8 +31,12 @@ import math
 from typing import Any, Sequence
 
 import numpy as np
+import torch
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
+
+from ..stages.faithfulness import per_image_aopc, per_image_gap
+from .summary import kept
 
 ALPHA = 0.05
 MIN_SEEDS = 3
@@ -45,7 +49,7 @@ CLAIMS = (
     ("gini_light", "gini", +1, "light", "Pruning sharpens saliency maps (Gini up at light-to-moderate levels)"),
     ("aopc_light", "aopc_morf", +1, "light", "Light-to-moderate pruning improves faithfulness (AOPC MoRF up)"),
     ("gap_light", "aopc_gap", +1, "light",
-     "Light-to-moderate pruning widens the faithfulness gap (AOPC MoRF - LeRF up)"),
+     "Light-to-moderate pruning improves the faithfulness gap (AOPC MoRF - LeRF up)"),
     ("gini_aggressive", "gini", -1, "aggressive", "Aggressive pruning lowers saliency sparsity (Gini down)"),
 )
 #: the paper's label of a round-based network: their code's round 1 is its "20 %", round 2 its "30 %"
@@ -133,9 +137,16 @@ def judge_levels(effects: Sequence[Sequence[float]], sign: int, paper_jumps: Seq
 
 
 # ----------------------------------------------------------------------------- from the jobs' result files
-def _per_image(network: dict[str, Any], stem: str, method: str) -> dict[int, float]:
-    from .verdicts import per_image
-    return per_image(network, stem, method)
+def per_image(network: dict[str, Any], stem: str, method: str) -> dict[int, float]:
+    """``{validation index: value}`` of a metric stem (``gini``, ``aopc_morf``, ``aopc_lerf``, ``aopc_gap``)."""
+    entry = network["methods"][method]
+    if stem == "gini":
+        values = torch.tensor(entry["gini"], dtype=torch.float64)
+    elif stem == "aopc_gap":
+        values = per_image_gap(entry)
+    else:
+        values = per_image_aopc(entry, stem.split("_")[1])
+    return {i: v for i, v, ok in zip(network["images"], values.tolist(), kept(network).tolist()) if ok}
 
 
 def measured(network: dict[str, Any], stem: str, method: str) -> bool:
@@ -150,7 +161,7 @@ def measured(network: dict[str, Any], stem: str, method: str) -> bool:
 
 def paired_values(level: dict[str, Any], reference: dict[str, Any], stem: str, method: str) -> list[float]:
     """Per-image ``level - reference`` over the images both classify correctly (finite values only)."""
-    a, b = _per_image(level, stem, method), _per_image(reference, stem, method)
+    a, b = per_image(level, stem, method), per_image(reference, stem, method)
     return [a[i] - b[i] for i in sorted(set(a) & set(b)) if math.isfinite(a[i] - b[i])]
 
 

@@ -34,35 +34,8 @@ import torch
 from .. import metrics
 from ..checkpoint import save_json
 from .. import paths
-from ..stages.faithfulness import per_image_aopc, per_image_gap
-from .summary import kept, load_runs
-
-#: the paper's claims: (key, metric stem, sign, level group, sentence)
-CLAIMS = (
-    ("gini_light", "gini", +1, "light", "Pruning sharpens saliency maps (Gini up at light-to-moderate levels)"),
-    ("aopc_light", "aopc_morf", +1, "light", "Light-to-moderate pruning improves faithfulness (AOPC MoRF up)"),
-    ("gap_light", "aopc_gap", +1, "light", "Light-to-moderate pruning improves the faithfulness gap (AOPC MoRF - LeRF up)"),
-    ("gini_aggressive", "gini", -1, "aggressive", "Aggressive pruning lowers saliency sparsity (Gini down)"),
-)
-LIGHT_MAX, AGGRESSIVE_MIN = 55.0, 65.0
-
-
-def group_of(level: float) -> str | None:
-    """``"light"`` (0 < level <= 55 %), ``"aggressive"`` (>= 65 %) or None."""
-    return "light" if 0 < level <= LIGHT_MAX else "aggressive" if level >= AGGRESSIVE_MIN else None
-
-
-def per_image(network: dict[str, Any], stem: str, method: str) -> dict[int, float]:
-    """``{validation index: value}`` of a metric stem (``gini``, ``aopc_morf``, ``aopc_lerf``, ``aopc_gap``)."""
-    entry = network["methods"][method]
-    if stem == "gini":
-        values = torch.tensor(entry["gini"], dtype=torch.float64)
-    elif stem == "aopc_gap":
-        values = per_image_gap(entry)
-    else:
-        values = per_image_aopc(entry, stem.split("_")[1])
-    return {i: v for i, v, ok in zip(network["images"], values.tolist(), kept(network).tolist()) if ok}
-
+from .seed_rule import AGGRESSIVE_MIN, CLAIMS, LIGHT_MAX, group_of, per_image  # noqa: F401
+from .summary import load_runs
 
 def mean_value(network: dict[str, Any], stem: str, method: str) -> float:
     return sum(v := list(per_image(network, stem, method).values())) / len(v)
