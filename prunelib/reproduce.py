@@ -50,13 +50,15 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("explorer", "05_explorer.ipynb"),
     ("comparison", "06_paper_vs_reproduction.ipynb"),
     ("noise", "07_noise.ipynb"),
+    ("authors", "08_authors_code.ipynb"),
 )
 #: the stages a profile runs unless it names its own (``stages: "noise"`` in profiles.yaml)
 DEFAULT_STAGES = ("training", "saliency", "faithfulness", "concepts", "explorer", "comparison")
 NOTEBOOKS = paths.ROOT / "notebooks"
 BOOK_NOTEBOOKS = paths.ROOT / "book" / "notebooks"
-#: the profiles whose executed notebooks the book shows (chapters 1-6: cpu; "Is it noise?": noise)
-BOOK_PROFILES = ("cpu", "noise")
+#: the profiles whose executed notebooks the book shows (chapters 1-6: cpu; "Is it noise?": noise; "What the
+#: authors' code did": authors)
+BOOK_PROFILES = ("cpu", "noise", "authors")
 
 
 def _swap_in(staging: Path, final: Path) -> None:

@@ -47,3 +47,22 @@ def test_one_seed_is_judged_within_one_run_on_the_images_both_classify_correctly
     runs[0]["networks"][1]["correct"] = [True, False, True, True]
     a1 = {c["contrast"]: c["metrics"] for c in decomposition(runs, REFERENCE)["contrasts"]}["A1 - D"]["gini_vg"]
     assert a1["unit"] == "image" and a1["n_images"] == {0: 3} and a1["estimate"] == pytest.approx(0.04)
+
+
+def test_a_contrast_gets_a_verdict_per_metric_under_the_seed_rule() -> None:
+    runs = _runs([0, 1, 2])
+    for run in runs:  # A1's effect: -0.001, 0, +0.001 around zero, far from the paper's +0.04
+        if run["regime"] == "authors_code":
+            dense, a1 = run["networks"]
+            a1["methods"]["VG"]["gini"] = [g + 0.001 * (run["seed"] - 1) for g in dense["methods"]["VG"]["gini"]]
+    by = {c["contrast"]: c["metrics"] for c in decomposition(runs, REFERENCE)["contrasts"]}
+    assert by["A1 - D"]["gini_vg"]["verdict"] == "excluded"  # zero within, the paper's jump outside the interval
+    assert by["S - D"]["gini_vg"]["verdict"] == "holds"  # +0.03 on every seed: a rise
+    assert by["A1 - S"]["gini_vg"]["verdict"] == "opposite"  # -0.03 on every seed
+    assert by["A1 - D"]["gini_vg"]["p_holm"] >= by["A1 - D"]["gini_vg"]["p"]  # Holm over the contrast's metrics
+
+
+def test_a_verdict_on_one_seed_says_within_one_run() -> None:
+    from prunelib.sweep.decomposition import verdict_text
+    a1 = {c["contrast"]: c["metrics"] for c in decomposition(_runs([0]), REFERENCE)["contrasts"]}["A1 - D"]
+    assert a1["gini_vg"]["unit"] == "image" and verdict_text(a1["gini_vg"]).endswith("(within one run)")

@@ -8,6 +8,11 @@ with the mask not held and the cosine schedule ``C1`` (``authors_annealed``), wi
 a lottery ticket done right). Each contrast is a paired effect per seed over the images of the fixed set both
 networks classify correctly, judged across seeds by a 95 % t-interval (:mod:`prunelib.sweep.seed_rule`; with fewer
 than 3 seeds, the per-image interval of each seed, "within one run"), beside the paper's dense -> pruned jump.
+
+A contrast's verdict on a metric is rule 4 of :mod:`prunelib.sweep.seed_rule` with the claimed direction "up" (the
+paper's jumps are rises), its p-values Holm-corrected over the metrics of the contrast: *holds* (a rise),
+*opposite* (a fall), *excluded* (the paper's jump lies outside the interval) or *inconclusive*; a verdict on one
+seed's images is *within one run* and says so (:func:`verdict_text`).
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .seed_rule import MIN_SEEDS, interval, measured, paired_values, paper_jumps
+from .seed_rule import MIN_SEEDS, holm, interval, level_verdict, measured, paired_values, paper_jumps
 
 #: the networks: name -> (regime, round); D is the dense network of any of a seed's authors_* jobs
 NETWORKS = {"D": (None, None), "A1": ("authors_code", 1), "A2": ("authors_code", 2), "S": ("authors_unpruned", 1),
@@ -54,7 +59,8 @@ def networks_by_seed(runs: list[dict[str, Any]]) -> dict[int, dict[str, dict[str
 def decomposition(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict[str, Any]:
     """Every contrast of :data:`CONTRASTS` for every metric of :data:`METRICS`: ``{"contrasts": [{"contrast",
     "isolates", "metrics": {metric: {"seeds": {seed: effect}, "n_images": {seed: n}, "estimate", "low", "high",
-    "unit", "paper_jump"}}}], "networks": {seed: {name: {"top1", "level", "mask_sparsity"}}}}``."""
+    "unit", "paper_jump", "p", "p_holm", "verdict"}}}], "networks": {seed: {name: {"top1", "level",
+    "mask_sparsity", "n_correct", "history"}}}}``."""
     by_seed = networks_by_seed(runs)
     jumps = paper_jumps(reference)
     contrasts = []
@@ -74,9 +80,24 @@ def decomposition(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict
                 ci, unit = interval(values[min(values)]), "image"
             rows[f"{stem}_{method.lower()}"] = {
                 "seeds": effects, "n_images": {s: len(v) for s, v in values.items()}, "unit": unit,
-                "estimate": ci["estimate"], "low": ci["low"], "high": ci["high"],
+                "estimate": ci["estimate"], "low": ci["low"], "high": ci["high"], "p": ci["p"],
                 "paper_jump": jumps.get((stem, method, paper_level)) if paper_level else None}
+        for row, p in zip(rows.values(), holm([r["p"] for r in rows.values()])):
+            row["p_holm"] = p
+            row["verdict"] = level_verdict(row, +1, row["paper_jump"])
         contrasts.append({"contrast": f"{a} - {b}", "isolates": isolates, "metrics": rows})
-    networks = {s: {name: {"top1": n["top1"], "level": n["level"], "mask_sparsity": n.get("mask_sparsity")}
+    networks = {s: {name: {"top1": n["top1"], "level": n["level"], "mask_sparsity": n.get("mask_sparsity"),
+                           "n_correct": n.get("n_correct"), "history": n.get("history", [])}
                     for name, n in nets.items()} for s, nets in by_seed.items()}
     return {"contrasts": contrasts, "networks": networks}
+
+
+#: how a contrast's verdict reads (the claimed direction of every contrast is a rise)
+VERDICT_TEXT = {"holds": "rises", "opposite": "falls", "excluded": "paper's jump excluded",
+                "inconclusive": "inconclusive"}
+
+
+def verdict_text(row: dict[str, Any]) -> str:
+    """A contrast's verdict on one metric in words; one seed's verdict is said to be within one run."""
+    text = VERDICT_TEXT[row["verdict"]]
+    return f"{text} (within one run)" if row["unit"] == "image" else text

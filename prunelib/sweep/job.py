@@ -134,7 +134,16 @@ def _record(network: str, target: float, path: Path, top1: float, seconds: float
     identity = path.parent / runs.RUN_FILE
     return {"network": network, "target": target, "checkpoint": paths.portable(path), "top1": top1,
             "seconds": seconds, "identity": runs.file_digest(identity), "checkpoint_sha256": runs.file_digest(path),
-            "n_val": json.loads(identity.read_text())["data"]["n_val"]}
+            "n_val": json.loads(identity.read_text())["data"]["n_val"], "history": history(path.parent)}
+
+
+def history(folder: Path) -> list[dict[str, Any]]:
+    """A run's epochs as its result records them: ``[{"epoch", "lr", "val_top1"}]`` (the learning rate the epoch
+    trained at, None where the run predates its recording; empty for a run without epochs of its own)."""
+    file = folder / "history.json"
+    if not file.is_file():
+        return []
+    return [{"epoch": h["epoch"], "lr": h.get("lr"), "val_top1": h["val_top1"]} for h in json.loads(file.read_text())]
 
 
 def job_inputs(job: Job, params: dict[str, Any] | None = None) -> dict[str, Any]:

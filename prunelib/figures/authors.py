@@ -1,0 +1,164 @@
+""""What the authors' code did": the networks their training loop saves, and its decomposition into ingredients.
+
+Reads the sweep's ``results/<profile>/decomposition.json`` (:mod:`prunelib.sweep.decomposition`), which the
+aggregation writes from the jobs' result files of the ``authors_*`` regimes; draws nothing it did not read. Every
+figure is sized for the book's 688 px text column (6.9 in at 100 dpi) with fonts of at least 10 px as rendered.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from .. import paths
+from ..sweep.decomposition import CONTRASTS, METRICS, NETWORKS, verdict_text
+
+#: one name per quantity, as the book writes it
+METRIC_NAMES = {"gini_vg": "Gini, VG", "gini_ig": "Gini, IG", "aopc_morf_vg": "AOPC MoRF, VG",
+                "aopc_morf_ig": "AOPC MoRF, IG"}
+#: what each network is, in a phrase
+NETWORK_NAMES = {"D": "dense (their recipe, cosine)", "A1": "their code path, round 1 (their \"20 %\")",
+                 "A2": "their code path, round 2 (their \"30 %\")", "S": "rewound, nothing pruned, constant rate",
+                 "M1": "round 1, mask held, constant rate", "C1": "round 1, mask not held, cosine",
+                 "L1": "round 1, mask held, cosine (lottery ticket)"}
+COLUMN_IN = 6.9  # the book's text column, in inches at 100 dpi
+
+
+def load_decomposition(profile: str = "authors") -> dict[str, Any] | None:
+    """``decomposition.json`` of ``profile``, or None when no job of the authors' regimes has finished yet."""
+    file = paths.results_dir(profile) / "decomposition.json"
+    return json.loads(file.read_text()) if file.is_file() else None
+
+
+def network_rows(parts: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One row per network the loop was asked for and seed measured: what it is, its top-1, the sparsity its mask
+    would enforce and the sparsity of the network it saved (both in % of the weights), and its learning rate at
+    the first and last epoch; networks not measured yet are listed as such."""
+    measured = {int(s): nets for s, nets in (parts or {}).get("networks", {}).items()} or {0: {}}
+    rows = []
+    for seed, nets in sorted(measured.items()):
+        for name in NETWORKS:
+            net = nets.get(name)
+            if net is None:
+                rows.append({"seed": seed, "network": name, "what it is": NETWORK_NAMES[name],
+                             "top-1 (%)": "not measured yet"})
+                continue
+            lrs = [h["lr"] for h in net.get("history", []) if h.get("lr") is not None]
+            rows.append({"seed": seed, "network": name, "what it is": NETWORK_NAMES[name],
+                         "top-1 (%)": 100 * net["top1"],
+                         "mask sparsity (%)": None if net["mask_sparsity"] is None else 100 * net["mask_sparsity"],
+                         "saved network's sparsity (%)": net["level"],
+                         "learning rate, first → last epoch": f"{lrs[0]:.1e} → {lrs[-1]:.1e}" if lrs else None,
+                         "images of the set correct": net.get("n_correct")})
+    return rows
+
+
+def contrast_rows(parts: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One row per contrast and metric measured: the estimate with its 95 % interval, what the interval is over
+    (seeds, or one seed's images), the paper's jump it is set beside and the verdict; one row saying so when no
+    contrast is measured yet."""
+    rows = []
+    for contrast in (parts or {}).get("contrasts", []):
+        for metric, row in contrast["metrics"].items():
+            over = (f"{len(row['seeds'])} seeds" if row["unit"] == "seed"
+                    else f"{next(iter(row['n_images'].values()))} images, seed {next(iter(row['seeds']))}")
+            rows.append({"contrast": contrast["contrast"], "isolates": contrast["isolates"],
+                         "metric": METRIC_NAMES[metric],
+                         "effect": {"value": row["estimate"], "95 % interval": _interval(row)},
+                         "interval over": over, "paper's jump": row["paper_jump"], "verdict": verdict_text(row)})
+    return rows or [{"contrast": "none", "metric": "none", "verdict": "no two networks of a contrast measured yet"}]
+
+
+def _interval(row: dict[str, Any]) -> str | None:
+    return None if row["low"] is None else f"[{row['low']:+.4f}, {row['high']:+.4f}]"
+
+
+def plot_learning_rates(parts: dict[str, Any] | None, seed: int = 0) -> Figure:
+    """The learning rate of every epoch (left) and the validation top-1 after it (right) of seed ``seed``'s
+    networks: the dense network anneals to 0, the authors' later rounds retrain at a constant rate."""
+    by_seed = {int(s): nets for s, nets in (parts or {}).get("networks", {}).items()}  # str keys once in JSON
+    nets = {k: v for k, v in by_seed.get(seed, {}).items() if v.get("history")}
+    fig, (lr_ax, acc_ax) = plt.subplots(1, 2, figsize=(COLUMN_IN, 2.9))
+    for i, (name, net) in enumerate(sorted(nets.items(), key=lambda kv: list(NETWORKS).index(kv[0]))):
+        epochs = [h["epoch"] + 1 for h in net["history"]]
+        style = {"color": f"C{i}", "label": name, "lw": 1.5, "ls": "-" if i % 2 == 0 else "--"}
+        lr_ax.plot(epochs, [h["lr"] for h in net["history"]], **style)
+        acc_ax.plot(epochs, [100 * h["val_top1"] for h in net["history"]], **style)
+    lr_ax.set(xlabel="epoch", ylabel="learning rate", title="learning rate per epoch")
+    acc_ax.set(xlabel="epoch", ylabel="top-1 (%)", title="validation top-1")
+    lr_ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
+    if nets:
+        acc_ax.legend(fontsize=10, frameon=False)
+    else:
+        for ax in (lr_ax, acc_ax):
+            ax.text(0.5, 0.5, "no network measured yet", ha="center", va="center", transform=ax.transAxes)
+    fig.tight_layout()
+    return fig
+
+
+def plot_decomposition(parts: dict[str, Any] | None) -> Figure:
+    """One panel per metric: each contrast's effect with its 95 % interval (filled: over seeds; open: over one
+    seed's images, within one run), the paper's dense -> pruned jump beside the contrasts that reproduce it (red
+    square) and zero (grey line)."""
+    contrasts = [c for c in (parts or {}).get("contrasts", [])]
+    labels = [f"{a} − {b}" for a, b, _, _ in CONTRASTS]
+    fig, axes = plt.subplots(2, 2, figsize=(COLUMN_IN, 5.6), sharey=True)
+    for ax, (stem, method) in zip(axes.flat, METRICS):
+        metric = f"{stem}_{method.lower()}"
+        ax.axvline(0, color="0.6", lw=1)
+        for y, contrast in enumerate(contrasts):
+            row = contrast["metrics"].get(metric)
+            if row is None:
+                continue
+            if row["low"] is not None:
+                ax.plot([row["low"], row["high"]], [y, y], "-", color="C0", lw=2)
+            filled = row["unit"] == "seed"
+            ax.plot(row["estimate"], y, "o", color="C0", mfc="C0" if filled else "white", ms=6)
+            if row["paper_jump"] is not None:
+                ax.plot(row["paper_jump"], y, "s", color="C3", ms=6)
+        ax.set(title=METRIC_NAMES[metric], xlabel="effect (difference of the mean)")
+        ax.set_yticks(range(len(labels)), labels)
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+    fig.tight_layout()
+    return fig
+
+
+#: what a contrast's verdicts on the Vanilla-Gradient metrics say, in a clause
+LEADS = {"holds": "raises {what} as the paper reports", "excluded": "does not reproduce the paper's jump in {what}",
+         "opposite": "lowers {what}", "inconclusive": "cannot be told apart from the paper's jump or from none in "
+                                                      "{what}"}
+VG_METRICS = ("gini_vg", "aopc_morf_vg")
+
+
+def _clause(rows: dict[str, Any], subject: str) -> str | None:
+    """``subject`` and what its verdicts on the VG metrics say, with the numbers beside the paper's, or None."""
+    measured = {m: rows[m] for m in VG_METRICS if m in rows and rows[m]["paper_jump"] is not None}
+    if not measured:
+        return None
+    groups: dict[str, list[str]] = {}
+    for m, r in measured.items():
+        groups.setdefault(r["verdict"], []).append(METRIC_NAMES[m])
+    said = " and ".join(LEADS[v].format(what=" or ".join(names)) for v, names in groups.items())
+    numbers = "; ".join(f"{METRIC_NAMES[m]} {r['estimate']:+.3f} {_interval(r) or ''}".rstrip()
+                        + f" against the paper's {r['paper_jump']:+.3f}" for m, r in measured.items())
+    within = " (one seed: within one run)" if any(r["unit"] == "image" for r in measured.values()) else ""
+    return f"{subject} {said}{within} ({numbers})"
+
+
+def answer(parts: dict[str, Any] | None) -> str:
+    """The chapter's answer in one sentence, from the decomposition's first contrasts on the Vanilla-Gradient
+    metrics (the paper's largest jumps): does the authors' code path reproduce the jump (``A1 - D``), and does
+    retraining at a constant rate without pruning do the same (``S - D``)?"""
+    by = {c["contrast"]: c["metrics"] for c in (parts or {}).get("contrasts", [])}
+    code = _clause(by.get("A1 - D", {}), "the authors' code path (round 1, against its dense network)")
+    schedule = _clause(by.get("S - D", {}), "retraining the rewound network at a constant rate without pruning")
+    if code is None and schedule is None:
+        return ("None of the authors'-code networks is measured yet, so it cannot yet be said whether their "
+                "training loop reproduces the paper's jump.")
+    said = "; ".join(c for c in (code, schedule) if c is not None)
+    missing = " and ".join(f"{name} ({what})" for name, what, c in
+                           (("A1 - D", "their code path", code), ("S - D", "the schedule alone", schedule))
+                           if c is None)
+    return f"At 128 px, {said}" + (f"; {missing} is not measured yet" if missing else "") + "."

@@ -1,0 +1,67 @@
+"""The chapter "What the authors' code did" (prunelib.figures.authors): its tables, figures and one-sentence
+answer read what the decomposition holds, and say what is not measured yet."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from prunelib.figures import authors as fig  # noqa: E402
+from prunelib.sweep.decomposition import decomposition  # noqa: E402
+
+from test_decomposition import REFERENCE, _runs  # noqa: E402
+
+
+def _parts(seeds: list[int]) -> dict:
+    runs = _runs(seeds)
+    for run in runs:
+        for net in run["networks"]:
+            constant = net["network"] != "dense"
+            net["history"] = [{"epoch": e, "lr": 1e-3 if constant else 1e-3 * (1 - e / 3), "val_top1": 0.5 + 0.1 * e}
+                              for e in range(3)]
+    return decomposition(runs, REFERENCE)
+
+
+def test_the_answer_says_what_each_contrast_shows_with_its_numbers_and_the_papers() -> None:
+    said = fig.answer(_parts([0, 1, 2]))
+    assert said.startswith("At 128 px, the authors' code path")
+    assert "raises Gini, VG as the paper reports" in said and "+0.041" in said and "paper's +0.040" in said
+    assert "within one run" not in said
+    assert "within one run" in fig.answer(_parts([0]))
+
+
+def test_the_answer_and_tables_name_what_is_not_measured_yet() -> None:
+    assert "is measured yet" in fig.answer(None)
+    rows = fig.network_rows(None)
+    assert [r["network"] for r in rows] == list(fig.NETWORKS) and all(r["top-1 (%)"] == "not measured yet" for r in rows)
+    parts = _parts([0])
+    by_name = {r["network"]: r for r in fig.network_rows(parts)}
+    assert by_name["A1"]["top-1 (%)"] == pytest.approx(80.0) and by_name["A1"]["mask sparsity (%)"] == pytest.approx(20)
+    assert by_name["A1"]["learning rate, first → last epoch"] == "1.0e-03 → 1.0e-03"
+    assert by_name["M1"]["top-1 (%)"] == "not measured yet"
+    assert [r["verdict"] for r in fig.contrast_rows(None)] == ["no two networks of a contrast measured yet"]
+
+
+def test_the_contrast_table_has_one_row_per_contrast_and_metric_measured() -> None:
+    rows = fig.contrast_rows(_parts([0, 1, 2]))
+    a1 = next(r for r in rows if r["contrast"] == "A1 - D" and r["metric"] == "Gini, VG")
+    assert a1["interval over"] == "3 seeds" and a1["verdict"] == "rises"
+    assert a1["paper's jump"] == pytest.approx(0.04) and a1["effect"]["value"] == pytest.approx(0.041)
+    one = next(r for r in fig.contrast_rows(_parts([0])) if r["contrast"] == "S - D")
+    assert one["interval over"] == "4 images, seed 0"
+
+
+def test_the_figures_draw_the_histories_and_the_intervals_they_read() -> None:
+    parts = _parts([0, 1, 2])
+    lr = fig.plot_learning_rates(parts)
+    lines = {line.get_label(): list(line.get_ydata()) for line in lr.axes[0].get_lines()}
+    assert lines["D"] == pytest.approx([1e-3, 1e-3 * 2 / 3, 1e-3 / 3]) and lines["A1"] == pytest.approx([1e-3] * 3)
+    assert lr.get_figwidth() <= fig.COLUMN_IN
+    dec = fig.plot_decomposition(parts)
+    gini_vg = dec.axes[0]
+    assert gini_vg.get_title() == "Gini, VG"
+    row = parts["contrasts"][0]["metrics"]["gini_vg"]
+    assert any(list(line.get_xdata()) == pytest.approx([row["low"], row["high"]]) for line in gini_vg.get_lines())
+    assert dec.get_figwidth() <= fig.COLUMN_IN
