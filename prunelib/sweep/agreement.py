@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import os
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -102,3 +105,68 @@ def agreement_verdicts(runs: list[dict[str, Any]]) -> dict[str, Any]:
                                       "closer than a second seed" if p < ALPHA else "within seed-to-seed variation")
                 out.setdefault(regime, {}).setdefault(method, {})[measure] = rows
     return {"regimes": out, "missing_baseline": sorted({r["seed"] for r in runs} - set(base))}
+
+
+#: the file the aggregation writes the side-by-side picture to, beside summary.csv
+PICTURE = "agreement_picture.npz"
+
+
+def picture(runs: list[dict[str, Any]], data: str | None, regime: str = "global") -> dict[str, np.ndarray] | None:
+    """One image of the fixed set and, side by side, the maps of the first seed's dense network, of its lightest
+    pruned level, of its most pruned level not near chance and of another seed's dense network, with each map's
+    agreement (Spearman, top-10 % IoU) with the first seed's dense map; the image is the first of the set that all
+    four networks classify correctly. None when those networks' maps are not on this machine (they are cached
+    beside the checkpoints) or the sweep has no such four networks.
+
+    Returns arrays for ``np.savez``: ``image`` uint8 (S, S, 3), ``maps`` float16 (methods, 4, S, S), ``methods``,
+    ``labels`` (4,), ``spearman`` and ``top10_iou`` (methods, 4), ``index`` (the validation index) and ``seeds``."""
+    from ..data import denormalize, eval_batch
+    from ..stages.common import validation_split
+    from .job import maps_file
+    mine = sorted((r for r in runs if r["regime"] == regime), key=lambda r: r["seed"])
+    if not mine:
+        return None
+    first = mine[0]
+    other = next((r for r in runs if r["seed"] != first["seed"] and r["regime"] == regime), None)
+    pruned = [n for n in first["networks"] if n["network"] == "pruned" and not n.get("near_chance")]
+    if other is None or not pruned:
+        return None
+    light, heavy = min(pruned, key=lambda n: n["target"]), max(pruned, key=lambda n: n["target"])
+    chosen = [(f"dense, seed {first['seed']}", first["networks"][0], first),
+              (f"{light['level']:.0f} % removed", light, first), (f"{heavy['level']:.0f} % removed", heavy, first),
+              (f"dense, seed {other['seed']}", other["networks"][0], other)]
+    files = [maps_file(net, run["settings"]) for _, net, run in chosen]
+    if any(not f.is_file() for f in files) or any(net["images"] != first["networks"][0]["images"]
+                                                  for _, net, _ in chosen):
+        return None
+    correct = torch.stack([torch.tensor(net["correct"]) for _, net, _ in chosen]).all(0)
+    if not correct.any():
+        return None
+    k = int(correct.nonzero()[0])
+    loaded = [checkpoint.load(f) for f in files]
+    methods = [m for m in loaded[0] if all(m in maps for maps in loaded)]
+    maps = torch.stack([torch.stack([maps[m][k].float() for maps in loaded]) for m in methods])  # (M, 4, S, S)
+    index = int(first["networks"][0]["images"][k])
+    val = validation_split(data, first["settings"].get("val_per_class", 0), first["seed"])
+    image = denormalize(eval_batch(val.images[index:index + 1], maps.shape[-1]))[0].permute(1, 2, 0)
+    return {"image": (255 * image).round().clamp(0, 255).to(torch.uint8).numpy(), "maps": maps.to(torch.float16).numpy(),
+            "methods": np.array(methods), "labels": np.array([label for label, _, _ in chosen]),
+            "spearman": np.array([[float(spearman(m[0:1], m[j:j + 1])[0]) for j in range(4)] for m in maps]),
+            "top10_iou": np.array([[float(top_k_iou(m[0:1], m[j:j + 1], 0.1)[0]) for j in range(4)] for m in maps]),
+            "index": np.array(index), "seeds": np.array([first["seed"], other["seed"]])}
+
+
+def save_picture(shown: dict[str, np.ndarray], path: Path) -> None:
+    """Write :func:`picture`'s arrays to ``path`` (``.npz``) through a temporary file: never half a file."""
+    tmp = checkpoint.temporary(path)
+    with open(tmp, "wb") as f:
+        np.savez_compressed(f, **shown)
+    os.replace(tmp, path)
+
+
+def load_picture(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays :func:`save_picture` wrote (no pickled objects are read), or None where there is no file."""
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as f:
+        return {k: f[k] for k in f.files}

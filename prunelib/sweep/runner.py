@@ -189,14 +189,16 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
 def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = print) -> list[str]:
     """Write ``summary.csv``, ``verdicts.json`` (the noise-floor rule), ``seed_verdicts.json`` (the seed-level
     rule, :mod:`prunelib.sweep.seed_rule`) and, for the authors' regimes, ``decomposition.json``
-    (:mod:`prunelib.sweep.decomposition`) of ``profile`` from its current result files, all or none.
+    (:mod:`prunelib.sweep.decomposition`) of ``profile`` from its current result files, all or none; and where
+    the networks' maps are on this machine, the side-by-side picture of the agreement chapter
+    (:func:`prunelib.sweep.agreement.picture`).
 
     Every result file is checked (readable, its own name and profile, current for its job: a file of other inputs
     is left out, and said so). An error in the aggregation keeps every file as it was and is reported (the
     returned list names it), so that the jobs' results stay and the same command can try again."""
     from ..checkpoint import save_json
     from ..reference import load_reference
-    from .agreement import agreement_verdicts, baseline_rows
+    from .agreement import PICTURE, agreement_verdicts, baseline_rows, picture, save_picture
     from .decomposition import decomposition
     from .seed_rule import SEED_VERDICTS, seed_verdicts
     from .summary import load_runs, write_summary
@@ -222,6 +224,9 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
         save_json(by_seeds, paths.results_dir(profile) / SEED_VERDICTS)
         if parts is not None:
             save_json(parts, paths.results_dir(profile) / "decomposition.json")
+        shown = picture(runs, data)  # where the maps are on this machine; else the last picture stays
+        if shown is not None:
+            save_picture(shown, paths.results_dir(profile) / PICTURE)
     except (ValueError, KeyError, ZeroDivisionError) as err:
         echo(f"aggregation FAILED ({type(err).__name__}: {err}); the summary and verdict files are left as they were")
         return ["aggregation"]
