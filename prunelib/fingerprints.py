@@ -6,7 +6,9 @@ A stage of ``reproduce`` is re-run when its fingerprint changes. The fingerprint
 - the source of the prunelib modules the notebook imports, followed through their own imports (so a change to
   ``figures/concepts.py`` re-runs the concepts stage, not the training stage);
 - the *content* of the results of the stages before it (not their fingerprints): a stage that is re-run and
-  writes the same results leaves the stages after it alone.
+  writes the same results leaves the stages after it alone; and the content of what the sweeps of its profile
+  (and of any profile it names in a parameter ending in ``_profile``) wrote, so that a chapter drawn from a
+  sweep is re-run when a job's results change.
 """
 from __future__ import annotations
 
@@ -90,11 +92,14 @@ def notebook_code(notebook: Path) -> list[str]:
 
 
 def results_digest(folders: Iterable[Path]) -> str:
-    """sha256 of the files of ``folders`` (names and bytes), leaving out :data:`VOLATILE` ones."""
+    """sha256 of the files of ``folders`` (names and bytes; a file among them stands for itself), leaving out
+    :data:`VOLATILE` ones."""
     h = hashlib.sha256()
-    for folder in folders:
-        for f in sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.name not in VOLATILE):
-            h.update(str(f.relative_to(folder)).encode() + b"\0" + f.read_bytes())
+    for folder in map(Path, folders):
+        files = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
+        for f in (f for f in files if f.name not in VOLATILE):
+            h.update(str(f.relative_to(folder.parent if folder.is_file() else folder)).encode() + b"\0"
+                     + f.read_bytes())
     return h.hexdigest()
 
 

@@ -56,6 +56,10 @@ STAGES: tuple[tuple[str, str], ...] = (
 DEFAULT_STAGES = ("training", "saliency", "faithfulness", "concepts", "explorer", "comparison")
 NOTEBOOKS = paths.ROOT / "notebooks"
 BOOK_NOTEBOOKS = paths.ROOT / "book" / "notebooks"
+#: what a sweep writes into ``results/<profile>/`` (:func:`prunelib.sweep.runner.aggregate`): a chapter drawn from
+#: them is current only while they are unchanged
+SWEEP_OUTPUTS = ("runs", "summary.csv", "verdicts.json", "seed_verdicts.json", "decomposition.json",
+                 "agreement_picture.npz")
 #: the profiles whose executed notebooks the book shows (chapters 1-6: cpu; "Is it noise?": noise; "What the
 #: authors' code did": authors)
 BOOK_PROFILES = ("cpu", "noise", "authors")
@@ -71,6 +75,12 @@ def _swap_in(staging: Path, final: Path) -> None:
     staging.rename(final)
     if old.exists():
         shutil.rmtree(old) if old.is_dir() else old.unlink()
+
+
+def sweep_outputs(profiles: list[str]) -> list[Path]:
+    """The files and folders of :data:`SWEEP_OUTPUTS` that the sweeps of ``profiles`` have written."""
+    return [f for p in dict.fromkeys(profiles) for f in (paths.results_dir(p) / name for name in SWEEP_OUTPUTS)
+            if f.exists()]
 
 
 def executed_dir(profile: str, book_notebooks: Path = BOOK_NOTEBOOKS) -> Path:
@@ -148,7 +158,9 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
         inputs = {k: v for k, v in stage_params.items() if k != "out_dir"}
         if "data" in declared:  # the images' contents, not only their path: other images there re-run the stage
             inputs["data_contents"] = contents
-        key = stage_fingerprint(inputs, source, upstream=[d for d in done_before if d.is_dir()])
+        key = stage_fingerprint(inputs, source, upstream=[d for d in done_before if d.is_dir()]
+                                + sweep_outputs([profile] + [v for k, v in stage_params.items()
+                                                             if k.endswith("_profile") and isinstance(v, str)]))
         done_before.append(results / name)
         current = record.get("fingerprint") == key and stored_fingerprint(executed) == key
         if not force and current and (results / name).exists():

@@ -224,3 +224,19 @@ def test_other_images_at_the_same_path_re_run_the_stages_that_read_the_data(proj
     assert runner.reproduce("tiny", **project["kwargs"]) == 0
     out = capsys.readouterr().out
     assert "[a] done" in out and "[b] up to date, skipped" in out
+
+
+def test_a_chapter_drawn_from_a_sweep_is_re_run_when_the_sweep_writes_new_results(project: dict,
+                                                                                   capsys: pytest.CaptureFixture) -> None:
+    root, kwargs = project["root"], project["kwargs"]
+    summary = root / "results" / "tiny" / "summary.csv"
+    summary.parent.mkdir(parents=True)
+    summary.write_text("regime,seed\nglobal,0\n")
+    assert runner.reproduce("tiny", **kwargs) == 0
+    capsys.readouterr()
+    assert runner.reproduce("tiny", **kwargs) == 0
+    assert capsys.readouterr().out.count("up to date, skipped") == 2
+    summary.write_text("regime,seed\nglobal,0\nglobal,1\n")  # a job finished: the sweep rewrote its summary
+    (root / "results" / "tiny" / "runs").mkdir()
+    assert runner.reproduce("tiny", **kwargs) == 0
+    assert capsys.readouterr().out.count("up to date, skipped") == 0
