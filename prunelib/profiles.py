@@ -47,9 +47,12 @@ def _methods(v: Any) -> bool:
     return isinstance(v, str) and bool(v) and all(m.strip() in METHODS for m in v.split(","))
 
 
+#: the settings that say how the book draws a profile, not what its jobs compute (left out of a job's inputs)
+DRAWING_ONLY = ("stages", "authors_profile")
 #: every setting a profile may hold: (check, what it must be)
 SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "stages": (_text, "comma-separated stage names"),
+    "authors_profile": (_text, "the name of the profile of the authors' sweep that a chapter also reads"),
     "image_size": (_int(32), "an integer >= 32 (pixels)"),
     "subset_per_class": (_int(0), "an integer >= 0 (0 = all)"),
     "val_per_class": (_int(0), "an integer >= 0 (0 = all)"),

@@ -148,12 +148,14 @@ def history(folder: Path) -> list[dict[str, Any]]:
 
 def job_inputs(job: Job, params: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything a job's result is made from besides its networks: the job's own profile, seed and regime, the
-    profile's every setting, the data's contents (not its path) and the training code's version. A result file
-    whose ``inputs`` differ is not current (the networks are compared one by one, see :func:`stale`)."""
+    profile's every setting (but those that only say how the book draws it), the data's contents (not its path)
+    and the training code's version. A result file whose ``inputs`` differ is not current (the networks are
+    compared one by one, see :func:`stale`)."""
     from ..data import locate, split_digests
+    from ..profiles import DRAWING_ONLY
     params = _params(job) if params is None else params
     return {"profile": job.profile, "seed": job.seed, "regime": job.regime,
-            "params": {k: v for k, v in params.items() if k != "stages"}, "settings": _settings(job, params),
+            "params": {k: v for k, v in params.items() if k not in DRAWING_ONLY}, "settings": _settings(job, params),
             "data": split_digests(locate(job.data)), "code": runs.TRAINING_CODE_VERSION}
 
 
