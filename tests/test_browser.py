@@ -226,3 +226,39 @@ def test_every_page_loads_cleanly(site: str, html_dir: Path, browser: "sync_api.
         p.page.close()
     assert not problems, problems
 
+
+
+#: what makes a page wider than its screen: the page's own width, and the elements whose right edge passes it
+#: outside any box that scrolls or clips them
+PHONE_OVERFLOW = """() => { const w = document.documentElement.clientWidth, out = [];
+  if (document.documentElement.scrollWidth <= w + 1) return out;
+  out.push(`the page is ${document.documentElement.scrollWidth} px wide on a ${w} px screen`);
+  document.querySelectorAll('article *').forEach(e => { const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.right <= w + 1) return;
+    for (let p = e.parentElement; p; p = p.parentElement)
+      if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(p).overflowX)) return;
+    out.push(`${e.tagName.toLowerCase()}.${e.className} reaches ${Math.round(r.right)} px: ${(e.innerText || '').slice(0, 40)}`); });
+  return out.slice(0, 5); }"""
+#: the explorer's slider readouts: each inside the screen and visible
+READOUTS = """() => [...document.querySelectorAll('.prunelib-static-explorer .widget-readout')]
+  .filter(e => e.offsetParent !== null).map(e => [e.innerText, e.getBoundingClientRect().right])"""
+
+
+def test_no_page_is_wider_than_a_phone(site: str, html_dir: Path, browser: "sync_api.Browser") -> None:
+    """At 390 x 844 (a phone), no page scrolls sideways: long names wrap, tables wrap or scroll in their own box,
+    and the explorer's slider readouts (the level, the pixels removed) stay on the screen."""
+    pages = [f.relative_to(html_dir).as_posix() for f in sorted(html_dir.rglob("*.html"))
+             if not f.relative_to(html_dir).as_posix().startswith("_") and f.name not in ("index.html", "search.html")]
+    problems = {}
+    for name in pages:
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(f"{site}/{name}", wait_until="load")
+        found = page.evaluate(PHONE_OVERFLOW)
+        if name == EXPLORER:
+            readouts = page.evaluate(READOUTS)
+            assert len(readouts) == 2 and all(text.strip() for text, _ in readouts), readouts
+            found += [f"slider readout {text!r} ends at {right:.0f} px" for text, right in readouts if right > 390]
+        if found:
+            problems[name] = found
+        page.close()
+    assert not problems, problems
