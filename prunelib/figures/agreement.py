@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .. import paths
+from .captions import COLUMN_IN
 from ..regimes import REGIMES
 from ..stages.common import near_chance
 from ..sweep.agreement import BASELINE, PICTURE, load_picture
@@ -25,7 +26,6 @@ from ..sweep.summary import load_summary
 MEASURES = {"spearman": "Spearman ρ", "top10_iou": "top-10 % IoU"}
 METHODS = ("vg", "ig")
 COLOURS = {"global": "C0", "lottery": "C2"}
-COLUMN_IN = 6.9  # the book's text column, in inches at 100 dpi
 
 
 def load_agreement(profile: str) -> tuple[pd.DataFrame, dict[str, Any] | None, dict[str, np.ndarray] | None]:

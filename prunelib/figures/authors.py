@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from .. import paths
+from .captions import COLUMN_IN
 from ..sweep.decomposition import CONTRASTS, METRICS, NETWORKS, verdict_text
 
 #: one name per quantity, as the book writes it
@@ -23,7 +24,6 @@ NETWORK_NAMES = {"D": "dense (their recipe, cosine)", "A1": "their code path, ro
                  "A2": "their code path, round 2 (their \"30 %\")", "S": "rewound, nothing pruned, constant rate",
                  "M1": "round 1, mask held, constant rate", "C1": "round 1, mask not held, cosine",
                  "L1": "round 1, mask held, cosine (lottery ticket)"}
-COLUMN_IN = 6.9  # the book's text column, in inches at 100 dpi
 
 
 def load_decomposition(profile: str = "authors") -> dict[str, Any] | None:
@@ -93,7 +93,7 @@ def plot_learning_rates(parts: dict[str, Any] | None, seed: int = 0) -> Figure:
         acc_ax.legend(fontsize=10, frameon=False)
     else:
         for ax in (lr_ax, acc_ax):
-            ax.text(0.5, 0.5, "no network measured yet", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, "no epochs in the results yet", ha="center", va="center", transform=ax.transAxes)
     fig.tight_layout()
     return fig
 

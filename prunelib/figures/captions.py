@@ -10,6 +10,8 @@ from matplotlib.figure import Figure
 from ..provenance import Source, figure_caption
 
 FONTSIZE = 7
+#: the book's text column (688 px) in inches at the figures' 100 dpi: the widest a figure is drawn for
+COLUMN_IN = 6.9
 #: the width of an average character of the caption, in points per point of font size (DejaVu Sans, generous)
 CHAR_WIDTH = 0.62
 
