@@ -49,7 +49,7 @@ CLAIMS = (
     ("gini_light", "gini", +1, "light", "Pruning sharpens saliency maps (Gini up at light-to-moderate levels)"),
     ("aopc_light", "aopc_morf", +1, "light", "Light-to-moderate pruning improves faithfulness (AOPC MoRF up)"),
     ("gap_light", "aopc_gap", +1, "light",
-     "Light-to-moderate pruning improves the faithfulness gap (AOPC MoRF - LeRF up)"),
+     "Light-to-moderate pruning raises AOPC MoRF - LeRF (faithfulness in both removal orders)"),
     ("gini_aggressive", "gini", -1, "aggressive", "Aggressive pruning lowers saliency sparsity (Gini down)"),
 )
 #: the paper's label of a round-based network: their code's round 1 is its "20 %", round 2 its "30 %"
