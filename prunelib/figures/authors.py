@@ -60,8 +60,9 @@ def contrast_rows(parts: dict[str, Any] | None) -> list[dict[str, Any]]:
     (seeds, or one seed's images), the paper's jump it is set beside and the verdict; one row saying so when no
     contrast is measured yet."""
     rows = []
+    order = [f"{stem}_{method.lower()}" for stem, method in METRICS]
     for contrast in (parts or {}).get("contrasts", []):
-        for metric, row in contrast["metrics"].items():
+        for metric, row in sorted(contrast["metrics"].items(), key=lambda kv: order.index(kv[0])):
             over = (f"{len(row['seeds'])} seeds" if row["unit"] == "seed"
                     else f"{next(iter(row['n_images'].values()))} images, seed {next(iter(row['seeds']))}")
             rows.append({"contrast": contrast["contrast"], "isolates": contrast["isolates"],
@@ -126,7 +127,7 @@ def plot_decomposition(parts: dict[str, Any] | None) -> Figure:
 
 
 #: what a contrast's verdicts on the Vanilla-Gradient metrics say, in a clause
-LEADS = {"holds": "raises {what} as the paper reports", "excluded": "does not reproduce the paper's jump in {what}",
+LEADS = {"holds": "raises {what}, as the paper's pruning does", "excluded": "does not reproduce the paper's jump in {what}",
          "opposite": "lowers {what}", "inconclusive": "cannot be told apart from the paper's jump or from none in "
                                                       "{what}"}
 VG_METRICS = ("gini_vg", "aopc_morf_vg")
@@ -140,11 +141,12 @@ def _clause(rows: dict[str, Any], subject: str) -> str | None:
     groups: dict[str, list[str]] = {}
     for m, r in measured.items():
         groups.setdefault(r["verdict"], []).append(METRIC_NAMES[m])
-    said = " and ".join(LEADS[v].format(what=" or ".join(names)) for v, names in groups.items())
-    numbers = "; ".join(f"{METRIC_NAMES[m]} {r['estimate']:+.3f} {_interval(r) or ''}".rstrip()
+    said = " and ".join(LEADS[v].format(what=" and ".join(names)) for v, names in groups.items())
+    numbers = "; ".join(f"{METRIC_NAMES[m]} {r['estimate']:+.3f}"
+                        + (f" [{r['low']:+.3f}, {r['high']:+.3f}]" if r["low"] is not None else "")
                         + f" against the paper's {r['paper_jump']:+.3f}" for m, r in measured.items())
-    within = " (one seed: within one run)" if any(r["unit"] == "image" for r in measured.values()) else ""
-    return f"{subject} {said}{within} ({numbers})"
+    within = "; one seed, so within one run" if any(r["unit"] == "image" for r in measured.values()) else ""
+    return f"{subject} {said} ({numbers}{within})"
 
 
 def answer(parts: dict[str, Any] | None) -> str:
