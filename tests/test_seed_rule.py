@@ -18,9 +18,11 @@ def test_the_t_interval_of_three_seeds() -> None:
 
 
 def test_holm_is_statsmodels_holm() -> None:
-    p = np.random.default_rng(0).uniform(0, 0.2, (50, 4))
+    p = np.random.default_rng(0).uniform(0, 0.2, (12, 4))
+    p[0, 1] = p[0, 2]  # a tie
     expected = np.array([multipletests(row, method="holm")[1] for row in p])
     assert np.allclose(seed_rule.holm_rows(p), expected)
+    assert all(np.allclose(seed_rule.holm(list(row)), want) for row, want in zip(p, expected))
     assert seed_rule.holm([0.01, None, 0.04]) == pytest.approx([0.02, None, 0.04])
 
 
