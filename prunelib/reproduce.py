@@ -56,10 +56,6 @@ STAGES: tuple[tuple[str, str], ...] = (
 DEFAULT_STAGES = ("training", "saliency", "faithfulness", "concepts", "explorer", "comparison")
 NOTEBOOKS = paths.ROOT / "notebooks"
 BOOK_NOTEBOOKS = paths.ROOT / "book" / "notebooks"
-#: what a sweep writes into ``results/<profile>/`` (:func:`prunelib.sweep.runner.aggregate`): a chapter drawn from
-#: them is current only while they are unchanged
-SWEEP_OUTPUTS = ("runs", "summary.csv", "verdicts.json", "seed_verdicts.json", "decomposition.json",
-                 "agreement_picture.npz")
 #: the profiles whose executed notebooks the book shows (chapters 1-6: cpu; "Is it noise?": noise; "What the
 #: authors' code did": authors)
 BOOK_PROFILES = ("cpu", "noise", "authors")
@@ -78,8 +74,10 @@ def _swap_in(staging: Path, final: Path) -> None:
 
 
 def sweep_outputs(profiles: list[str]) -> list[Path]:
-    """The files and folders of :data:`SWEEP_OUTPUTS` that the sweeps of ``profiles`` have written."""
-    return [f for p in dict.fromkeys(profiles) for f in (paths.results_dir(p) / name for name in SWEEP_OUTPUTS)
+    """What the sweeps of ``profiles`` have written (:data:`prunelib.sweep.runner.OUTPUTS`): a chapter drawn from
+    it is current only while it is unchanged."""
+    from .sweep.runner import OUTPUTS
+    return [f for p in dict.fromkeys(profiles) for f in (paths.results_dir(p) / name for name in OUTPUTS)
             if f.exists()]
 
 

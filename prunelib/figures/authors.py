@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from .. import paths
 from .captions import COLUMN_IN
-from ..sweep.decomposition import CONTRASTS, METRICS, NETWORKS, verdict_text
+from ..sweep.decomposition import CONTRASTS, DECOMPOSITION, METRICS, NETWORKS, verdict_text
 
 #: one name per quantity, as the book writes it
 METRIC_NAMES = {"gini_vg": "Gini, VG", "gini_ig": "Gini, IG", "aopc_morf_vg": "AOPC MoRF, VG",
@@ -28,7 +28,7 @@ NETWORK_NAMES = {"D": "dense (their recipe, cosine)", "A1": "their code path, ro
 
 def load_decomposition(profile: str = "authors") -> dict[str, Any] | None:
     """``decomposition.json`` of ``profile``, or None when no job of the authors' regimes has finished yet."""
-    file = paths.results_dir(profile) / "decomposition.json"
+    file = paths.results_dir(profile) / DECOMPOSITION
     return json.loads(file.read_text()) if file.is_file() else None
 
 

@@ -21,6 +21,7 @@ from ..reference import load_reference
 from ..regimes import REGIMES
 from ..saliency import METHODS
 from ..sweep.summary import load_summary
+from ..sweep.verdicts import VERDICTS
 from .captions import caption_height, captioned
 from .tables import LEVEL
 
@@ -46,7 +47,7 @@ COLOURS = {"global": "C0", "lottery": "C2"}
 
 def load_noise(profile: str = "noise") -> tuple[pd.DataFrame, dict]:
     """The sweep's ``summary.csv`` (a DataFrame) and ``verdicts.json`` of ``profile``."""
-    verdicts = paths.results_dir(profile) / "verdicts.json"
+    verdicts = paths.results_dir(profile) / VERDICTS
     return load_summary(profile), json.loads(verdicts.read_text())
 
 

@@ -22,6 +22,8 @@ import numpy as np
 
 from .seed_rule import MIN_SEEDS, holm, interval, level_verdict, measured, paired_values, paper_jumps
 
+#: the file the sweep writes the decomposition to, beside summary.csv
+DECOMPOSITION = "decomposition.json"
 #: the networks: name -> (regime, round); D is the dense network of any of a seed's authors_* jobs
 NETWORKS = {"D": (None, None), "A1": ("authors_code", 1), "A2": ("authors_code", 2), "S": ("authors_unpruned", 1),
             "M1": ("authors_masked", 1), "C1": ("authors_annealed", 1), "L1": ("authors_lottery", 1)}

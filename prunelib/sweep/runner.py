@@ -24,7 +24,15 @@ from typing import Any, Callable
 
 from .. import paths, regimes, runs
 from . import concepts
+from .agreement import PICTURE
+from .decomposition import DECOMPOSITION
 from .job import Job, read_result, run_job, stale
+from .seed_rule import SEED_VERDICTS
+from .summary import SUMMARY_FILE
+from .verdicts import VERDICTS
+
+#: what a sweep writes into ``results/<profile>/``: the jobs' ``runs/`` and what :func:`aggregate` draws from them
+OUTPUTS = ("runs", SUMMARY_FILE, VERDICTS, SEED_VERDICTS, DECOMPOSITION, PICTURE)
 
 EXECUTORS = ("auto", "local", "slurm")
 
@@ -198,9 +206,9 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
     returned list names it), so that the jobs' results stay and the same command can try again."""
     from ..checkpoint import save_json
     from ..reference import load_reference
-    from .agreement import PICTURE, agreement_verdicts, baseline_rows, picture, save_picture
+    from .agreement import agreement_verdicts, baseline_rows, picture, save_picture
     from .decomposition import decomposition
-    from .seed_rule import SEED_VERDICTS, seed_verdicts
+    from .seed_rule import seed_verdicts
     from .summary import load_runs, write_summary
     from .verdicts import noise_verdicts
 
@@ -220,10 +228,10 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
         parts = decomposition(runs, load_reference()) if any(r["regime"].startswith("authors_") for r in runs) else None
         write_summary(profile, runs, extra=baseline_rows(runs, runs[0]["settings"]["n_bootstrap"],
                                                          runs[0]["settings"]["image_seed"]))
-        save_json(verdicts, paths.results_dir(profile) / "verdicts.json")
+        save_json(verdicts, paths.results_dir(profile) / VERDICTS)
         save_json(by_seeds, paths.results_dir(profile) / SEED_VERDICTS)
         if parts is not None:
-            save_json(parts, paths.results_dir(profile) / "decomposition.json")
+            save_json(parts, paths.results_dir(profile) / DECOMPOSITION)
         shown = picture(runs, data)  # where the maps are on this machine; else the last picture stays
         if shown is not None:
             save_picture(shown, paths.results_dir(profile) / PICTURE)

@@ -37,6 +37,10 @@ from .. import paths
 from .seed_rule import AGGRESSIVE_MIN, CLAIMS, LIGHT_MAX, group_of, per_image  # noqa: F401
 from .summary import load_runs
 
+#: the file the sweep writes the noise-floor rule's verdicts to, beside summary.csv
+VERDICTS = "verdicts.json"
+
+
 def mean_value(network: dict[str, Any], stem: str, method: str) -> float:
     return sum(v := list(per_image(network, stem, method).values())) / len(v)
 
@@ -151,7 +155,7 @@ def noise_verdicts(profile: str, runs: list[dict[str, Any]] | None = None, *, wr
     out = {"profile": profile, "rule": __doc__.split("\n\n", 1)[1].strip(), "unjudged": sorted(set(unjudged)),
            **judge(effects, floors, methods), "as_first_written": judge(effects, first, methods)}
     if write:
-        save_json(out, paths.results_dir(profile) / "verdicts.json")
+        save_json(out, paths.results_dir(profile) / VERDICTS)
     return out
 
 
