@@ -49,7 +49,8 @@ def save(obj: dict[str, Any], path: str | os.PathLike) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary(path)
-    torch.save(obj, tmp)
+    with open(tmp, "wb") as fh:  # through a handle: the archive's inner folder is "archive", not the temporary
+        torch.save(obj, fh)      # name, so the same weights give the same bytes (and digest) in any run
     new = file_sha256(tmp)
     _record_digest(path, sorted(set(_digests(path.parent).get(path.name, [])[-1:] + [new])))
     os.replace(tmp, path)
@@ -62,6 +63,18 @@ def file_sha256(path: str | os.PathLike) -> str:
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
+    return h.hexdigest()
+
+
+def state_digest(path: str | os.PathLike, key: str = "model") -> str:
+    """sha256 of the tensors under ``key`` of a checkpoint (names, dtypes, shapes and values, in key order): the
+    identity of the weights a run starts from, whatever else the file holds (``last.pt`` also keeps the timings
+    of its epochs, which differ between two trainings of the same weights)."""
+    h = hashlib.sha256()
+    for name, tensor in sorted(load(path)[key].items()):
+        t = tensor.detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
 
 

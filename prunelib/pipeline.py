@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Callable
 
 from torch import nn
 
@@ -44,15 +45,17 @@ def train_dense(splits: tuple["imagenette.Split", "imagenette.Split"], cfg: Trai
 
 def prune_dense(splits: tuple["imagenette.Split", "imagenette.Split"], dense_dir: str | Path, levels: list[float],
                 finetune: TrainConfig, out_dir: str | Path, *, method: str = "global", device: str = "auto",
-                progress: bool = True) -> list[dict]:
-    """Load ``dense_dir/best.pt`` and run the pruning schedule into ``out_dir`` (resuming level by level)."""
+                progress: bool = True, on_level: Callable[[dict], None] | None = None) -> list[dict]:
+    """Load ``dense_dir/best.pt`` and run the pruning schedule into ``out_dir`` (resuming level by level; each
+    level's report goes to ``on_level`` as soon as it is saved)."""
     dense_dir = Path(dense_dir)
     model = resnet18(num_classes=len(imagenette.CLASSES))
     checkpoint.load_model_state(model, checkpoint.load(dense_dir / "best.pt")["model"])
     initial = checkpoint.load(dense_dir / "init.pt")["model"] if method == "lottery" else None
     digest = runs.file_digest(dense_dir / "init.pt") if method == "lottery" else None
     return prune_schedule(model, levels, finetune, *splits, out_dir, parent=dense_dir / "best.pt", method=method,
-                          initial_state=initial, initial_digest=digest, device=device, progress=progress)
+                          initial_state=initial, initial_digest=digest, device=device, progress=progress,
+                          on_level=on_level)
 
 
 def load_level(run_dir: str | Path, sparsity: float, method: str = "global") -> nn.Module:

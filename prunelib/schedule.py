@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Callable
 
 from torch import nn
 
@@ -38,7 +39,7 @@ def level_tag(sparsity: float) -> str:
 def prune_schedule(model: nn.Module, levels: list[float], finetune: TrainConfig, train_split: "data.Split",
                    val_split: "data.Split", out_dir: str | Path, *, parent: str | Path, method: str = "global",
                    initial_state: dict | None = None, initial_digest: str | None = None, device: str = "auto",
-                   progress: bool = True) -> list[dict]:
+                   progress: bool = True, on_level: Callable[[dict], None] | None = None) -> list[dict]:
     """Prune ``model`` (trained, dense) through ``levels`` (increasing, in [0, 1)) and return one report per level.
 
     Args:
@@ -52,6 +53,8 @@ def prune_schedule(model: nn.Module, levels: list[float], finetune: TrainConfig,
             ``initial_state``, retrain).
         initial_state: the dense model's weights before training (``init.pt``), needed for ``"lottery"``;
             ``initial_digest`` is that file's sha256 (part of each lottery level's identity).
+        on_level: called with each level's report as soon as the level is saved (or found done), before the next
+            level trains: the sweep measures it then, so that a kill loses no finished level's measurement.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -82,6 +85,7 @@ def prune_schedule(model: nn.Module, levels: list[float], finetune: TrainConfig,
             checkpoint.load_model_state(make_permanent(model), checkpoint.load(final)["model"])
             reports.append(json.loads((level_dir / "report.json").read_text()))
             parent_digest = runs.file_digest(final)
+            _announce(on_level, reports[-1])
             continue
         if method == "global":
             prune_global(model, sparsity)
@@ -99,12 +103,13 @@ def prune_schedule(model: nn.Module, levels: list[float], finetune: TrainConfig,
         checkpoint.save({"model": model.state_dict(), "sparsity_target": sparsity}, final)
         parent_digest = runs.file_digest(final)
         reports.append(report)
+        _announce(on_level, report)
     return reports
 
 
 def authors_schedule(dense_dir: str | Path, rounds: int, rate: float, recipe: TrainConfig, train_split: "data.Split",
                      val_split: "data.Split", out_dir: str | Path, *, enforce_mask: bool, device: str = "auto",
-                     progress: bool = True) -> list[dict]:
+                     progress: bool = True, on_level: Callable[[dict], None] | None = None) -> list[dict]:
     """The authors' round loop (their ``code/lottery_ticket.ipynb``), one round per folder ``<out>/round_<r>/``.
 
     Round ``r`` takes the network as the previous round's training left it (its last epoch, ``last.pt``; round 1:
@@ -116,7 +121,8 @@ def authors_schedule(dense_dir: str | Path, rounds: int, rate: float, recipe: Tr
     rewind and the retraining alone.
 
     Each round's ``report.json`` records the sparsity its mask enforces (``mask_sparsity``), the measured sparsity of
-    the saved network (``sparsity``) and the learning rate of every epoch (``history[i]["lr"]``).
+    the saved network (``sparsity``) and the learning rate of every epoch (``history[i]["lr"]``). ``on_level`` is
+    called with each round's report as soon as the round is saved, as in :func:`prune_schedule`.
     """
     dense_dir, out_dir = Path(dense_dir), Path(out_dir)
     initial_file, parent = dense_dir / "init.pt", dense_dir / "last.pt"
@@ -128,7 +134,7 @@ def authors_schedule(dense_dir: str | Path, rounds: int, rate: float, recipe: Tr
         level_dir = out_dir / f"round_{r}"
         round_recipe = dataclasses.replace(recipe, data_seed=recipe.order_seed + LOTTERY_ORDER_STRIDE * r)
         ident = {"stage": "authors_round", "round": r, "rate": rate, "enforce_mask": enforce_mask,
-                 "parent": runs.file_digest(parent), "initial": runs.file_digest(initial_file)}
+                 "parent": checkpoint.state_digest(parent), "initial": runs.file_digest(initial_file)}
         runs.claim(level_dir, runs.identity(data=data_ident, recipe=round_recipe, **ident))
         model = make_permanent(checkpoint.load_model_state(resnet18(), checkpoint.load(parent)["model"]))
         masks = authors_masks(model, rate, masks)
@@ -139,6 +145,7 @@ def authors_schedule(dense_dir: str | Path, rounds: int, rate: float, recipe: Tr
                       "data; reused", flush=True)
             reports.append(json.loads((level_dir / "report.json").read_text()))
             parent = level_dir / "last.pt"
+            _announce(on_level, reports[-1])
             continue
         rewind_authors(model, masks, initial)
         if enforce_mask:
@@ -157,4 +164,10 @@ def authors_schedule(dense_dir: str | Path, rounds: int, rate: float, recipe: Tr
         checkpoint.save({"model": model.state_dict(), "round": r}, final)
         reports.append(report)
         parent = level_dir / "last.pt"
+        _announce(on_level, report)
     return reports
+
+
+def _announce(on_level: Callable[[dict], None] | None, report: dict) -> None:
+    if on_level is not None:
+        on_level(report)

@@ -66,3 +66,15 @@ def test_a_verdict_on_one_seed_says_within_one_run() -> None:
     from prunelib.sweep.decomposition import verdict_text
     a1 = {c["contrast"]: c["metrics"] for c in decomposition(_runs([0]), REFERENCE)["contrasts"]}["A1 - D"]
     assert a1["gini_vg"]["unit"] == "image" and verdict_text(a1["gini_vg"]).endswith("(within one run)")
+
+
+def test_a_contrast_against_d_uses_the_dense_network_of_its_own_job() -> None:
+    """A seed's jobs measured beside two dense networks (retrained on another machine): A1 - D and S - D each pair
+    with the dense network their minuend was measured beside, not with whichever job came first."""
+    runs = _runs([0])
+    other_dense = _net("dense", None, [0.5, 0.5, 0.5, 0.5])  # authors_code's dense network, retrained
+    a1 = _net("pruned", 1, [0.52, 0.53, 0.51, 0.52])
+    runs[0]["networks"] = [other_dense, a1]
+    by = {c["contrast"]: c["metrics"] for c in decomposition(runs, REFERENCE)["contrasts"]}
+    assert by["A1 - D"]["gini_vg"]["estimate"] == pytest.approx(0.02)
+    assert by["S - D"]["gini_vg"]["estimate"] == pytest.approx(0.03)

@@ -3,6 +3,7 @@ concurrent jobs take turns, aggregation checks every file, and bad input is one 
 One test (or more) per defect of the issue that asked for it; each failed on the code before it."""
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -12,8 +13,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import torch
 
-from prunelib import checkpoint, paths, runs
+from prunelib import checkpoint, paths, pipeline, runs
 from prunelib.__main__ import main as cli
 from prunelib.sweep import runner
 from prunelib.sweep.job import Job, run_job, stale
@@ -258,3 +260,97 @@ def test_an_unwritable_logs_folder_is_one_line_before_any_work(project, capsys, 
     assert cli(["sweep", "--profile", "tiny", "--data", str(finished["data"])]) == 2
     err = capsys.readouterr().err
     assert "cannot write the logs folder" in err and err.count("\n") == 1
+
+
+# 9. a lost machine loses the measurements of a job that did not finish ------------------------------------------
+def test_the_same_weights_give_the_same_checkpoint_bytes_under_any_name(tmp_path: Path) -> None:
+    """A network retrained to the same weights (same inputs, same kind of CPU) gets the digest its results
+    recorded, wherever and whenever it is saved: torch.save names the archive after the file unless given a
+    handle."""
+    state = {"model": {"w": torch.arange(6.0).reshape(2, 3)}, "epoch": 3}
+    checkpoint.save(state, tmp_path / "a" / "best.pt")
+    checkpoint.save(state, tmp_path / "b" / "final.pt")
+    assert checkpoint.file_sha256(tmp_path / "a" / "best.pt") == checkpoint.file_sha256(tmp_path / "b" / "final.pt")
+    checkpoint.save({**state, "epoch": 4}, tmp_path / "b" / "final.pt")
+    assert checkpoint.file_sha256(tmp_path / "a" / "best.pt") != checkpoint.file_sha256(tmp_path / "b" / "final.pt")
+
+
+def test_a_job_killed_after_its_dense_network_keeps_that_measurement(project, monkeypatch) -> None:
+    job = project["job"]
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("killed while pruning")
+
+    monkeypatch.setattr(pipeline, "prune_dense", killed)
+    with pytest.raises(RuntimeError, match="killed while pruning"):
+        run_job(job, progress=False)
+    partial = json.loads(job.result_file.read_text())
+    assert partial["complete"] is False and [n["network"] for n in partial["networks"]] == ["dense"]
+    assert not runner.is_done(job) and stale(job, partial) == []
+    lines: list[str] = []
+    assert runner.aggregate("tiny", job.data, lines.append) == []  # the summary shows what is measured so far
+    rows = list(csv.DictReader(open(paths.results_dir("tiny") / "summary.csv")))
+    assert {r["network"] for r in rows} == {"dense"} and any(r["metric"] == "gini_vg" for r in rows)
+
+    monkeypatch.undo()
+    project_env(monkeypatch, project)
+    run_job(job, progress=False)  # resumes: the dense network is not measured again
+    whole = json.loads(job.result_file.read_text())
+    assert whole["complete"] is True and runner.is_done(job)
+    assert [n["network"] for n in whole["networks"]] == ["dense", "pruned"]
+    assert whole["networks"][0] == partial["networks"][0]
+
+    # its maps gone (another machine): measured again, to the same values, and the rest with it
+    for maps in job.checkpoints.glob("**/maps-*.pt"):
+        maps.unlink()
+    job.result_file.write_text(json.dumps({**whole, "complete": False}))
+    run_job(job, progress=False)
+    again = json.loads(job.result_file.read_text())
+    assert again["networks"][0]["measure_seconds"] != whole["networks"][0]["measure_seconds"]
+    assert [n["methods"] for n in again["networks"]] == [n["methods"] for n in whole["networks"]]
+
+
+def project_env(monkeypatch: pytest.MonkeyPatch, project: dict) -> None:
+    """The project fixture's folders again (after ``monkeypatch.undo()``)."""
+    root = project["root"]
+    for name, sub in (("PRUNELIB_PROFILES", "profiles.yaml"), ("PRUNELIB_RESULTS", "results"),
+                      ("PRUNELIB_CHECKPOINTS", "checkpoints"), ("PRUNELIB_LOGS", "logs")):
+        monkeypatch.setenv(name, str(root / sub))
+
+
+def test_stopping_a_local_sweep_stops_its_running_job(project) -> None:
+    """`kill` (SIGTERM) of a sweep stops the job it runs: a local submitit job ignores SIGTERM, and one left running
+    would train beside the next sweep's (two heavy processes on the same cores)."""
+    import signal
+    import time
+    profiles = project["profiles"]
+    profiles.write_text(profiles.read_text().replace("epochs: 1", "epochs: 5000"))  # a job that would not end
+    env = {**os.environ, "PYTHONPATH": str(paths.ROOT), "OMP_NUM_THREADS": "1"}
+    sweep = subprocess.Popen([sys.executable, "-m", "prunelib", "sweep", "--profile", "tiny", "--seeds", "0",
+                              "--regimes", "global", "--executor", "local", "--data", str(project["data"])],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in sweep.stdout:
+            if "RUNNING (local job" in line:
+                break
+        job_pid = int(line.split("local job ")[1].split(",")[0])
+        deadline = time.time() + 120
+        while not (project["job"].checkpoints / "dense" / "run.json").is_file() and time.time() < deadline:
+            time.sleep(0.5)  # the job is training
+        sweep.send_signal(signal.SIGTERM)
+        out = sweep.communicate(timeout=60)[0]
+    finally:
+        sweep.kill()
+    assert sweep.returncode == 130 and "STOPPED with the sweep" in out and "interrupted" in out, out
+    assert not _alive(job_pid)
+    leftovers = subprocess.run(["pgrep", "-f", f"submitit.* {project['root']}"], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == "", leftovers.stdout
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return status.is_file() and "zombie" not in status.read_text()

@@ -90,6 +90,13 @@ def test_interrupted_training_resumes_to_identical_weights(splits, tmp_path, mon
     assert f"resuming {paths.portable(tmp_path / 'interrupted')} at epoch 2/{CFG.epochs}" in said
     for (name, a), b in zip(reference.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(a, b), name
+    # and the same files, byte for byte: a network retrained from the same inputs keeps the digest its results
+    # recorded; last.pt also keeps its epochs' timings, so what identifies its weights is their state digest
+    a, b = tmp_path / "uninterrupted", tmp_path / "interrupted"
+    assert checkpoint.file_sha256(a / "best.pt") == checkpoint.file_sha256(b / "best.pt")
+    assert checkpoint.state_digest(a / "last.pt") == checkpoint.state_digest(b / "last.pt")
+    checkpoint.save({"model": pipeline.resnet18(seed=1).state_dict()}, tmp_path / "other.pt")
+    assert checkpoint.state_digest(a / "last.pt") != checkpoint.state_digest(tmp_path / "other.pt")
 
 
 def test_a_finished_run_is_reused_and_says_so(splits, tmp_path, capsys) -> None:

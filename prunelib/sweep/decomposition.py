@@ -41,20 +41,29 @@ METRICS = (("gini", "VG"), ("gini", "IG"), ("aopc_morf", "VG"), ("aopc_morf", "I
 
 
 def networks_by_seed(runs: list[dict[str, Any]]) -> dict[int, dict[str, dict[str, Any]]]:
-    """``{seed: {name: network}}`` of the authors_* jobs' result files (networks near chance left out)."""
-    out: dict[int, dict[str, dict[str, Any]]] = {}
+    """``{seed: {name: network}}`` of the authors_* jobs' result files (networks near chance left out); ``D`` is the
+    dense network of the seed's first job (the networks table shows it)."""
+    return {seed: {name: net for name, (net, _) in nets.items()} for seed, nets in _with_parents(runs).items()}
+
+
+def _with_parents(runs: list[dict[str, Any]]) -> dict[int, dict[str, tuple[dict[str, Any], dict[str, Any] | None]]]:
+    """``{seed: {name: (network, the dense network of its own job)}}``. A contrast against ``D`` uses the dense
+    network its minuend was measured beside: the one it was pruned from, even where a seed's jobs were measured
+    with dense networks retrained on different machines."""
+    out: dict[int, dict[str, tuple[dict[str, Any], dict[str, Any] | None]]] = {}
     for run in runs:
         if not run["regime"].startswith("authors_"):
             continue
         mine = out.setdefault(run["seed"], {})
+        dense = next((n for n in run["networks"] if n["network"] == "dense"), None)
         for net in run["networks"]:
             if net.get("near_chance"):
                 continue
             if net["network"] == "dense":
-                mine.setdefault("D", net)
+                mine.setdefault("D", (net, net))
             for name, (regime, rnd) in NETWORKS.items():
                 if regime == run["regime"] and net.get("round") == rnd:
-                    mine[name] = net
+                    mine[name] = (net, None if dense is None or dense.get("near_chance") else dense)
     return out
 
 
@@ -63,15 +72,18 @@ def decomposition(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict
     "isolates", "metrics": {metric: {"seeds": {seed: effect}, "n_images": {seed: n}, "estimate", "low", "high",
     "unit", "paper_jump", "p", "p_holm", "verdict"}}}], "networks": {seed: {name: {"top1", "level",
     "mask_sparsity", "n_correct", "history"}}}}``."""
+    with_parents = _with_parents(runs)
     by_seed = networks_by_seed(runs)
     jumps = paper_jumps(reference)
     contrasts = []
     for a, b, isolates, paper_level in CONTRASTS:
-        seeds = [s for s, nets in sorted(by_seed.items()) if a in nets and b in nets]
+        pairs = {s: (nets[a][0], nets[a][1] if b == "D" else nets[b][0]) for s, nets in sorted(with_parents.items())
+                 if a in nets and b in nets}
+        pairs = {s: pair for s, pair in pairs.items() if pair[1] is not None}
         rows = {}
         for stem, method in METRICS:
-            values = {s: paired_values(by_seed[s][a], by_seed[s][b], stem, method) for s in seeds
-                      if measured(by_seed[s][a], stem, method) and measured(by_seed[s][b], stem, method)}
+            values = {s: paired_values(x, y, stem, method) for s, (x, y) in pairs.items()
+                      if measured(x, stem, method) and measured(y, stem, method)}
             values = {s: v for s, v in values.items() if v}
             if not values:
                 continue

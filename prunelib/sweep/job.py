@@ -15,9 +15,11 @@ network's. Layout::
     results/<profile>/runs/concepts/<regime>-seed<k>.json concept metrics, for the profile's concept_seeds
 
 Every folder is keyed by its identity (:mod:`prunelib.runs`), so a job resumes after a kill at any point and
-never reuses a network made from other inputs. The result file is written only when the job has measured every
-network; it records everything it was made from (:func:`job_inputs`) and the identity and checkpoint digest of
-each network, and is current only while all of them are unchanged (:func:`stale`).
+never reuses a network made from other inputs. Each network is measured as soon as it is trained, and the result
+file is rewritten after each (``"complete": false`` until the last, :class:`Measurement`): a kill, or the loss of
+the machine with its checkpoints, loses no finished network's measurement. The file records everything it was made
+from (:func:`job_inputs`) and the identity and checkpoint digest of each network, and is current only while all of
+them are unchanged (:func:`stale`); the sweep counts a job done only when its file is complete and current.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -36,7 +38,6 @@ from ..stages.common import inputs
 from .. import checkpoint, paths, pipeline, regimes, runs
 from . import concepts
 from ..models import resnet18, resolve_device
-from ..progress import progress_bar
 from ..provenance import provenance
 from ..pruning import make_permanent, sparsity_report
 from ..metrics.agreement import as_saliency, spearman, top_k_iou
@@ -89,44 +90,53 @@ def load_network(path: Path) -> torch.nn.Module:
     return make_permanent(model).eval()
 
 
-def train_networks(job: Job, *, progress: bool = True) -> list[dict[str, Any]]:
+def train_networks(job: Job, *, progress: bool = True,
+                   on_network: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """Train (or resume, or reuse) every network of ``job``; return one record per network, dense first.
 
     A record: ``{"network": "dense"|"pruned"|"control", "target": fraction, "checkpoint": path, "top1": fraction,
-    "seconds": training seconds, "identity": sha256 of its run.json}``.
+    "seconds": training seconds, "identity": sha256 of its run.json}``. ``on_network`` receives each record as
+    soon as its network is saved, before the next one trains (the job measures it then).
     """
     params, regime = _params(job), regimes.get(job.regime)
+    records: list[dict[str, Any]] = []
+
+    def done(record: dict[str, Any]) -> None:
+        records.append(record)
+        if on_network is not None:
+            on_network(record)
+
     splits = pipeline.load_splits(job.data, params.get("subset_per_class") or None, seed=job.seed,
                                   val_per_class=params.get("val_per_class") or None)
     dense_cfg = TrainConfig.from_params(params, seed=job.seed)
     dense_dir = job.checkpoints / "dense"
     dense = pipeline.train_dense(splits, dense_cfg, dense_dir, device=job.device, progress=progress)
-    records = [_record("dense", 0.0, dense_dir / "best.pt", dense["val_top1"],
-                       sum(h["seconds"] for h in dense["history"]))]
+    done(_record("dense", 0.0, dense_dir / "best.pt", dense["val_top1"], sum(h["seconds"] for h in dense["history"])))
     if regime.has_control:
         control_dir = job.checkpoints / regime.name / "control"
         model = resnet18()
         checkpoint.load_model_state(model, checkpoint.load(dense_dir / "init.pt")["model"])
         result = train(model, *splits, regime.control_recipe(dense_cfg), control_dir, device=job.device,
                        progress=progress, identity={"stage": "control", "initial": runs.file_digest(dense_dir / "init.pt")})
-        records.append(_record("control", 0.0, control_dir / "best.pt", result["val_top1"],
-                               sum(h["seconds"] for h in result["history"])))
-    if regime.method == "authors":
-        reports = authors_schedule(dense_dir, regime.n_rounds(params), regime.rate(params),
-                                   regime.recipe(dense_cfg, params), *splits, job.checkpoints / regime.name,
-                                   enforce_mask=regime.enforce_mask, device=job.device, progress=progress)
-        folders = [f"round_{r['round']}" for r in reports]
-    else:
-        reports = pipeline.prune_dense(splits, dense_dir, regime.levels(params), regime.recipe(dense_cfg, params),
-                                       job.checkpoints / regime.name, method=regime.method, device=job.device,
-                                       progress=progress)
-        folders = [f"level_{level_tag(r['sparsity_target'])}" for r in reports]
-    for r, folder in zip(reports, folders):
+        done(_record("control", 0.0, control_dir / "best.pt", result["val_top1"],
+                     sum(h["seconds"] for h in result["history"])))
+
+    def level_done(r: dict[str, Any]) -> None:
+        folder = f"round_{r['round']}" if "round" in r else f"level_{level_tag(r['sparsity_target'])}"
         record = _record("pruned", r["sparsity_target"], job.checkpoints / regime.name / folder / "final.pt",
                          r["val_top1"], r.get("finetune_seconds"))
         if "round" in r:  # the authors' loop: its round, and the sparsity its mask would enforce
             record.update(round=r["round"], mask_sparsity=r["mask_sparsity"])
-        records.append(record)
+        done(record)
+
+    if regime.method == "authors":
+        authors_schedule(dense_dir, regime.n_rounds(params), regime.rate(params), regime.recipe(dense_cfg, params),
+                         *splits, job.checkpoints / regime.name, enforce_mask=regime.enforce_mask, device=job.device,
+                         progress=progress, on_level=level_done)
+    else:
+        pipeline.prune_dense(splits, dense_dir, regime.levels(params), regime.recipe(dense_cfg, params),
+                             job.checkpoints / regime.name, method=regime.method, device=job.device,
+                             progress=progress, on_level=level_done)
     return records
 
 
@@ -186,48 +196,124 @@ def stale(job: Job, done: dict[str, Any], params: dict[str, Any] | None = None) 
     return why
 
 
-def measure_networks(job: Job, records: list[dict[str, Any]], *, progress: bool = True,
-                     origin: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Measure every network of ``records`` on the profile's fixed image set and write ``job.result_file``.
+class Measurement:
+    """The measurements of one job's networks on the profile's fixed image set, written into ``job.result_file``
+    network by network (:meth:`add`), so that a kill loses no finished network's measurement.
 
     Each network is measured on every image of the set (:mod:`prunelib.image_set`); ``correct`` says which it
     classifies correctly, and its aggregates are over those. ROAD's noise and the random maps are seeded by the
-    validation index, so one network and one image give one value in any job. ``origin`` is the provenance taken
-    when the job's code was loaded (default: now)."""
-    from ..image_set import fixed_image_set, set_size
-    from ..stages.common import near_chance, validation_split
-    from ..stages.faithfulness import measure
-    from ..training import predict
+    validation index, so one network and one image give one value in any job. Until the job's last network is
+    measured the file says ``"complete": false``: the sweep runs the job again, and its aggregation shows the
+    networks measured so far. A network measured earlier (in this file, with the same inputs, run identity and
+    checkpoint digest, its maps still cached here) is not measured again; nor is any other once its dense network
+    is (its agreement is with that dense network). ``origin`` is the provenance taken when the job's code was
+    loaded (default: now)."""
 
-    params = _params(job)
-    settings = _settings(job, params)
-    image_size, methods = settings["image_size"], tuple(settings["methods"])
-    val = validation_split(job.data, params.get("val_per_class") or 0, job.seed)
-    image_set = fixed_image_set(val.labels, *set_size(params))
-    x, y = inputs(val, image_set, image_size, torch.device("cpu"))
-    networks, reference = [], None
-    for record in progress_bar(records, desc=f"measuring {job.name}", disable=not progress):
+    def __init__(self, job: Job, *, progress: bool = True, origin: dict[str, Any] | None = None) -> None:
+        self.job, self.progress = job, progress
+        self.params = _params(job)
+        self.settings = _settings(job, self.params)
+        self.inputs = job_inputs(job, self.params)
+        self.origin = origin
+        self.earlier, earlier_provenance = _earlier_measurements(job, self.inputs, self.settings)
+        self.provenance = earlier_provenance
+        self.networks: list[dict[str, Any]] = []
+        self.reference: tuple[torch.Tensor, dict[str, torch.Tensor]] | None = None
+        self._images: tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+
+    def add(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Measure the network of ``record`` (or reuse its earlier measurement) and write the result so far."""
+        earlier = self.earlier.get((record["identity"], record["checkpoint_sha256"]))
+        if earlier is not None and (not self.networks or self.networks[0].get("reused")):
+            network = {**earlier, **record, "reused": True}
+            if self.reference is None:
+                self.reference = (kept_images(earlier), checkpoint.load(maps_file(record, self.settings)))
+        else:
+            network = {**self._measure(record), "reused": False}
+            self.provenance = None  # something was measured by this job's code
+        self.networks.append(network)
+        self._write(complete=False)
+        return network
+
+    def finish(self) -> dict[str, Any]:
+        """Write the result file as complete and return its content."""
+        return self._write(complete=True)
+
+    def _write(self, *, complete: bool) -> dict[str, Any]:
+        job = self.job
+        origin = self.origin or provenance(job.profile, job.data, str(resolve_device(job.device)), job.seed)
+        out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": self.settings,
+               "inputs": self.inputs, "n_images": len(self.networks[0]["images"]) if self.networks else 0,
+               "networks": [{k: v for k, v in n.items() if k != "reused"} for n in self.networks],
+               "complete": complete, "provenance": self.provenance or origin}
+        checkpoint.save_json(out, job.result_file)
+        return out
+
+    def _measure(self, record: dict[str, Any]) -> dict[str, Any]:
+        from ..stages.common import near_chance
+        from ..stages.faithfulness import measure
+        from ..training import predict
+
+        val, image_set, x, y = self._image_set()
+        if self.progress:
+            print(f"measuring {self.job.name}: {record['network']} {paths.portable(record['checkpoint'])} on "
+                  f"{len(image_set)} images", flush=True)
         model = load_network(paths.resolve(record["checkpoint"]))
         t0 = time.perf_counter()
+        image_size, methods = self.settings["image_size"], tuple(self.settings["methods"])
         correct = predict(model, val.images[image_set], image_size=image_size, bf16=False).argmax(1) == y
         maps: dict[str, torch.Tensor] = {}
+        params = self.params
         result = measure(model, x, y, methods=methods, ig_steps=int(params["ig_steps"]),
                          n_bootstrap=int(params["n_bootstrap"]), seed=IMAGE_SEED,
                          precision=str(params.get("road_precision", "fp32")), index=image_set, keep=correct,
                          maps_out=maps)
         maps = {m: as_saliency(v).to(torch.float16) for m, v in maps.items() if m != "random"}
-        save_maps(record, settings, maps)
-        reference = reference or (correct, maps)  # the dense network, measured first
-        networks.append({**record, "level": 100 * sparsity_report(model)["global"],
-                         "near_chance": near_chance(record["top1"], 10), "images": image_set.tolist(),
-                         "correct": correct.tolist(), "n_correct": int(correct.sum()), "methods": result,
-                         "agreement": agreement(image_set, (correct, maps), reference),
-                         "measure_seconds": time.perf_counter() - t0})
-    out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": settings,
-           "inputs": job_inputs(job, params), "n_images": len(image_set), "networks": networks,
-           "provenance": origin or provenance(job.profile, job.data, str(resolve_device(job.device)), job.seed)}
-    checkpoint.save_json(out, job.result_file)
-    return out
+        save_maps(record, self.settings, maps)
+        self.reference = self.reference or (correct, maps)  # the dense network, measured first
+        return {**record, "level": 100 * sparsity_report(model)["global"],
+                "near_chance": near_chance(record["top1"], 10), "images": image_set.tolist(),
+                "correct": correct.tolist(), "n_correct": int(correct.sum()), "methods": result,
+                "agreement": agreement(image_set, (correct, maps), self.reference),
+                "measure_seconds": time.perf_counter() - t0}
+
+    def _image_set(self) -> tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The validation split, the fixed set's indices and its images and labels (loaded once, when needed)."""
+        if self._images is None:
+            from ..image_set import fixed_image_set, set_size
+            from ..stages.common import validation_split
+            val = validation_split(self.job.data, self.params.get("val_per_class") or 0, self.job.seed)
+            image_set = fixed_image_set(val.labels, *set_size(self.params))
+            x, y = inputs(val, image_set, self.settings["image_size"], torch.device("cpu"))
+            self._images = (val, image_set, x, y)
+        return self._images
+
+
+def kept_images(network: dict[str, Any]) -> torch.Tensor:
+    """(N,) bool: the images of the set a measured network classifies correctly."""
+    return torch.tensor(network["correct"], dtype=torch.bool)
+
+
+def _earlier_measurements(job: Job, inputs_now: dict[str, Any], settings: dict[str, Any]
+                          ) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any] | None]:
+    """The networks of ``job``'s result file (complete or not) that may be reused: ``{(identity, checkpoint
+    sha256): network}`` when the file's inputs are today's, only those whose maps are still cached on this machine;
+    and the file's provenance (kept when nothing is measured again)."""
+    if not job.result_file.is_file():
+        return {}, None
+    try:
+        done = read_result(job.result_file)
+    except ValueError as err:
+        print(f"{err}: measuring again", flush=True)
+        return {}, None
+    why = runs.differences(done["inputs"], inputs_now)
+    if why:
+        print(f"{paths.portable(job.result_file)} was measured from other inputs ({'; '.join(why)}): measuring "
+              "again", flush=True)
+        return {}, None
+    usable = {(n["identity"], n["checkpoint_sha256"]): n for n in done["networks"]
+              if maps_file(n, settings).is_file()}
+    return usable, done.get("provenance")
 
 
 def agreement(image_set: torch.Tensor, network: tuple[torch.Tensor, dict[str, torch.Tensor]],
@@ -277,35 +363,13 @@ def run_job(job: Job, *, progress: bool = True) -> Path:
     # the code this process runs is the code of its start: record the commit (and any local change) now
     origin = provenance(job.profile, job.data, str(resolve_device(job.device)), job.seed)
     with runs.locked(job.lock_folder, wait=False):  # the same job started twice (a re-run after a killed parent)
-        records = train_networks(job, progress=progress)
-        measured = _current_result(job, records) or measure_networks(job, records, progress=progress, origin=origin)
+        measurement = Measurement(job, progress=progress, origin=origin)
+        records = train_networks(job, progress=progress, on_network=measurement.add)
+        measured = measurement.finish()
         params = _params(job)
         if concepts.wanted(job, params) and not concepts.is_current(job, params, [r["identity"] for r in records]):
             concepts.measure_concepts(job, measured["networks"], params, progress=progress)
     return job.result_file
-
-
-def _current_result(job: Job, records: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """``job``'s result file if it is current (:func:`stale`) and measured exactly these networks (then only what the
-    records say about the networks, paths and sizes, is refreshed), else None (saying why)."""
-    if not job.result_file.is_file():
-        return None
-    try:
-        done = read_result(job.result_file)
-    except ValueError as err:
-        print(f"{err}: measuring again", flush=True)
-        return None
-    why = stale(job, done)
-    if [n["identity"] for n in done["networks"]] != [r["identity"] for r in records]:
-        why.append("the job's networks are other runs than the ones measured")
-    if why:
-        print(f"{paths.portable(job.result_file)} is not current ({'; '.join(why)}): measuring again", flush=True)
-        return None
-    refreshed = [{**n, **r} for n, r in zip(done["networks"], records)]
-    if refreshed != done["networks"]:
-        done = {**done, "networks": refreshed}
-        checkpoint.save_json(done, job.result_file)
-    return done
 
 
 if __name__ == "__main__":  # python -m prunelib.sweep.job PROFILE SEED REGIME [DATA]: one job in this process

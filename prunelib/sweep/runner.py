@@ -81,8 +81,9 @@ def choose_executor(executor: str, gpus_per_job: int) -> str:
 
 
 def is_done(job: Job) -> bool:
-    """Whether ``job``'s result file is current (:func:`prunelib.sweep.job.stale`: the same inputs, and networks
-    whose run folders and checkpoints, where present here, are the ones it measured), concept metrics included."""
+    """Whether ``job``'s result file is complete (every network measured) and current
+    (:func:`prunelib.sweep.job.stale`: the same inputs, and networks whose run folders and checkpoints, where present
+    here, are the ones it measured), concept metrics included."""
     if not job.result_file.is_file():
         return False
     from ..profiles import load_profile
@@ -91,7 +92,7 @@ def is_done(job: Job) -> bool:
     except ValueError:
         return False
     params = load_profile(job.profile)
-    if stale(job, done, params):
+    if not done.get("complete", True) or stale(job, done, params):  # a file of before "complete": a whole job
         return False
     return not concepts.wanted(job, params) or concepts.is_current(job, params, [n["identity"] for n in done["networks"]])
 
@@ -164,34 +165,76 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
                                 cpus_per_job=cpus_per_job, timeout_min=timeout_min)
         handles = ex.map_array(run_job, todo)
         failed = _watch(dict(zip(todo, handles)), poll_s, echo, kind)
-    elif todo:  # local: one job at a time on the CPU, one per GPU where there are several
-        import torch
-        slots = max(1, torch.cuda.device_count() // gpus_per_job) if gpus_per_job else 1
-        queue = list(todo)
-        running: dict[Job, Any] = {}
-        free = [tuple(range(k * gpus_per_job, (k + 1) * gpus_per_job)) for k in range(slots)]
-        while queue or running:
-            while queue and free:
-                gpus = free.pop(0)
-                ex = _submitit_executor(kind, folder, partition=None, gpus_per_job=gpus_per_job,
-                                        cpus_per_job=cpus_per_job, timeout_min=timeout_min, visible_gpus=gpus)
-                job = queue.pop(0)
-                running[job] = (ex.submit(run_job, job), gpus)
-                echo(f"[{job.name}] RUNNING (local job {running[job][0].job_id}, log {_log(running[job][0])})")
-            finished = [j for j, (h, _) in running.items() if _finished(h, kind)]
-            for job in finished:
-                handle, gpus = running.pop(job)
-                free.append(gpus)
-                failed += _report(job, handle, echo)
-            if running and not finished:
-                time.sleep(poll_s)
-    if any(is_done(j) for j in jobs):
+    elif todo:
+        failed = _run_local(todo, profile, data, folder, gpus_per_job=gpus_per_job, cpus_per_job=cpus_per_job,
+                            timeout_min=timeout_min, poll_s=poll_s, echo=echo)
+    if any(j.result_file.is_file() for j in jobs):  # complete or not: the networks measured so far
         failed += aggregate(profile, data, echo)
         echo(f"summary: {paths.portable(paths.results_dir(profile) / 'summary.csv')} "
              f"({sum(is_done(j) for j in jobs)} of {len(jobs)} jobs of this sweep)")
     if failed:
         echo(f"{len(failed)} job(s) failed: {', '.join(failed)}; run the same command again to retry them")
     return 1 if failed else 0
+
+
+def _run_local(todo: list[Job], profile: str, data: str, folder: Path, *, gpus_per_job: int,
+               cpus_per_job: int | None, timeout_min: int, poll_s: float, echo: Callable[[str], None]) -> list[str]:
+    """Run ``todo`` on this machine: one job at a time on the CPU, one per GPU where there are several; the summary
+    is re-drawn after each job. A stop of the sweep (Ctrl-C, or SIGTERM from ``kill``) stops its running jobs too
+    (each keeps what it finished; the same command resumes it), so that no job trains on unwatched beside the next
+    sweep's."""
+    import signal
+    import torch
+    slots = max(1, torch.cuda.device_count() // gpus_per_job) if gpus_per_job else 1
+    queue = list(todo)
+    running: dict[Job, Any] = {}
+    free = [tuple(range(k * gpus_per_job, (k + 1) * gpus_per_job)) for k in range(slots)]
+    failed: list[str] = []
+
+    def stop(signum, frame):  # SIGTERM: as Ctrl-C, so that the jobs are stopped below
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        while queue or running:
+            while queue and free:
+                gpus = free.pop(0)
+                ex = _submitit_executor("local", folder, partition=None, gpus_per_job=gpus_per_job,
+                                        cpus_per_job=cpus_per_job, timeout_min=timeout_min, visible_gpus=gpus)
+                job = queue.pop(0)
+                running[job] = (ex.submit(run_job, job), gpus)
+                echo(f"[{job.name}] RUNNING (local job {running[job][0].job_id}, log {_log(running[job][0])})")
+            finished = [j for j, (h, _) in running.items() if _finished(h, "local")]
+            for job in finished:
+                handle, gpus = running.pop(job)
+                free.append(gpus)
+                failed += _report(job, handle, echo)
+                if queue and job.result_file.is_file():  # the summary of what is measured, before the next job
+                    failed += aggregate(profile, data, echo)
+            if running and not finished:
+                time.sleep(poll_s)
+    except KeyboardInterrupt:
+        for job, (handle, _) in running.items():
+            echo(f"[{job.name}] STOPPED with the sweep (local job {handle.job_id}); it resumes where it stopped")
+            _stop_local(handle)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return failed
+
+
+def _stop_local(handle, grace_s: float = 30.0) -> None:
+    """Stop a local submitit job and wait for it: its controller gets SIGINT and stops the job's process (SIGINT,
+    then SIGKILL: the job ignores SIGTERM, as submitit's jobs do on SLURM)."""
+    process = getattr(handle, "_process", None)
+    if process is None or process.poll() is not None:
+        return
+    handle.cancel()
+    try:
+        process.wait(timeout=grace_s)
+    except Exception:  # subprocess.TimeoutExpired: the controller did not answer
+        process.kill()
+        process.wait()
 
 
 def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = print) -> list[str]:
