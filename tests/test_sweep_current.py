@@ -326,9 +326,11 @@ def test_stopping_a_local_sweep_stops_its_running_job(project) -> None:
     profiles = project["profiles"]
     profiles.write_text(profiles.read_text().replace("epochs: 1", "epochs: 5000"))  # a job that would not end
     env = {**os.environ, "PYTHONPATH": str(paths.ROOT), "OMP_NUM_THREADS": "1"}
+    # as `nohup ... &` starts it: Ctrl-C (SIGINT) ignored, which its jobs inherit
     sweep = subprocess.Popen([sys.executable, "-m", "prunelib", "sweep", "--profile", "tiny", "--seeds", "0",
                               "--regimes", "global", "--executor", "local", "--data", str(project["data"])],
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         for line in sweep.stdout:
             if "RUNNING (local job" in line:

@@ -23,14 +23,17 @@ them are unchanged (:func:`stale`); the sweep counts a job done only when its fi
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import platform
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -353,7 +356,31 @@ def _settings(job: Job, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_job(job: Job, *, progress: bool = True) -> Path:
-    """Train and measure ``job``; skip the measurement when its result file already covers the same networks."""
+    """Train and measure ``job``; networks measured earlier with the same inputs are not measured again.
+
+    SIGTERM stops the job as Ctrl-C does (what finished is kept; the job resumes where it stopped), also where it was
+    started in the background, which ignores Ctrl-C, and under submitit, whose jobs otherwise ignore SIGTERM."""
+    with _stopped_by_sigterm():
+        return _run_job(job, progress=progress)
+
+
+@contextlib.contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    def stop(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, stop), signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+
+
+def _run_job(job: Job, *, progress: bool) -> Path:
     if job.threads:
         torch.set_num_threads(job.threads)
     array = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")

@@ -223,13 +223,14 @@ def _run_local(todo: list[Job], profile: str, data: str, folder: Path, *, gpus_p
     return failed
 
 
-def _stop_local(handle, grace_s: float = 30.0) -> None:
-    """Stop a local submitit job and wait for it: its controller gets SIGINT and stops the job's process (SIGINT,
-    then SIGKILL: the job ignores SIGTERM, as submitit's jobs do on SLURM)."""
+def _stop_local(handle, grace_s: float = 60.0) -> None:
+    """Stop a local submitit job and wait for it: its controller forwards SIGTERM to the job's process, which stops
+    as after Ctrl-C (:func:`prunelib.sweep.job.run_job`). Not Ctrl-C itself: a sweep started in the background
+    (``nohup ... &``) and its jobs ignore SIGINT."""
     process = getattr(handle, "_process", None)
     if process is None or process.poll() is not None:
         return
-    handle.cancel()
+    process.terminate()
     try:
         process.wait(timeout=grace_s)
     except Exception:  # subprocess.TimeoutExpired: the controller did not answer
