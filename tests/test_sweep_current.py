@@ -356,3 +356,11 @@ def _alive(pid: int) -> bool:
         return False
     status = Path(f"/proc/{pid}/status")
     return status.is_file() and "zombie" not in status.read_text()
+
+
+def test_the_seeds_dense_network_is_measured_once_for_all_its_jobs(finished) -> None:
+    job = finished["job"]
+    lottery = Job(job.profile, job.seed, "lottery", data=job.data, threads=1)
+    run_job(lottery, progress=False)
+    dense = [json.loads(j.result_file.read_text())["networks"][0] for j in (job, lottery)]
+    assert dense[0]["network"] == "dense" and dense[0] == dense[1]  # measure_seconds included: not measured again

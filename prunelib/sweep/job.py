@@ -207,10 +207,11 @@ class Measurement:
     classifies correctly, and its aggregates are over those. ROAD's noise and the random maps are seeded by the
     validation index, so one network and one image give one value in any job. Until the job's last network is
     measured the file says ``"complete": false``: the sweep runs the job again, and its aggregation shows the
-    networks measured so far. A network measured earlier (in this file, with the same inputs, run identity and
-    checkpoint digest, its maps still cached here) is not measured again; nor is any other once its dense network
-    is (its agreement is with that dense network). ``origin`` is the provenance taken when the job's code was
-    loaded (default: now)."""
+    networks measured so far. A network measured earlier with the same inputs, run identity and checkpoint digest,
+    its maps still cached here, is not measured again (:func:`_earlier_measurements`): the seed's dense network
+    from any job of the seed, the job's other networks from its own file and only while its dense network is
+    reused too (their agreement is with it). ``origin`` is the provenance taken when the job's code was loaded
+    (default: now)."""
 
     def __init__(self, job: Job, *, progress: bool = True, origin: dict[str, Any] | None = None) -> None:
         self.job, self.progress = job, progress
@@ -299,24 +300,35 @@ def kept_images(network: dict[str, Any]) -> torch.Tensor:
 
 def _earlier_measurements(job: Job, inputs_now: dict[str, Any], settings: dict[str, Any]
                           ) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any] | None]:
-    """The networks of ``job``'s result file (complete or not) that may be reused: ``{(identity, checkpoint
-    sha256): network}`` when the file's inputs are today's, only those whose maps are still cached on this machine;
-    and the file's provenance (kept when nothing is measured again)."""
-    if not job.result_file.is_file():
-        return {}, None
-    try:
-        done = read_result(job.result_file)
-    except ValueError as err:
-        print(f"{err}: measuring again", flush=True)
-        return {}, None
-    why = runs.differences(done["inputs"], inputs_now)
-    if why:
-        print(f"{paths.portable(job.result_file)} was measured from other inputs ({'; '.join(why)}): measuring "
-              "again", flush=True)
-        return {}, None
-    usable = {(n["identity"], n["checkpoint_sha256"]): n for n in done["networks"]
-              if maps_file(n, settings).is_file()}
-    return usable, done.get("provenance")
+    """The measurements ``job`` may reuse: ``{(identity, checkpoint sha256): network}`` of its own result file
+    (complete or not), and the dense network of the seed's other jobs (it is shared; its agreement is with itself),
+    from files whose inputs are today's (but for the regime), only those whose maps are still cached on this
+    machine; and its own file's provenance (kept when nothing is measured again)."""
+    usable: dict[tuple[str, str], dict[str, Any]] = {}
+    own_provenance = None
+    siblings = sorted(p for p in job.result_file.parent.glob(f"*-seed{job.seed}.json") if p != job.result_file)
+    for path in [job.result_file, *siblings]:
+        own = path == job.result_file
+        if not path.is_file():
+            continue
+        try:
+            done = read_result(path)
+        except ValueError as err:
+            if own:
+                print(f"{err}: measuring again", flush=True)
+            continue
+        why = runs.differences({**done["inputs"], "regime": None}, {**inputs_now, "regime": None})
+        if why or done["inputs"].get("seed") != job.seed:
+            if own:
+                print(f"{paths.portable(path)} was measured from other inputs ({'; '.join(why)}): measuring again",
+                      flush=True)
+            continue
+        for n in done["networks"]:
+            if (own or n["network"] == "dense") and maps_file(n, settings).is_file():
+                usable.setdefault((n["identity"], n["checkpoint_sha256"]), n)
+        if own:
+            own_provenance = done.get("provenance")
+    return usable, own_provenance
 
 
 def agreement(image_set: torch.Tensor, network: tuple[torch.Tensor, dict[str, torch.Tensor]],
