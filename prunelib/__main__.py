@@ -157,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--gpus-per-job", type=COUNT, default=0, help="GPUs per job (default: 0, the CPU)")
     p_sweep.add_argument("--cpus-per-job", type=POSITIVE_INT, help="CPU cores (torch threads) per job")
     p_sweep.add_argument("--timeout-min", type=POSITIVE_INT, default=24 * 60, help="per job (default: 1440)")
+    p_sweep.add_argument("--summary-only", action="store_true",
+                         help="run no job: redraw the profile's summary and verdicts from what is measured so far")
     p_sweep.add_argument("--debug", action="store_true", help="show the traceback of an error")
     return parser
 
@@ -215,7 +217,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         seeds, regime_names = runner.parse_seeds(args.seeds), runner.parse_regimes(args.regimes)
         return runner.run_sweep(args.profile, seeds, regime_names, data=args.data, executor=args.executor,
                                 partition=args.partition, gpus_per_job=args.gpus_per_job,
-                                cpus_per_job=args.cpus_per_job, timeout_min=args.timeout_min)
+                                cpus_per_job=args.cpus_per_job, timeout_min=args.timeout_min,
+                                summary_only=args.summary_only)
     if args.command == "reproduce":
         from .reproduce import reproduce
         return reproduce(args.profile, data=args.data, device=args.device, force=args.force,

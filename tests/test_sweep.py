@@ -196,6 +196,11 @@ def test_local_sweep_runs_skips_and_retries_only_the_failed(sweep_env, capsys) -
 
     code, out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
     assert code == 0 and "[global-seed0] done earlier, skipped" in out and "RUNNING" not in out
+    # the summary alone, redrawn from what is measured so far while no job runs (nor starts: lottery is not done)
+    summary_before = table.read_text()
+    table.unlink()
+    code, out = _sweep(sweep_env, capsys, "--summary-only", "--regimes", "global,lottery")
+    assert code == 0 and "(no job run)" in out and "RUNNING" not in out and table.read_text() == summary_before
 
     # a job that fails (its control's folder holds a foreign run) names its log; the finished job stays
     foreign = sweep_env["root"] / "checkpoints" / "tiny" / "seed0" / "lottery" / "control"

@@ -134,8 +134,9 @@ def _log(job_handle) -> str:
 def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: str | None = None,
               executor: str = "auto", partition: str | None = None, gpus_per_job: int = 0,
               cpus_per_job: int | None = None, timeout_min: int = 24 * 60, poll_s: float = 5.0,
-              echo: Callable[[str], None] = print) -> int:
-    """Run every (seed, regime) job of ``profile`` not yet done, then aggregate; 0 if all jobs succeeded, else 1."""
+              echo: Callable[[str], None] = print, summary_only: bool = False) -> int:
+    """Run every (seed, regime) job of ``profile`` not yet done, then aggregate; 0 if all jobs succeeded, else 1.
+    With ``summary_only`` no job runs: the profile's results so far (a running job's included) are aggregated."""
     from ..profiles import load_profile
     params = load_profile(profile)  # an unknown profile, or one a regime cannot read, fails before any job
     for name in regime_names:
@@ -146,6 +147,10 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
                                    (paths.checkpoint_dir(profile), "checkpoint", "PRUNELIB_CHECKPOINTS")):
         paths.check_writable(folder, what, variable)  # before any job: nothing is lost to it afterwards
     data = paths.portable(_locate(data))
+    if summary_only:
+        failed = aggregate(profile, data, echo)
+        echo(f"summary: {paths.portable(paths.results_dir(profile) / SUMMARY_FILE)} (no job run)")
+        return 1 if failed else 0
     jobs = [Job(profile, seed, regime, data=data, device="auto", threads=cpus_per_job)
             for regime in regime_names for seed in seeds]
     todo = [j for j in jobs if not is_done(j)]
