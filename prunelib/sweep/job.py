@@ -236,7 +236,8 @@ class Measurement:
             network = {**self._measure(record), "reused": False}
             self.provenance = None  # something was measured by this job's code
         self.networks.append(network)
-        self._write(complete=False)
+        if not network["reused"]:  # a network only reused leaves the file as it was until the job is complete
+            self._write(complete=False)
         return network
 
     def finish(self) -> dict[str, Any]:
