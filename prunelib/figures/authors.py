@@ -145,7 +145,8 @@ def _clause(rows: dict[str, Any], subject: str) -> str | None:
     numbers = "; ".join(f"{METRIC_NAMES[m]} {r['estimate']:+.3f}"
                         + (f" [{r['low']:+.3f}, {r['high']:+.3f}]" if r["low"] is not None else "")
                         + f" against the paper's {r['paper_jump']:+.3f}" for m, r in measured.items())
-    within = "; one seed, so within one run" if any(r["unit"] == "image" for r in measured.values()) else ""
+    seeds = sorted({int(s) for r in measured.values() if r["unit"] == "image" for s in r["seeds"]})
+    within = f"; seed {min(seeds)}'s images only, so within one run" if seeds else ""
     return f"{subject} {said} ({numbers}{within})"
 
 
