@@ -65,3 +65,12 @@ def test_the_figures_draw_the_histories_and_the_intervals_they_read() -> None:
     row = parts["contrasts"][0]["metrics"]["gini_vg"]
     assert any(list(line.get_xdata()) == pytest.approx([row["low"], row["high"]]) for line in gini_vg.get_lines())
     assert dec.get_figwidth() <= fig.COLUMN_IN
+
+
+def test_under_three_seeds_each_seed_is_shown_and_judged_within_its_own_run() -> None:
+    rows = [r for r in fig.contrast_rows(_parts([0, 1])) if r["contrast"] == "A1 - D" and r["metric"] == "Gini, VG"]
+    assert [r["interval over"].split(", ")[1] for r in rows] == ["seed 0", "seed 1"]
+    assert all(r["verdict"].endswith("(within one run)") for r in rows)
+    assert rows[0]["effect"]["value"] != rows[1]["effect"]["value"]  # each seed's own effect
+    figure = fig.plot_decomposition(_parts([0, 1]))
+    assert len(figure.axes[0].lines) > len(fig.plot_decomposition(_parts([0])).axes[0].lines)

@@ -63,13 +63,24 @@ def contrast_rows(parts: dict[str, Any] | None) -> list[dict[str, Any]]:
     order = [f"{stem}_{method.lower()}" for stem, method in METRICS]
     for contrast in (parts or {}).get("contrasts", []):
         for metric, row in sorted(contrast["metrics"].items(), key=lambda kv: order.index(kv[0])):
-            over = (f"{len(row['seeds'])} seeds" if row["unit"] == "seed"
-                    else f"{next(iter(row['n_images'].values()))} images, seed {next(iter(row['seeds']))}")
-            rows.append({"contrast": contrast["contrast"], "isolates": contrast["isolates"],
-                         "metric": METRIC_NAMES[metric],
-                         "effect": {"value": row["estimate"], "95 % interval": _interval(row)},
-                         "interval over": over, "paper's jump": row["paper_jump"], "verdict": verdict_text(row)})
+            for over, judged in _judged(row):
+                rows.append({"contrast": contrast["contrast"], "isolates": contrast["isolates"],
+                             "metric": METRIC_NAMES[metric],
+                             "effect": {"value": judged["estimate"], "95 % interval": _interval(judged)},
+                             "interval over": over, "paper's jump": row["paper_jump"],
+                             "verdict": verdict_text({**judged, "unit": row["unit"]})})
     return rows or [{"contrast": "none", "metric": "none", "verdict": "no two networks of a contrast measured yet"}]
+
+
+def _judged(row: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """What a contrast's row is judged over and how: over seeds, the row itself; within one run, each seed's own
+    interval over its images (the rule of fewer than 3 seeds), named by seed."""
+    if row["unit"] == "seed":
+        return [(f"{len(row['seeds'])} seeds", row)]
+    runs = {int(s): r for s, r in row.get("within_runs", {}).items()}
+    if not runs:  # a decomposition written before each seed's run was kept: the first seed's
+        return [(f"{next(iter(row['n_images'].values()))} images, seed {next(iter(row['seeds']))}", row)]
+    return [(f"{r['n_images']} images, seed {s}", r) for s, r in sorted(runs.items())]
 
 
 def _interval(row: dict[str, Any]) -> str | None:
@@ -101,7 +112,7 @@ def plot_learning_rates(parts: dict[str, Any] | None, seed: int = 0) -> Figure:
 
 def plot_decomposition(parts: dict[str, Any] | None) -> Figure:
     """One panel per metric: each contrast's effect with its 95 % interval (filled: over seeds; open: over one
-    seed's images, within one run), the paper's dense -> pruned jump beside the contrasts that reproduce it (red
+    seed's images, within one run, one a seed), the paper's dense -> pruned jump beside the contrasts that reproduce it (red
     square) and zero (grey line)."""
     contrasts = [c for c in (parts or {}).get("contrasts", [])]
     labels = [f"{a} − {b}" for a, b, _, _ in CONTRASTS]
@@ -113,10 +124,13 @@ def plot_decomposition(parts: dict[str, Any] | None) -> Figure:
             row = contrast["metrics"].get(metric)
             if row is None:
                 continue
-            if row["low"] is not None:
-                ax.plot([row["low"], row["high"]], [y, y], "-", color="C0", lw=2)
-            filled = row["unit"] == "seed"
-            ax.plot(row["estimate"], y, "o", color="C0", mfc="C0" if filled else "white", ms=6)
+            judged = _judged(row)
+            for k, (_, r) in enumerate(judged):  # within one run, each seed a little apart
+                at = y + 0.25 * (k - (len(judged) - 1) / 2)
+                if r["low"] is not None:
+                    ax.plot([r["low"], r["high"]], [at, at], "-", color="C0", lw=2)
+                filled = row["unit"] == "seed"
+                ax.plot(r["estimate"], at, "o", color="C0", mfc="C0" if filled else "white", ms=6)
             if row["paper_jump"] is not None:
                 ax.plot(row["paper_jump"], y, "s", color="C3", ms=6)
         ax.set(title=METRIC_NAMES[metric], xlabel="effect (difference of the mean)")

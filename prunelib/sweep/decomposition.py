@@ -70,8 +70,10 @@ def _with_parents(runs: list[dict[str, Any]]) -> dict[int, dict[str, tuple[dict[
 def decomposition(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict[str, Any]:
     """Every contrast of :data:`CONTRASTS` for every metric of :data:`METRICS`: ``{"contrasts": [{"contrast",
     "isolates", "metrics": {metric: {"seeds": {seed: effect}, "n_images": {seed: n}, "estimate", "low", "high",
-    "unit", "paper_jump", "p", "p_holm", "verdict"}}}], "networks": {seed: {name: {"top1", "level",
-    "mask_sparsity", "n_correct", "history"}}}}``."""
+    "unit", "paper_jump", "p", "p_holm", "verdict", "within_runs"}}}], "networks": {seed: {name: {"top1", "level",
+    "mask_sparsity", "n_correct", "history"}}}}``. Under 3 seeds (``unit`` "image") ``within_runs`` holds each
+    seed's own interval over its images and verdict (Holm over the contrast's metrics of that seed), and the row
+    repeats the first seed's; over seeds it is empty."""
     with_parents = _with_parents(runs)
     by_seed = networks_by_seed(runs)
     jumps = paper_jumps(reference)
@@ -88,22 +90,33 @@ def decomposition(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict
             if not values:
                 continue
             effects = {s: float(np.mean(v)) for s, v in values.items()}
+            jump = jumps.get((stem, method, paper_level)) if paper_level else None
             if len(effects) >= MIN_SEEDS:
-                ci, unit = interval(list(effects.values())), "seed"
-            else:  # one run: the interval over the images of the first seed
-                ci, unit = interval(values[min(values)]), "image"
+                ci, unit, runs_ = interval(list(effects.values())), "seed", {}
+            else:  # within one run: each seed's interval over its images; the row is the first seed's
+                runs_ = {s: {**_estimate(interval(v)), "n_images": len(v), "paper_jump": jump}
+                         for s, v in values.items()}
+                ci, unit = runs_[min(runs_)], "image"
             rows[f"{stem}_{method.lower()}"] = {
                 "seeds": effects, "n_images": {s: len(v) for s, v in values.items()}, "unit": unit,
-                "estimate": ci["estimate"], "low": ci["low"], "high": ci["high"], "p": ci["p"],
-                "paper_jump": jumps.get((stem, method, paper_level)) if paper_level else None}
+                **_estimate(ci), "paper_jump": jump, "within_runs": runs_}
         for row, p in zip(rows.values(), holm([r["p"] for r in rows.values()])):
             row["p_holm"] = p
             row["verdict"] = level_verdict(row, +1, row["paper_jump"])
+        for seed in sorted({s for r in rows.values() for s in r["within_runs"]}):  # each run's Holm over metrics
+            mine = [r["within_runs"][seed] for r in rows.values() if seed in r["within_runs"]]
+            for row, p in zip(mine, holm([r["p"] for r in mine])):
+                row["p_holm"] = p
+                row["verdict"] = level_verdict(row, +1, row["paper_jump"])
         contrasts.append({"contrast": f"{a} - {b}", "isolates": isolates, "metrics": rows})
     networks = {s: {name: {"top1": n["top1"], "level": n["level"], "mask_sparsity": n.get("mask_sparsity"),
                            "n_correct": n.get("n_correct"), "history": n.get("history", [])}
                     for name, n in nets.items()} for s, nets in by_seed.items()}
     return {"contrasts": contrasts, "networks": networks}
+
+
+def _estimate(ci: dict[str, Any]) -> dict[str, Any]:
+    return {k: ci[k] for k in ("estimate", "low", "high", "p")}
 
 
 #: how a contrast's verdict reads (the claimed direction of every contrast is a rise)
