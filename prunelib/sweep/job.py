@@ -40,6 +40,7 @@ import torch
 from ..stages.common import inputs
 from .. import checkpoint, paths, pipeline, regimes, runs
 from . import concepts
+from .summary import kept
 from ..models import resnet18, resolve_device
 from ..provenance import provenance
 from ..pruning import make_permanent, sparsity_report
@@ -231,7 +232,7 @@ class Measurement:
         if earlier is not None and (not self.networks or self.networks[0].get("reused")):
             network = {**earlier, **record, "reused": True}
             if self.reference is None:
-                self.reference = (kept_images(earlier), checkpoint.load(maps_file(record, self.settings)))
+                self.reference = (kept(earlier), checkpoint.load(maps_file(record, self.settings)))
         else:
             network = {**self._measure(record), "reused": False}
             self.provenance = None  # something was measured by this job's code
@@ -292,11 +293,6 @@ class Measurement:
             x, y = inputs(val, image_set, self.settings["image_size"], torch.device("cpu"))
             self._images = (val, image_set, x, y)
         return self._images
-
-
-def kept_images(network: dict[str, Any]) -> torch.Tensor:
-    """(N,) bool: the images of the set a measured network classifies correctly."""
-    return torch.tensor(network["correct"], dtype=torch.bool)
 
 
 def _earlier_measurements(job: Job, inputs_now: dict[str, Any], settings: dict[str, Any]
