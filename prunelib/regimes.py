@@ -64,7 +64,13 @@ class Regime:
 
     def levels(self, params: dict[str, Any]) -> list[float]:
         """The cumulative target sparsities (fractions) of a profile's ``params`` (authors_*: what the mask would
-        remove if it were enforced, ``1 - (1 - rate)^r``)."""
+        remove if it were enforced, ``1 - (1 - rate)^r``); a ValueError names a setting the profile lacks."""
+        needs = {"global": ("levels",), "lottery": ("lottery_rate", "lottery_rounds"),
+                 "authors": ("lottery_rate",) + (() if self.rounds is not None else ("authors_rounds",))}
+        missing = [key for key in needs[self.method] if key not in params]
+        if missing:
+            raise ValueError(f"regime {self.name!r} needs the profile setting(s) {', '.join(missing)}, which this "
+                             "profile does not have; choose its regimes with --regimes")
         if self.method == "global":
             from .pipeline import parse_levels
             return parse_levels(params["levels"])

@@ -228,6 +228,15 @@ def test_a_bad_profile_is_one_line_before_any_work(project, capsys, edit, expect
     assert not (finished["root"] / "logs").exists()
 
 
+def test_a_regime_the_profile_cannot_run_is_one_line_before_any_work(project, capsys) -> None:
+    profiles = project["profiles"]
+    profiles.write_text(profiles.read_text().replace('  levels: "50"\n', ""))
+    assert cli(["sweep", "--profile", "tiny", "--regimes", "global", "--data", str(project["data"])]) == 2
+    err = capsys.readouterr().err
+    assert "regime 'global' needs the profile setting(s) levels" in err and err.count("\n") == 1, err
+    assert not (project["root"] / "checkpoints").exists()
+
+
 def test_a_profiles_file_that_is_not_a_mapping_is_one_line(project, capsys) -> None:
     finished = project
     finished["profiles"].write_text("- tiny\n")

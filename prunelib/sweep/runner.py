@@ -139,7 +139,7 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
     With ``summary_only`` no job runs: the profile's results so far (a running job's included) are aggregated."""
     from ..profiles import load_profile
     params = load_profile(profile)  # an unknown profile, or one a regime cannot read, fails before any job
-    for name in regime_names:
+    for name in [] if summary_only else regime_names:
         regimes.get(name).levels(params)
     kind = choose_executor(executor, gpus_per_job)
     for folder, what, variable in ((logs_dir(profile), "logs", "PRUNELIB_LOGS"),
