@@ -40,7 +40,26 @@ def provenance(profile: str, data: str | None, device: str, seed: int) -> dict:
     return {"profile": profile, "data": paths.portable(paths.resolve(data)) if data else None, "seed": seed,
             "device": device,
             "versions": versions, "git_commit": _git("rev-parse", "HEAD"),
-            "git_dirty": bool(dirty and dirty != "unknown"), "machine": platform.platform()}
+            "git_dirty": bool(dirty and dirty != "unknown"), "machine": platform.platform(), "cpu": cpu()}
+
+
+#: the CPU features that decide how fast (and, in bf16, with which rounding) a CPU trains and explains
+CPU_FEATURES = ("amx_bf16", "avx512_bf16")
+
+
+def cpu(cpuinfo: str | None = None) -> str:
+    """The CPU as timings name it: its model and its bf16 features (``"AMD EPYC (avx512_bf16)"``), from
+    ``cpuinfo`` (the text of ``/proc/cpuinfo``, read when None). The numbers of two CPU models differ, so a
+    retrained network reproduces its checkpoint's digest only on the same kind."""
+    try:
+        info = Path("/proc/cpuinfo").read_text() if cpuinfo is None else cpuinfo
+    except OSError:
+        return platform.processor() or platform.machine()
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    features = [f for f in CPU_FEATURES if f in fields.get("flags", "").split()]
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    return name + (f" ({', '.join(features)})" if features else "")
 
 
 def stage_dir(out_dir: str | None, profile: str, stage: str) -> Path:

@@ -196,3 +196,11 @@ def test_an_unwritable_folder_is_one_line(synthetic_root, tmp_path, capsys) -> N
 def test_debug_shows_the_traceback(tmp_path) -> None:
     with pytest.raises(DataError, match="does not exist"):
         cli(["train", "--data", str(tmp_path / "not-there"), "--debug"])
+
+
+def test_provenance_names_the_cpu_and_its_bf16_features() -> None:
+    from prunelib.provenance import cpu, provenance
+    intel = "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Platinum\nflags\t\t: fpu avx512f amx_bf16 avx512_bf16\n"
+    assert cpu(intel) == "Intel(R) Xeon(R) Platinum (amx_bf16, avx512_bf16)"
+    assert cpu("model name\t: AMD EPYC\nflags\t\t: fpu avx2\n") == "AMD EPYC"
+    assert provenance("smoke", None, "cpu", 0)["cpu"]
