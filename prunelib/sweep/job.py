@@ -369,16 +369,19 @@ def run_job(job: Job, *, progress: bool = True) -> Path:
 
     SIGTERM stops the job as Ctrl-C does (what finished is kept; the job resumes where it stopped), also where it was
     started in the background, which ignores Ctrl-C, and under submitit, whose jobs otherwise ignore SIGTERM."""
-    with _stopped_by_sigterm():
+    with stopped_by_sigterm():
         return _run_job(job, progress=progress)
 
 
 @contextlib.contextmanager
-def _stopped_by_sigterm() -> Iterator[None]:
+def stopped_by_sigterm() -> Iterator[None]:
+    """Within the block SIGTERM (and SIGINT, even where it was ignored, as in a process started with ``nohup ...
+    &``) raises KeyboardInterrupt, so that ``finally`` clauses and the CLI's interrupted message run; the previous
+    handlers come back after it. Outside the main thread, where no signal arrives, nothing changes."""
     def stop(signum, frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
-    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = signal.signal(signal.SIGTERM, stop), signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -26,7 +26,7 @@ from .. import paths, regimes, runs
 from . import concepts
 from .agreement import PICTURE
 from .decomposition import DECOMPOSITION
-from .job import Job, read_result, run_job, stale
+from .job import Job, read_result, run_job, stale, stopped_by_sigterm
 from .seed_rule import SEED_VERDICTS
 from .summary import SUMMARY_FILE
 from .verdicts import VERDICTS
@@ -188,43 +188,36 @@ def _run_local(todo: list[Job], profile: str, data: str, folder: Path, *, gpus_p
     is re-drawn after each job. A stop of the sweep (Ctrl-C, or SIGTERM from ``kill``) stops its running jobs too
     (each keeps what it finished; the same command resumes it), so that no job trains on unwatched beside the next
     sweep's."""
-    import signal
     import torch
     slots = max(1, torch.cuda.device_count() // gpus_per_job) if gpus_per_job else 1
     queue = list(todo)
     running: dict[Job, Any] = {}
     free = [tuple(range(k * gpus_per_job, (k + 1) * gpus_per_job)) for k in range(slots)]
     failed: list[str] = []
-
-    def stop(signum, frame):  # SIGTERM: as Ctrl-C, so that the jobs are stopped below
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        while queue or running:
-            while queue and free:
-                gpus = free.pop(0)
-                ex = _submitit_executor("local", folder, partition=None, gpus_per_job=gpus_per_job,
-                                        cpus_per_job=cpus_per_job, timeout_min=timeout_min, visible_gpus=gpus)
-                job = queue.pop(0)
-                running[job] = (ex.submit(run_job, job), gpus)
-                echo(f"[{job.name}] RUNNING (local job {running[job][0].job_id}, log {_log(running[job][0])})")
-            finished = [j for j, (h, _) in running.items() if _finished(h, "local")]
-            for job in finished:
-                handle, gpus = running.pop(job)
-                free.append(gpus)
-                failed += _report(job, handle, echo)
-                if queue and job.result_file.is_file():  # the summary of what is measured, before the next job
-                    failed += aggregate(profile, data, echo)
-            if running and not finished:
-                time.sleep(poll_s)
+        with stopped_by_sigterm():  # a kill of the sweep reaches the except clause below
+            while queue or running:
+                while queue and free:
+                    gpus = free.pop(0)
+                    ex = _submitit_executor("local", folder, partition=None, gpus_per_job=gpus_per_job,
+                                            cpus_per_job=cpus_per_job, timeout_min=timeout_min, visible_gpus=gpus)
+                    job = queue.pop(0)
+                    running[job] = (ex.submit(run_job, job), gpus)
+                    echo(f"[{job.name}] RUNNING (local job {running[job][0].job_id}, log {_log(running[job][0])})")
+                finished = [j for j, (h, _) in running.items() if _finished(h, "local")]
+                for job in finished:
+                    handle, gpus = running.pop(job)
+                    free.append(gpus)
+                    failed += _report(job, handle, echo)
+                    if queue and job.result_file.is_file():  # the summary of what is measured, before the next job
+                        failed += aggregate(profile, data, echo)
+                if running and not finished:
+                    time.sleep(poll_s)
     except KeyboardInterrupt:
         for job, (handle, _) in running.items():
             echo(f"[{job.name}] STOPPED with the sweep (local job {handle.job_id}); it resumes where it stopped")
             _stop_local(handle)
         raise
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     return failed
 
 
@@ -238,7 +231,7 @@ def _stop_local(handle, grace_s: float = 60.0) -> None:
     process.terminate()
     try:
         process.wait(timeout=grace_s)
-    except Exception:  # subprocess.TimeoutExpired: the controller did not answer
+    except subprocess.TimeoutExpired:  # the controller did not answer
         process.kill()
         process.wait()
 
