@@ -74,3 +74,12 @@ def test_under_three_seeds_each_seed_is_shown_and_judged_within_its_own_run() ->
     assert rows[0]["effect"]["value"] != rows[1]["effect"]["value"]  # each seed's own effect
     figure = fig.plot_decomposition(_parts([0, 1]))
     assert len(figure.axes[0].lines) > len(fig.plot_decomposition(_parts([0])).axes[0].lines)
+
+
+def test_the_learning_rate_figure_shows_the_seed_with_the_most_networks() -> None:
+    epoch = [{"epoch": 0, "lr": 1e-3, "val_top1": 0.5}]
+    parts = {"networks": {"0": {"D": {"history": epoch}, "S": {"history": epoch}},
+                          "1": {"D": {"history": epoch}, "A1": {"history": epoch}, "A2": {"history": epoch}}}}
+    assert fig.fullest_seed(parts) == 1 and fig.fullest_seed(None) == 0
+    parts["networks"]["0"]["A1"] = {"history": epoch}
+    assert fig.fullest_seed(parts) == 0  # a tie: the lowest seed

@@ -87,6 +87,13 @@ def _interval(row: dict[str, Any]) -> str | None:
     return None if row["low"] is None else f"[{row['low']:+.4f}, {row['high']:+.4f}]"
 
 
+def fullest_seed(parts: dict[str, Any] | None) -> int:
+    """The seed with the most networks whose epochs are recorded (the lowest among equals; 0 when none is)."""
+    by_seed = {int(s): sum(bool(n.get("history")) for n in nets.values())
+               for s, nets in (parts or {}).get("networks", {}).items()}
+    return max(sorted(by_seed), key=lambda s: by_seed[s], default=0)
+
+
 def plot_learning_rates(parts: dict[str, Any] | None, seed: int = 0) -> Figure:
     """The learning rate of every epoch (left) and the validation top-1 after it (right) of seed ``seed``'s
     networks: the dense network anneals to 0, the authors' later rounds retrain at a constant rate."""
