@@ -34,8 +34,10 @@ def results_dir(profile: str) -> Path:
 def portable(path: str | os.PathLike) -> str:
     """``path`` as it is written into notebooks and provenance: relative to the project root (``../shared/...``,
     ``results/cpu/...``), so that no folder of the machine that ran it is published; absolute only when it lies on
-    another drive. Read back with :func:`resolve`."""
-    path = Path(path).resolve()
+    another drive. A path inside the project keeps the name the project gives it, also through a symbolic link
+    (``checkpoints`` linked to scratch space is written ``checkpoints/...``). Read back with :func:`resolve`."""
+    named = Path(os.path.abspath(path))
+    path = named if named.is_relative_to(ROOT) else Path(path).resolve()
     try:
         return os.path.relpath(path, ROOT)
     except ValueError:  # pragma: no cover - another drive (Windows)

@@ -100,6 +100,19 @@ def test_recorded_paths_resolve_against_the_project_not_the_working_folder(tmp_p
     assert paths.from_user("checkpoints") == tmp_path / "checkpoints"
 
 
+def test_a_checkpoints_folder_linked_to_scratch_space_is_recorded_by_its_project_name(tmp_path, monkeypatch) -> None:
+    """`checkpoints` may be a link to a disk outside the clone (kept when the clone is replaced); the results then
+    still say `checkpoints/...`, never a folder of the machine."""
+    project, scratch = tmp_path / "project", tmp_path / "scratch"
+    (scratch / "noise").mkdir(parents=True)
+    project.mkdir()
+    (project / "checkpoints").symlink_to(scratch, target_is_directory=True)
+    monkeypatch.setattr(paths, "ROOT", project)
+    assert paths.portable(project / "checkpoints" / "noise" / "best.pt") == "checkpoints/noise/best.pt"
+    assert paths.resolve("checkpoints/noise").resolve() == scratch / "noise"
+    assert paths.portable(tmp_path / "shared" / "data") == "../shared/data"
+
+
 # 5. a killed job hangs the sweep ---------------------------------------------------------------------------
 def test_a_local_job_killed_without_a_result_is_reported_failed(tmp_path: Path) -> None:
     process = subprocess.Popen([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])

@@ -9,7 +9,8 @@
 # 30-epoch network ~48 min; measuring a network on the fixed image set ~2.5 min. Each network is measured as soon
 # as it is trained and its result written at once, so a stop loses at most the network in training; but a seed's
 # networks hang on its dense network, so the sweeps go seed by seed, each in an order whose first networks answer
-# something on their own. On a cluster, run the same sweeps with --executor slurm instead (README, "Running the
+# something on their own. Checkpoints are the hours: where the clone may be replaced, link `checkpoints` to a disk
+# outside it first (`ln -s ~/prunelib-checkpoints checkpoints`; results still name it checkpoints/...). On a cluster, run the same sweeps with --executor slurm instead (README, "Running the
 # sweep").
 set -uo pipefail
 cd "$(dirname "$0")/.."
