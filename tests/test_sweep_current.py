@@ -386,3 +386,21 @@ def test_the_seeds_dense_network_is_measured_once_for_all_its_jobs(finished) -> 
     run_job(lottery, progress=False)
     dense = [json.loads(j.result_file.read_text())["networks"][0] for j in (job, lottery)]
     assert dense[0]["network"] == "dense" and dense[0] == dense[1]  # measure_seconds included: not measured again
+
+
+def test_a_job_outdated_by_an_earlier_job_of_the_sweep_runs_again(finished) -> None:
+    """A job done when the sweep starts, measured with a dense network that is gone from this machine, is outdated
+    once an earlier job of the same sweep trains that dense network anew: it runs in the same sweep."""
+    job = finished["job"]
+    done = json.loads(job.result_file.read_text())
+    done["networks"][0]["checkpoint_sha256"] = "0" * 64  # measured with a dense network trained elsewhere
+    job.result_file.write_text(json.dumps(done))
+    shutil.rmtree(job.checkpoints)  # ... and gone from this machine: current as far as it can tell
+    assert runner.is_done(job)
+    lines: list[str] = []
+    code = runner.run_sweep("tiny", [0], ["lottery", "global"], data=job.data, executor="local", cpus_per_job=1,
+                            poll_s=0.5, echo=lines.append)
+    said = "\n".join(lines)
+    assert code == 0 and "[global-seed0] done earlier, skipped" in said, said
+    assert "[global-seed0] outdated by an earlier job of this sweep: running it again" in said
+    assert runner.is_done(job) and json.loads(job.result_file.read_text())["networks"][0]["checkpoint_sha256"] != "0" * 64

@@ -170,8 +170,9 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
                                 cpus_per_job=cpus_per_job, timeout_min=timeout_min)
         handles = ex.map_array(run_job, todo)
         failed = _watch(dict(zip(todo, handles)), poll_s, echo, kind)
-    elif todo:
-        failed = _run_local(todo, profile, data, folder, gpus_per_job=gpus_per_job, cpus_per_job=cpus_per_job,
+    elif todo:  # every job of the sweep, in order: one done at the start may be outdated by an earlier one
+        failed = _run_local([j for j in jobs if j not in elsewhere], todo, profile, data, folder,
+                            gpus_per_job=gpus_per_job, cpus_per_job=cpus_per_job,
                             timeout_min=timeout_min, poll_s=poll_s, echo=echo)
     if any(j.result_file.is_file() for j in jobs):  # complete or not: the networks measured so far
         failed += aggregate(profile, data, echo)
@@ -182,15 +183,17 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
     return 1 if failed else 0
 
 
-def _run_local(todo: list[Job], profile: str, data: str, folder: Path, *, gpus_per_job: int,
+def _run_local(jobs: list[Job], todo: list[Job], profile: str, data: str, folder: Path, *, gpus_per_job: int,
                cpus_per_job: int | None, timeout_min: int, poll_s: float, echo: Callable[[str], None]) -> list[str]:
-    """Run ``todo`` on this machine: one job at a time on the CPU, one per GPU where there are several; the summary
-    is re-drawn after each job. A stop of the sweep (Ctrl-C, or SIGTERM from ``kill``) stops its running jobs too
+    """Run on this machine, in order, each of ``jobs`` that is not done when its turn comes (``todo``: those that
+    were not at the start), one at a time on the CPU, one per GPU where there are several; the summary is re-drawn
+    after each job. A job done at the start runs all the same when an earlier job outdated it (it retrained a dense
+    network the job measured). A stop of the sweep (Ctrl-C, or SIGTERM from ``kill``) stops its running jobs too
     (each keeps what it finished; the same command resumes it), so that no job trains on unwatched beside the next
     sweep's."""
     import torch
     slots = max(1, torch.cuda.device_count() // gpus_per_job) if gpus_per_job else 1
-    queue = list(todo)
+    queue = list(jobs)
     running: dict[Job, Any] = {}
     free = [tuple(range(k * gpus_per_job, (k + 1) * gpus_per_job)) for k in range(slots)]
     failed: list[str] = []
@@ -198,10 +201,16 @@ def _run_local(todo: list[Job], profile: str, data: str, folder: Path, *, gpus_p
         with stopped_by_sigterm():  # a kill of the sweep reaches the except clause below
             while queue or running:
                 while queue and free:
+                    job = queue.pop(0)
+                    if is_done(job):
+                        if job in todo:
+                            echo(f"[{job.name}] done meanwhile, skipped ({paths.portable(job.result_file)})")
+                        continue
+                    if job not in todo:
+                        echo(f"[{job.name}] outdated by an earlier job of this sweep: running it again")
                     gpus = free.pop(0)
                     ex = _submitit_executor("local", folder, partition=None, gpus_per_job=gpus_per_job,
                                             cpus_per_job=cpus_per_job, timeout_min=timeout_min, visible_gpus=gpus)
-                    job = queue.pop(0)
                     running[job] = (ex.submit(run_job, job), gpus)
                     echo(f"[{job.name}] RUNNING (local job {running[job][0].job_id}, log {_log(running[job][0])})")
                 finished = [j for j, (h, _) in running.items() if _finished(h, "local")]

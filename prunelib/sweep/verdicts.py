@@ -41,8 +41,10 @@ from .summary import load_runs
 VERDICTS = "verdicts.json"
 
 
-def mean_value(network: dict[str, Any], stem: str, method: str) -> float:
-    return sum(v := list(per_image(network, stem, method).values())) / len(v)
+def mean_value(network: dict[str, Any], stem: str, method: str) -> float | None:
+    """The mean of a network's values over its images; None when it classifies none of them correctly."""
+    values = list(per_image(network, stem, method).values())
+    return sum(values) / len(values) if values else None
 
 
 def paired(level: dict[str, Any], dense: dict[str, Any], stem: str, method: str, n_boot: int, seed: int) -> dict:
@@ -74,7 +76,10 @@ def dense_floor(dense: list[tuple[int, dict[str, Any]]], stem: str, method: str,
 
     A value is None where there is no such pair."""
     pairs = list(combinations(dense, 2))
-    means = lambda a, b: abs(mean_value(a, stem, method) - mean_value(b, stem, method))  # noqa: E731
+    def means(a: dict[str, Any], b: dict[str, Any]) -> float | None:
+        x, y = mean_value(a, stem, method), mean_value(b, stem, method)
+        return None if x is None or y is None else abs(x - y)
+
     return {"dense_seeds": _largest(*(paired_distance(a, b, stem, method, n_boot, seed)
                                       for (sa, a), (sb, b) in pairs if sa != sb)),
             "dense_seed_means": _largest(*(means(a, b) for (sa, a), (sb, b) in pairs if sa != sb)),
