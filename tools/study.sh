@@ -25,7 +25,8 @@ sweep() {
 
 # 1. What the authors' code did: the schedule alone (D, S: ~1.7 h a seed), then their code path (A1, A2: ~1.7 h
 #    more) on seeds 1 and 2; then seed 0 again, whose D and S were measured with a dense network that no longer
-#    exists (D, S, A1, A2, ~3.3 h).
+#    exists: authors_code retrains D, which outdates the authors_unpruned result, and the same sweep then runs it
+#    again (D, A1, A2, S, ~3.3 h).
 sweep --profile authors --seeds 1 --regimes authors_unpruned,authors_code
 sweep --profile authors --seeds 2 --regimes authors_unpruned,authors_code
 sweep --profile authors --seeds 0 --regimes authors_code,authors_unpruned
