@@ -50,3 +50,10 @@ def test_a_flat_table_with_decimals_named_and_a_two_column_index() -> None:
     assert shown.loc[("VG", "10")].tolist() == ["9.99", "123", "0.500"]
     assert shown.loc[("IG", "10")].tolist() == ["10.00", DASH, DASH]
     assert isinstance(table([], index=None), pd.DataFrame)
+
+
+def test_a_long_cell_is_shown_whole() -> None:
+    long = "their code path, round 1 (does it reproduce the paper's jump?)"
+    with pd.option_context("display.max_colwidth", 50):
+        html = table([{"isolates": long}]).to_html()
+    assert long in html and "..." not in html

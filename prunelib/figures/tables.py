@@ -61,13 +61,15 @@ def _decimals(column: tuple[str, ...], decimals: Mapping[str, int]) -> int:
 
 def table(rows: Iterable[Mapping[str, Any]], *, index: str | list[str] | None = None,
           decimals: Mapping[str, int] | None = None) -> pd.DataFrame:
-    """The rows as a DataFrame of displayed strings (see the module docstring).
+    """The rows as a DataFrame of displayed strings (see the module docstring), shown whole: pandas' display is set
+    to cut no cell's text (``display.max_colwidth``), where "..." would hide words of a verdict or a label.
 
     Args:
         rows: one dict per row; a dict value is a group of columns (``{"Gini": interval(ci)}``).
         index: the column(s) that label the rows (shown at the left, as row headers).
         decimals: decimals for the columns or groups named, instead of the rule of the module docstring.
     """
+    pd.set_option("display.max_colwidth", None)
     flat = [{(k, s): v2 for k, v in row.items() for s, v2 in (v.items() if isinstance(v, Mapping) else [("", v)])}
             for row in rows]
     columns = list(dict.fromkeys(key for row in flat for key in row))
