@@ -83,14 +83,3 @@ def test_the_learning_rate_figure_shows_the_seed_with_the_most_networks() -> Non
     assert fig.fullest_seed(parts) == 1 and fig.fullest_seed(None) == 0
     parts["networks"]["0"]["A1"] = {"history": epoch}
     assert fig.fullest_seed(parts) == 0  # a tie: the lowest seed
-
-
-def test_each_network_says_what_its_training_and_measuring_took_and_on_which_cpu() -> None:
-    runs = _runs([0])
-    for run in runs:
-        run["provenance"] = {"cpu": "AMD EPYC (avx512_bf16)"} if run["regime"] == "authors_code" else {}
-        for net in run["networks"]:
-            net.update(seconds=2943.0, measure_seconds=92.0)
-    by_name = {r["network"]: r for r in fig.network_rows(decomposition(runs, REFERENCE))}
-    assert by_name["A1"]["training (min)"] == pytest.approx(49.05) and by_name["A1"]["measuring (min)"] == pytest.approx(92 / 60)
-    assert by_name["A1"]["CPU"] == "AMD EPYC (avx512_bf16)" and by_name["S"]["CPU"] is None  # a file of before

@@ -35,9 +35,7 @@ def load_decomposition(profile: str = "authors") -> dict[str, Any] | None:
 def network_rows(parts: dict[str, Any] | None) -> list[dict[str, Any]]:
     """One row per network the loop was asked for and seed measured: what it is, its top-1, the sparsity its mask
     would enforce and the sparsity of the network it saved (both in % of the weights), and its learning rate at
-    the first and last epoch, the images of the fixed set it classifies correctly, and the minutes its training and
-    its measuring took on the CPU named (where the result file records it); networks not measured yet are listed as
-    such."""
+    the first and last epoch; networks not measured yet are listed as such."""
     measured = {int(s): nets for s, nets in (parts or {}).get("networks", {}).items()} or {0: {}}
     rows = []
     for seed, nets in sorted(measured.items()):
@@ -53,10 +51,7 @@ def network_rows(parts: dict[str, Any] | None) -> list[dict[str, Any]]:
                          "mask sparsity (%)": None if net["mask_sparsity"] is None else 100 * net["mask_sparsity"],
                          "saved network's sparsity (%)": net["level"],
                          "learning rate, first → last epoch": f"{lrs[0]:.1e} → {lrs[-1]:.1e}" if lrs else None,
-                         "images of the set correct": net.get("n_correct"),
-                         "training (min)": None if net.get("seconds") is None else net["seconds"] / 60,
-                         "measuring (min)": None if net.get("measure_seconds") is None else net["measure_seconds"] / 60,
-                         "CPU": net.get("cpu")})
+                         "images of the set correct": net.get("n_correct")})
     return rows
 
 

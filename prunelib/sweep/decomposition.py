@@ -56,11 +56,9 @@ def _with_parents(runs: list[dict[str, Any]]) -> dict[int, dict[str, tuple[dict[
             continue
         mine = out.setdefault(run["seed"], {})
         dense = next((n for n in run["networks"] if n["network"] == "dense"), None)
-        cpu = run.get("provenance", {}).get("cpu")  # where it was trained and measured (recorded since session 13)
         for net in run["networks"]:
             if net.get("near_chance"):
                 continue
-            net = {**net, "cpu": cpu}
             if net["network"] == "dense":
                 mine.setdefault("D", (net, net))
             for name, (regime, rnd) in NETWORKS.items():
@@ -73,7 +71,7 @@ def decomposition(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict
     """Every contrast of :data:`CONTRASTS` for every metric of :data:`METRICS`: ``{"contrasts": [{"contrast",
     "isolates", "metrics": {metric: {"seeds": {seed: effect}, "n_images": {seed: n}, "estimate", "low", "high",
     "unit", "paper_jump", "p", "p_holm", "verdict", "within_runs"}}}], "networks": {seed: {name: {"top1", "level",
-    "mask_sparsity", "n_correct", "history", "seconds" (training), "measure_seconds", "cpu"}}}}``. Under 3 seeds (``unit`` "image") ``within_runs`` holds each
+    "mask_sparsity", "n_correct", "history"}}}}``. Under 3 seeds (``unit`` "image") ``within_runs`` holds each
     seed's own interval over its images and verdict (Holm over the contrast's metrics of that seed), and the row
     repeats the first seed's; over seeds it is empty."""
     with_parents = _with_parents(runs)
@@ -112,8 +110,7 @@ def decomposition(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict
                 row["verdict"] = level_verdict(row, +1, row["paper_jump"])
         contrasts.append({"contrast": f"{a} - {b}", "isolates": isolates, "metrics": rows})
     networks = {s: {name: {"top1": n["top1"], "level": n["level"], "mask_sparsity": n.get("mask_sparsity"),
-                           "n_correct": n.get("n_correct"), "history": n.get("history", []),
-                           "seconds": n.get("seconds"), "measure_seconds": n.get("measure_seconds"), "cpu": n["cpu"]}
+                           "n_correct": n.get("n_correct"), "history": n.get("history", [])}
                     for name, n in nets.items()} for s, nets in by_seed.items()}
     return {"contrasts": contrasts, "networks": networks}
 
