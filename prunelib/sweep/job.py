@@ -223,23 +223,26 @@ class Measurement:
         self.earlier, earlier_provenance = _earlier_measurements(job, self.inputs, self.settings)
         self.provenance = earlier_provenance
         self.networks: list[dict[str, Any]] = []
+        #: the dense network's correct images and maps, what every later network's agreement is with
         self.reference: tuple[torch.Tensor, dict[str, torch.Tensor]] | None = None
+        #: whether the dense network's earlier measurement was reused (then the others' may be too)
+        self.dense_reused = False
         self._images: tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
     def add(self, record: dict[str, Any]) -> dict[str, Any]:
         """Measure the network of ``record`` (or reuse its earlier measurement) and write the result so far."""
         earlier = self.earlier.get((record["identity"], record["checkpoint_sha256"]))
-        if earlier is not None and (not self.networks or self.networks[0].get("reused")):
-            network = {**earlier, **record, "reused": True}
-            if self.reference is None:
+        first = not self.networks
+        if earlier is not None and (first or self.dense_reused):
+            self.networks.append({**earlier, **record})
+            if first:
+                self.dense_reused = True
                 self.reference = (kept(earlier), checkpoint.load(maps_file(record, self.settings)))
-        else:
-            network = {**self._measure(record), "reused": False}
-            self.provenance = None  # something was measured by this job's code
-        self.networks.append(network)
-        if not network["reused"]:  # a network only reused leaves the file as it was until the job is complete
-            self._write(complete=False)
-        return network
+            return self.networks[-1]  # the file stays as it was until the job is complete
+        self.networks.append(self._measure(record))
+        self.provenance = None  # something was measured by this job's code
+        self._write(complete=False)
+        return self.networks[-1]
 
     def finish(self) -> dict[str, Any]:
         """Write the result file as complete and return its content."""
@@ -250,7 +253,7 @@ class Measurement:
         origin = self.origin or provenance(job.profile, job.data, str(resolve_device(job.device)), job.seed)
         out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": self.settings,
                "inputs": self.inputs, "n_images": len(self.networks[0]["images"]) if self.networks else 0,
-               "networks": [{k: v for k, v in n.items() if k != "reused"} for n in self.networks],
+               "networks": self.networks,
                "complete": complete, "provenance": self.provenance or origin}
         checkpoint.save_json(out, job.result_file)
         return out
@@ -315,7 +318,7 @@ def _earlier_measurements(job: Job, inputs_now: dict[str, Any], settings: dict[s
                 print(f"{err}: measuring again", flush=True)
             continue
         why = runs.differences({**done["inputs"], "regime": None}, {**inputs_now, "regime": None})
-        if why or done["inputs"].get("seed") != job.seed:
+        if why:
             if own:
                 print(f"{paths.portable(path)} was measured from other inputs ({'; '.join(why)}): measuring again",
                       flush=True)
