@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,19 @@ DIGESTS = "digests.json"
 def temporary(path: Path) -> Path:
     """A temporary name beside ``path`` that no other process or thread uses (two jobs may write one folder)."""
     return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+def swap_in(staging: Path, final: Path) -> None:
+    """Replace ``final`` (a file or folder) by ``staging`` with the old version removed only afterwards: a failure
+    before the swap leaves ``final`` as it was."""
+    old = final.with_name(final.name + ".old")
+    if old.exists():
+        shutil.rmtree(old) if old.is_dir() else old.unlink()
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    if old.exists():
+        shutil.rmtree(old) if old.is_dir() else old.unlink()
 
 
 def _digests(folder: Path) -> dict[str, list[str]]:

@@ -42,6 +42,10 @@ def _choice(*options: str) -> Callable[[Any], bool]:
     return lambda v: v in options
 
 
+def _seeds(v: Any) -> bool:
+    return isinstance(v, str) and all(s.strip().isdigit() for s in v.split(",") if s.strip())
+
+
 def _methods(v: Any) -> bool:
     from .saliency import METHODS
     return isinstance(v, str) and bool(v) and all(m.strip() in METHODS for m in v.split(","))
@@ -49,6 +53,8 @@ def _methods(v: Any) -> bool:
 
 #: the settings that say how the book draws a profile, not what its jobs compute (left out of a job's inputs)
 DRAWING_ONLY = ("stages", "authors_profile")
+#: the settings that say which pictures a job draws (:mod:`prunelib.sweep.pictures` records them), not what it measures
+PICTURES_ONLY = ("picture_seeds", "saliency_classes", "removal_percentages")
 #: every setting a profile may hold: (check, what it must be)
 SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "stages": (_text, "comma-separated stage names"),
@@ -82,7 +88,9 @@ SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "craft_images": (_int(1), "an integer >= 1"),
     "craft_classes": (_text, "comma-separated ImageNette class names"),
     "n_concepts": (_int(1), "an integer >= 1"),
-    "concept_seeds": (lambda v: isinstance(v, str) and all(s.strip().isdigit() for s in v.split(",") if s.strip()),
+    "concept_seeds": (_seeds,
+                      "comma-separated integer seeds, or empty"),
+    "picture_seeds": (_seeds,
                       "comma-separated integer seeds, or empty"),
     "saliency_classes": (_text, "comma-separated ImageNette class names"),
     "removal_percentages": (_text, "comma-separated percentages"),

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from . import paths
 from . import data as imagenette
-from .checkpoint import save_json
+from .checkpoint import save_json, swap_in
 from .fingerprints import stage_fingerprint
 from .models import resolve_device
 from .profiles import PROFILES_FILE, load_profile, profiles_file  # noqa: F401 (re-exported)
@@ -59,18 +59,6 @@ BOOK_NOTEBOOKS = paths.ROOT / "book" / "notebooks"
 #: the profiles whose executed notebooks the book shows (chapters 1-6: cpu; "Is it noise?": noise; "What the
 #: authors' code did": authors)
 BOOK_PROFILES = ("cpu", "noise", "authors")
-
-
-def _swap_in(staging: Path, final: Path) -> None:
-    """Replace ``final`` (a file or folder) by ``staging`` with the old version removed only afterwards."""
-    old = final.with_name(final.name + ".old")
-    if old.exists():
-        shutil.rmtree(old) if old.is_dir() else old.unlink()
-    if final.exists():
-        final.rename(old)
-    staging.rename(final)
-    if old.exists():
-        shutil.rmtree(old) if old.is_dir() else old.unlink()
 
 
 def sweep_outputs(profiles: list[str]) -> list[Path]:
@@ -192,7 +180,7 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
             break
         seconds = time.perf_counter() - t0
         _stamp(tmp_nb, source, executed, profile=profile, stage=name, fingerprint=key)
-        _swap_in(staging, results / name)
+        swap_in(staging, results / name)
         executed.parent.mkdir(parents=True, exist_ok=True)
         tmp_nb.replace(executed)
         manifest["stages"][name] = {"fingerprint": key, "seconds": round(seconds, 1),

@@ -3,6 +3,7 @@ the summary table and the verdicts that account for training noise (tiny known a
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -39,6 +40,9 @@ TINY = """tiny:
   craft_classes: "church"
   craft_images: 4
   n_concepts: 3
+  picture_seeds: "0"
+  saliency_classes: "church,tench"
+  removal_percentages: "0,50"
 """
 
 
@@ -194,6 +198,24 @@ def test_local_sweep_runs_skips_and_retries_only_the_failed(sweep_env, capsys) -
     code, out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
     assert code == 0 and "[global-seed0] DONE" in out and concept_file.is_file() and result_file.read_text() == before
 
+    # the pictures of seed 0 (picture_seeds): saliency grid, explorer frames and galleries of the dense and pruned
+    # networks; a setting that only says which pictures are drawn re-draws them and measures nothing again
+    pictures = sweep_env["root"] / "results" / "tiny" / "runs" / "pictures" / "global-seed0"
+    record = json.loads((pictures / "pictures.json").read_text())
+    measured = json.loads(before)["networks"]
+    assert record["identities"] == [n["identity"] for n in measured] and record["levels"] == [0.0, 0.5]
+    maps = json.loads((pictures / "saliency" / "maps.json").read_text())
+    assert maps["classes"] == ["church", "tench"] and maps["levels"] == [0.0, 0.5]
+    frames = json.loads((pictures / "explorer" / "index.json").read_text())
+    assert len(frames["images"]) == 2 and frames["percentages"] == [0.0, 50.0]
+    assert {p.name for p in (pictures / "concepts").glob("*.json")} == {"church_00.json", "church_50.json"}
+    profiles = Path(os.environ["PRUNELIB_PROFILES"])
+    profiles.write_text(profiles.read_text().replace('saliency_classes: "church,tench"', 'saliency_classes: "tench"'))
+    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
+    assert code == 0 and "[global-seed0] DONE" in out and result_file.read_text() == before
+    assert json.loads((pictures / "saliency" / "maps.json").read_text())["classes"] == ["tench"]
+    assert not list((sweep_env["root"] / "results" / "tiny").glob(".staging/*"))
+
     code, out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
     assert code == 0 and "[global-seed0] done earlier, skipped" in out and "RUNNING" not in out
     # the summary alone, redrawn from what is measured so far while no job runs (nor starts: lottery is not done)
@@ -216,7 +238,6 @@ def test_local_sweep_runs_skips_and_retries_only_the_failed(sweep_env, capsys) -
     assert code == 0 and "[global-seed0] done earlier, skipped" in out and "[lottery-seed0] DONE" in out, out
     assert {r["network"] for r in _rows(table)} == {"dense", "pruned", "control"}
     # protocol v2: one fixed image set, so the same dense network measured by two jobs gets identical values
-    import json
     runs = {name: json.loads((sweep_env["root"] / "results" / "tiny" / "runs" / f"{name}-seed0.json").read_text())
             for name in ("global", "lottery")}
     dense = {name: next(n for n in run["networks"] if n["network"] == "dense") for name, run in runs.items()}
@@ -225,6 +246,9 @@ def test_local_sweep_runs_skips_and_retries_only_the_failed(sweep_env, capsys) -
     metrics_ = {(r["network"], r["metric"]) for r in _rows(table)}
     assert {("pruned", "agreement_spearman_vg"), ("control", "agreement_top10_iou_ig"),
             ("pruned", "aopc_above_random_vg")} <= metrics_
+    # the lottery regime's pictures show the dense and the pruned network, not the unpruned control
+    lottery = sweep_env["root"] / "results" / "tiny" / "runs" / "pictures" / "lottery-seed0" / "pictures.json"
+    assert json.loads(lottery.read_text())["levels"] == [0.0, 0.5]
 
 
 def test_the_authors_regimes_take_their_loop_apart(sweep_env, capsys) -> None:

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from ..craft.gallery import load_concepts  # noqa: F401  (the notebooks load a gallery from here, to plot it)
 from ..provenance import Source
+from ..schedule import level_tag
 from .captions import captioned
 from .tables import LEVEL, level
 
@@ -86,8 +87,8 @@ def load_coherence(stage_dir: str | os.PathLike) -> dict[str, Any]:
 
 
 def gallery_path(stage_dir: str | os.PathLike, class_name: str, sparsity: float) -> Path:
-    """Where the stage stored the gallery of ``class_name`` at ``sparsity``."""
-    return Path(stage_dir) / f"{class_name.replace(' ', '_')}_{round(100 * sparsity):02d}"
+    """Where the gallery of ``class_name`` at ``sparsity`` is stored in ``stage_dir`` (without suffix)."""
+    return Path(stage_dir) / f"{class_name.replace(' ', '_')}_{level_tag(sparsity)}"
 
 
 def concept_rows(summary: Mapping[str, Any]) -> list[dict]:

@@ -17,8 +17,8 @@ from ..checkpoint import save_json
 from ..craft import Craft, concept_metrics, gallery_data, split_resnet
 from ..craft.factorization import MAX_ITER as NMF_MAX_ITER
 from ..craft.gallery import save_concepts
+from ..figures.concepts import gallery_path
 from ..progress import progress_bar
-from ..schedule import level_tag
 from ..selection import choose_correct
 from ..models import device_of
 from .common import inputs, load_models, validation_split
@@ -43,6 +43,18 @@ def class_weights_left(model, class_id: int) -> int:
     """How many weights of the final layer's row for ``class_id`` survived pruning: with none, the class logit is
     the bias alone, the same for every input, and no concept can move it (its Sobol importances are all zero)."""
     return int((model.fc.weight[class_id] != 0).sum())
+
+
+def save_gallery(out_dir: Path, craft: Craft, importances: np.ndarray, metrics: dict, images: torch.Tensor,
+                 image_size: int, meta: dict) -> Path:
+    """Save the gallery of a fitted ``craft`` (its most important concepts and their best crops,
+    :func:`prunelib.craft.gallery_data`) with its ``metrics``; ``images``: the uint8 validation images (N, 3, H, W)
+    it was fitted on; ``meta`` names at least ``class_name`` and ``sparsity``. Returns the gallery's JSON file."""
+    display = imagenette.eval_batch(images, image_size)
+    gallery = gallery_data(craft, (imagenette.denormalize(display) * 255).round().to(torch.uint8), importances,
+                           n_show=min(5, craft.n_concepts))
+    meta = {**meta, "pruning": f"{100 * meta['sparsity']:.0f} %", "n_images": len(images)}
+    return save_concepts(gallery_path(out_dir, meta["class_name"], meta["sparsity"]), gallery, metrics, meta)
 
 
 def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int, classes: str,
@@ -72,12 +84,8 @@ def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_s
             x, _ = inputs(val, idx, image_size, device_of(model))
             craft, importances, metrics = class_concepts(model, x, name, n_concepts=n_concepts, patch_size=patch,
                                                          seed=seed, reference_g=dense_g)
-            display = imagenette.eval_batch(val.images[idx], image_size)
-            gallery = gallery_data(craft, (imagenette.denormalize(display) * 255).round().to(torch.uint8),
-                                   importances)
-            meta = {"class_name": name, "pruning": f"{100 * sparsity:.0f} %", "sparsity": sparsity,
-                    "n_images": len(idx), "profile": profile, "seed": seed}
-            save_concepts(Path(out_dir) / f"{name.replace(' ', '_')}_{level_tag(sparsity)}", gallery, metrics, meta)
+            save_gallery(Path(out_dir), craft, importances, metrics, val.images[idx], image_size,
+                         {"class_name": name, "sparsity": sparsity, "profile": profile, "seed": seed})
             summary["metrics"][name][str(sparsity)] = metrics
     save_json(summary, Path(out_dir) / "coherence.json")
     return summary

@@ -90,20 +90,29 @@ def level_frames(model: nn.Module, x: torch.Tensor, maps: dict[str, torch.Tensor
 def run_explorer_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int, seed: int = 0,
                        val_per_class: int = 0, device: str = "auto", percentages: str = PERCENTAGES,
                        n_images: int = 3, caption: str = "", fmt: str = "webp") -> ExplorerFrames:
-    """Compute the frames of the saliency stage's first ``n_images`` images at every level; save them into
-    ``out_dir`` (``index.json`` + pictures, :mod:`prunelib.figures.explorer.frames`) and return them."""
+    """The explorer stage of ``profile``'s networks: :func:`explorer_frames` of the saliency stage's images."""
+    return explorer_frames(load_models(profile, device), paths.results_dir(profile) / "saliency",
+                           validation_split(data, val_per_class, seed), out_dir, image_size=image_size, seed=seed,
+                           percentages=percentages, n_images=n_images, caption=caption, fmt=fmt)
+
+
+def explorer_frames(models: dict[float, nn.Module], maps_dir: Path, val: imagenette.Split, out_dir: Path, *,
+                    image_size: int, seed: int = 0, percentages: str = PERCENTAGES, n_images: int = 3,
+                    caption: str = "", fmt: str = "webp") -> ExplorerFrames:
+    """Compute the frames of the first ``n_images`` images of the saliency maps in ``maps_dir``
+    (:func:`prunelib.stages.saliency_maps.saliency_grid`, made from the same ``models``, keyed by sparsity) at
+    every level; save them into ``out_dir`` (``index.json`` + pictures, :mod:`prunelib.figures.explorer.frames`)
+    and return them."""
     ps = parse_percentages(percentages)
-    stage = paths.results_dir(profile) / "saliency"
+    stage = Path(maps_dir)
     maps = load_maps(stage)
     methods = maps.get("methods") or in_order(maps["gini"])  # the profile's order (older files: the registry's)
-    models = load_models(profile, device)
     if list(models) != [float(s) for s in maps["levels"]]:
         raise ValueError(f"{stage}: maps of levels {list(maps['levels'])}, but the checkpoints are of levels "
                          f"{list(models)}: run the saliency stage (notebook 02) again")
     if maps["images"].shape[1] != image_size:
         raise ValueError(f"{stage}: maps of {maps['images'].shape[1]} px images, but image_size is {image_size}: "
                          "run the saliency stage (notebook 02) with this profile again")
-    val = validation_split(data, val_per_class, seed)
     images = []
     for k, i in enumerate(maps["val_index"][:n_images]):
         if str(val.files[i]) != maps["files"][k]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from .. import data as imagenette
 from ..checkpoint import save_json
@@ -28,18 +29,26 @@ PAPER_CLASSES = "church,parachute,English springer"
 def run_saliency_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int, classes: str,
                        seed: int = 0, val_per_class: int = 0, device: str = "auto",
                        methods: str = PAPER_METHODS) -> dict:
+    """The saliency stage of ``profile``'s networks (:func:`saliency_grid` of :func:`~.common.load_models`)."""
+    return saliency_grid(load_models(profile, device), validation_split(data, val_per_class, seed), classes,
+                         out_dir, image_size=image_size, seed=seed, methods=methods,
+                         exclude=tuple(near_chance_levels(profile)))
+
+
+def saliency_grid(models: dict[float, nn.Module], val: imagenette.Split, classes: str, out_dir: Path, *,
+                  image_size: int, seed: int = 0, methods: str = PAPER_METHODS,
+                  exclude: tuple[float, ...] = ()) -> dict:
     """Write ``out_dir/images.jpg`` (the K images, a JPEG mosaic at their own size), ``out_dir/maps.npz`` (each
     method's maps per level) and ``out_dir/maps.json`` (labels, predictions, Gini, the methods, the images' shape).
 
-    ``maps.npz``: one float32 (L, K, S, S) array per method (``VG``, ``IG``, ..., the figure setting of
-    :data:`prunelib.saliency.METHODS`); ``levels`` (L,). Read them back with
+    ``models``: networks in eval mode keyed by sparsity (0.0 = dense); ``exclude``: those near chance, which do not
+    restrict the images chosen. ``maps.npz``: one float32 (L, K, S, S) array per method (``VG``, ``IG``, ..., the
+    figure setting of :data:`prunelib.saliency.METHODS`); ``levels`` (L,). Read them back with
     :func:`prunelib.figures.saliency.load_maps`.
     """
     explainers = chosen_methods(methods)
-    models = load_models(profile, device)
-    val = validation_split(data, val_per_class, seed)
     names = [c.strip() for c in classes.split(",") if c.strip()]
-    idx = torch.tensor(one_per_class(models, val, names, image_size, seed, exclude=tuple(near_chance_levels(profile))))
+    idx = torch.tensor(one_per_class(models, val, names, image_size, seed, exclude=exclude))
     maps = {name: [] for name in explainers}
     info = {"levels": list(models), "classes": names, "val_index": idx.tolist(), "methods": list(explainers),
             "files": [val.files[i] for i in idx], "predictions": {}, "gini": {name: {} for name in explainers}}

@@ -3,9 +3,11 @@
 For every network of the job and every class of the profile's ``craft_classes``: CRAFT is fitted on the same
 ``craft_images`` validation images of the class (those the job's dense network classifies correctly, a seeded
 draw), and the four measured views of :func:`prunelib.craft.concept_metrics` are kept (coherence in the dense
-network's feature space). Pictures (galleries) are left to the book's concepts stage; a job keeps numbers only::
+network's feature space). A job keeps the numbers, and for the seeds of the profile's pictures (:mod:`.pictures`) the
+galleries of the dense and pruned networks, from the same fits::
 
     results/<profile>/runs/concepts/<regime>-seed<k>.json
+    results/<profile>/runs/pictures/<regime>-seed<k>/concepts/<class>_<level>.{json,_crops.jpg}
 
 Which seeds: the profile's ``concept_seeds`` (default ``"0"``, as the noise study asks: concept metrics for seed 0
 of each regime). A file is current when it names the networks (identities) and settings of the job.
@@ -13,6 +15,7 @@ of each regime). A file is current when it names the networks (identities) and s
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ import torch
 from .. import checkpoint, paths
 from ..craft import split_resnet
 from ..progress import progress_bar
+from . import pictures
 
 #: images of a class are drawn from a pool shuffled with this seed in every job (as the measurements' images)
 IMAGE_SEED = 0
@@ -52,7 +56,13 @@ def is_current(job, params: dict[str, Any], identities: list[str]) -> bool:
     if not path.is_file():
         return False
     done = json.loads(path.read_text())
-    return done.get("settings") == settings(params) and [n["identity"] for n in done["networks"]] == identities
+    return (done.get("settings") == _settings(job, params)
+            and [n["identity"] for n in done["networks"]] == identities)
+
+
+def _settings(job, params: dict[str, Any]) -> dict[str, Any]:
+    """:func:`settings`, and whether the job also keeps the galleries (a seed of the profile's pictures)."""
+    return {**settings(params), "galleries": pictures.wanted(job, params)}
 
 
 def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any], *,
@@ -61,10 +71,13 @@ def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any]
     :func:`concepts_file` and returns its content."""
     from ..selection import choose_correct
     from ..stages.common import inputs, validation_split
-    from ..stages.concepts import class_concepts
+    from ..stages.concepts import class_concepts, save_gallery
     from .job import load_network
 
-    s = settings(params)
+    s = _settings(job, params)
+    galleries = pictures.staging_dir(job) / "concepts"
+    shutil.rmtree(galleries, ignore_errors=True)  # left by a stopped job
+    drawn = {id(n) for n in pictures.drawn(networks)}
     val = validation_split(job.data, params.get("val_per_class") or 0, job.seed)
     models = [load_network(paths.resolve(n["checkpoint"])) for n in networks]
     dense = models[0]
@@ -77,12 +90,20 @@ def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any]
         per_class = {}
         for c, chosen in images.items():
             x, _ = inputs(val, chosen.indices["dense"], s["image_size"], torch.device("cpu"))
-            _, _, metrics = class_concepts(model, x, c, n_concepts=s["n_concepts"], patch_size=s["patch_size"],
-                                           seed=IMAGE_SEED, reference_g=dense_g)
+            craft, importances, metrics = class_concepts(model, x, c, n_concepts=s["n_concepts"],
+                                                         patch_size=s["patch_size"], seed=IMAGE_SEED,
+                                                         reference_g=dense_g)
+            if s["galleries"] and id(record) in drawn:
+                save_gallery(galleries, craft, importances, metrics, val.images[chosen.indices["dense"]],
+                             s["image_size"], {"class_name": c, "sparsity": float(record["target"]),
+                                               "profile": job.profile, "seed": job.seed, "regime": job.regime})
             per_class[c] = {**metrics, "n_images": len(chosen.indices["dense"]),
                             "n_correct_dense": chosen.n_correct["dense"]}
         out["networks"].append({"network": record["network"], "level": record["level"], "identity": record["identity"],
                                 "classes": per_class, "seconds": time.perf_counter() - t0})
+    if s["galleries"]:
+        pictures.pictures_dir(job).mkdir(parents=True, exist_ok=True)
+        checkpoint.swap_in(galleries, pictures.pictures_dir(job) / "concepts")
     checkpoint.save_json(out, concepts_file(job))
     return out
 

@@ -13,6 +13,8 @@ network's. Layout::
     checkpoints/<profile>/seed<k>/<run>/maps-<key>.pt     a network's maps on the image set (for the baselines)
     results/<profile>/runs/<regime>-seed<k>.json          the job's measurements (small; the summary reads it)
     results/<profile>/runs/concepts/<regime>-seed<k>.json concept metrics, for the profile's concept_seeds
+    results/<profile>/runs/pictures/<regime>-seed<k>/     saliency grid, explorer frames and concept galleries,
+                                                          for the profile's picture_seeds (:mod:`.pictures`)
 
 Every folder is keyed by its identity (:mod:`prunelib.runs`), so a job resumes after a kill at any point and
 never reuses a network made from other inputs. Each network is measured as soon as it is trained, and the result
@@ -39,7 +41,7 @@ import torch
 
 from ..stages.common import inputs
 from .. import checkpoint, paths, pipeline, regimes, runs
-from . import concepts
+from . import concepts, pictures
 from .summary import kept
 from ..models import resnet18, resolve_device
 from ..provenance import provenance
@@ -99,7 +101,7 @@ def train_networks(job: Job, *, progress: bool = True,
     """Train (or resume, or reuse) every network of ``job``; return one record per network, dense first.
 
     A record: ``{"network": "dense"|"pruned"|"control", "target": fraction, "checkpoint": path, "top1": fraction,
-    "seconds": training seconds, "identity": sha256 of its run.json}``. ``on_network`` receives each record as
+    "top1_per_class": [fraction per class], "seconds": training seconds, "identity": sha256 of its run.json}``. ``on_network`` receives each record as
     soon as its network is saved, before the next one trains (the job measures it then).
     """
     params, regime = _params(job), regimes.get(job.regime)
@@ -115,20 +117,19 @@ def train_networks(job: Job, *, progress: bool = True,
     dense_cfg = TrainConfig.from_params(params, seed=job.seed)
     dense_dir = job.checkpoints / "dense"
     dense = pipeline.train_dense(splits, dense_cfg, dense_dir, device=job.device, progress=progress)
-    done(_record("dense", 0.0, dense_dir / "best.pt", dense["val_top1"], sum(h["seconds"] for h in dense["history"])))
+    done(_record("dense", 0.0, dense_dir / "best.pt", dense, sum(h["seconds"] for h in dense["history"])))
     if regime.has_control:
         control_dir = job.checkpoints / regime.name / "control"
         model = resnet18()
         checkpoint.load_model_state(model, checkpoint.load(dense_dir / "init.pt")["model"])
         result = train(model, *splits, regime.control_recipe(dense_cfg), control_dir, device=job.device,
                        progress=progress, identity={"stage": "control", "initial": runs.file_digest(dense_dir / "init.pt")})
-        done(_record("control", 0.0, control_dir / "best.pt", result["val_top1"],
-                     sum(h["seconds"] for h in result["history"])))
+        done(_record("control", 0.0, control_dir / "best.pt", result, sum(h["seconds"] for h in result["history"])))
 
     def level_done(r: dict[str, Any]) -> None:
         folder = f"round_{r['round']}" if "round" in r else f"level_{level_tag(r['sparsity_target'])}"
         record = _record("pruned", r["sparsity_target"], job.checkpoints / regime.name / folder / "final.pt",
-                         r["val_top1"], r.get("finetune_seconds"))
+                         r, r.get("finetune_seconds"))
         if "round" in r:  # the authors' loop: its round, and the sparsity its mask would enforce
             record.update(round=r["round"], mask_sparsity=r["mask_sparsity"])
         done(record)
@@ -144,32 +145,39 @@ def train_networks(job: Job, *, progress: bool = True,
     return records
 
 
-def _record(network: str, target: float, path: Path, top1: float, seconds: float | None) -> dict[str, Any]:
+def _record(network: str, target: float, path: Path, trained: dict[str, Any], seconds: float | None
+            ) -> dict[str, Any]:
+    """What the job records of a network: ``trained`` is its training's result (top-1 on the whole validation
+    split, overall and per class)."""
     identity = path.parent / runs.RUN_FILE
-    return {"network": network, "target": target, "checkpoint": paths.portable(path), "top1": top1,
+    return {"network": network, "target": target, "checkpoint": paths.portable(path), "top1": trained["val_top1"],
+            "top1_per_class": trained.get("val_per_class"),
             "seconds": seconds, "identity": runs.file_digest(identity), "checkpoint_sha256": runs.file_digest(path),
             "n_val": json.loads(identity.read_text())["data"]["n_val"], "history": history(path.parent)}
 
 
 def history(folder: Path) -> list[dict[str, Any]]:
-    """A run's epochs as its result records them: ``[{"epoch", "lr", "val_top1"}]`` (the learning rate the epoch
-    trained at, None where the run predates its recording; empty for a run without epochs of its own)."""
+    """A run's epochs as its result records them: ``[{"epoch", "lr", "val_top1", "train_loss"}]`` (the learning
+    rate the epoch trained at, None where the run predates its recording; empty for a run without epochs of its
+    own)."""
     file = folder / "history.json"
     if not file.is_file():
         return []
-    return [{"epoch": h["epoch"], "lr": h.get("lr"), "val_top1": h["val_top1"]} for h in json.loads(file.read_text())]
+    return [{"epoch": h["epoch"], "lr": h.get("lr"), "val_top1": h["val_top1"], "train_loss": h.get("train_loss")}
+            for h in json.loads(file.read_text())]
 
 
 def job_inputs(job: Job, params: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything a job's result is made from besides its networks: the job's own profile, seed and regime, the
-    profile's every setting (but those that only say how the book draws it), the data's contents (not its path)
+    profile's every setting (but those that only say how the book draws it or which pictures the job draws), the data's contents (not its path)
     and the training code's version. A result file whose ``inputs`` differ is not current (the networks are
     compared one by one, see :func:`stale`)."""
     from ..data import locate, split_digests
-    from ..profiles import DRAWING_ONLY
+    from ..profiles import DRAWING_ONLY, PICTURES_ONLY
     params = _params(job) if params is None else params
     return {"profile": job.profile, "seed": job.seed, "regime": job.regime,
-            "params": {k: v for k, v in params.items() if k not in DRAWING_ONLY}, "settings": _settings(job, params),
+            "params": {k: v for k, v in params.items() if k not in DRAWING_ONLY + PICTURES_ONLY},
+            "settings": _settings(job, params),
             "data": split_digests(locate(job.data)), "code": runs.TRAINING_CODE_VERSION}
 
 
@@ -280,7 +288,9 @@ class Measurement:
         maps = {m: as_saliency(v).to(torch.float16) for m, v in maps.items() if m != "random"}
         save_maps(record, self.settings, maps)
         self.reference = self.reference or (correct, maps)  # the dense network, measured first
-        return {**record, "level": 100 * sparsity_report(model)["global"],
+        sparsity = sparsity_report(model)
+        return {**record, "level": 100 * sparsity["global"],
+                "layers": {name: 100 * layer["sparsity"] for name, layer in sparsity["layers"].items()},
                 "near_chance": near_chance(record["top1"], 10), "images": image_set.tolist(),
                 "correct": correct.tolist(), "n_correct": int(correct.sum()), "methods": result,
                 "agreement": agreement(image_set, (correct, maps), self.reference),
@@ -411,6 +421,8 @@ def _run_job(job: Job, *, progress: bool) -> Path:
         params = _params(job)
         if concepts.wanted(job, params) and not concepts.is_current(job, params, [r["identity"] for r in records]):
             concepts.measure_concepts(job, measured["networks"], params, progress=progress)
+        if pictures.wanted(job, params) and not pictures.is_current(job, params, measured["networks"]):
+            pictures.make_pictures(job, measured["networks"], params, measured["provenance"])
     return job.result_file
 
 

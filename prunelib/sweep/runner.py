@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import paths, regimes, runs
-from . import concepts
+from . import concepts, pictures
 from .agreement import PICTURE
 from .decomposition import DECOMPOSITION
 from .job import Job, read_result, run_job, stale, stopped_by_sigterm
@@ -83,7 +83,7 @@ def choose_executor(executor: str, gpus_per_job: int) -> str:
 def is_done(job: Job) -> bool:
     """Whether ``job``'s result file is complete (every network measured) and current
     (:func:`prunelib.sweep.job.stale`: the same inputs, and networks whose run folders and checkpoints, where present
-    here, are the ones it measured), concept metrics included."""
+    here, are the ones it measured), concept metrics and pictures included."""
     if not job.result_file.is_file():
         return False
     from ..profiles import load_profile
@@ -94,7 +94,9 @@ def is_done(job: Job) -> bool:
     params = load_profile(job.profile)
     if not done.get("complete", True) or stale(job, done, params):  # a file of before "complete": a whole job
         return False
-    return not concepts.wanted(job, params) or concepts.is_current(job, params, [n["identity"] for n in done["networks"]])
+    return ((not concepts.wanted(job, params)
+             or concepts.is_current(job, params, [n["identity"] for n in done["networks"]]))
+            and (not pictures.wanted(job, params) or pictures.is_current(job, params, done["networks"])))
 
 
 def _running_elsewhere(job: Job) -> str | None:

@@ -1,0 +1,115 @@
+"""The pictures of a job's networks, for the seeds the profile names: what the book's chapters on saliency maps,
+the concepts and the explorer show, made from the study's own networks while their checkpoints exist.
+
+For a job whose seed is in the profile's ``picture_seeds`` (the noise study: seed 0), after its measurements:
+
+    results/<profile>/runs/pictures/<regime>-seed<k>/saliency/   one image per class of ``saliency_classes``, each
+                                                                  method's map at every level
+                                                                  (:func:`prunelib.stages.saliency_maps.saliency_grid`)
+    results/<profile>/runs/pictures/<regime>-seed<k>/explorer/   the explorer's frames of the first three of them
+                                                                  (:func:`prunelib.stages.explorer_frames.explorer_frames`)
+    results/<profile>/runs/pictures/<regime>-seed<k>/pictures.json  what they were made from
+    results/<profile>/runs/pictures/<regime>-seed<k>/concepts/   the CRAFT galleries, written by the job's concept
+                                                                  metrics from the same fits (:mod:`.concepts`)
+
+The levels are the dense network and the regime's pruned networks (the lottery regime's unpruned control has no
+level of its own), keyed by their target sparsity; networks near chance are drawn but do not choose the images.
+The pictures are small and kept in git, so a chapter can show them after the checkpoints are gone. They are current
+while ``pictures.json`` names the same networks (identities) and settings; each folder is written beside its old
+version and swapped in only when complete.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .. import checkpoint, paths
+from ..provenance import caption
+
+#: the seed of the images' shuffle and of the explorer's ROAD noise (the job's :data:`~.job.IMAGE_SEED`)
+IMAGE_SEED = 0
+#: images of the explorer (the first of the saliency grid's)
+EXPLORER_IMAGES = 3
+#: the file that records what the pictures were made from
+RECORD = "pictures.json"
+
+
+def pictures_dir(job) -> Path:
+    """Where ``job``'s pictures are written."""
+    return paths.results_dir(job.profile) / "runs" / "pictures" / job.name
+
+
+def staging_dir(job) -> Path:
+    """Where ``job``'s pictures are drawn before they replace the old ones (outside git)."""
+    from ..provenance import STAGING
+    return paths.results_dir(job.profile) / STAGING / f"pictures-{job.name}"
+
+
+def wanted(job, params: dict[str, Any]) -> bool:
+    """Whether the profile asks for pictures of ``job``'s seed (``picture_seeds``, default none)."""
+    return job.seed in [int(s) for s in str(params.get("picture_seeds", "")).split(",") if s.strip()]
+
+
+def settings(params: dict[str, Any]) -> dict[str, Any]:
+    """What the pictures depend on besides the networks."""
+    from ..stages.explorer_frames import PERCENTAGES, parse_percentages
+    return {"classes": [c.strip() for c in str(params["saliency_classes"]).split(",") if c.strip()],
+            "methods": [m.strip() for m in str(params.get("methods", "VG,IG")).split(",")],
+            "image_size": int(params["image_size"]), "val_per_class": int(params.get("val_per_class") or 0),
+            "percentages": parse_percentages(params.get("removal_percentages", PERCENTAGES)),
+            "explorer_images": EXPLORER_IMAGES, "image_seed": IMAGE_SEED}
+
+
+def drawn(networks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The measured networks a job's pictures show: the dense network and the pruned ones, in the job's order."""
+    return [n for n in networks if n["network"] in ("dense", "pruned")]
+
+
+def is_current(job, params: dict[str, Any], networks: list[dict[str, Any]]) -> bool:
+    """Whether ``job``'s pictures show these networks (by identity) with the profile's settings."""
+    record = pictures_dir(job) / RECORD
+    if not record.is_file():
+        return False
+    done = json.loads(record.read_text())
+    return (done.get("settings") == settings(params)
+            and done.get("identities") == [n["identity"] for n in drawn(networks)])
+
+
+def make_pictures(job, networks: list[dict[str, Any]], params: dict[str, Any], provenance: dict[str, Any]
+                  ) -> Path:
+    """Draw the saliency grid and the explorer's frames of ``networks`` (the job's measured records, dense first)
+    into :func:`pictures_dir`; ``provenance``: the job's result's, named in the explorer's caption and the record."""
+    from ..stages.common import validation_split
+    from ..stages.explorer_frames import explorer_frames
+    from ..stages.saliency_maps import saliency_grid
+    from .job import load_network
+
+    s, shown = settings(params), drawn(networks)
+    if not s["classes"]:
+        raise ValueError(f"profile {job.profile!r}: picture_seeds needs saliency_classes (the images to explain)")
+    models = {float(n["target"]): load_network(paths.resolve(n["checkpoint"])) for n in shown}
+    if len(models) != len(shown):
+        raise ValueError(f"{job.name}: two networks share a target sparsity ({[n['target'] for n in shown]}); "
+                         "the pictures key the levels by it")
+    near_chance = tuple(float(n["target"]) for n in shown if n.get("near_chance"))
+    val = validation_split(job.data, s["val_per_class"], job.seed)
+    folder = pictures_dir(job)
+    staging = staging_dir(job)
+    shutil.rmtree(staging, ignore_errors=True)  # left by a stopped job
+    saliency_grid(models, val, ",".join(s["classes"]), staging / "saliency", image_size=s["image_size"],
+                  seed=IMAGE_SEED, methods=",".join(s["methods"]), exclude=near_chance)
+    explorer_frames(models, staging / "saliency", val, staging / "explorer", image_size=s["image_size"],
+                    seed=IMAGE_SEED, percentages=",".join(f"{p:g}" for p in s["percentages"]),
+                    n_images=s["explorer_images"], caption=f"{caption(provenance)} · {job.regime}")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / RECORD).unlink(missing_ok=True)  # the old pictures are not current from the first swap on
+    for part in ("saliency", "explorer"):
+        checkpoint.swap_in(staging / part, folder / part)
+    staging.rmdir()
+    checkpoint.save_json({"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": s,
+                          "identities": [n["identity"] for n in shown],
+                          "levels": [float(n["target"]) for n in shown], "near_chance": list(near_chance),
+                          "provenance": provenance}, folder / RECORD)
+    return folder
