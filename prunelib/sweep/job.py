@@ -148,10 +148,11 @@ def train_networks(job: Job, *, progress: bool = True,
 def _record(network: str, target: float, path: Path, trained: dict[str, Any], seconds: float | None
             ) -> dict[str, Any]:
     """What the job records of a network: ``trained`` is its training's result (top-1 on the whole validation
-    split, overall and per class)."""
+    split, overall and per class, and for a pruned network before its fine-tuning)."""
     identity = path.parent / runs.RUN_FILE
     return {"network": network, "target": target, "checkpoint": paths.portable(path), "top1": trained["val_top1"],
             "top1_per_class": trained.get("val_per_class"),
+            "top1_before_finetune": trained.get("val_top1_before_finetune"),
             "seconds": seconds, "identity": runs.file_digest(identity), "checkpoint_sha256": runs.file_digest(path),
             "n_val": json.loads(identity.read_text())["data"]["n_val"], "history": history(path.parent)}
 

@@ -1,16 +1,15 @@
 """The pictures of a job's networks, for the seeds the profile names: what the book's chapters on saliency maps,
 the concepts and the explorer show, made from the study's own networks while their checkpoints exist.
 
-For a job whose seed is in the profile's ``picture_seeds`` (the noise study: seed 0), after its measurements:
+For a job whose seed is in the profile's ``picture_seeds`` (the noise study: seed 0), after its measurements::
 
-    results/<profile>/runs/pictures/<regime>-seed<k>/saliency/   one image per class of ``saliency_classes``, each
-                                                                  method's map at every level
-                                                                  (:func:`prunelib.stages.saliency_maps.saliency_grid`)
-    results/<profile>/runs/pictures/<regime>-seed<k>/explorer/   the explorer's frames of the first three of them
-                                                                  (:func:`prunelib.stages.explorer_frames.explorer_frames`)
-    results/<profile>/runs/pictures/<regime>-seed<k>/pictures.json  what they were made from
-    results/<profile>/runs/pictures/<regime>-seed<k>/concepts/   the CRAFT galleries, written by the job's concept
-                                                                  metrics from the same fits (:mod:`.concepts`)
+    results/<profile>/runs/pictures/<regime>-seed<k>/
+        saliency/       one image per class of ``saliency_classes``, each method's map at every level
+                        (:func:`prunelib.stages.saliency_maps.saliency_grid`)
+        explorer/       the explorer's frames of the first three of them
+                        (:func:`prunelib.stages.explorer_frames.explorer_frames`)
+        concepts/       the CRAFT galleries, written by the job's concept metrics from the same fits (:mod:`.concepts`)
+        pictures.json   what they were made from
 
 The levels are the dense network and the regime's pruned networks (the lottery regime's unpruned control has no
 level of its own), keyed by their target sparsity; networks near chance are drawn but do not choose the images.

@@ -1,0 +1,60 @@
+"""The chapters' view of a sweep job (prunelib.stages.study): a hand-made job result of three images with known
+answers, rearranged into the forms the figure modules read, and drawn by them."""
+from __future__ import annotations
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+from prunelib.figures import accuracy as accuracy_fig  # noqa: E402
+from prunelib.figures import faithfulness as faithfulness_fig  # noqa: E402
+from prunelib.stages import study  # noqa: E402
+
+
+def ci(x: float) -> dict:
+    return {"estimate": x, "low": x - 0.1, "high": x + 0.1}
+
+
+def network(kind: str, target: float, level: float, correct: list[bool], gini: list[float], near_chance=False) -> dict:
+    road = {"correct": [[1, 0]] * 3, "curve": {k: [0.9, 0.1] for k in ("estimate", "low", "high")},
+            "aopc_authors": ci(0.4), "aopc_standard": ci(0.3)}
+    mean = sum(g for g, ok in zip(gini, correct) if ok) / sum(correct)
+    return {"network": kind, "target": target, "level": level, "top1": round(0.8 - target / 2, 6),
+            "identity": f"id-{kind}-{target}",
+            "top1_per_class": [0.7] * 10, "top1_before_finetune": None if kind == "dense" else 0.5,
+            "layers": {"conv1": level / 2, "fc": level}, "seconds": 12.0, "n_val": 3925, "near_chance": near_chance,
+            "history": [{"epoch": 0, "lr": 1e-3, "val_top1": 0.5, "train_loss": 2.0}],
+            "images": [5, 9, 42], "correct": correct,
+            "methods": {"VG": {"gini": gini, "gini_mean": ci(mean), "road": {"morf": road, "lerf": road}},
+                        "random": {"road": {"morf": road, "lerf": road}}}}
+
+
+RESULT = {"regime": "lottery", "n_images": 3,
+          "settings": {"methods": ["VG", "random"], "ig_steps": 10, "image_size": 128},
+          "networks": [network("dense", 0.0, 0.0, [True, True, False], [0.1, 0.2, 0.3]),
+                       network("control", 0.0, 0.0, [True, True, True], [0.9, 0.9, 0.9]),
+                       network("pruned", 0.2, 20.0, [True, False, True], [0.4, 0.5, 0.6]),
+                       network("pruned", 0.36, 36.0, [False, False, True], [0.7, 0.8, 0.9], near_chance=True)]}
+
+
+def test_accuracy_keeps_the_levels_in_fractions_without_the_control() -> None:
+    acc = study.accuracy(RESULT)
+    assert [r["sparsity_target"] for r in acc["levels"]] == [0.0, 0.2, 0.36]
+    assert [r["sparsity"] for r in acc["levels"]] == [0.0, 0.2, 0.36]
+    assert acc["levels"][1]["layers"] == {"conv1": 0.1, "fc": 0.2} and acc["levels"][1]["val_top1"] == 0.7
+    assert acc["levels"][0]["finetune_seconds"] is None and acc["levels"][1]["finetune_seconds"] == 12.0
+    ours = accuracy_fig.plot_accuracy(acc).axes[0].get_lines()[0]  # top-1 after fine-tuning, in %
+    assert list(ours.get_xdata()) == [0.0, 20.0, 36.0]
+    assert list(ours.get_ydata()) == pytest.approx([80.0, 70.0, 62.0])
+
+
+def test_metrics_keep_each_networks_correct_images_and_share_only_those_not_at_chance() -> None:
+    m = study.metrics(RESULT)
+    assert m["levels"] == [0.0, 0.2, 0.36] and m["shared_levels"] == [0.0, 0.2] and list(m["methods"]) == ["VG"]
+    assert m["images"] == {"0.0": [5, 9], "0.2": [5, 42], "0.36": [42]}
+    assert m["n_shared"] == 1  # image 5: correct at 0 and 20 %; the network at chance does not restrict
+    assert m["methods"]["VG"]["0.2"]["gini"] == [0.4, 0.6]
+    assert len(m["methods"]["VG"]["0.36"]["road"]["morf"]["correct"]) == 1
+    rows = faithfulness_fig.summary_rows(m)
+    assert [(r["images"]) for r in rows] == [2, 2, 1]
