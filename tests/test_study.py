@@ -8,6 +8,7 @@ import pytest
 matplotlib.use("Agg")
 
 from prunelib.figures import accuracy as accuracy_fig  # noqa: E402
+from prunelib.figures import concepts as concepts_fig  # noqa: E402
 from prunelib.figures import faithfulness as faithfulness_fig  # noqa: E402
 from prunelib.stages import study  # noqa: E402
 
@@ -30,7 +31,7 @@ def network(kind: str, target: float, level: float, correct: list[bool], gini: l
                         "random": {"road": {"morf": road, "lerf": road}}}}
 
 
-RESULT = {"regime": "lottery", "n_images": 3,
+RESULT = {"regime": "lottery", "seed": 0, "n_images": 3,
           "settings": {"methods": ["VG", "random"], "ig_steps": 10, "image_size": 128},
           "networks": [network("dense", 0.0, 0.0, [True, True, False], [0.1, 0.2, 0.3]),
                        network("control", 0.0, 0.0, [True, True, True], [0.9, 0.9, 0.9]),
@@ -58,3 +59,19 @@ def test_metrics_keep_each_networks_correct_images_and_share_only_those_not_at_c
     assert len(m["methods"]["VG"]["0.36"]["road"]["morf"]["correct"]) == 1
     rows = faithfulness_fig.summary_rows(m)
     assert [(r["images"]) for r in rows] == [2, 2, 1]
+
+
+def test_coherence_follows_the_jobs_levels_by_identity() -> None:
+    views = lambda gain: {"coherence": {"gain": gain}, "concept_similarity": 0.5,  # noqa: E731
+                          "importance_entropy": 1.0, "reconstruction_error": 0.1}
+    concepts = {"settings": {"classes": ["church"], "patch_size": 37, "n_concepts": 10, "image_size": 128},
+                "networks": [{"network": n["network"], "identity": n["identity"],
+                              "classes": {"church": {**views(n["target"]), "n_images": 4, "n_correct_dense": 3}}}
+                             for n in reversed(RESULT["networks"])]}  # in any order: matched by identity
+    c = study.coherence(concepts, RESULT)
+    assert c["levels"] == [0.0, 0.2, 0.36] and c["metrics"]["church"]["n_correct"] == 3
+    assert [c["metrics"]["church"][str(s)]["coherence"]["gain"] for s in c["levels"]] == [0.0, 0.2, 0.36]
+    gain = concepts_fig.plot_concept_metrics(c).axes[0].get_lines()[0]  # the first view: coherence gain
+    assert list(gain.get_ydata()) == [0.0, 0.2, 0.36]
+    with pytest.raises(ValueError, match="do not cover"):
+        study.coherence({**concepts, "networks": concepts["networks"][:1]}, RESULT)

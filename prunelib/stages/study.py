@@ -10,6 +10,7 @@ engine when its result is not current (in a notebook run by itself; ``reproduce`
   validation split, overall and per class, and each layer's sparsity; the dense network's epochs.
 - :func:`metrics`: ``metrics.json``'s form (:mod:`prunelib.figures.faithfulness`): per method and level, Gini and
   ROAD over the images of the fixed set that the network classifies correctly.
+- :func:`coherence`: ``coherence.json``'s form (:mod:`prunelib.figures.concepts`), from the job's concept metrics.
 - The pictures are in the job's pictures folder (:mod:`prunelib.sweep.pictures`) in the saliency and explorer
   stages' own forms.
 
@@ -82,4 +83,30 @@ def metrics(result: dict[str, Any]) -> dict[str, Any]:
                 "road": {order: {**road, "correct": [c for c, ok in zip(road["correct"], correct) if ok]}
                          for order, road in entry["road"].items()}}
     out["n_shared"] = sum(shared)
+    return out
+
+
+def coherence(concepts: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    """A job's concept metrics (:mod:`prunelib.sweep.concepts`) in ``coherence.json``'s form
+    (:func:`prunelib.stages.concepts.run_concepts_stage`), for the levels of ``result`` (the job's result, which
+    names each network's target sparsity): ``{"levels", "classes", "patch_size", "n_concepts", "image_size",
+    "metrics": {class: {"n_images", "n_correct", level: {...}}}}``."""
+    by_identity = {n["identity"]: n for n in concepts["networks"]}
+    networks = drawn(result["networks"])
+    missing = [n["network"] for n in networks if n["identity"] not in by_identity]
+    if missing:
+        raise ValueError(f"the concept metrics of job {result['regime']}-seed{result['seed']} do not cover its "
+                         f"networks {missing}: run its sweep again")
+    s = concepts["settings"]
+    out: dict[str, Any] = {"levels": [float(n["target"]) for n in networks], "classes": list(s["classes"]),
+                           "patch_size": s["patch_size"], "n_concepts": s["n_concepts"],
+                           "image_size": s["image_size"], "metrics": {}}
+    for c in s["classes"]:
+        dense = by_identity[networks[0]["identity"]]["classes"][c]
+        entry: dict[str, Any] = {"n_images": dense["n_images"], "n_correct": dense["n_correct_dense"]}
+        for n in networks:
+            values = dict(by_identity[n["identity"]]["classes"][c])
+            values.pop("n_images"), values.pop("n_correct_dense")
+            entry[str(float(n["target"]))] = values
+        out["metrics"][c] = entry
     return out
