@@ -5,7 +5,7 @@
 
 For every class and level it builds the matrix the concepts stage factorises (the crops of the class's first
 ``--images`` validation images that the dense network gets right, through the level's ``g``, as
-:func:`prunelib.stages.concepts.run_concepts_stage`), then fits scikit-learn's NMF (10 concepts, seed 0, its
+:func:`prunelib.stages.concepts.class_concepts`), then fits scikit-learn's NMF (10 concepts, seed 0, its
 default tolerance 1e-4) with the official cap of 200 iterations and with an ample cap of 20,000, and prints the
 iterations the second fit needed, whether the first stopped at its cap, and both relative reconstruction
 errors. The data: ``$PRUNELIB_DATA``, else ``../shared/data/imagenette2-224``.

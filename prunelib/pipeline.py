@@ -1,5 +1,5 @@
 """Training and pruning as functions (loading the splits, the dense run, the pruning schedule, one level's model):
-the CLI, the sweep's jobs and the training stage (:mod:`prunelib.stages.training`) call these same ones."""
+the CLI and the sweep's jobs call these same ones."""
 from __future__ import annotations
 
 import dataclasses

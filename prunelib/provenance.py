@@ -133,8 +133,9 @@ def stage_timings(results: Path, accuracy: dict) -> list[dict]:
 
     rows = [{"stage": k, "wall time (s)": v.get("seconds"), "finished": v.get("finished"), "commit": commit(k)}
             for k, v in stages.items() if k != "comparison"]
+    epochs = [h.get("seconds") for h in accuracy["dense_history"]]  # None: a run that did not record it
     rows.append({"stage": "training: dense network, sum of epoch times",
-                 "wall time (s)": round(sum(h["seconds"] for h in accuracy["dense_history"]), 1)})
+                 "wall time (s)": None if None in epochs else round(sum(epochs), 1)})
     rows.append({"stage": "training: pruning + fine-tuning, sum over levels",
                  "wall time (s)": round(sum(r.get("finetune_seconds") or 0 for r in accuracy["levels"]), 1)})
     return rows

@@ -1,7 +1,11 @@
 """One-command reproduction: run the book's notebooks in order with papermill for a profile.
 
-``python -m prunelib reproduce --profile smoke|cpu|paper [--data PATH] [--device auto|cpu|cuda] [--force]``
+``python -m prunelib reproduce --profile smoke|noise|authors|... [--data PATH] [--device auto|cpu|cuda] [--force]``
 
+- The chapters on training, saliency maps, faithfulness, concepts and the explorer draw one job of the profile's
+  sweep (its ``seed``, :data:`CHAPTER_REGIME` pruning; :mod:`prunelib.stages.study`): reproduce first runs that
+  job through the sweep's engine, which trains, prunes, measures and draws only what is not current. The other
+  chapters draw what the profile's sweeps wrote (``python -m prunelib sweep``).
 - The profile's parameters (``prunelib/profiles.yaml``) are injected into each notebook's ``parameters`` cell
   (only the ones it declares), paths relative to the project root so that no machine's folders are published.
 - Executed notebooks are kept per profile: the book's profiles (:data:`BOOK_PROFILES`) write them to
@@ -52,13 +56,17 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("noise", "07_noise.ipynb"),
     ("authors", "08_authors_code.ipynb"),
 )
+#: the stages that draw one job of the profile's sweep (:mod:`prunelib.stages.study`: seed ``seed``, regime
+#: :data:`CHAPTER_REGIME`); reproduce runs that job first, through the sweep's engine
+JOB_STAGES = ("training", "saliency", "faithfulness", "concepts", "explorer")
+CHAPTER_REGIME = "global"
 #: the stages a profile runs unless it names its own (``stages: "noise"`` in profiles.yaml)
 DEFAULT_STAGES = ("training", "saliency", "faithfulness", "concepts", "explorer", "comparison")
 NOTEBOOKS = paths.ROOT / "notebooks"
 BOOK_NOTEBOOKS = paths.ROOT / "book" / "notebooks"
-#: the profiles whose executed notebooks the book shows (chapters 1-6: cpu; "Is it noise?": noise; "What the
-#: authors' code did": authors)
-BOOK_PROFILES = ("cpu", "noise", "authors")
+#: the profiles whose executed notebooks the book shows (chapters 1-7: noise, the study; "What the authors' code
+#: did": authors)
+BOOK_PROFILES = ("noise", "authors")
 
 
 def sweep_outputs(profiles: list[str]) -> list[Path]:
@@ -119,11 +127,14 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
     resolved = str(resolve_device(device))
     root = imagenette.locate(data)
     data, contents = paths.portable(root), imagenette.split_digests(root)  # the folder used, relative to the root
-    params.update(profile=profile, data=data, device=resolved)
+    params.update(profile=profile, data=data, device=resolved, regime=CHAPTER_REGIME)
     results = paths.results_dir(profile)
     manifest_path = results / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"stages": {}}
     run_provenance = dict(provenance(profile, data, resolved, params.get("seed", 0)), params=params)
+    if {name for name, _ in stages} & set(JOB_STAGES) and not only:
+        from .stages import study  # the chapters' networks: the sweep's engine trains and measures what is not current
+        study.job_result(profile, int(params.get("seed", 0)), CHAPTER_REGIME, data, device=resolved)
     executed_folder = executed_dir(profile, book_notebooks)
     done_before: list[Path] = []  # the results folders of the stages before this one: its inputs
     status = 0

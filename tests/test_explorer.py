@@ -269,24 +269,27 @@ def test_level_frames_hold_prediction_gini_and_one_picture_per_percentage() -> N
 
 def test_live_mode_without_checkpoints_names_the_command_that_makes_them(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PRUNELIB_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("PRUNELIB_CHECKPOINTS", str(tmp_path / "checkpoints"))
-    note = explorer_live.open_live_explorer(profile="cpu", data="../data/imagenette2-224", image_size=128,
-                                            methods="VG,IG")
+    result = {"profile": "noise", "seed": 0, "regime": "global", "settings": {"image_size": 128, "val_per_class": 0},
+              "networks": [{"network": "dense", "target": 0.0,
+                            "checkpoint": "checkpoints/noise/seed0/dense/best.pt"}]}
+    note = explorer_live.open_live_explorer(result, data="../data/imagenette2-224", methods="VG,IG")
     assert isinstance(note, widgets.HTML)
-    assert "python -m prunelib reproduce --profile cpu --data ../data/imagenette2-224" in note.value
-    assert "accuracy.json is missing" in note.value
+    assert "checkpoints/noise/seed0/dense/best.pt is not on this machine" in note.value
+    assert "python -m prunelib sweep --profile noise --seeds 0 --regimes global" in note.value
 
 
 def test_live_source_computes_and_keeps_the_frames_of_validation_images(synthetic_root: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     models = {0.0: Linear(32, seed=0).eval(), 0.5: Linear(32, seed=1).eval()}
-    monkeypatch.setattr(explorer_live, "load_models", lambda profile, device="auto": models)
-    compute, names, levels = explorer_live.live_source(profile="tiny", data=str(synthetic_root), image_size=32,
+    compute, names, levels = explorer_live.live_source(models, data=str(synthetic_root), image_size=32,
                                                        methods="IG,VG", percentages="0,50", per_class=1)
     assert len(names) == 10 and names[4].startswith("church · ") and levels == [0.0, 0.5]
     lf = compute(3, 1)
     assert lf.level == 0.5 and list(lf.methods) == ["IG", "VG"] and len(lf.methods["VG"].removed) == 2
     assert compute(3, 1) is lf  # kept: going back to a level is instant
-    assert isinstance(explorer_live.open_live_explorer(profile="tiny", data=str(synthetic_root), image_size=32,
-                                                       methods="VG", percentages="0,50"), widgets.VBox)
+    from prunelib.stages import study
+    monkeypatch.setattr(study, "networks", lambda result, device="auto": models)
+    result = {"seed": 0, "settings": {"image_size": 32, "val_per_class": 0}}
+    assert isinstance(explorer_live.open_live_explorer(result, data=str(synthetic_root), methods="VG",
+                                                       percentages="0,50"), widgets.VBox)

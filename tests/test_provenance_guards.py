@@ -85,9 +85,10 @@ def test_a_failing_notebook_writes_no_provenance(synthetic_root, tmp_path, monke
     monkeypatch.setenv("PRUNELIB_RESULTS", str(tmp_path / "results"))
     out = tmp_path / "results" / "smoke" / "training"
     notebook = Path(__file__).parent.parent / "notebooks" / "01_training.ipynb"
-    with pytest.raises(papermill.PapermillExecutionError, match="TrainConfig.epochs must be int, got 'abc'"):
+    with pytest.raises(papermill.PapermillExecutionError, match="unknown regime 'prune-everything'"):
         papermill.execute_notebook(str(notebook), str(tmp_path / "run.ipynb"), progress_bar=False,
-                                   parameters={"epochs": "abc", "data": str(synthetic_root), "out_dir": str(out)},
+                                   parameters={"regime": "prune-everything", "data": str(synthetic_root),
+                                               "out_dir": str(out)},
                                    cwd=str(notebook.parent), kernel_name="python3")
     assert not (out / "provenance.json").exists() and not (out / "accuracy.json").exists()
 

@@ -32,6 +32,7 @@ def network(kind: str, target: float, level: float, correct: list[bool], gini: l
 
 
 RESULT = {"regime": "lottery", "seed": 0, "n_images": 3,
+          "inputs": {"params": {"image_size": 128, "epochs": 18, "batch_size": 128, "lr": 0.008}},
           "settings": {"methods": ["VG", "random"], "ig_steps": 10, "image_size": 128},
           "networks": [network("dense", 0.0, 0.0, [True, True, False], [0.1, 0.2, 0.3]),
                        network("control", 0.0, 0.0, [True, True, True], [0.9, 0.9, 0.9]),
@@ -45,6 +46,8 @@ def test_accuracy_keeps_the_levels_in_fractions_without_the_control() -> None:
     assert [r["sparsity"] for r in acc["levels"]] == [0.0, 0.2, 0.36]
     assert acc["levels"][1]["layers"] == {"conv1": 0.1, "fc": 0.2} and acc["levels"][1]["val_top1"] == 0.7
     assert acc["levels"][0]["finetune_seconds"] is None and acc["levels"][1]["finetune_seconds"] == 12.0
+    # the recipes the job trained with: the lottery regime retrains with the dense recipe
+    assert acc["config"]["dense"]["epochs"] == acc["config"]["finetune"]["epochs"] == 18
     ours = accuracy_fig.plot_accuracy(acc).axes[0].get_lines()[0]  # top-1 after fine-tuning, in %
     assert list(ours.get_xdata()) == [0.0, 20.0, 36.0]
     assert list(ours.get_ydata()) == pytest.approx([80.0, 70.0, 62.0])

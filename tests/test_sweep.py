@@ -132,7 +132,6 @@ def test_noise_floor_is_the_largest_dense_seed_difference(tmp_path, monkeypatch)
         run = {"profile": "p", "regime": "global", "seed": seed, "settings": settings, "networks": [
             _network("dense", 0.0, [g] * 4, half, ones), _network("pruned", 20.0, [g + 0.02] * 4, half, ones)]}
         (tmp_path / "p" / "runs").mkdir(parents=True, exist_ok=True)
-        import json
         (tmp_path / "p" / "runs" / f"global-seed{seed}.json").write_text(json.dumps(run))
     out = verdicts.noise_verdicts("p")
     assert out["floors"]["global"]["gini_vg"]["dense_seeds"] == pytest.approx(0.03)

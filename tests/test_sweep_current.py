@@ -29,8 +29,9 @@ from test_sweep import TINY
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Path) -> dict:
     """The tiny profile with its own profiles, results, checkpoints and logs folders; nothing run yet."""
     profiles = tmp_path / "profiles.yaml"
-    # the tiny profile without concepts, one epoch and one saliency method: what is tested is the bookkeeping
-    profiles.write_text(TINY.replace('craft_classes: "church"\n  craft_images: 4\n  n_concepts: 3\n', "")
+    # the tiny profile without concepts and pictures, one epoch and one saliency method: what is tested is the
+    # bookkeeping
+    profiles.write_text(TINY.split("  craft_classes:")[0]
                         .replace("epochs: 3", "epochs: 1").replace('methods: "VG,IG"', 'methods: "VG"'))
     for name, sub in (("PRUNELIB_PROFILES", "profiles.yaml"), ("PRUNELIB_RESULTS", "results"),
                       ("PRUNELIB_CHECKPOINTS", "checkpoints"), ("PRUNELIB_LOGS", "logs")):

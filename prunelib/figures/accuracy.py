@@ -14,7 +14,7 @@ from .tables import LEVEL, level, percent
 
 
 def load_accuracy(stage_dir: str | Path) -> dict:
-    """``accuracy.json`` written by :func:`prunelib.stages.training.run_training_stage`."""
+    """``accuracy.json`` written by :func:`prunelib.stages.study.accuracy` (a sweep job's networks)."""
     return json.loads((Path(stage_dir) / "accuracy.json").read_text())
 
 

@@ -71,7 +71,7 @@ def plot_differences(comparison: dict, source: Source | None = None) -> Figure:
         methods = in_order(comparison["differences"][q])
         for k, method in enumerate(methods):
             d = comparison["differences"][q][method]
-            levels = sorted(d, key=float)
+            levels = [s for s in sorted(d, key=float) if d[s]["estimate"] is not None]  # None: no shared image
             xs = [100 * float(s) + (k - (len(methods) - 1) / 2) * 1.2 for s in levels]
             est = [d[s]["estimate"] for s in levels]
             err = [[d[s]["estimate"] - d[s]["low"] for s in levels], [d[s]["high"] - d[s]["estimate"] for s in levels]]

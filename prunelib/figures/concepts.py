@@ -82,7 +82,7 @@ CONCEPT_VIEWS = (
 
 
 def load_coherence(stage_dir: str | os.PathLike) -> dict[str, Any]:
-    """``coherence.json`` written by :func:`prunelib.stages.concepts.run_concepts_stage`."""
+    """``coherence.json`` written by :func:`prunelib.stages.study.coherence` (a sweep job's concept metrics)."""
     return json.loads((Path(stage_dir) / "coherence.json").read_text())
 
 

@@ -21,7 +21,7 @@ def label(method: str) -> str:
 
 
 def load_metrics(stage_dir: str | Path) -> dict:
-    """``metrics.json`` written by :func:`prunelib.stages.faithfulness.run_faithfulness_stage`."""
+    """``metrics.json`` written by :func:`prunelib.stages.study.metrics` (a sweep job's measurements)."""
     return json.loads((Path(stage_dir) / "metrics.json").read_text())
 
 
@@ -39,10 +39,13 @@ def summary_rows(m: dict) -> list[dict]:
 
 
 def level_series(m: dict, method: str, pick) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(levels in %, estimates, lows, highs)`` of one method; NaN (a gap in the line) where a level has no value
+    (its network classifies none of the images correctly)."""
     levels = sorted(m["methods"][method], key=float)
     x = np.array([100 * float(s) for s in levels])
     cis = [pick(m["methods"][method][s]) for s in levels]
-    return x, np.array([c["estimate"] for c in cis]), np.array([c["low"] for c in cis]), np.array([c["high"] for c in cis])
+    column = lambda key: np.array([np.nan if c[key] is None else c[key] for c in cis], dtype=float)  # noqa: E731
+    return x, column("estimate"), column("low"), column("high")
 
 
 def _per_level_plot(m: dict, pick, ylabel: str, reference: dict | None, ref_key: str) -> Figure:
@@ -88,6 +91,8 @@ def plot_road_curves(m: dict, order: str = "morf", reference: dict | None = None
         levels = sorted(m["methods"][method], key=float)
         for i, s in enumerate(levels):
             ci = m["methods"][method][s]["road"][order]["curve"]
+            if ci["estimate"] is None:  # the network classifies none of the images correctly: no curve
+                continue
             color = cmap(i / max(len(levels) - 1, 1))
             ax.plot(p, ci["estimate"], "-", color=color, label=f"{100 * float(s):.0f} %")
             ax.fill_between(p, ci["low"], ci["high"], color=color, alpha=0.12)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from html import escape
-from pathlib import Path
 from typing import Iterable
 
 import matplotlib.pyplot as plt

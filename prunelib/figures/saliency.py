@@ -16,7 +16,7 @@ from .captions import captioned
 
 def load_maps(stage_dir: str | Path) -> dict:
     """``maps.npz``, ``maps.json`` and ``images.jpg`` written by
-    :func:`prunelib.stages.saliency_maps.run_saliency_stage`: the arrays, the labels and ``images`` uint8
+    :func:`prunelib.stages.saliency_maps.saliency_grid`: the arrays, the labels and ``images`` uint8
     (K, S, S, 3)."""
     stage_dir = Path(stage_dir)
     with np.load(stage_dir / "maps.npz") as npz:

@@ -37,8 +37,6 @@ def _flat(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
 def _ranks(x: torch.Tensor) -> torch.Tensor:
     """Average ranks (1..n) along the last axis, ties sharing the mean of their ranks (scipy's ``rankdata``)."""
     sorted_x, order = torch.sort(x, dim=-1, stable=True)
-    n = x.shape[-1]
-    positions = torch.arange(1, n + 1, dtype=torch.float64).expand_as(x)
     out = torch.empty_like(x)
     for row in range(len(x)):
         values, inverse, counts = torch.unique_consecutive(sorted_x[row], return_inverse=True, return_counts=True)

@@ -1,14 +1,11 @@
-"""What several stages need: the models of every level and the validation images they are explained on."""
+"""What several stages need: which levels are near chance and the validation images they are explained on."""
 from __future__ import annotations
 
 import json
 
 import torch
-from torch import nn
 
 from .. import data, paths
-from ..models import resolve_device
-from ..pipeline import load_level
 
 
 #: a network whose top-1 accuracy is below CHANCE_FACTOR x chance (1 / number of classes) is *near chance*: its
@@ -29,23 +26,11 @@ def _accuracy(profile: str) -> dict:
     return json.loads(path.read_text())
 
 
-def trained_levels(profile: str) -> list[float]:
-    """The pruning levels (0 = dense) that stage 1 trained for ``profile``, read from its ``accuracy.json``."""
-    return [row["sparsity_target"] for row in _accuracy(profile)["levels"]]
-
-
 def near_chance_levels(profile: str) -> list[float]:
     """The pruned levels of ``profile`` whose validation top-1 is near chance (the dense network never is)."""
     acc = _accuracy(profile)
     return [row["sparsity_target"] for row in acc["levels"]
             if row["sparsity_target"] and near_chance(row["val_top1"], len(acc["classes"]))]
-
-
-def load_models(profile: str, device: str = "auto") -> dict[float, nn.Module]:
-    """Every level's model in eval mode on ``device``, keyed by sparsity (0.0 = dense)."""
-    dev = resolve_device(device)
-    run = paths.checkpoint_dir(profile)
-    return {s: load_level(run, s).to(dev).eval() for s in trained_levels(profile)}
 
 
 def validation_split(data_root: str | None, val_per_class: int = 0, seed: int = 0) -> data.Split:

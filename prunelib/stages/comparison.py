@@ -25,6 +25,8 @@ AGGRESSIVE = (0.7, 0.8, 0.9, 0.95, 0.98)
 def _per_image(m: dict, method: str, level: str, quantity: str) -> dict[int, float]:
     e = m["methods"][method][level]
     images = m["images"][level]
+    if not images:  # the network classifies none of the images correctly
+        return {}
     if quantity == "gini":
         values = e["gini"]
     else:
@@ -33,9 +35,12 @@ def _per_image(m: dict, method: str, level: str, quantity: str) -> dict[int, flo
 
 
 def paired_difference(m: dict, method: str, level: str, quantity: str, n_boot: int = 1000, seed: int = 0) -> dict:
-    """Mean over shared images of ``quantity(level) - quantity(dense)`` with a bootstrap 95 % CI."""
+    """Mean over shared images of ``quantity(level) - quantity(dense)`` with a bootstrap 95 % CI (None where the
+    two networks share no correctly classified image)."""
     a, b = _per_image(m, method, level, quantity), _per_image(m, method, "0.0", quantity)
     shared = sorted(set(a) & set(b))
+    if not shared:  # a network that classifies none of the dense network's correct images: no difference to take
+        return {"level": float(level), "n": 0, "estimate": None, "low": None, "high": None}
     diff = torch.tensor([a[i] - b[i] for i in shared], dtype=torch.float64)
     ci = metrics.bootstrap_ci(diff, n_boot=n_boot, seed=seed)
     return {"level": float(level), "n": len(shared), "estimate": float(ci.estimate), "low": float(ci.low),
@@ -44,6 +49,7 @@ def paired_difference(m: dict, method: str, level: str, quantity: str, n_boot: i
 
 def verdict(diffs: list[dict], sign: int) -> str:
     """``holds`` if some difference's CI is strictly on the side ``sign`` and none on the other side, etc."""
+    diffs = [d for d in diffs if d["estimate"] is not None]
     right = any(d["low"] > 0 if sign > 0 else d["high"] < 0 for d in diffs)
     wrong = any(d["high"] < 0 if sign > 0 else d["low"] > 0 for d in diffs)
     if right and not wrong:
@@ -65,8 +71,12 @@ def paper_gaps(top1: dict[str, float], m: dict, reference: dict) -> dict:
     picks = {"gini": lambda e: gini_of(e)["estimate"], "aopc": lambda e: aopc_of(e)["estimate"]}
     for key, pick in picks.items():
         for method in methods:
-            d = [pick(m["methods"][method][level_key(s)]) - reference[key][method][idx[s]] for s in common]
-            out[f"{key}_{method}"] = {"dense": d[0], "mean": sum(d) / len(d), "range": (min(d), max(d))}
+            ours = {s: pick(m["methods"][method][level_key(s)]) for s in common}
+            d = [v - reference[key][method][idx[s]] for s, v in ours.items() if v is not None]  # None: no image
+            dense = ours[common[0]]
+            out[f"{key}_{method}"] = {"dense": None if dense is None else dense - reference[key][method][idx[common[0]]],
+                                      "mean": sum(d) / len(d) if d else None,
+                                      "range": (min(d), max(d)) if d else (None, None)}
     out["top1"] = {"dense": 100 * (top1["0.0"] - reference["top1"][0]),
                    "mean": 100 * sum(top1[level_key(s)] - reference["top1"][idx[s]] for s in common) / len(common)}
     return out

@@ -1,7 +1,9 @@
-"""Section 4: CRAFT concepts of a few classes at every pruning level, and their measured coherence.
+"""Section 4: CRAFT concepts of a few classes at every pruning level, and their measured coherence, as a sweep's
+job fits them on each of its networks (:mod:`prunelib.sweep.concepts`).
 
 For each class: the first ``n_images`` validation images of the class (seeded order) that the dense model
-classifies correctly (:func:`prunelib.selection.choose_correct`) — the same images at every level, so galleries are comparable. Crops of
+classifies correctly (:func:`prunelib.selection.choose_correct`) — the same images at every level, so galleries
+are comparable. Crops of
 ``round(64 * image_size / 224)`` px (the paper's 64 px at 224), 10 concepts, Sobol importance for the class;
 coherence is measured in the dense model's feature space at every level.
 """
@@ -13,15 +15,9 @@ import numpy as np
 import torch
 
 from .. import data as imagenette
-from ..checkpoint import save_json
 from ..craft import Craft, concept_metrics, gallery_data, split_resnet
-from ..craft.factorization import MAX_ITER as NMF_MAX_ITER
 from ..craft.gallery import save_concepts
 from ..figures.concepts import gallery_path
-from ..progress import progress_bar
-from ..selection import choose_correct
-from ..models import device_of
-from .common import inputs, load_models, validation_split
 
 
 def class_concepts(model: torch.nn.Module, x: torch.Tensor, class_name: str, *, n_concepts: int, patch_size: int,
@@ -55,40 +51,6 @@ def save_gallery(out_dir: Path, craft: Craft, importances: np.ndarray, metrics: 
                            n_show=min(5, craft.n_concepts))
     meta = {**meta, "pruning": f"{100 * meta['sparsity']:.0f} %", "n_images": len(images)}
     return save_concepts(gallery_path(out_dir, meta["class_name"], meta["sparsity"]), gallery, metrics, meta)
-
-
-def run_concepts_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int, classes: str,
-                       n_images: int, n_concepts: int = 10, seed: int = 0, val_per_class: int = 0,
-                       device: str = "auto") -> dict:
-    """Fit CRAFT per (class, level); write ``<class>_<level>.{json,npz}`` galleries and ``coherence.json``.
-
-    ``coherence.json``: ``{"levels", "classes", "patch_size", "n_concepts", "image_size", "nmf_max_iter",
-    "metrics": {class: {"n_images", "n_correct" (of them, right for the dense model), level: {the four views of
-    :func:`prunelib.craft.concept_metrics`, "nmf_iterations", "class_weights_left" (weights of the class's row of
-    the final layer that survived pruning)}}}}``; :func:`notes` says in words what is unusual in it.
-    """
-    models = load_models(profile, device)
-    dense = models[0.0]
-    dense_g, _ = split_resnet(dense)
-    val = validation_split(data, val_per_class, seed)
-    patch = max(2, round(64 * image_size / 224))
-    names = [c.strip() for c in classes.split(",") if c.strip()]
-    summary = {"levels": list(models), "classes": names, "patch_size": patch, "n_concepts": n_concepts,
-               "image_size": image_size, "nmf_max_iter": NMF_MAX_ITER, "metrics": {}}
-    for name in names:
-        chosen = choose_correct({0.0: dense}, val, image_size, n_images, seed, of_class=name, pool_size=len(val),
-                                too_few="any")
-        idx = chosen.indices[0.0]
-        summary["metrics"][name] = {"n_images": len(idx), "n_correct": chosen.n_correct[0.0]}
-        for sparsity, model in progress_bar(models.items(), desc=f"CRAFT {name}"):
-            x, _ = inputs(val, idx, image_size, device_of(model))
-            craft, importances, metrics = class_concepts(model, x, name, n_concepts=n_concepts, patch_size=patch,
-                                                         seed=seed, reference_g=dense_g)
-            save_gallery(Path(out_dir), craft, importances, metrics, val.images[idx], image_size,
-                         {"class_name": name, "sparsity": sparsity, "profile": profile, "seed": seed})
-            summary["metrics"][name][str(sparsity)] = metrics
-    save_json(summary, Path(out_dir) / "coherence.json")
-    return summary
 
 
 def notes(summary: dict) -> list[str]:

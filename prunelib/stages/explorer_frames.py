@@ -17,14 +17,13 @@ import torch
 from torch import nn
 
 from .. import data as imagenette
-from .. import paths
 from ..figures.explorer import (ExplorerFrames, ImageFrames, LevelFrames, MethodFrames, Prediction, encode,
                                 overlay, save_frames)
 from ..figures.saliency import load_maps
 from ..metrics import gini, road_images
 from ..models import device_of
 from ..saliency import in_order
-from .common import inputs, load_models, validation_split
+from .common import inputs
 
 #: percentages of pixels removed that the explorer shows by default (0: the intact image)
 PERCENTAGES = "0,10,20,30,50,70,90"
@@ -85,15 +84,6 @@ def level_frames(model: nn.Module, x: torch.Tensor, maps: dict[str, torch.Tensor
                                      removed=[encode(p, fmt) for p in _shown(images)],
                                      predictions=[_prediction(p) for p in probabilities])
     return LevelFrames(float(level), _prediction(model(x[None]).softmax(1)[0]), methods)
-
-
-def run_explorer_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int, seed: int = 0,
-                       val_per_class: int = 0, device: str = "auto", percentages: str = PERCENTAGES,
-                       n_images: int = 3, caption: str = "", fmt: str = "webp") -> ExplorerFrames:
-    """The explorer stage of ``profile``'s networks: :func:`explorer_frames` of the saliency stage's images."""
-    return explorer_frames(load_models(profile, device), paths.results_dir(profile) / "saliency",
-                           validation_split(data, val_per_class, seed), out_dir, image_size=image_size, seed=seed,
-                           percentages=percentages, n_images=n_images, caption=caption, fmt=fmt)
 
 
 def explorer_frames(models: dict[float, nn.Module], maps_dir: Path, val: imagenette.Split, out_dir: Path, *,

@@ -12,29 +12,25 @@ from typing import Callable
 
 import ipywidgets as widgets
 import torch
+from torch import nn
 
 from .. import data as imagenette
 from ..figures.explorer import LevelFrames, live_explorer
 from ..models import device_of
 from ..saliency import methods as chosen_methods
-from .common import inputs, load_models, validation_split
+from .common import inputs, validation_split
 from .explorer_frames import PERCENTAGES, level_frames, parse_percentages
 
 
-def reproduce_command(profile: str, data: str | None) -> str:
-    """The command that trains the checkpoints of ``profile`` (and runs every stage of the book)."""
-    return f"python -m prunelib reproduce --profile {profile} --data {data or 'PATH/TO/imagenette2-224'}"
-
-
-def live_source(*, profile: str, data: str | None, image_size: int, methods: str, percentages: str = PERCENTAGES,
-                device: str = "auto", val_per_class: int = 0, seed: int = 0,
+def live_source(models: dict[float, nn.Module], *, data: str | None, image_size: int, methods: str,
+                percentages: str = PERCENTAGES, val_per_class: int = 0, seed: int = 0,
                 per_class: int = 2) -> tuple[Callable[[int, int], LevelFrames], list[str], list[float]]:
     """``(compute, image names, levels)``: ``compute(image_index, level_index)`` makes the frames of one of
-    ``per_class`` validation images of each class (a seeded choice) at one level, with the ``methods`` maps in
-    their figure setting, as the saliency stage computes them. Results are kept, so going back is instant."""
+    ``per_class`` validation images of each class (a seeded choice) at one level of ``models`` (networks in eval
+    mode keyed by sparsity), with the ``methods`` maps in their figure setting, as the saliency pictures are made.
+    Results are kept, so going back is instant."""
     explainers = chosen_methods(methods)
     ps = parse_percentages(percentages)
-    models = load_models(profile, device)  # FileNotFoundError naming what is missing
     levels = list(models)
     val = imagenette.per_class_subset(validation_split(data, val_per_class, seed), per_class, seed=seed)
     names = [f"{imagenette.CLASSES[int(y)]} · {Path(f).stem}" for y, f in zip(val.labels, val.files)]
@@ -49,18 +45,19 @@ def live_source(*, profile: str, data: str | None, image_size: int, methods: str
     return compute, names, levels
 
 
-def open_live_explorer(*, profile: str, data: str | None, image_size: int, methods: str,
-                       percentages: str = PERCENTAGES, device: str = "auto", val_per_class: int = 0,
-                       seed: int = 0) -> widgets.Widget:
-    """The live explorer, or, when the checkpoints or the data are missing, a note saying how to make them."""
+def open_live_explorer(result: dict, *, data: str | None, methods: str, percentages: str = PERCENTAGES,
+                       device: str = "auto") -> widgets.Widget:
+    """The live explorer of a sweep job's networks (``result``: the job's result, :func:`prunelib.stages.study.
+    job_result`), or, when their checkpoints or the data are missing here, a note saying what makes them."""
+    from . import study
+    settings = result["settings"]
     try:
-        compute, names, levels = live_source(profile=profile, data=data, image_size=image_size, methods=methods,
-                                             percentages=percentages, device=device, val_per_class=val_per_class,
-                                             seed=seed)
+        models = study.networks(result, device)
+        compute, names, levels = live_source(models, data=data, image_size=settings["image_size"], methods=methods,
+                                             percentages=percentages, val_per_class=settings["val_per_class"],
+                                             seed=result["seed"])
     except FileNotFoundError as err:
-        return widgets.HTML(f"<p>The live explorer needs the checkpoints of profile <code>{html.escape(profile)}"
-                            f"</code> ({html.escape(str(err))}). Make them with<br><code>"
-                            f"{html.escape(reproduce_command(profile, data))}</code></p>")
+        return widgets.HTML(f"<p>The live explorer needs the job's networks: {html.escape(str(err))}</p>")
     except imagenette.DataError as err:
         return widgets.HTML(f"<p>The live explorer needs ImageNette: {html.escape(str(err))}</p>")
     return live_explorer(compute, names, levels, parse_percentages(percentages))

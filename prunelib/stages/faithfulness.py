@@ -1,4 +1,5 @@
-"""Section 3: Gini sparseness, ROAD (MoRF and LeRF) and AOPC of each saliency method's maps at every pruning level.
+"""Section 3: Gini sparseness, ROAD (MoRF and LeRF) and AOPC of each saliency method's maps, as a sweep's job
+measures every network (:class:`prunelib.sweep.job.Measurement`).
 
 The paper's protocol (``book/protocol.md``): correctly classified validation images, VG (absolute gradient) and IG
 (Quantus' ``explain`` setting: zero baseline, 10 steps, Riemann trapezoid, signed), both summed over channels;
@@ -7,17 +8,10 @@ curve. Every aggregate gets a bootstrap 95 % confidence interval over images.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
 from .. import metrics
-from ..checkpoint import save_json
-from ..progress import progress_bar
-from ..saliency import METHODS, PAPER_METHODS, methods as chosen_methods
-from ..models import device_of
-from ..selection import choose_correct
-from .common import inputs, load_models, near_chance_levels, validation_split
+from ..saliency import METHODS, PAPER_METHODS
 
 PERCENTAGES = tuple(range(1, 100, 10))
 ORDERS = ("morf", "lerf")
@@ -101,34 +95,3 @@ def measure(model, x: torch.Tensor, y: torch.Tensor, *, methods: tuple[str, ...]
                 }
         out[method] = entry
     return out
-
-
-def run_faithfulness_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int,
-                           n_attribution_images: int, ig_steps: int = 10, n_bootstrap: int = 1000, seed: int = 0,
-                           val_per_class: int = 0, device: str = "auto", noise: float = 0.01,
-                           methods: str = PAPER_METHODS) -> dict:
-    """Compute every metric at every level and write ``out_dir/metrics.json``; returns its content.
-
-    Layout: ``{"levels", "percentages", "n_images", "n_shared", "shared_levels", "images": {level: [val indices]},
-    "methods": {method: {level: {"gini": [per image], "gini_mean": CI, "road": {"morf"|"lerf":
-    {"correct": [[0/1] * P] * N, "curve": CI, "aopc_authors": CI, "aopc_standard": CI}}}}}}``
-    where CI is ``{"estimate", "low", "high"}``, levels are keys like ``"0.1"`` and methods are the keys of
-    ``methods`` (a comma-separated list of :data:`prunelib.saliency.METHODS` keys, the profile's ``methods``).
-    """
-    names = tuple(chosen_methods(methods))
-    models = load_models(profile, device)
-    val = validation_split(data, val_per_class, seed)
-    dead = tuple(near_chance_levels(profile))
-    chosen, n_shared, _ = choose_correct(models, val, image_size, n_attribution_images, seed, exclude=dead)
-    result = {"levels": list(models), "percentages": list(PERCENTAGES), "n_images": n_attribution_images,
-              "n_shared": n_shared, "shared_levels": [s for s in models if s not in dead],
-              "images": {level_key(s): idx.tolist() for s, idx in chosen.items()},
-              "methods": {name: {} for name in names}, "ig_steps": ig_steps, "noise": noise, "image_size": image_size}
-    for sparsity in progress_bar(list(models), desc="attributions + ROAD"):
-        model = models[sparsity]
-        x, y = inputs(val, chosen[sparsity], image_size, device_of(model))
-        for method, entry in measure(model, x, y, methods=names, ig_steps=ig_steps, n_bootstrap=n_bootstrap,
-                                     seed=seed, noise=noise).items():
-            result["methods"][method][level_key(sparsity)] = entry
-    save_json(result, Path(out_dir) / "metrics.json")
-    return result

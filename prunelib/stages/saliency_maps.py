@@ -21,18 +21,9 @@ from ..progress import progress_bar
 from ..saliency import PAPER_METHODS, methods as chosen_methods
 from ..selection import one_per_class
 from ..models import device_of
-from .common import inputs, load_models, near_chance_levels, validation_split
+from .common import inputs
 
 PAPER_CLASSES = "church,parachute,English springer"
-
-
-def run_saliency_stage(*, data: str | None, profile: str, out_dir: Path, image_size: int, classes: str,
-                       seed: int = 0, val_per_class: int = 0, device: str = "auto",
-                       methods: str = PAPER_METHODS) -> dict:
-    """The saliency stage of ``profile``'s networks (:func:`saliency_grid` of :func:`~.common.load_models`)."""
-    return saliency_grid(load_models(profile, device), validation_split(data, val_per_class, seed), classes,
-                         out_dir, image_size=image_size, seed=seed, methods=methods,
-                         exclude=tuple(near_chance_levels(profile)))
 
 
 def saliency_grid(models: dict[float, nn.Module], val: imagenette.Split, classes: str, out_dir: Path, *,

@@ -19,34 +19,110 @@ the lottery regime's unpruned control is left out, as the pictures leave it out.
 """
 from __future__ import annotations
 
+import dataclasses
+import json
+from pathlib import Path
 from typing import Any
 
+from torch import nn
+
 from .. import data as imagenette
-from ..sweep.pictures import drawn
+from .. import paths, regimes
+from ..checkpoint import save_json
+from ..figures.tables import level
+from ..provenance import caption as provenance_caption
+from ..training import TrainConfig
+from ..sweep.pictures import drawn, pictures_dir
 from .faithfulness import PERCENTAGES, level_key
 
 
-def job_result(profile: str, seed: int, regime: str, data: str | None = None, *, run: bool = True
-               ) -> dict[str, Any]:
+def job_result(profile: str, seed: int, regime: str, data: str | None = None, *, device: str = "auto",
+               run: bool = True) -> dict[str, Any]:
     """The result of the sweep's job (``profile``, ``seed``, ``regime``); with ``run``, the job is run first through
-    the sweep's engine when its result is not current (networks and measurements that are current are reused)."""
+    the sweep's engine when its result (concept metrics and pictures included) is not current: what is current is
+    reused, so after ``sweep`` or ``reproduce`` this only reads."""
     from ..sweep.job import Job, read_result, run_job
     from ..sweep.runner import is_done
 
-    job = Job(profile, seed, regime, data=data)
+    regimes.get(regime)  # an unknown regime is one line before any work
+    job = Job(profile, seed, regime, data=data, device=device)
     if not is_done(job):
         if not run:
-            raise FileNotFoundError(f"{job.result_file} is not a current result of job {job.name} (profile "
-                                    f"{profile!r}): run `python -m prunelib sweep --profile {profile} --seeds {seed} "
-                                    f"--regimes {regime}` first")
-        run_job(job)
+            raise FileNotFoundError(f"{paths.portable(job.result_file)} is not a current result of job {job.name} "
+                                    f"(profile {profile!r}): run `python -m prunelib sweep --profile {profile} "
+                                    f"--seeds {seed} --regimes {regime}` first")
+        run_job(job, progress=True)
     return read_result(job.result_file)
+
+
+def caption(result: dict[str, Any]) -> str:
+    """The source line of a chapter drawn from a job: data, profile, seed, commit, and the regime."""
+    return f"{provenance_caption(result['provenance'])} · {result['regime']} pruning"
+
+
+def pictures(result: dict[str, Any], part: str) -> Path:
+    """The folder of a job's pictures (:mod:`prunelib.sweep.pictures`): ``saliency``, ``explorer`` or ``concepts``;
+    FileNotFoundError naming the job where they are not drawn (its seed is not in the profile's picture_seeds)."""
+    from ..sweep.job import Job
+    folder = pictures_dir(Job(result["profile"], result["seed"], result["regime"])) / part
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{paths.portable(folder)} is missing: the profile {result['profile']!r} draws no "
+                                f"pictures of seed {result['seed']} (its picture_seeds) or its sweep has not drawn them")
+    return folder
+
+
+def networks(result: dict[str, Any], device: str = "auto") -> dict[float, nn.Module]:
+    """The job's dense and pruned networks in eval mode on ``device``, keyed by target sparsity; FileNotFoundError
+    naming the first checkpoint that is not on this machine."""
+    from ..models import resolve_device
+    from ..sweep.job import load_network
+    out = {}
+    for n in drawn(result["networks"]):
+        path = paths.resolve(n["checkpoint"])
+        if not path.is_file():
+            raise FileNotFoundError(f"{n['checkpoint']} is not on this machine: run the job's sweep "
+                                    f"(`python -m prunelib sweep --profile {result['profile']} --seeds "
+                                    f"{result['seed']} --regimes {result['regime']}`) to make it")
+        out[float(n["target"])] = load_network(path).to(resolve_device(device))
+    return out
+
+
+def write(result: dict[str, Any], out: Path, kind: str) -> Path:
+    """Write ``out/<kind>.json``, a job's result as a chapter draws it: ``accuracy`` (:func:`accuracy`),
+    ``metrics`` (:func:`metrics`) or ``coherence`` (:func:`coherence`, from the job's concept metrics)."""
+    if kind == "coherence":
+        from ..sweep.concepts import concepts_file
+        from ..sweep.job import Job
+        file = concepts_file(Job(result["profile"], result["seed"], result["regime"]))
+        if not file.is_file():
+            raise FileNotFoundError(f"{paths.portable(file)} is missing: the profile {result['profile']!r} measures "
+                                    f"no concepts of seed {result['seed']} (its concept_seeds)")
+        content = coherence(json.loads(file.read_text()), result)
+    elif kind in ("accuracy", "metrics"):
+        content = accuracy(result) if kind == "accuracy" else metrics(result)
+    else:
+        raise ValueError(f"kind must be accuracy, metrics or coherence, got {kind!r}")
+    path = Path(out) / f"{kind}.json"
+    save_json(content, path)
+    return path
+
+
+def image_notes(m: dict[str, Any]) -> list[str]:
+    """What a reader should know of the images behind :func:`metrics`' values: how many each level explains, how
+    many all levels not at chance share, and which levels are at chance."""
+    shared = m["shared_levels"]
+    at_chance = [f"{100 * s:.0f} %" for s in m["levels"] if s not in shared]
+    per_level = ", ".join(f"{level(k)} %: {len(i)}" for k, i in sorted(m["images"].items(), key=lambda kv: float(kv[0])))
+    return [f"the fixed set of {m['n_images']} validation images; each level is measured on those its network "
+            f"classifies correctly ({per_level})",
+            f"{m['n_shared']} images are classified correctly at every level not at chance"
+            + (f"; at chance (measured, left out of every verdict): {', '.join(at_chance)}" if at_chance else "")]
 
 
 def accuracy(result: dict[str, Any]) -> dict[str, Any]:
     """A job's result in ``accuracy.json``'s form: ``{"levels": [{"sparsity_target", "sparsity", "val_top1",
     "val_top1_before_finetune", "val_per_class", "layers", "identity"}], "dense_history", "classes", "method",
-    "n_val"}``, fractions throughout."""
+    "n_val", "config": {"dense", "finetune"}}`` (the recipes the job trained with), fractions throughout."""
     networks = drawn(result["networks"])
     dense = networks[0]
     rows = [{"sparsity_target": float(n["target"]), "sparsity": n["level"] / 100, "val_top1": n["top1"],
@@ -54,12 +130,16 @@ def accuracy(result: dict[str, Any]) -> dict[str, Any]:
              "layers": {name: s / 100 for name, s in (n.get("layers") or {}).items()}, "identity": n["identity"],
              "finetune_seconds": n["seconds"] if n["network"] == "pruned" else None}
             for n in networks]
+    params = result["inputs"]["params"]
+    dense_cfg = TrainConfig.from_params(params, seed=result["seed"])
+    config = {"dense": dataclasses.asdict(dense_cfg),
+              "finetune": dataclasses.asdict(regimes.get(result["regime"]).recipe(dense_cfg, params))}
     return {"levels": rows, "dense_history": dense["history"], "classes": list(imagenette.CLASSES),
-            "method": result["regime"], "n_val": dense.get("n_val")}
+            "method": result["regime"], "n_val": dense.get("n_val"), "config": config}
 
 
 def metrics(result: dict[str, Any]) -> dict[str, Any]:
-    """A job's result in ``metrics.json``'s form (:func:`prunelib.stages.faithfulness.run_faithfulness_stage`):
+    """A job's result in ``metrics.json``'s form (:func:`prunelib.figures.faithfulness.load_metrics`):
     each level's values over the images of the fixed set its network classifies correctly (``images``: their
     validation indices); ``shared_levels`` are the levels not near chance, ``n_shared`` the images all of them
     classify correctly."""
@@ -88,7 +168,7 @@ def metrics(result: dict[str, Any]) -> dict[str, Any]:
 
 def coherence(concepts: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
     """A job's concept metrics (:mod:`prunelib.sweep.concepts`) in ``coherence.json``'s form
-    (:func:`prunelib.stages.concepts.run_concepts_stage`), for the levels of ``result`` (the job's result, which
+    (:func:`prunelib.figures.concepts.load_coherence`), for the levels of ``result`` (the job's result, which
     names each network's target sparsity): ``{"levels", "classes", "patch_size", "n_concepts", "image_size",
     "metrics": {class: {"n_images", "n_correct", level: {...}}}}``."""
     by_identity = {n["identity"]: n for n in concepts["networks"]}

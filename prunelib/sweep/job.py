@@ -158,14 +158,14 @@ def _record(network: str, target: float, path: Path, trained: dict[str, Any], se
 
 
 def history(folder: Path) -> list[dict[str, Any]]:
-    """A run's epochs as its result records them: ``[{"epoch", "lr", "val_top1", "train_loss"}]`` (the learning
-    rate the epoch trained at, None where the run predates its recording; empty for a run without epochs of its
-    own)."""
+    """A run's epochs as its result records them: ``[{"epoch", "lr", "val_top1", "train_loss", "seconds"}]`` (the
+    learning rate the epoch trained at, None where the run predates its recording; empty for a run without epochs
+    of its own)."""
     file = folder / "history.json"
     if not file.is_file():
         return []
-    return [{"epoch": h["epoch"], "lr": h.get("lr"), "val_top1": h["val_top1"], "train_loss": h.get("train_loss")}
-            for h in json.loads(file.read_text())]
+    return [{"epoch": h["epoch"], "lr": h.get("lr"), "val_top1": h["val_top1"], "train_loss": h.get("train_loss"),
+             "seconds": h.get("seconds")} for h in json.loads(file.read_text())]
 
 
 def job_inputs(job: Job, params: dict[str, Any] | None = None) -> dict[str, Any]:
