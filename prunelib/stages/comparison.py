@@ -73,8 +73,8 @@ def paper_gaps(top1: dict[str, float], m: dict, reference: dict) -> dict:
         for method in methods:
             ours = {s: pick(m["methods"][method][level_key(s)]) for s in common}
             d = [v - reference[key][method][idx[s]] for s, v in ours.items() if v is not None]  # None: no image
-            dense = ours[common[0]]
-            out[f"{key}_{method}"] = {"dense": None if dense is None else dense - reference[key][method][idx[common[0]]],
+            dense, dense_paper = ours[common[0]], reference[key][method][idx[common[0]]]
+            out[f"{key}_{method}"] = {"dense": None if dense is None else dense - dense_paper,
                                       "mean": sum(d) / len(d) if d else None,
                                       "range": (min(d), max(d)) if d else (None, None)}
     out["top1"] = {"dense": 100 * (top1["0.0"] - reference["top1"][0]),

@@ -67,7 +67,8 @@ def pictures(result: dict[str, Any], part: str) -> Path:
     folder = pictures_dir(Job(result["profile"], result["seed"], result["regime"])) / part
     if not folder.is_dir():
         raise FileNotFoundError(f"{paths.portable(folder)} is missing: the profile {result['profile']!r} draws no "
-                                f"pictures of seed {result['seed']} (its picture_seeds) or its sweep has not drawn them")
+                                f"pictures of seed {result['seed']} (its picture_seeds) or its sweep has not drawn "
+                                "them")
     return folder
 
 
@@ -112,7 +113,8 @@ def image_notes(m: dict[str, Any]) -> list[str]:
     many all levels not at chance share, and which levels are at chance."""
     shared = m["shared_levels"]
     at_chance = [f"{100 * s:.0f} %" for s in m["levels"] if s not in shared]
-    per_level = ", ".join(f"{level(k)} %: {len(i)}" for k, i in sorted(m["images"].items(), key=lambda kv: float(kv[0])))
+    by_level = sorted(m["images"].items(), key=lambda kv: float(kv[0]))
+    per_level = ", ".join(f"{level(k)} %: {len(i)}" for k, i in by_level)
     return [f"the fixed set of {m['n_images']} validation images; each level is measured on those its network "
             f"classifies correctly ({per_level})",
             f"{m['n_shared']} images are classified correctly at every level not at chance"

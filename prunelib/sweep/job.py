@@ -101,8 +101,9 @@ def train_networks(job: Job, *, progress: bool = True,
     """Train (or resume, or reuse) every network of ``job``; return one record per network, dense first.
 
     A record: ``{"network": "dense"|"pruned"|"control", "target": fraction, "checkpoint": path, "top1": fraction,
-    "top1_per_class": [fraction per class], "seconds": training seconds, "identity": sha256 of its run.json}``. ``on_network`` receives each record as
-    soon as its network is saved, before the next one trains (the job measures it then).
+    "top1_per_class": [fraction per class], "seconds": training seconds, "identity": sha256 of its run.json}``.
+    ``on_network`` receives each record as soon as its network is saved, before the next one trains (the job
+    measures it then).
     """
     params, regime = _params(job), regimes.get(job.regime)
     records: list[dict[str, Any]] = []
@@ -170,9 +171,9 @@ def history(folder: Path) -> list[dict[str, Any]]:
 
 def job_inputs(job: Job, params: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything a job's result is made from besides its networks: the job's own profile, seed and regime, the
-    profile's every setting (but those that only say how the book draws it or which pictures the job draws), the data's contents (not its path)
-    and the training code's version. A result file whose ``inputs`` differ is not current (the networks are
-    compared one by one, see :func:`stale`)."""
+    profile's every setting (but those that only say how the book draws it or which pictures the job draws), the
+    data's contents (not its path) and the training code's version. A result file whose ``inputs`` differ is not
+    current (the networks are compared one by one, see :func:`stale`)."""
     from ..data import locate, split_digests
     from ..profiles import DRAWING_ONLY, PICTURES_ONLY
     params = _params(job) if params is None else params
