@@ -60,7 +60,7 @@ def test_every_profile_sets_what_its_notebooks_declare() -> None:
     import yaml
 
     from prunelib import reproduce
-    runner_keys = {"profile", "data", "device", "out_dir", "live"}
+    runner_keys = {"profile", "data", "device", "out_dir", "live", "regime"}  # regime: reproduce's CHAPTER_REGIME
     missing = {}
     for name, settings in yaml.safe_load(reproduce.PROFILES_FILE.read_text()).items():
         wanted = str(settings.get("stages", ",".join(reproduce.DEFAULT_STAGES))).split(",")

@@ -1,7 +1,8 @@
 """The pictures of a job's networks, for the seeds the profile names: what the book's chapters on saliency maps,
 the concepts and the explorer show, made from the study's own networks while their checkpoints exist.
 
-For a job whose seed is in the profile's ``picture_seeds`` (the noise study: seed 0), after its measurements::
+For a job whose seed is in the profile's ``picture_seeds`` (the noise study: seed 0) and whose regime prunes by levels
+(global, lottery), after its measurements::
 
     results/<profile>/runs/pictures/<regime>-seed<k>/
         saliency/       one image per class of ``saliency_classes``, each method's map at every level
@@ -47,8 +48,11 @@ def staging_dir(job) -> Path:
 
 
 def wanted(job, params: dict[str, Any]) -> bool:
-    """Whether the profile asks for pictures of ``job``'s seed (``picture_seeds``, default none)."""
-    return job.seed in [int(s) for s in str(params.get("picture_seeds", "")).split(",") if s.strip()]
+    """Whether the profile asks for pictures of ``job``'s seed (``picture_seeds``, default none). The authors'
+    regimes draw none: their networks are rounds, not levels (the schedule-only network has no pruning at all)."""
+    from ..regimes import get
+    seeds = [int(s) for s in str(params.get("picture_seeds", "")).split(",") if s.strip()]
+    return job.seed in seeds and get(job.regime).method != "authors"
 
 
 def settings(params: dict[str, Any]) -> dict[str, Any]:
