@@ -29,7 +29,10 @@ def test_the_answer_says_what_each_contrast_shows_with_its_numbers_and_the_paper
     assert said.startswith("At 128 px, the authors' code path")
     assert "raises Gini, VG" in said and "+0.041" in said and "paper's +0.040" in said
     assert "within one run" not in said
-    assert "seed 0's images only, so within one run" in fig.answer(_parts([0]))
+    one = fig.answer(_parts([0]))
+    assert "each seed within one run, on seed 0's images raises Gini, VG" in one
+    two = fig.answer(_parts([0, 1]))  # under three seeds: each seed's own verdicts, with its own numbers
+    assert "on seed 0's images" in two and "on seed 1's images" in two
 
 
 def test_the_answer_and_tables_name_what_is_not_measured_yet() -> None:

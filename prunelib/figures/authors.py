@@ -154,11 +154,8 @@ LEADS = {"holds": "raises {what}, as the paper's pruning does", "excluded": "doe
 VG_METRICS = ("gini_vg", "aopc_morf_vg")
 
 
-def _clause(rows: dict[str, Any], subject: str) -> str | None:
-    """``subject`` and what its verdicts on the VG metrics say, with the numbers beside the paper's, or None."""
-    measured = {m: rows[m] for m in VG_METRICS if m in rows and rows[m]["paper_jump"] is not None}
-    if not measured:
-        return None
+def _said(measured: dict[str, Any]) -> str:
+    """What verdicts on the VG metrics say, with the numbers beside the paper's."""
     groups: dict[str, list[str]] = {}
     for m, r in measured.items():
         groups.setdefault(r["verdict"], []).append(METRIC_NAMES[m])
@@ -166,9 +163,22 @@ def _clause(rows: dict[str, Any], subject: str) -> str | None:
     numbers = "; ".join(f"{METRIC_NAMES[m]} {r['estimate']:+.3f}"
                         + (f" [{r['low']:+.3f}, {r['high']:+.3f}]" if r["low"] is not None else "")
                         + f" against the paper's {r['paper_jump']:+.3f}" for m, r in measured.items())
+    return f"{said} ({numbers})"
+
+
+def _clause(rows: dict[str, Any], subject: str) -> str | None:
+    """``subject`` and what its verdicts on the VG metrics say, or None. Under fewer than three seeds each seed is
+    judged on its own images (within one run), and each seed's verdicts are said."""
+    measured = {m: rows[m] for m in VG_METRICS if m in rows and rows[m]["paper_jump"] is not None}
+    if not measured:
+        return None
     seeds = sorted({int(s) for r in measured.values() if r["unit"] == "image" for s in r["seeds"]})
-    within = f"; seed {min(seeds)}'s images only, so within one run" if seeds else ""
-    return f"{subject} {said} ({numbers}{within})"
+    if not seeds:
+        return f"{subject} {_said(measured)}"
+    runs = {m: {int(k): v for k, v in r["within_runs"].items()} for m, r in measured.items()}  # JSON: str keys
+    per_seed = [f"on seed {s}'s images {_said({m: by_seed[s] for m, by_seed in runs.items() if s in by_seed})}"
+                for s in seeds]
+    return f"{subject}, each seed within one run, " + ", and ".join(per_seed)
 
 
 def answer(parts: dict[str, Any] | None) -> str:
