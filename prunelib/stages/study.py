@@ -32,7 +32,7 @@ from ..checkpoint import save_json
 from ..figures.tables import level
 from ..provenance import caption as provenance_caption
 from ..training import TrainConfig
-from ..sweep.pictures import drawn, pictures_dir
+from ..sweep.pictures import drawn, load_drawn, pictures_dir
 from .faithfulness import PERCENTAGES, level_key
 
 
@@ -49,10 +49,13 @@ def job_result(profile: str, seed: int, regime: str, data: str | None = None, *,
     if not is_done(job):
         if not run:
             raise FileNotFoundError(f"{paths.portable(job.result_file)} is not a current result of job {job.name} "
-                                    f"(profile {profile!r}): run `python -m prunelib sweep --profile {profile} "
-                                    f"--seeds {seed} --regimes {regime}` first")
+                                    f"(profile {profile!r}): run {_sweep_command(profile, seed, regime)} first")
         run_job(job, progress=True)
     return read_result(job.result_file)
+
+
+def _sweep_command(profile: str, seed: int, regime: str) -> str:
+    return f"`python -m prunelib sweep --profile {profile} --seeds {seed} --regimes {regime}`"
 
 
 def caption(result: dict[str, Any]) -> str:
@@ -74,18 +77,12 @@ def pictures(result: dict[str, Any], part: str) -> Path:
 
 def networks(result: dict[str, Any], device: str = "auto") -> dict[float, nn.Module]:
     """The job's dense and pruned networks in eval mode on ``device``, keyed by target sparsity; FileNotFoundError
-    naming the first checkpoint that is not on this machine."""
-    from ..models import resolve_device
-    from ..sweep.job import load_network
-    out = {}
-    for n in drawn(result["networks"]):
-        path = paths.resolve(n["checkpoint"])
-        if not path.is_file():
-            raise FileNotFoundError(f"{n['checkpoint']} is not on this machine: run the job's sweep "
-                                    f"(`python -m prunelib sweep --profile {result['profile']} --seeds "
-                                    f"{result['seed']} --regimes {result['regime']}`) to make it")
-        out[float(n["target"])] = load_network(path).to(resolve_device(device))
-    return out
+    naming the first checkpoint that is not on this machine and the command that makes it."""
+    try:
+        return load_drawn(result["networks"], device)
+    except FileNotFoundError as err:
+        command = _sweep_command(result["profile"], result["seed"], result["regime"])
+        raise FileNotFoundError(f"{err}: run the job's sweep ({command}) to make it") from None
 
 
 def write(result: dict[str, Any], out: Path, kind: str) -> Path:

@@ -70,6 +70,23 @@ def drawn(networks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [n for n in networks if n["network"] in ("dense", "pruned")]
 
 
+def load_drawn(networks: list[dict[str, Any]], device: str = "auto") -> dict[float, Any]:
+    """The networks :func:`drawn` picks from a job's records, in eval mode on ``device``, keyed by target sparsity;
+    FileNotFoundError naming a checkpoint that is not on this machine."""
+    from ..models import resolve_device
+    from .job import load_network
+    shown, models = drawn(networks), {}
+    for n in shown:
+        path = paths.resolve(n["checkpoint"])
+        if not path.is_file():
+            raise FileNotFoundError(f"{n['checkpoint']} is not on this machine")
+        models[float(n["target"])] = load_network(path).to(resolve_device(device))
+    if len(models) != len(shown):
+        raise ValueError(f"two networks share a target sparsity ({[n['target'] for n in shown]}); the pictures "
+                         "key the levels by it")
+    return models
+
+
 def is_current(job, params: dict[str, Any], networks: list[dict[str, Any]]) -> bool:
     """Whether ``job``'s pictures show these networks (by identity) with the profile's settings."""
     record = pictures_dir(job) / RECORD
@@ -87,15 +104,10 @@ def make_pictures(job, networks: list[dict[str, Any]], params: dict[str, Any], p
     from ..stages.common import validation_split
     from ..stages.explorer_frames import explorer_frames
     from ..stages.saliency_maps import saliency_grid
-    from .job import load_network
-
     s, shown = settings(params), drawn(networks)
     if not s["classes"]:
         raise ValueError(f"profile {job.profile!r}: picture_seeds needs saliency_classes (the images to explain)")
-    models = {float(n["target"]): load_network(paths.resolve(n["checkpoint"])) for n in shown}
-    if len(models) != len(shown):
-        raise ValueError(f"{job.name}: two networks share a target sparsity ({[n['target'] for n in shown]}); "
-                         "the pictures key the levels by it")
+    models = load_drawn(networks)
     near_chance = tuple(float(n["target"]) for n in shown if n.get("near_chance"))
     val = validation_split(job.data, s["val_per_class"], job.seed)
     folder = pictures_dir(job)
