@@ -159,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--timeout-min", type=POSITIVE_INT, default=24 * 60, help="per job (default: 1440)")
     p_sweep.add_argument("--summary-only", action="store_true",
                          help="run no job: redraw the profile's summary and verdicts from what is measured so far")
+    p_sweep.add_argument("--archive", metavar="NAME",
+                         help="run no job: judge the archived jobs of results/<profile>/NAME/ by the seed-level rule")
     p_sweep.add_argument("--debug", action="store_true", help="show the traceback of an error")
     return parser
 
@@ -214,6 +216,9 @@ def _train_or_prune(args: argparse.Namespace) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "sweep":
         from .sweep import runner
+        if args.archive:
+            runner.judge_archive(args.profile, args.archive)
+            return 0
         seeds, regime_names = runner.parse_seeds(args.seeds), runner.parse_regimes(args.regimes)
         return runner.run_sweep(args.profile, seeds, regime_names, data=args.data, executor=args.executor,
                                 partition=args.partition, gpus_per_job=args.gpus_per_job,

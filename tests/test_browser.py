@@ -228,6 +228,65 @@ def test_every_page_loads_cleanly(site: str, html_dir: Path, browser: "sync_api.
 
 
 
+#: every picture of an article outside the explorer's widget, once the collapsed outputs are opened: its source,
+#: natural and rendered widths, and the number and caption of the figure it is in (null outside a figure)
+PICTURES = """() => [...document.querySelectorAll('article img')]
+  .filter(i => !i.closest('.prunelib-static-explorer, .widget-subarea') && i.naturalWidth > 0)
+  .map(i => { const f = i.closest('figure'), number = f && f.querySelector('figcaption .caption-number');
+    return {src: i.src.slice(0, 60), natural: i.naturalWidth, shown: i.getBoundingClientRect().width,
+            number: number ? number.innerText.trim() : null,
+            caption: f && f.querySelector('figcaption') ? f.querySelector('figcaption').innerText.trim() : ''}; })"""
+#: the collapsed outputs (the galleries of every level): open, so that their pictures are measured as shown
+OPEN_TOGGLES = """() => { document.querySelectorAll('button.toggle-button').forEach(b => b.click());
+  document.querySelectorAll('details').forEach(d => d.open = true); }"""
+
+
+def test_every_figure_is_numbered_captioned_and_its_text_readable(site: str, html_dir: Path,
+                                                                 browser: "sync_api.Browser") -> None:
+    """At 1280 px every figure of a chapter is a numbered MyST figure with a caption that says where it comes
+    from, and no picture is scaled down so far that its smallest text falls under 9 px: a figure's smallest text is
+    MIN_FONT_PT at DPI (prunelib.figures.style, held by tests/test_figure_style.py), so the rendered width over the
+    natural width bounds every letter of it."""
+    from prunelib.figures import style
+    smallest = style.MIN_FONT_PT * style.DPI / 72  # px of the smallest text at natural size
+    pages = [f.relative_to(html_dir).as_posix() for f in sorted((html_dir / "book").rglob("*.html"))]
+    problems, figures = {}, 0
+    for name in pages:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{site}/{name}", wait_until="load")
+        page.evaluate(OPEN_TOGGLES)
+        page.wait_for_timeout(300)
+        found = []
+        for pic in page.evaluate(PICTURES):
+            if pic["shown"] and pic["shown"] / pic["natural"] * smallest < 9:
+                found.append(f"{pic['src']}: {pic['natural']} px shown at {pic['shown']:.0f} px, its smallest text "
+                             f"at {pic['shown'] / pic['natural'] * smallest:.1f} px")
+            in_gallery = "data:image/webp" in pic["src"]  # a gallery of every level, shown collapsed
+            if not in_gallery and (pic["number"] is None or "Drawn by" not in pic["caption"]):
+                found.append(f"{pic['src']}: not a numbered figure with its source in the caption")
+            figures += pic["number"] is not None
+        if found:
+            problems[name] = found
+        page.close()
+    assert not problems, problems
+    assert figures >= 20, f"only {figures} numbered figures in the book"
+
+
+def test_the_landing_page_opens_with_the_answer(site: str, browser: "sync_api.Browser") -> None:
+    """The first paragraph is the abstract (the question, what was run, the answer, how sure, why the paper
+    differs), then the table of claims and a numbered, captioned figure."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{site}/book/intro.html", wait_until="load")
+    first = page.evaluate("() => document.querySelector('article section p:not(:has(em:only-child))').innerText")
+    assert first.startswith("Does pruning") and "seeds" in first and "simulated" in first.lower()
+    assert "authors' training loop" in first and first.count(". ") >= 4, first
+    header = page.evaluate("() => [...document.querySelectorAll('article table thead th')].map(t => t.innerText)")
+    assert "the authors' code" in header and any("global pruning" in h for h in header), header
+    number = page.evaluate("() => document.querySelector('article figure figcaption .caption-number').innerText")
+    assert number.strip().startswith("Fig. 1"), number
+    page.close()
+
+
 #: what makes a page wider than its screen: the page's own width, and the elements whose right edge passes it
 #: outside any box that scrolls or clips them
 PHONE_OVERFLOW = """() => { const w = document.documentElement.clientWidth, out = [];

@@ -270,13 +270,14 @@ def test_level_frames_hold_prediction_gini_and_one_picture_per_percentage() -> N
 def test_live_mode_without_checkpoints_names_the_command_that_makes_them(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRUNELIB_CHECKPOINTS", str(tmp_path / "checkpoints"))
-    result = {"profile": "noise", "seed": 0, "regime": "global", "settings": {"image_size": 128, "val_per_class": 0},
+    # a seed no machine trains, so that the test does not depend on the checkpoints this machine holds
+    result = {"profile": "noise", "seed": 9999, "regime": "global", "settings": {"image_size": 128, "val_per_class": 0},
               "networks": [{"network": "dense", "target": 0.0,
-                            "checkpoint": "checkpoints/noise/seed0/dense/best.pt"}]}
+                            "checkpoint": "checkpoints/noise/seed9999/dense/best.pt"}]}
     note = explorer_live.open_live_explorer(result, data="../data/imagenette2-224", methods="VG,IG")
     assert isinstance(note, widgets.HTML)
-    assert "checkpoints/noise/seed0/dense/best.pt is not on this machine" in note.value
-    assert "python -m prunelib sweep --profile noise --seeds 0 --regimes global" in note.value
+    assert "checkpoints/noise/seed9999/dense/best.pt is not on this machine" in note.value
+    assert "python -m prunelib sweep --profile noise --seeds 9999 --regimes global" in note.value
 
 
 def test_live_source_computes_and_keeps_the_frames_of_validation_images(synthetic_root: Path,

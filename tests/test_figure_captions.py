@@ -1,5 +1,6 @@
-"""Every figure says under it which function drew it and from which results file: each ``plot_…`` function of
-the book's figure modules, drawn from small hand-made results, carries its own qualified name and the file."""
+"""Every figure says in its caption which function drew it and from which results file: a notebook shows a figure
+with :func:`prunelib.figures.captions.show`, which glues the figure and that line beside it. The hand-made results
+here draw every ``plot_…`` function of the book's figure modules (``tests/test_figure_style.py`` reuses them)."""
 from __future__ import annotations
 
 import inspect
@@ -13,6 +14,7 @@ matplotlib.use("Agg")
 
 from prunelib import data, paths  # noqa: E402
 from prunelib.figures import accuracy, comparison, concepts, faithfulness, noise, saliency  # noqa: E402
+from prunelib.figures.captions import show  # noqa: E402
 from prunelib.provenance import Source, figure_caption, published  # noqa: E402
 from prunelib.reference import load_reference  # noqa: E402
 
@@ -42,7 +44,7 @@ def _metrics() -> dict:
 
 
 def _maps() -> dict:
-    return {"levels": np.array([0.0, 0.5]), "images": np.zeros((2, 8, 8, 3), np.uint8),
+    return {"levels": np.array([0.0, 0.5]), "images": np.zeros((2, 8, 8, 3), np.uint8), "methods": ["VG"],
             "VG": np.random.default_rng(0).random((2, 2, 8, 8), dtype=np.float32), "classes": ["church", "tench"],
             "predictions": {s: {"class": ["church", "tench"]} for s in LEVELS}, "gini": {"VG": {s: [0.4, 0.5] for s in LEVELS}}}
 
@@ -68,22 +70,27 @@ def _noise() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: how to draw each plot function from hand-made results (``src`` is its Source)
+def _comparison() -> dict:
+    return {"differences": {q: {"VG": {"0.5": ci(0.02)}} for q in ("gini", "aopc")}, "at_chance": []}
+
+
+#: how to draw each plot function from hand-made results
 DRAW = {
-    "plot_accuracy": lambda src: accuracy.plot_accuracy(_accuracy(), reference=load_reference(), source=src),
-    "plot_per_class": lambda src: accuracy.plot_per_class(_accuracy(), source=src),
-    "plot_training": lambda src: accuracy.plot_training(_accuracy(), source=src),
-    "plot_layer_sparsity": lambda src: accuracy.plot_layer_sparsity(_accuracy(), source=src),
-    "plot_saliency_grid": lambda src: saliency.plot_saliency_grid(_maps(), "VG", source=src),
-    "plot_gini": lambda src: faithfulness.plot_gini(_metrics(), reference=load_reference(), source=src),
-    "plot_aopc": lambda src: faithfulness.plot_aopc(_metrics(), order="lerf", source=src),
-    "plot_road_curves": lambda src: faithfulness.plot_road_curves(_metrics(), reference=load_reference(), source=src),
-    "plot_concept_gallery": lambda src: concepts.plot_concept_gallery(_gallery(), source=src),
-    "plot_coherence": lambda src: concepts.plot_coherence([0, 50], {"church": [0.1, 0.2]}, source=src),
-    "plot_concept_metrics": lambda src: concepts.plot_concept_metrics(_coherence(), source=src),
-    "plot_headline": lambda src: comparison.plot_headline(_accuracy(), _metrics(), load_reference(), source=src),
-    "plot_differences": lambda src: comparison.plot_differences(_comparison(), source=src),
-    "plot_noise": lambda src: noise.plot_noise(_noise(), source=src, reference=load_reference()),
+    "plot_accuracy": lambda: accuracy.plot_accuracy(_accuracy(), reference=load_reference()),
+    "plot_per_class": lambda: accuracy.plot_per_class(_accuracy()),
+    "plot_training": lambda: accuracy.plot_training(_accuracy()),
+    "plot_layer_sparsity": lambda: accuracy.plot_layer_sparsity(_accuracy()),
+    "plot_saliency_grid": lambda: saliency.plot_saliency_grid(_maps(), "VG"),
+    "plot_saliency_pair": lambda: saliency.plot_saliency_pair(_maps(), 0.5, n_images=2),
+    "plot_gini": lambda: faithfulness.plot_gini(_metrics(), reference=load_reference()),
+    "plot_aopc": lambda: faithfulness.plot_aopc(_metrics(), order="lerf"),
+    "plot_road_curves": lambda: faithfulness.plot_road_curves(_metrics(), reference=load_reference()),
+    "plot_concept_gallery": lambda: concepts.plot_concept_gallery(_gallery()),
+    "plot_gallery_pair": lambda: concepts.plot_gallery_pair(_gallery(), _gallery()),
+    "plot_concept_metrics": lambda: concepts.plot_concept_metrics(_coherence()),
+    "plot_headline": lambda: comparison.plot_headline(_accuracy(), _metrics(), load_reference()),
+    "plot_differences": lambda: comparison.plot_differences(_comparison()),
+    "plot_noise": lambda: noise.plot_noise(_noise(), reference=load_reference()),
 }
 
 
@@ -96,23 +103,18 @@ def test_every_plot_function_is_drawn_here() -> None:
     assert set(plot_functions()) == set(DRAW), "a plot function without a case here: add it to DRAW"
 
 
-@pytest.mark.parametrize("name", sorted(DRAW))
-def test_a_figure_names_the_function_that_drew_it_and_the_results_file(name: str) -> None:
-    import matplotlib.pyplot as plt
-
-    f = plot_functions()[name]
+def test_a_shown_figure_is_glued_with_a_caption_naming_the_function_and_the_results_file(monkeypatch) -> None:
+    glued = {}
+    monkeypatch.setattr("myst_nb.glue", lambda name, value, display=True: glued.setdefault(name, (value, display)))
     results = paths.ROOT / "results" / "smoke" / ".staging" / "faithfulness" / "metrics.json"  # as the runner writes
-    fig = DRAW[name](Source((results,), "ImageNette · profile smoke · seed 0 · commit 0123456789"))
-    shown = " ".join(" ".join(t.get_text() for t in fig.texts).split())  # as read, across the wrapped lines
-    assert f"Drawn by {f.__module__}.{f.__qualname__} from results/smoke/faithfulness/metrics.json" in shown
-    assert "profile smoke · seed 0" in shown
-    fig.canvas.draw()
-    caption = next(t for t in fig.texts if t.get_text().startswith("Drawn by"))
-    box, figure = caption.get_window_extent(), fig.bbox
-    assert box.x0 >= figure.x0 and box.x1 <= figure.x1 and box.y0 >= figure.y0, "the caption does not fit"
-    below = [ax.get_tightbbox().y0 for ax in fig.axes if ax.get_visible() and ax.axison]
-    assert min(below) >= box.y1 - 1, "the caption overlaps the axes"
-    plt.close(fig)
+    source = Source((results,), "ImageNette · profile smoke · seed 0 · commit 0123456789")
+    fig = show("fig-gini", source, faithfulness.plot_gini, _metrics())
+    assert glued["fig-gini"] == (fig, True)  # shown in Jupyter; the book shows it as a numbered MyST figure
+    line, display = glued["fig-gini-source"]
+    assert not display
+    assert line == ("Drawn by prunelib.figures.faithfulness.plot_gini from results/smoke/faithfulness/metrics.json"
+                    " · ImageNette · profile smoke · seed 0 · commit 0123456789.")
+    assert not any(t.get_text().startswith("Drawn by") for t in fig.texts), "the provenance is in the caption only"
 
 
 def test_the_caption_names_where_a_file_lands_and_every_file() -> None:

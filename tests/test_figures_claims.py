@@ -14,7 +14,15 @@ def test_the_authors_column_reads_the_seed_rule_of_the_authors_sweep() -> None:
     assert [r["the paper's claim"] for r in rows] == [sentence for *_, sentence in CLAIMS]
     gini = rows[0]
     assert gini["the authors' code"] == "VG: holds · IG: holds"
-    assert gini["global pruning"] == claims.NOT_MEASURED and gini["lottery, against its unpruned control"] == claims.NOT_MEASURED
+    assert gini["global pruning, fixed image set"] == claims.NOT_MEASURED
+    assert gini["lottery, against its unpruned control"] == claims.NOT_MEASURED
+
+
+def test_the_lottery_column_falls_back_to_the_archived_measurement() -> None:
+    archived = {"claims": {"gini_light": {"by_regime": {"lottery": {"control": {"VG": "opposite within one run (1 seed)"}}}}}}
+    row = claims.claims_rows({"study": None, "study-v1": archived, "authors": None})[0]
+    assert row["lottery, against its unpruned control"] == "VG: opposite within one run (1 seed)"
+    assert row["global pruning, 3 seeds (protocol v1)"] == claims.NOT_MEASURED
 
 
 def test_one_seed_says_within_one_run() -> None:

@@ -29,8 +29,8 @@ def test_one_row_per_network_in_the_tables_order_top1_in_percent() -> None:
     assert [tuple(r[k] for k in NETWORK) for r in rows] == [
         ("global", 0, "dense", 0), ("global", 0, "pruned", 10), ("lottery", 0, "control", 0), ("global", 1, "dense", 0)]
     assert list(rows[0]) == [*NETWORK, "top-1 (%)", "VG", "random order"]  # reading order, not the file's
-    assert list(rows[0]["VG"]) == ["Gini", "MoRF - LeRF"]
-    assert rows[0]["top-1 (%)"] == pytest.approx(84.5) and rows[1]["VG"] == {"Gini": 0.46, "MoRF - LeRF": 0.2}
+    assert list(rows[0]["VG"]) == ["Gini", "AOPC MoRF - LeRF"]
+    assert rows[0]["top-1 (%)"] == pytest.approx(84.5) and rows[1]["VG"] == {"Gini": 0.46, "AOPC MoRF - LeRF": 0.2}
     assert rows[2]["VG"]["Gini"] is None and rows[0]["random order"] == {"AOPC": None}  # missing where lacking
 
 
@@ -54,7 +54,7 @@ def test_metrics_in_reading_order_then_unknown_ones_by_name() -> None:
 
 
 @pytest.mark.parametrize("metric, expected", [("gini_vg", ("VG", "Gini")), ("aopc_lerf_ig", ("IG", "AOPC LeRF")),
-                                              ("aopc_gap_vg", ("VG", "MoRF - LeRF")), ("top1", ("top-1 (%)", "")),
+                                              ("aopc_gap_vg", ("VG", "AOPC MoRF - LeRF")), ("top1", ("top-1 (%)", "")),
                                               ("aopc_random", ("random order", "AOPC")),
                                               ("coherence_gain", ("coherence gain", "")),
                                               ("gini_xx", ("gini xx", ""))])  # not a saliency method of the registry

@@ -13,7 +13,7 @@ def _d(low: float, high: float) -> dict:
 
 @pytest.mark.parametrize("diffs, sign, expected", [
     ([_d(0.01, 0.05), _d(-0.01, 0.02)], +1, "holds"),
-    ([_d(-0.05, -0.01), _d(-0.01, 0.02)], +1, "does not hold"),
+    ([_d(-0.05, -0.01), _d(-0.01, 0.02)], +1, "opposite"),
     ([_d(-0.01, 0.01), _d(-0.02, 0.03)], +1, "inconclusive"),
     ([_d(0.01, 0.05), _d(-0.05, -0.01)], +1, "mixed"),
     ([_d(-0.05, -0.01)], -1, "holds"),
@@ -59,7 +59,7 @@ def test_paper_gaps_are_ours_minus_the_papers_at_shared_levels() -> None:
     assert gaps["top1"]["dense"] == pytest.approx(-7.0)
     assert gaps["top1"]["mean"] == pytest.approx(-7.0)
     text = evidence({"0.1": {"estimate": 0.0123, "low": 0.008, "high": 0.0161}}, ["0.1"])
-    assert text == "10 %: +0.0123 [+0.0080, +0.0161]"
+    assert text == "10 %: +0.012 [+0.008, +0.016]"
 
 
 def test_near_chance_threshold() -> None:
@@ -74,19 +74,20 @@ def test_verdict_texts_carry_the_evidence_and_the_excluded_levels() -> None:
     c = {"light": ["0.5"], "aggressive": ["0.9"], "at_chance": ["0.98"],
          "differences": {"gini": {"VG": {"0.5": d, "0.9": d}, "IG": {"0.5": d, "0.9": d}},
                          "aopc": {"VG": {"0.5": d}, "IG": {"0.5": d}}},
-         "verdicts": {"gini_light": {"VG": "does not hold", "IG": "does not hold"},
-                      "aopc_light": {"VG": "does not hold", "IG": "does not hold"},
+         "verdicts": {"gini_light": {"VG": "opposite", "IG": "opposite"},
+                      "aopc_light": {"VG": "opposite", "IG": "opposite"},
                       "gini_aggressive": {"VG": "holds", "IG": "holds"},
                       "accuracy_holds": {"0.5": True, "0.9": False}, "coherence_aggressive": {"church": "lower"}},
-         "coherence_gain": {"church": {"0.0": 0.17, "0.9": 0.12}},
+         "coherence_gain": {"church": {"0.0": 0.17, "0.5": 0.15, "0.9": 0.12}},
          "concept_similarity": {"church": {"0.0": 0.44, "0.9": 0.54}},
          "paper_gaps": {"top1_dense": (0.773, 0.8415), "top1": {"dense": -6.8}, "levels": [0.0, 0.1],
                         **{k: gap for k in ("gini_VG", "gini_IG", "aopc_VG", "aopc_IG")}}}
     t = verdict_texts(c)
-    assert "VG DOES NOT HOLD (difference from dense: 50 %: -0.0020 [-0.0030, -0.0010])" in t["verdict_gini"]
+    assert "VG *opposite* within one run (level − dense: 50 %: -0.002 [-0.003, -0.001])" in t["verdict_gini"]
     assert t["verdict_excluded"].endswith(": 98 %")
     assert t["verdict_accuracy"].endswith(": 50 %")
-    assert "church 0.170 -> 0.120 (lower)" in t["verdict_concepts"] and "church 0.44 -> 0.54" in t["verdict_concepts"]
+    assert "lowest at the dense and light levels (0 %, 50 %)" in t["verdict_concepts"]  # the rule, where it is shown
+    assert "church *lower* (0.120 against 0.150)" in t["verdict_concepts"] and "church 0.44 → 0.54" in t["verdict_concepts"]
     assert "dense top-1 77.3 % against the paper's 84.2 % (-6.8 points)" in t["verdict_gaps"]
     assert verdict_texts({**c, "aggressive": []})["verdict_concepts"].endswith("No aggressive level is above chance in this run.")
 

@@ -74,7 +74,16 @@ def test_coherence_follows_the_jobs_levels_by_identity() -> None:
     c = study.coherence(concepts, RESULT)
     assert c["levels"] == [0.0, 0.2, 0.36] and c["metrics"]["church"]["n_correct"] == 3
     assert [c["metrics"]["church"][str(s)]["coherence"]["gain"] for s in c["levels"]] == [0.0, 0.2, 0.36]
-    gain = concepts_fig.plot_concept_metrics(c).axes[0].get_lines()[0]  # the first view: coherence gain
-    assert list(gain.get_ydata()) == [0.0, 0.2, 0.36]
+    assert c["at_chance"] == [0.36]
+    gain = concepts_fig.plot_concept_metrics(c).axes[0].get_lines()  # the first view: coherence gain
+    assert list(gain[0].get_ydata()) == [0.0, 0.2]  # the network at chance is a grey cross of its own
+    assert list(gain[1].get_xdata()) == [36.0]
     with pytest.raises(ValueError, match="do not cover"):
         study.coherence({**concepts, "networks": concepts["networks"][:1]}, RESULT)
+
+
+def test_the_networks_at_chance_and_the_most_pruned_one_that_is_not() -> None:
+    assert study.at_chance(RESULT) == [0.36] and study.most_pruned(RESULT) == 0.2
+    every = {**RESULT, "networks": [{**n, "near_chance": True} for n in RESULT["networks"]]}
+    assert study.at_chance(every) == [0.2, 0.36]  # the dense network is the reference, always shown
+    assert study.most_pruned(every) == 0.0

@@ -16,12 +16,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .. import paths
-from .captions import COLUMN_IN
 from ..regimes import REGIMES
 from ..stages.common import near_chance
 from ..sweep.agreement import BASELINE, PICTURE, load_picture
 from ..sweep.seed_rule import SEED_VERDICTS, interval
 from ..sweep.summary import load_summary
+from .style import COLUMN_IN
 
 MEASURES = {"spearman": "Spearman ρ", "top10_iou": "top-10 % IoU"}
 METHODS = ("vg", "ig")
@@ -87,8 +87,7 @@ def plot_agreement(df: pd.DataFrame) -> Figure:
         for h, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, h)
     if handles:
-        fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=2, fontsize=9, frameon=False)
-    fig.tight_layout(rect=(0, 0.04 * (1 + len(handles) // 2), 1, 1))
+        fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncol=2, frameon=False)
     return fig
 
 
@@ -156,5 +155,4 @@ def plot_agreement_picture(shown: dict[str, np.ndarray] | None) -> Figure:
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout(pad=0.3)
     return fig

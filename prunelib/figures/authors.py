@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from .. import paths
-from .captions import COLUMN_IN
 from ..sweep.decomposition import CONTRASTS, DECOMPOSITION, METRICS, NETWORKS, verdict_text
+from .style import COLUMN_IN
 
 #: one name per quantity, as the book writes it
 METRIC_NAMES = {"gini_vg": "Gini, VG", "gini_ig": "Gini, IG", "aopc_morf_vg": "AOPC MoRF, VG",
@@ -113,7 +113,6 @@ def plot_learning_rates(parts: dict[str, Any] | None, seed: int = 0) -> Figure:
     else:
         for ax in (lr_ax, acc_ax):
             ax.text(0.5, 0.5, "no epochs in the results yet", ha="center", va="center", transform=ax.transAxes)
-    fig.tight_layout()
     return fig
 
 
@@ -143,7 +142,6 @@ def plot_decomposition(parts: dict[str, Any] | None) -> Figure:
         ax.set(title=METRIC_NAMES[metric], xlabel="effect (difference of the mean)")
         ax.set_yticks(range(len(labels)), labels)
         ax.set_ylim(len(labels) - 0.5, -0.5)
-    fig.tight_layout()
     return fig
 
 

@@ -1,44 +1,43 @@
-"""The line under every figure of the book: the function that drew it, the results file(s) it read, and where
-their numbers come from (:func:`prunelib.provenance.figure_caption`), wrapped to the figure's width."""
+"""How a notebook shows a figure: numbered and captioned by the book, the provenance line in its caption.
+
+:func:`show` draws a figure with a ``plot_…`` function and glues it under a name for a MyST figure of the page::
+
+    captions.show("fig-gini", drawn_from, fig.plot_gini, m, reference=paper)   # in a code cell tagged remove-output
+
+    ```{glue:figure} fig-gini
+    :name: fig-gini
+
+    What the figure shows. {glue:text}`fig-gini-source`
+    ```
+
+Beside the figure it glues ``<name>-source``: which function drew it from which results file, and where their
+numbers come from (:func:`prunelib.provenance.figure_caption`), the caption's last sentence. In Jupyter the cell
+shows the figure; in the book the cell's output is removed and the MyST figure shows it, numbered.
+"""
 from __future__ import annotations
 
-import textwrap
-from typing import Callable
+from typing import Any, Callable
 
+import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from ..provenance import Source, figure_caption
 
-FONTSIZE = 7
-#: the book's text column (688 px) in inches at the figures' 100 dpi: the widest a figure is drawn for
-COLUMN_IN = 6.9
-#: the width of an average character of the caption, in points per point of font size (DejaVu Sans, generous)
-CHAR_WIDTH = 0.62
+
+def source_line(plot: Callable[..., Figure], source: Source) -> str:
+    """The caption's provenance sentence for a figure drawn by ``plot`` from ``source``'s files (one line)."""
+    return figure_caption(plot, source).replace("\n", " · ") + "."
 
 
-def caption_lines(fig: Figure, plot: Callable, source: Source | None) -> list[str]:
-    """The caption of ``plot``'s figure, cut into lines that fit the figure's width (none without a source)."""
-    if source is None:
-        return []
-    width = int((fig.get_figwidth() * 72 - 10) / (CHAR_WIDTH * FONTSIZE))
-    return [part for line in figure_caption(plot, source).splitlines()
-            for part in textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False)]
+def show(name: str, source: Source, plot: Callable[..., Figure], *args: Any, **kwargs: Any) -> Figure:
+    """Draw ``plot(*args, **kwargs)``, glue the figure as ``name`` and its provenance as ``name-source``.
 
-
-def caption_height(fig: Figure, plot: Callable, source: Source | None) -> float:
-    """The fraction of ``fig``'s height that the caption of ``plot`` takes (0 without a source)."""
-    lines = len(caption_lines(fig, plot, source))
-    return (lines * 1.2 * FONTSIZE + 6) / 72 / fig.get_figheight() if lines else 0.0
-
-
-def captioned(fig: Figure, plot: Callable, source: Source | None, above: float = 0.0) -> Figure:
-    """Write the caption of ``plot``'s figure at its bottom left and lay the figure out above it.
-
-    ``above`` keeps that fraction of the figure's height free between the caption and the axes (for a figure
-    legend placed there). Without a ``source`` the figure gets no caption.
+    Returns the figure (closed: pyplot does not show it a second time).
     """
-    lines = caption_lines(fig, plot, source)
-    if lines:
-        fig.text(0.01, 0.005, "\n".join(lines), fontsize=FONTSIZE, ha="left", va="bottom", linespacing=1.2)
-    fig.tight_layout(rect=(0, min(caption_height(fig, plot, source) + above, 0.5), 1, 1))
+    from myst_nb import glue  # the book's dependency; imported here so that the figures draw without it
+
+    fig = plot(*args, **kwargs)
+    glue(name, fig)
+    glue(f"{name}-source", source_line(plot, source), display=False)
+    plt.close(fig)
     return fig

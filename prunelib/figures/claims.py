@@ -3,7 +3,9 @@
 Each cell is the verdict of the seed-level rule (:mod:`prunelib.sweep.seed_rule`, read from the sweeps'
 ``seed_verdicts.json``) for one claim under one regime and reference, per saliency method: *holds*, *opposite*,
 *mixed*, *paper's effect excluded* or *inconclusive*, with "within one run (N seeds)" where fewer than 3 seeds
-speak. A column whose sweep has not been measured under that rule says so.
+speak. A column whose sweep has not been measured under that rule says so. The study's networks measured before
+the fixed image set (protocol v1, archived in ``results/<profile>/protocol-v1/``) are judged by the same rule,
+each seed over the images its own job explained.
 """
 from __future__ import annotations
 
@@ -12,20 +14,26 @@ from typing import Any
 
 from .. import paths
 from ..sweep.seed_rule import CLAIMS, SEED_VERDICTS
+from ..sweep.summary import archive_dir
 
-#: the table's columns: (heading, which sweep: "study" or "authors", regime, reference)
-COLUMNS = (("global pruning", "study", "global", "dense"),
-           ("lottery, against dense", "study", "lottery", "dense"),
+#: the archived measurement of the study judged beside today's (:func:`prunelib.sweep.summary.archive_dir`)
+ARCHIVE = "protocol-v1"
+#: the table's columns: (heading, which sweep: "study", "study-v1" (its archive) or "authors", regime, reference)
+COLUMNS = (("global pruning, 3 seeds (protocol v1)", "study-v1", "global", "dense"),
+           ("global pruning, fixed image set", "study", "global", "dense"),
            ("lottery, against its unpruned control", "study", "lottery", "control"),
            ("the authors' code", "authors", "authors_code", "dense"))
 NOT_MEASURED = "not measured yet"
 
 
 def load_claims(study_profile: str, authors_profile: str) -> dict[str, dict[str, Any] | None]:
-    """The seed-level verdicts of both sweeps: ``{"study": ..., "authors": ...}`` (None where a sweep has none)."""
+    """The seed-level verdicts of the sweeps: ``{"study": ..., "study-v1": ..., "authors": ...}`` (None where one
+    has none). The lottery column reads the study's sweep, else its archive."""
     out: dict[str, dict[str, Any] | None] = {}
-    for key, profile in (("study", study_profile), ("authors", authors_profile)):
-        file = paths.results_dir(profile) / SEED_VERDICTS
+    for key, folder in (("study", paths.results_dir(study_profile)),
+                        ("study-v1", archive_dir(study_profile, ARCHIVE)),
+                        ("authors", paths.results_dir(authors_profile))):
+        file = folder / SEED_VERDICTS
         out[key] = json.loads(file.read_text()) if file.is_file() else None
     return out
 
@@ -36,12 +44,19 @@ def claims_rows(verdicts: dict[str, dict[str, Any] | None]) -> list[dict[str, st
     for key, _, _, _, sentence in CLAIMS:
         row = {"the paper's claim": sentence}
         for heading, sweep, regime, reference in COLUMNS:
-            by_method = (((verdicts.get(sweep) or {}).get("claims", {}).get(key, {}).get("by_regime", {})
-                          .get(regime, {}).get(reference)))
+            by_method = _cell(verdicts, sweep, key, regime, reference)
+            if by_method is None and sweep == "study" and regime == "lottery":  # not re-measured yet: as archived
+                by_method = _cell(verdicts, "study-v1", key, regime, reference)
             row[heading] = (" · ".join(f"{m}: {v}" for m, v in sorted(by_method.items(), key=_method_order))
                             if by_method else NOT_MEASURED)
         rows.append(row)
     return rows
+
+
+def _cell(verdicts: dict[str, dict[str, Any] | None], sweep: str, key: str, regime: str, reference: str
+          ) -> dict[str, str] | None:
+    return ((verdicts.get(sweep) or {}).get("claims", {}).get(key, {}).get("by_regime", {}).get(regime, {})
+            .get(reference))
 
 
 def _method_order(item: tuple[str, str]) -> int:

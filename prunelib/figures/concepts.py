@@ -9,67 +9,61 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 
 from ..craft.gallery import load_concepts  # noqa: F401  (the notebooks load a gallery from here, to plot it)
-from ..provenance import Source
 from ..schedule import level_tag
-from .captions import captioned
+from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
 from .tables import LEVEL, level
 
 
-def plot_concept_gallery(gallery: Mapping[str, Any], n_concepts: int = 5, n_crops: int = 5,
-                         title: str | None = None, source: Source | None = None) -> Figure:
-    """Rows: the ``n_concepts`` most important concepts (as stored, best first); columns: their best crops.
-
-    Each row is labelled with the concept id and its Sobol importance; the title defaults to
-    ``"<class_name> — pruning <pruning>"`` from ``gallery["meta"]``.
-    """
+def _draw_gallery(fig: Figure | SubFigure, gallery: Mapping[str, Any], n_concepts: int, n_crops: int,
+                  title: str) -> None:
     crops = np.asarray(gallery["crops"])
     n, k = min(n_concepts, crops.shape[0]), min(n_crops, crops.shape[1])
     if n < 1 or k < 1:
         raise ValueError(f"nothing to plot: gallery crops have shape {crops.shape}")
-    fig, axes = plt.subplots(n, k, figsize=(1.4 * k + 1.2, 1.4 * n + 0.5), squeeze=False)
+    axes = fig.subplots(n, k, squeeze=False)
     for i in range(n):
         for j in range(k):
-            ax = axes[i, j]
-            ax.imshow(crops[i, j])
-            ax.set_xticks([]), ax.set_yticks([])
+            axes[i, j].imshow(crops[i, j])
+            axes[i, j].set_xticks([]), axes[i, j].set_yticks([])
         axes[i, 0].set_ylabel(f"c{int(gallery['concept_ids'][i])}\nS={float(gallery['importances'][i]):.2f}",
-                              rotation=0, ha="right", va="center", fontsize=9)
+                              rotation=0, ha="right", va="center")
+    fig.suptitle(title)
+
+
+def gallery_title(gallery: Mapping[str, Any], at_chance: bool = False) -> str:
+    """``"<class> — <pruning>"`` from the gallery's metadata; a network near chance says so."""
     meta = gallery.get("meta", {}) or {}
-    if title is None:
-        title = f"{meta.get('class_name', 'class ?')} — pruning {meta.get('pruning', '?')}"
-    fig.suptitle(title, fontsize=10)
-    return captioned(fig, plot_concept_gallery, source)
+    title = f"{meta.get('class_name', 'class ?')} — {meta.get('pruning', '?')}"
+    return title + " (network at chance: nothing to explain)" if at_chance else title
 
 
-def plot_coherence(levels: Sequence[float | str], values: Mapping[str, Sequence[float]],
-                   metric: str = "coherence gain", lower_is_better: bool = False,
-                   source: Source | None = None) -> Figure:
-    """One line per series (e.g. per class) of a concept metric against pruning level.
+def plot_concept_gallery(gallery: Mapping[str, Any], n_concepts: int = 5, n_crops: int = 5,
+                         title: str | None = None) -> Figure:
+    """Rows: the ``n_concepts`` most important concepts (as stored, best first); columns: their best crops.
 
-    Args:
-        levels: pruning levels (x axis), e.g. ``[0, 10, 20, 30, 50, 70]`` (% of weights removed).
-        values: ``{series name: one value per level}``.
+    Each row is labelled with the concept id and its Sobol importance; the title defaults to
+    :func:`gallery_title`.
     """
-    if not values:
-        raise ValueError("values is empty: nothing to plot")
-    fig, ax = plt.subplots(figsize=(4.5, 3.2))
-    x = np.arange(len(levels))
-    for name, ys in values.items():
-        if len(ys) != len(levels):
-            raise ValueError(f"series {name!r} has {len(ys)} values for {len(levels)} levels")
-        ax.plot(x, ys, marker="o", label=name)
-    ax.set_xticks(x, [str(v) for v in levels])
-    ax.set_xlabel("pruning level (% weights removed)")
-    ax.set_ylabel(f"{metric} ({'lower' if lower_is_better else 'higher'} is better)")
-    ax.legend(fontsize=8)
-    return captioned(fig, plot_coherence, source)
+    fig = plt.figure(figsize=(min(COLUMN_IN, 1.05 * n_crops + 0.9), 1.05 * n_concepts + 0.4))
+    _draw_gallery(fig, gallery, n_concepts, n_crops, title or gallery_title(gallery))
+    return fig
+
+
+def plot_gallery_pair(dense: Mapping[str, Any], pruned: Mapping[str, Any], n_concepts: int = 5,
+                      n_crops: int = 3) -> Figure:
+    """Two galleries side by side (the dense network's and a pruned one's): their ``n_concepts`` most important
+    concepts, ``n_crops`` best crops each."""
+    fig = plt.figure(figsize=(COLUMN_IN, 1.05 * n_concepts + 0.5))
+    for sub, gallery in zip(fig.subfigures(1, 2, wspace=0.04), (dense, pruned)):
+        _draw_gallery(sub, gallery, n_concepts, n_crops, gallery_title(gallery))
+    return fig
 
 
 #: The measured views of concept quality, as (key in the metrics dict, axis label, lower is better).
@@ -104,21 +98,46 @@ def concept_rows(summary: Mapping[str, Any]) -> list[dict]:
     return rows
 
 
-def plot_concept_metrics(summary: Mapping[str, Any], source: Source | None = None) -> Figure:
-    """The four measured views of the concepts vs pruning level, one line per class."""
+def plot_concept_metrics(summary: Mapping[str, Any]) -> Figure:
+    """The four measured views of the concepts vs pruning level, one line per class; networks near chance
+    (``summary["at_chance"]``) as grey crosses that do not set the axis."""
     levels = summary["levels"]
-    fig, axes = plt.subplots(1, len(CONCEPT_VIEWS), figsize=(4.0 * len(CONCEPT_VIEWS), 3.4))
-    x = [100 * s for s in levels]
-    for ax, (keys, label, lower) in zip(axes, CONCEPT_VIEWS):
-        for name in summary["classes"]:
+    chance = {float(s) for s in summary.get("at_chance", [])}
+    fig, axes = plt.subplots(2, 2, figsize=(COLUMN_IN, 5.4), sharex=True)
+    x = np.array([100 * s for s in levels])
+    off = np.array([float(s) in chance for s in levels])
+    for ax, (keys, label, lower) in zip(axes.flat, CONCEPT_VIEWS):
+        every = []
+        for i, name in enumerate(summary["classes"]):
             values = []
             for s in levels:
                 v = summary["metrics"][name][str(s)]
                 for k in keys:
                     v = v[k]
                 values.append(np.nan if v is None else v)  # None: undefined at this level (gap in the line)
-            ax.plot(x, values, "o-", label=name)
-        ax.set(xlabel="weights removed (%)", title=f"{label}\n({'lower' if lower else 'higher'} = better)")
-        ax.title.set_fontsize(8)
-    axes[0].legend(fontsize=8)
-    return captioned(fig, plot_concept_metrics, source)
+            values = np.array(values, dtype=float)
+            ax.plot(x[~off], values[~off], "o-", color=f"C{i}", label=name)
+            every.append(values)
+        ylim = limits(np.concatenate([v[~off] for v in every]))
+        if off.any():
+            ax.plot(np.tile(x[off], len(every)), clamped(np.concatenate([v[off] for v in every]), ylim),
+                    label=CHANCE_LABEL, **CHANCE)
+        ax.set_ylim(*ylim)
+        ax.set(title=f"{label}\n({'lower' if lower else 'higher'} = better)")
+    for ax in axes[-1]:
+        ax.set_xlabel("weights removed (%)")
+    axes[0][0].legend()
+    return fig
+
+
+def describe_concepts(summary: Mapping[str, Any]) -> str:
+    """A sentence on :func:`plot_concept_metrics`' figure: each class's coherence gain and concept similarity for
+    the dense network and the most pruned network not near chance."""
+    chance = {float(s) for s in summary.get("at_chance", [])}
+    deepest = max([0.0] + [float(s) for s in summary["levels"] if float(s) not in chance])
+    parts = []
+    for name in summary["classes"]:
+        dense, pruned = summary["metrics"][name][str(float(summary["levels"][0]))], summary["metrics"][name][str(deepest)]
+        parts.append(f"{name} {dense['coherence']['gain']:.3f} → {pruned['coherence']['gain']:.3f} "
+                     f"(similarity {dense['concept_similarity']:.2f} → {pruned['concept_similarity']:.2f})")
+    return (f"Coherence gain from the dense network to {100 * deepest:.0f} % removed: " + "; ".join(parts) + ".")

@@ -8,11 +8,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..provenance import Source
 from ..saliency import METHODS, in_order
-from ..stages.faithfulness import aopc_of, gini_of
-from .captions import captioned
+from ..stages.faithfulness import aopc_of, gini_of, level_key
+from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
 from .tables import LEVEL, interval, level
+
+
+#: one name per removal order, as the book writes it
+ORDERS = {"morf": "MoRF", "lerf": "LeRF"}
 
 
 def label(method: str) -> str:
@@ -48,63 +51,99 @@ def level_series(m: dict, method: str, pick) -> tuple[np.ndarray, np.ndarray, np
     return x, column("estimate"), column("low"), column("high")
 
 
+def at_chance(m: dict) -> np.ndarray:
+    """Levels (in %) of ``m`` whose network is near chance (measured, left out of every verdict)."""
+    return np.array([100 * s for s in m["levels"] if s not in m.get("shared_levels", m["levels"])])
+
+
+def draw_levels(ax, x: np.ndarray, est: np.ndarray, lo: np.ndarray, hi: np.ndarray, chance: np.ndarray,
+                label: str = "ours") -> None:
+    """One series against the level removed, 95 % interval as a band; the networks near chance (levels
+    ``chance``) as grey crosses that do not set the axis (pulled onto its edge when off it)."""
+    off = np.isin(x, chance)
+    ax.fill_between(x[~off], lo[~off], hi[~off], alpha=0.25, color="C0", label="95 % CI over images")
+    ax.plot(x[~off], est[~off], "o-", color="C0", label=label)
+    ylim = limits(np.concatenate([lo[~off], hi[~off], est[~off]]))
+    if off.any():
+        ax.plot(x[off], clamped(est[off], ylim), label=CHANCE_LABEL, **CHANCE)
+    ax.set_ylim(*ylim)
+
+
 def _per_level_plot(m: dict, pick, ylabel: str, reference: dict | None, ref_key: str) -> Figure:
     methods = in_order(m["methods"])
-    fig, axes = plt.subplots(1, len(methods), figsize=(4.5 * len(methods), 3.6), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(methods), figsize=(COLUMN_IN, 3.0), sharex=True, squeeze=False)
     axes = axes[0]
     for ax, method in zip(axes, methods):
         x, est, lo, hi = level_series(m, method, pick)
-        ax.fill_between(x, lo, hi, alpha=0.25, color="C0", label="95 % CI (bootstrap over images)")
-        ax.plot(x, est, "o-", color="C0", label="ours")
+        draw_levels(ax, x, est, lo, hi, at_chance(m))
         if reference and method in reference[ref_key]:
-            ax.plot([100 * s for s in reference["sparsity"]], reference[ref_key][method], "s--", color="C3",
-                    label="paper")
-        ax.set(title=label(method), xlabel="weights removed (%)", ylabel=ylabel)
-    axes[0].legend(fontsize=8)
+            paper = reference[ref_key][method]
+            ax.plot([100 * s for s in reference["sparsity"]], paper, "s--", color="C3", label="paper")
+            ax.set_ylim(*limits([*ax.get_ylim(), *paper], pad=0.02))
+        ax.set(title=label(method), xlabel="weights removed (%)", ylabel=ylabel if ax is axes[0] else None)
+    axes[0].legend()
     return fig
 
 
-def plot_gini(m: dict, reference: dict | None = None, source: Source | None = None) -> Figure:
+def plot_gini(m: dict, reference: dict | None = None) -> Figure:
     """Mean Gini index of the maps vs pruning level (higher = sparser, more focused maps)."""
-    fig = _per_level_plot(m, gini_of, "Gini index (mean over images)", reference, "gini")
-    return captioned(fig, plot_gini, source)
+    return _per_level_plot(m, gini_of, "Gini index (mean over images)", reference, "gini")
 
 
-def plot_aopc(m: dict, order: str = "morf", reference: dict | None = None, source: Source | None = None) -> Figure:
+def plot_aopc(m: dict, order: str = "morf", reference: dict | None = None) -> Figure:
     """AOPC (the authors' formula) of the ROAD curve vs pruning level; the paper reports MoRF only."""
-    fig = _per_level_plot(m, lambda e: aopc_of(e, order), f"AOPC ({order.upper()}, authors')",
-                          reference if order == "morf" else None, "aopc")
-    return captioned(fig, plot_aopc, source)
+    return _per_level_plot(m, lambda e: aopc_of(e, order), f"AOPC {ORDERS[order]} (authors')",
+                           reference if order == "morf" else None, "aopc")
 
 
-def plot_road_curves(m: dict, order: str = "morf", reference: dict | None = None,
-                     source: Source | None = None) -> Figure:
-    """ROAD accuracy vs % of pixels removed, one line per level (ours left two panels; the paper's right two)."""
+def plot_road_curves(m: dict, order: str = "morf", reference: dict | None = None) -> Figure:
+    """ROAD accuracy vs % of pixels removed, one line per level (ours in the first row; the paper's in the second);
+    the networks near chance are left out (named in the legend's title)."""
     ours = in_order(m["methods"])
     paper = [method for method in ours if reference and order == "morf" and method in reference["road"]]
-    ncols = len(ours) + len(paper)
-    fig, axes = plt.subplots(1, ncols, figsize=(4.2 * ncols, 3.6), sharey=True, squeeze=False)
-    axes = axes[0]
+    rows = 2 if paper else 1
+    fig, axes = plt.subplots(rows, len(ours), figsize=(COLUMN_IN, 3.0 * rows + 0.2), sharey=True, squeeze=False)
+    chance = set(at_chance(m).tolist())
     p = m["percentages"]
     cmap = plt.get_cmap("viridis")
-    for ax, method in zip(axes, ours):
+    for ax, method in zip(axes[0], ours):
         levels = sorted(m["methods"][method], key=float)
         for i, s in enumerate(levels):
             ci = m["methods"][method][s]["road"][order]["curve"]
-            if ci["estimate"] is None:  # the network classifies none of the images correctly: no curve
+            if ci["estimate"] is None or 100 * float(s) in chance:  # no image explained, or a network at chance
                 continue
             color = cmap(i / max(len(levels) - 1, 1))
             ax.plot(p, ci["estimate"], "-", color=color, label=f"{100 * float(s):.0f} %")
             ax.fill_between(p, ci["low"], ci["high"], color=color, alpha=0.12)
-        ax.set(title=f"ours: {label(method)}", xlabel=f"pixels removed, {order.upper()} (%)",
-               ylabel="accuracy on imputed images")
+        ax.set(title=f"ours: {label(method)}", xlabel=f"pixels removed, {ORDERS[order]} (%)",
+               ylabel="accuracy on imputed images" if ax is axes[0][0] else None)
     if paper:
-        for ax, method in zip(axes[len(ours):], paper):
+        for ax, method in zip(axes[1], paper):
             curves = reference["road"][method]
             for i, s in enumerate(sorted(curves)):
                 ax.plot(reference["road_percentages"], curves[s], "--", color=cmap(i / (len(curves) - 1)),
                         label=f"{100 * s:.0f} %")
-            ax.set(title=f"paper: {label(method)}", xlabel="pixels removed, MoRF (%)")
-        axes[len(ours)].legend(fontsize=7, title="removed weights")
-    axes[0].legend(fontsize=7, title="removed weights", ncol=2)
-    return captioned(fig, plot_road_curves, source)
+            ax.set(title=f"paper: {label(method)}", xlabel="pixels removed, MoRF (%)",
+                   ylabel="accuracy on imputed images" if ax is axes[1][0] else None)
+        axes[1][-1].legend(title="weights removed", ncol=2)
+    left_out = ", ".join(f"{c:.0f} %" for c in sorted(chance))
+    axes[0][-1].legend(title="weights removed" + (f"\n({left_out}: at chance)" if left_out else ""), ncol=2)
+    return fig
+
+
+def describe(m: dict, quantity: str, order: str = "morf") -> str:
+    """A sentence on a figure of ``quantity`` ("gini" or "aopc", with ``order``): per method, the dense network's
+    value and that of the most pruned network not near chance, each with its 95 % interval over images."""
+    pick = gini_of if quantity == "gini" else (lambda e: aopc_of(e, order))
+    deepest = max([0.0] + [float(s) for s in m.get("shared_levels", m["levels"])])
+    name = "Gini" if quantity == "gini" else f"AOPC {ORDERS[order]}"
+
+    def said(method: str, s: float) -> str:
+        ci = pick(m["methods"][method][level_key(s)])
+        if ci["estimate"] is None:
+            return "no image"
+        return f"{ci['estimate']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]"
+
+    parts = [f"{method} {said(method, 0.0)} dense, {said(method, deepest)} at {100 * deepest:.0f} %"
+             for method in in_order(m["methods"])]
+    return f"{name}: " + "; ".join(parts) + "."

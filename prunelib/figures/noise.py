@@ -10,19 +10,21 @@ from html import escape
 from typing import Iterable
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from IPython.display import HTML
 from matplotlib.figure import Figure
 
 from .. import paths
-from ..provenance import Source
 from ..reference import load_reference
 from ..regimes import REGIMES
 from ..saliency import METHODS
-from ..sweep.summary import load_summary
+from ..stages.common import near_chance
+from ..sweep.summary import archive_dir, load_summary
 from ..sweep.verdicts import VERDICTS
-from .captions import caption_height, captioned
+from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
 from .tables import LEVEL
+
 
 def panels(df: pd.DataFrame) -> list[tuple[str, str, tuple[str, str | None] | None]]:
     """The figure's panels for the metrics in ``df``: (metric, title, the paper's series as (key, method) or None).
@@ -42,12 +44,15 @@ def panels(df: pd.DataFrame) -> list[tuple[str, str, tuple[str, str | None] | No
 
 
 COLOURS = {"global": "C0", "lottery": "C2"}
+#: the panels of the landing page's figure: top-1 and the paper's two claims for both saliency methods
+LANDING = ("top1", "gini_vg", "aopc_morf_vg", "gini_ig", "aopc_morf_ig")
 
 
-def load_noise(profile: str = "noise") -> tuple[pd.DataFrame, dict]:
-    """The sweep's ``summary.csv`` (a DataFrame) and ``verdicts.json`` of ``profile``."""
-    verdicts = paths.results_dir(profile) / VERDICTS
-    return load_summary(profile), json.loads(verdicts.read_text())
+def load_noise(profile: str = "noise", archive: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """The sweep's ``summary.csv`` (a DataFrame) and ``verdicts.json`` of ``profile``, or of an archived
+    measurement of it (``archive``, :func:`prunelib.sweep.summary.archive_dir`)."""
+    folder = archive_dir(profile, archive) if archive else paths.results_dir(profile)
+    return load_summary(profile, archive), json.loads((folder / VERDICTS).read_text())
 
 
 def dense_band(df: pd.DataFrame, metric: str) -> tuple[float, float, int]:
@@ -58,49 +63,69 @@ def dense_band(df: pd.DataFrame, metric: str) -> tuple[float, float, int]:
     return float(dense.value.min()), float(dense.value.max()), int(dense.seed.nunique())
 
 
-def plot_noise(df: pd.DataFrame, *, source: Source | None = None, metrics: tuple[str, ...] | None = None,
-               reference: dict | None = None) -> Figure:
-    """One panel per metric: each seed's networks (small dots), the mean over seeds per regime (line), the dense
-    seeds' range (grey band), the lottery regime's unpruned control (star at 0 %) and the paper (squares)."""
+def chance_networks(df: pd.DataFrame) -> set[tuple[str, int, str, float]]:
+    """(regime, seed, network, level) of every network of ``df`` whose top-1 is near chance."""
+    top1 = df[df.metric == "top1"]
+    return {(r.regime, int(r.seed), r.network, float(r.level)) for r in top1.itertuples() if near_chance(r.value, 10)}
+
+
+def plot_noise(df: pd.DataFrame, *, metrics: tuple[str, ...] | None = None, reference: dict | None = None) -> Figure:
+    """One panel per metric, three a row: each seed's networks (small dots), the mean over seeds per regime (line),
+    the dense seeds' range (grey band), the lottery regime's unpruned control (star at 0 %) and the paper (squares).
+    Networks near chance are grey crosses, left out of the means, and do not set the axis."""
     reference = reference if reference is not None else load_reference()
     chosen = [p for p in panels(df) if metrics is None or p[0] in metrics]
-    cols = 4 if len(chosen) > 4 else len(chosen)
+    cols = min(3, len(chosen))
     rows = -(-len(chosen) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.9 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(COLUMN_IN, 2.3 * rows + 0.9), squeeze=False)
+    chance = chance_networks(df)
     for ax, (metric, label, paper) in zip(axes.flat, chosen):
         sub = df[df.metric == metric]
+        off = np.array([(r.regime, int(r.seed), r.network, float(r.level)) in chance for r in sub.itertuples()],
+                       dtype=bool)
+        judged, at_chance = sub[~off], sub[off]
         low, high, _ = dense_band(df, metric)
         ax.axhspan(low, high, color="0.85", label="dense networks: range over seeds (a line: one seed)")
+        seen = [low, high]
         for regime, colour in COLOURS.items():
-            r = sub[(sub.regime == regime) & (sub.network != "control")]
+            r = judged[(judged.regime == regime) & (judged.network != "control")]
             if r.empty:
                 continue
             ax.plot(r.level, r.value, ".", color=colour, alpha=0.45, ms=4)
             mean = r.groupby("level").value.mean()
             ax.plot(mean.index, mean.values, "-", color=colour, label=f"{REGIMES[regime].label}: mean over seeds")
-            control = sub[(sub.regime == regime) & (sub.network == "control")]
+            seen += r.value.tolist()
+            control = judged[(judged.regime == regime) & (judged.network == "control")]
             if not control.empty:
                 ax.plot(control.level, control.value, "*", color=colour, ms=11, mec="k", mew=0.5,
                         label="unpruned control (rewound, retrained)")
+                seen += control.value.tolist()
         if paper is not None and metric != "top1" and paper[1] in reference[paper[0]]:
-            key, method = paper
-            ax.plot([100 * s for s in reference["sparsity"]], reference[key][method], "s--", color="C3", ms=3,
-                    lw=0.8, label="paper (224 px, lottery)")
+            series = reference[paper[0]][paper[1]]
         elif paper is not None:
-            ax.plot([100 * s for s in reference["sparsity"]], reference["top1"], "s--", color="C3", ms=3, lw=0.8,
+            series = reference["top1"]
+        else:
+            series = None
+        if series is not None:
+            ax.plot([100 * s for s in reference["sparsity"]], series, "s--", color="C3", ms=3, lw=0.8,
                     label="paper (224 px, lottery)")
-        ax.set(title=label, xlabel="weights removed (%)")
+            seen += list(series)
+        ylim = (0.0, 1.0) if metric == "top1" else limits(seen)
+        if not at_chance.empty:
+            ax.plot(at_chance.level, clamped(at_chance.value, ylim), label=CHANCE_LABEL, **CHANCE)
+        ax.set_ylim(*ylim)
+        ax.set(title=label)
     for ax in axes.flat[len(chosen):]:
         ax.axis("off")
+    for i, ax in enumerate(axes.flat[:len(chosen)]):
+        if i + cols >= len(chosen):  # the lowest panel of its column
+            ax.set_xlabel("weights removed (%)")
     handles = {}
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)
-    below = caption_height(fig, plot_noise, source)  # the legend sits between the panels and the caption
-    fig.legend(handles.values(), handles.keys(), loc="lower center", bbox_to_anchor=(0.5, below), ncol=3, fontsize=8,
-               frameon=False)
-    legend_rows = -(-len(handles) // 3)
-    return captioned(fig, plot_noise, source, above=(legend_rows * 8 * 1.6 + 8) / 72 / fig.get_figheight())
+    fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncol=2, frameon=False)
+    return fig
 
 
 def bullets(sentences: Iterable[str]) -> HTML:
@@ -164,7 +189,7 @@ def measure_order(metrics: set[str]) -> list[str]:
 
 
 #: the column of a metric's stem under its saliency method's heading (:func:`heading`)
-STEMS = {"gini": "Gini", "aopc_morf": "AOPC MoRF", "aopc_lerf": "AOPC LeRF", "aopc_gap": "MoRF - LeRF"}
+STEMS = {"gini": "Gini", "aopc_morf": "AOPC MoRF", "aopc_lerf": "AOPC LeRF", "aopc_gap": "AOPC MoRF - LeRF"}
 
 
 def heading(metric: str) -> tuple[str, str]:

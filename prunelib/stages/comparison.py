@@ -2,7 +2,8 @@
 
 A verdict compares a pruned level with the dense network on the **same images** (paired bootstrap over images of
 the per-image difference): a claim *holds* when the 95 % interval of the difference lies on the claimed side of
-0, *does not hold* when it lies on the other side, and is *inconclusive* when it contains 0.
+0, is *opposite* when it lies on the other side, and is *inconclusive* when it contains 0 (the vocabulary of the
+seed-level rule, :mod:`prunelib.sweep.seed_rule`; these verdicts speak of one training run).
 """
 from __future__ import annotations
 
@@ -48,14 +49,15 @@ def paired_difference(m: dict, method: str, level: str, quantity: str, n_boot: i
 
 
 def verdict(diffs: list[dict], sign: int) -> str:
-    """``holds`` if some difference's CI is strictly on the side ``sign`` and none on the other side, etc."""
+    """``holds`` if some difference's CI is strictly on the side ``sign`` and none on the other side, ``opposite`` in
+    the mirrored case, ``mixed`` if both occur, else ``inconclusive``."""
     diffs = [d for d in diffs if d["estimate"] is not None]
     right = any(d["low"] > 0 if sign > 0 else d["high"] < 0 for d in diffs)
     wrong = any(d["high"] < 0 if sign > 0 else d["low"] > 0 for d in diffs)
     if right and not wrong:
         return "holds"
     if wrong and not right:
-        return "does not hold"
+        return "opposite"
     return "inconclusive" if not (right and wrong) else "mixed"
 
 

@@ -75,6 +75,18 @@ def pictures(result: dict[str, Any], part: str) -> Path:
     return folder
 
 
+def at_chance(result: dict[str, Any]) -> list[float]:
+    """The target sparsities of the job's pruned networks whose top-1 is near chance (measured, never judged; the
+    dense network is the reference and always shown)."""
+    return [float(n["target"]) for n in drawn(result["networks"]) if n["near_chance"] and n["network"] != "dense"]
+
+
+def most_pruned(result: dict[str, Any]) -> float:
+    """The target sparsity of the job's most pruned network that is not near chance (the dense network's 0.0 when
+    every pruned one is)."""
+    return max([0.0] + [float(n["target"]) for n in drawn(result["networks"]) if not n["near_chance"]])
+
+
 def networks(result: dict[str, Any], device: str = "auto") -> dict[float, nn.Module]:
     """The job's dense and pruned networks in eval mode on ``device``, keyed by target sparsity; FileNotFoundError
     naming the first checkpoint that is not on this machine and the command that makes it."""
@@ -169,7 +181,7 @@ def coherence(concepts: dict[str, Any], result: dict[str, Any]) -> dict[str, Any
     """A job's concept metrics (:mod:`prunelib.sweep.concepts`) in ``coherence.json``'s form
     (:func:`prunelib.figures.concepts.load_coherence`), for the levels of ``result`` (the job's result, which
     names each network's target sparsity): ``{"levels", "classes", "patch_size", "n_concepts", "image_size",
-    "metrics": {class: {"n_images", "n_correct", level: {...}}}}``."""
+    "metrics": {class: {"n_images", "n_correct", level: {...}}}, "at_chance": [levels near chance]}``."""
     by_identity = {n["identity"]: n for n in concepts["networks"]}
     networks = drawn(result["networks"])
     missing = [n["network"] for n in networks if n["identity"] not in by_identity]
@@ -179,7 +191,8 @@ def coherence(concepts: dict[str, Any], result: dict[str, Any]) -> dict[str, Any
     s = concepts["settings"]
     out: dict[str, Any] = {"levels": [float(n["target"]) for n in networks], "classes": list(s["classes"]),
                            "patch_size": s["patch_size"], "n_concepts": s["n_concepts"],
-                           "image_size": s["image_size"], "metrics": {}}
+                           "image_size": s["image_size"], "metrics": {},
+                           "at_chance": at_chance(result)}
     for c in s["classes"]:
         dense = by_identity[networks[0]["identity"]]["classes"][c]
         entry: dict[str, Any] = {"n_images": dense["n_images"], "n_correct": dense["n_correct_dense"]}

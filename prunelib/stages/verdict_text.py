@@ -5,8 +5,8 @@ from ..saliency import in_order
 
 
 def evidence(diffs: dict[str, dict], group: list[str]) -> str:
-    """The paired differences of ``group`` levels as text: ``"10 %: +0.0123 [+0.0080, +0.0161]; ..."``."""
-    return "; ".join(f"{100 * float(s):.0f} %: {diffs[s]['estimate']:+.4f} [{diffs[s]['low']:+.4f}, {diffs[s]['high']:+.4f}]"
+    """The paired differences of ``group`` levels as text: ``"10 %: +0.012 [+0.008, +0.016]; ..."``."""
+    return "; ".join(f"{100 * float(s):.0f} %: {diffs[s]['estimate']:+.3f} [{diffs[s]['low']:+.3f}, {diffs[s]['high']:+.3f}]"
                      for s in group) or "no level"
 
 
@@ -15,7 +15,7 @@ def _pct(levels: list) -> str:
 
 
 def _claim(c: dict, quantity: str, group: list[str], verdicts: dict) -> str:
-    return "; ".join(f"{meth} {verdicts[meth].upper()} (difference from dense: "
+    return "; ".join(f"{meth} *{verdicts[meth]}* within one run (level − dense: "
                      f"{evidence(c['differences'][quantity][meth], group)})" for meth in in_order(verdicts))
 
 
@@ -23,13 +23,14 @@ def _concepts(c: dict) -> str:
     aggressive, gain, sim = c["aggressive"], c["coherence_gain"], c["concept_similarity"]
     if not aggressive:
         return "No aggressive level is above chance in this run."
-    last = aggressive[-1]
-    per_class = "; ".join(f"{k} {gain[k]['0.0']:.3f} -> " + ", ".join(f"{gain[k][s]:.3f}" for s in aggressive)
-                          + f" ({val})" for k, val in c["verdicts"]["coherence_aggressive"].items())
-    distinct = "; ".join(f"{k} {sim[k]['0.0']:.2f} -> {sim[k][last]:.2f}" for k in sim)
-    return (f"Coherence gain of the top crops over random crops, dense -> "
-            f"{'/'.join(f'{100 * float(s):.0f}' for s in aggressive)} %: {per_class}. Concepts also grow less "
-            f"distinct (mean cosine between concept directions, dense -> {100 * float(last):.0f} %): {distinct}")
+    last, before = aggressive[-1], ["0.0", *c["light"]]
+    per_class = "; ".join(f"{k} *{val}* ({min(gain[k][s] for s in aggressive):.3f} against "
+                          f"{min(gain[k][s] for s in before):.3f})" for k, val in c["verdicts"]["coherence_aggressive"].items())
+    distinct = "; ".join(f"{k} {sim[k]['0.0']:.2f} → {sim[k][last]:.2f}" for k in sim)
+    return (f"The rule: a class's coherence is *lower* when the lowest coherence gain of its concepts at the aggressive "
+            f"levels ({_pct(aggressive)}) is below the lowest at the dense and light levels ({_pct(before)}): "
+            f"{per_class}. Concept similarity (mean cosine between concept directions), dense → "
+            f"{100 * float(last):.0f} %: {distinct}")
 
 
 def _gap(g: dict) -> str:

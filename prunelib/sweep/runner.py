@@ -246,6 +246,24 @@ def _stop_local(handle, grace_s: float = 60.0) -> None:
         process.wait()
 
 
+def judge_archive(profile: str, name: str, echo: Callable[[str], None] = print) -> Path:
+    """Write ``seed_verdicts.json`` of an archived measurement of ``profile`` (``results/<profile>/<name>/``,
+    :func:`prunelib.sweep.summary.archive_dir`): the seed-level rule of today applied to its jobs as they were
+    measured, each seed's effects paired over the images its own job explained. Its other files stay as written."""
+    from ..checkpoint import save_json
+    from ..reference import load_reference
+    from .seed_rule import seed_verdicts
+    from .summary import archive_dir, load_runs
+
+    runs = load_runs(profile, archive=name)
+    if not runs:
+        raise FileNotFoundError(f"{paths.portable(archive_dir(profile, name) / 'runs')} holds no job's result file")
+    out = archive_dir(profile, name) / SEED_VERDICTS
+    save_json(seed_verdicts(runs, load_reference()), out)
+    echo(f"{paths.portable(out)}: the seed-level rule on {len(runs)} archived jobs")
+    return out
+
+
 def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = print) -> list[str]:
     """Write ``summary.csv``, ``verdicts.json`` (the noise-floor rule), ``seed_verdicts.json`` (the seed-level
     rule, :mod:`prunelib.sweep.seed_rule`) and, for the authors' regimes, ``decomposition.json``

@@ -64,12 +64,13 @@ def read_run(path: Path, profile: str) -> dict[str, Any]:
 
 
 def load_runs(profile: str, *, skip: Callable[[Path, dict[str, Any]], str | None] | None = None,
-              echo: Callable[[str], None] = print) -> list[dict[str, Any]]:
+              echo: Callable[[str], None] = print, archive: str | None = None) -> list[dict[str, Any]]:
     """Every finished job of ``profile``: the result files of :func:`runs_dir` (each checked by :func:`read_run`),
     sorted by regime and seed. ``skip(path, run)`` may return why a file is left out (the sweep's check that it
-    is current); that is reported through ``echo``."""
+    is current); that is reported through ``echo``. ``archive``: the jobs of an archived measurement instead
+    (:func:`archive_dir`)."""
     runs = []
-    for f in sorted(runs_dir(profile).glob("*.json")):
+    for f in sorted((archive_dir(profile, archive) / "runs" if archive else runs_dir(profile)).glob("*.json")):
         run = read_run(f, profile)
         why = skip(f, run) if skip else None
         if why:
@@ -197,16 +198,24 @@ def _fmt(value: Any) -> Any:
     return "" if value is None else f"{value:.6g}" if isinstance(value, float) else value
 
 
-def load_summary(profile: str):
-    """``results/<profile>/summary.csv`` as a pandas DataFrame (one row per network and metric)."""
+def archive_dir(profile: str, name: str) -> Path:
+    """Where an archived measurement of ``profile`` lies, ``results/<profile>/<name>/`` (its ``runs/``,
+    ``summary.csv`` and ``verdicts.json`` as they were): ``protocol-v1``, the noise study as measured before the
+    fixed image set, whose jobs the sweep no longer counts."""
+    return paths.results_dir(profile) / name
+
+
+def load_summary(profile: str, archive: str | None = None):
+    """``results/<profile>/summary.csv`` (or an ``archive``'s, :func:`archive_dir`) as a pandas DataFrame (one row
+    per network and metric)."""
     import pandas as pd
-    return pd.read_csv(paths.results_dir(profile) / SUMMARY_FILE)
+    return pd.read_csv((archive_dir(profile, archive) if archive else paths.results_dir(profile)) / SUMMARY_FILE)
 
 
-def caption(profile: str) -> str:
+def caption(profile: str, archive: str | None = None) -> str:
     """Where the sweep's numbers come from, in one line: data, profile, image size, ROAD precision, and per job
-    its seed, regime and the commit that measured it."""
-    runs = load_runs(profile)
+    its seed, regime and the commit that measured it (``archive``: those of an archived measurement)."""
+    runs = load_runs(profile, archive=archive)
     if not runs:
         return f"profile {profile}: no finished jobs"
     first = runs[0]

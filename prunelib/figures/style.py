@@ -1,0 +1,51 @@
+"""How the book's figures are drawn, so that they can be read where they are shown: its 688 px text column.
+
+Every figure is drawn at :data:`DPI` and at most :data:`COLUMN_IN` wide, so that it is shown at its natural size
+(or barely scaled down) in the column; no text is smaller than :data:`MIN_FONT_PT`, 11 px at natural size. The
+tests hold every ``plot_…`` function to this (``tests/test_figure_style.py``) and the browser test checks the
+scale each picture is shown at (``tests/test_browser.py``). Networks near chance are drawn apart, in grey, and
+never set an axis (:func:`clamped`).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib as mpl
+import numpy as np
+
+#: the figures' resolution: 1 inch of figure is 100 px of picture
+DPI = 100
+#: the book's text column (688 px) in inches at :data:`DPI`: the widest a figure is drawn
+COLUMN_IN = 6.88
+#: the smallest font of any text of a figure, in points (8 pt at 100 dpi: 11 px as shown in the column)
+MIN_FONT_PT = 8.0
+#: the colour and marker of a network near chance, wherever one is drawn
+CHANCE = {"color": "0.6", "marker": "x", "ls": "none"}
+CHANCE_LABEL = "at chance (not judged)"
+
+RC = {"figure.dpi": DPI, "savefig.dpi": DPI, "font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9,
+      "xtick.labelsize": MIN_FONT_PT, "ytick.labelsize": MIN_FONT_PT, "legend.fontsize": MIN_FONT_PT,
+      "legend.title_fontsize": MIN_FONT_PT, "figure.titlesize": 10, "figure.constrained_layout.use": True,
+      "figure.figsize": (COLUMN_IN, 3.0)}
+
+
+def apply() -> None:
+    """Set matplotlib's defaults to the book's (done once, when :mod:`prunelib.figures` is imported)."""
+    mpl.rcParams.update(RC)
+
+
+def clamped(values: Sequence[float], limits: tuple[float, float]) -> np.ndarray:
+    """``values`` pulled inside ``limits``: where a network near chance is drawn when its value is off the axis
+    that the networks not at chance set."""
+    return np.clip(np.asarray(values, dtype=float), *limits)
+
+
+def limits(values: Sequence[float], pad: float = 0.08) -> tuple[float, float]:
+    """The y-limits that show ``values`` (NaN ignored) with a margin of ``pad`` of their range on either side."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return 0.0, 1.0
+    low, high = float(v.min()), float(v.max())
+    margin = pad * (high - low) if high > low else 0.05 * max(abs(high), 1e-3)
+    return low - margin, high + margin

@@ -1,0 +1,57 @@
+"""The landing page's abstract (prunelib.sweep.abstract): written from the verdicts, the simulated error rates and
+the decomposition, so that it changes when they do."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from prunelib.sweep import abstract
+
+
+def _verdicts(gini: str, aopc: str) -> dict:
+    return {"claims": {key: {"by_regime": {"global": {"dense": {"VG": v, "IG": v}}}}
+                       for key, v in (("gini_light", gini), ("aopc_light", aopc))}}
+
+
+def test_the_answer_groups_the_claims_by_what_the_rule_said() -> None:
+    said = abstract.answer(_verdicts("paper's effect excluded", "inconclusive"), 3)
+    assert said.startswith("Over 3 seeds of global pruning")
+    assert "excluded for the Gini index (VG and IG) and inconclusive for AOPC MoRF (VG and IG)" in said
+    assert "confirmed for the Gini index (VG and IG) and AOPC MoRF (VG and IG)" in abstract.answer(
+        _verdicts("holds", "holds"), 3)
+
+
+def _contrast(name: str, verdicts: dict[str, str]) -> dict:
+    runs = {s: {"estimate": 0.04, "verdict": v} for s, v in verdicts.items()}
+    return {"contrast": name, "metrics": {"gini_vg": {"within_runs": runs, "seeds": dict.fromkeys(runs, 0.04),
+                                                      "paper_jump": 0.032, "verdict": "holds"}}}
+
+
+def test_why_concludes_only_when_every_seed_of_both_contrasts_rises() -> None:
+    parts = {"contrasts": [_contrast("A1 - D", {"1": "holds", "2": "holds"}), _contrast("S - D", {"0": "holds"})]}
+    said = abstract.why(parts)
+    assert "+0.040 and +0.040 (seeds 1 and 2, each within one run)" in said and "(seed 0, each" in said
+    assert said.endswith("comes with the authors' retraining, not with pruning.")
+    parts["contrasts"][1] = _contrast("S - D", {"0": "excluded"})
+    assert abstract.why(parts).endswith("is not settled.")
+    assert "not yet measured" in abstract.why(None)
+
+
+def test_the_error_rates_are_simulated_with_known_answers() -> None:
+    rates = abstract.error_rates(n_seeds=3, n_sims=400)
+    assert all(r["false"] < 0.12 for r in rates.values())  # alpha 0.05 with Holm: about 5 %
+    assert rates["Gini VG"]["power"] > 0.9 and rates["AOPC MoRF IG"]["power"] < 0.5  # the paper's IG jump is tiny
+    said = abstract.how_sure(rates, 3, ["the lottery regime"])
+    assert "with 3 seeds" in said and said.endswith("the lottery regime rest on one seed so far and speak of one "
+                                                    "training run.")
+
+
+def test_what_ran_reads_the_dense_networks_from_the_tables() -> None:
+    row = {"regime": "global", "network": "dense", "level": 0.0, "metric": "top1"}
+    archived = pd.DataFrame([{**row, "seed": s, "value": v} for s, v in ((0, 0.845), (1, 0.849), (2, 0.842))]
+                            + [{**row, "network": "pruned", "level": 98.0, "seed": 0, "value": 0.2}])
+    study = pd.DataFrame([{**row, "seed": 0, "value": 0.851}])
+    said = abstract.what_ran(archived, study, None)
+    assert "on 3 seeds (84.2-85.1 % top-1" in said and "up to 98 %" in said and "authors' own" not in said
+    with pytest.raises(KeyError):
+        abstract.answer({"claims": {}}, 3)
