@@ -18,6 +18,7 @@ def _runs(tmp_path: Path, pruned_spearman: float) -> list[dict]:
     runs = []
     for seed in (0, 1, 2):
         dense = {"network": "dense", "target": 0.0, "checkpoint": str(tmp_path / f"s{seed}" / "dense" / "best.pt"),
+                 "identity": f"dense-{seed}",
                  "checkpoint_sha256": f"{seed:064d}", "images": [3, 5, 7, 9, 11], "correct": [True] * 5}
         save_maps(dense, SETTINGS, {"VG": (shared + 0.3 * torch.rand(5, 8, 8, generator=g)).half()})
         pruned = {"network": "pruned", "target": 0.2, "near_chance": False,
@@ -30,13 +31,14 @@ def test_the_baseline_pools_every_other_seed_s_dense_network(tmp_path: Path) -> 
     base = agreement.baselines(_runs(tmp_path, 0.2))
     assert sorted(base) == [0, 1, 2] and len(base[0]["VG"]["spearman"]) == 10  # 2 other seeds x 5 images
     assert 0.3 < sum(base[0]["VG"]["spearman"]) / 10 < 0.99
-    rows = agreement.baseline_rows(_runs(tmp_path, 0.2), n_boot=20, seed=0)
+    rows = agreement.baseline_rows(base, n_boot=20, seed=0)
     assert {r["network"] for r in rows} == {agreement.BASELINE} and len(rows) == 6
 
 
 @pytest.mark.parametrize("spearman, verdict", [(0.0, "looks elsewhere"), (0.999, "closer than a second seed")])
 def test_a_level_is_judged_against_the_baseline(tmp_path: Path, spearman: float, verdict: str) -> None:
-    out = agreement.agreement_verdicts(_runs(tmp_path, spearman))
+    runs = _runs(tmp_path, spearman)
+    out = agreement.agreement_verdicts(runs, agreement.baselines(runs))
     (row,) = out["regimes"]["global"]["VG"]["spearman"]
     assert row["verdict"] == verdict and row["n"] == 3 and out["missing_baseline"] == []
 
@@ -45,5 +47,18 @@ def test_without_cached_maps_the_baseline_is_reported_missing(tmp_path: Path) ->
     runs = _runs(tmp_path, 0.2)
     for p in tmp_path.rglob("maps-*.pt"):
         p.unlink()
-    out = agreement.agreement_verdicts(runs)
+    out = agreement.agreement_verdicts(runs, agreement.baselines(runs))
     assert out["missing_baseline"] == [0, 1, 2] and out["regimes"]["global"]["VG"]["spearman"] == []
+
+
+def test_a_baseline_outlives_its_maps_for_the_same_dense_networks(tmp_path: Path) -> None:
+    """The maps go with the machine; the baseline computed from them is kept beside the summary and reused for the
+    same two dense networks, and for no other."""
+    runs, stored = _runs(tmp_path, 0.2), tmp_path / agreement.BASELINES
+    computed = agreement.baselines(runs, stored)
+    for p in tmp_path.rglob("maps-*.pt"):
+        p.unlink()
+    assert agreement.baselines(runs, stored) == computed
+    runs[2]["networks"][0]["identity"] = "dense-2-retrained"  # seed 2's dense network trained again: other maps
+    again = agreement.baselines(runs, stored)
+    assert sorted(again) == [0, 1] and len(again[0]["VG"]["spearman"]) == 5  # only the pair 0-1 is still valid

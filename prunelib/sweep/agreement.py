@@ -12,10 +12,10 @@ second seed has), **closer than a second seed** above 0, else **within seed-to-s
 """
 from __future__ import annotations
 
-from typing import Any
-
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -42,31 +42,66 @@ def _dense_maps(runs: list[dict[str, Any]]) -> dict[int, tuple[dict[str, Any], d
     return out
 
 
-def baselines(runs: list[dict[str, Any]]) -> dict[int, dict[str, dict[str, list[float]]]]:
+#: the seed-to-seed baselines as computed, beside summary.csv: the maps they are computed from are cached beside the
+#: checkpoints and go with the machine; a later aggregation reuses a pair whose two dense networks are the same
+BASELINES = "agreement_baselines.json"
+
+
+def baselines(runs: list[dict[str, Any]], stored: Path | None = None) -> dict[int, dict[str, dict[str, list[float]]]]:
     """``{seed: {method: {measure: [per image]}}}``: seed's dense network against every other seed's dense network,
-    over the images both classify correctly, pooled over the other seeds."""
+    over the images both classify correctly, pooled over the other seeds.
+
+    ``stored``: a JSON file of the pairs computed before (keyed by the two dense networks' identities). A pair whose
+    maps are on this machine is computed; else it is taken from the file when both networks are the ones measured;
+    the file is then rewritten with the pairs of ``runs``."""
     maps = _dense_maps(runs)
+    kept = json.loads(stored.read_text()) if stored is not None and stored.is_file() else {}
+    dense = {}
+    for run in runs:
+        net = next((n for n in run["networks"] if n["network"] == "dense"), None)
+        if net is not None and "identity" in net:
+            dense.setdefault(run["seed"], net)
+    pairs: dict[str, dict[str, dict[str, list[float]]]] = {}
     out: dict[int, dict[str, dict[str, list[float]]]] = {}
-    for seed, (dense, own) in maps.items():
-        for other, (other_dense, theirs) in maps.items():
-            if other == seed or dense["images"] != other_dense["images"]:
+    for seed, net in dense.items():
+        for other, other_net in dense.items():
+            if other == seed or net["images"] != other_net["images"]:
                 continue
-            both = torch.tensor(dense["correct"]) & torch.tensor(other_dense["correct"])
-            for method in own:
-                if method not in theirs:
-                    continue
-                a, b = own[method][both].float(), theirs[method][both].float()
+            key = f"{net['identity']}|{other_net['identity']}"
+            if seed in maps and other in maps:
+                pairs[key] = _pair(net, other_net, maps[seed][1], maps[other][1])
+            elif key in kept:
+                pairs[key] = kept[key]
+            else:
+                continue
+            for method, by_measure in pairs[key].items():
                 entry = out.setdefault(seed, {}).setdefault(method, {m: [] for m in MEASURES})
-                entry["spearman"] += spearman(a, b).tolist()
-                entry["top10_iou"] += top_k_iou(a, b, 0.1).tolist()
+                for measure in MEASURES:
+                    entry[measure] += by_measure[measure]
+    if stored is not None and pairs:
+        checkpoint.save_json(pairs, stored)
     return out
 
 
-def baseline_rows(runs: list[dict[str, Any]], n_boot: int, seed: int) -> list[dict[str, Any]]:
-    """The summary's rows of the seed-to-seed baseline: network ``"dense vs other seeds"``, one per seed."""
+def _pair(net: dict[str, Any], other: dict[str, Any], own: dict[str, torch.Tensor], theirs: dict[str, torch.Tensor]
+          ) -> dict[str, dict[str, list[float]]]:
+    """Per method, the per-image Spearman and top-10 % IoU of two dense networks' maps over the images both
+    classify correctly."""
+    both = torch.tensor(net["correct"]) & torch.tensor(other["correct"])
+    out = {}
+    for method in own:
+        if method in theirs:
+            a, b = own[method][both].float(), theirs[method][both].float()
+            out[method] = {"spearman": spearman(a, b).tolist(), "top10_iou": top_k_iou(a, b, 0.1).tolist()}
+    return out
+
+
+def baseline_rows(base: dict[int, dict[str, dict[str, list[float]]]], n_boot: int, seed: int) -> list[dict[str, Any]]:
+    """The summary's rows of the seed-to-seed baseline (``base``: :func:`baselines`): network ``"dense vs other
+    seeds"``, one per seed."""
     from .. import metrics
     rows = []
-    for s, by_method in sorted(baselines(runs).items()):
+    for s, by_method in sorted(base.items()):
         for method, by_measure in by_method.items():
             for measure, values in by_measure.items():
                 if not values:
@@ -78,10 +113,11 @@ def baseline_rows(runs: list[dict[str, Any]], n_boot: int, seed: int) -> list[di
     return rows
 
 
-def agreement_verdicts(runs: list[dict[str, Any]]) -> dict[str, Any]:
+def agreement_verdicts(runs: list[dict[str, Any]], base: dict[int, dict[str, dict[str, list[float]]]]
+                       ) -> dict[str, Any]:
     """Per regime, method and measure, one row per pruned level (and the control): the seed-level interval of
-    ``agreement(network, parent) - baseline`` and its verdict; ``{"regimes": ..., "missing_baseline": [seeds]}``."""
-    base = baselines(runs)
+    ``agreement(network, parent) - baseline`` (``base``: :func:`baselines`) and its verdict;
+    ``{"regimes": ..., "missing_baseline": [seeds]}``."""
     out: dict[str, Any] = {}
     for regime in sorted({r["regime"] for r in runs}):
         for method in sorted({m for r in runs for n in r["networks"] for m in n.get("agreement", {})

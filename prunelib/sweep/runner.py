@@ -276,7 +276,7 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
     returned list names it), so that the jobs' results stay and the same command can try again."""
     from ..checkpoint import save_json
     from ..reference import load_reference
-    from .agreement import agreement_verdicts, baseline_rows, picture, save_picture
+    from .agreement import BASELINES, agreement_verdicts, baseline_rows, baselines, picture, save_picture
     from .decomposition import decomposition
     from .seed_rule import seed_verdicts
     from .summary import load_runs, write_summary
@@ -294,9 +294,10 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
             echo("no current result file: the summary and verdict files are left as they were")
             return []
         verdicts = noise_verdicts(profile, runs, write=False)
-        by_seeds = {**seed_verdicts(runs, load_reference()), "agreement": agreement_verdicts(runs)}
+        base = baselines(runs, paths.results_dir(profile) / BASELINES)  # reused where the maps are gone
+        by_seeds = {**seed_verdicts(runs, load_reference()), "agreement": agreement_verdicts(runs, base)}
         parts = decomposition(runs, load_reference()) if any(r["regime"].startswith("authors_") for r in runs) else None
-        write_summary(profile, runs, extra=baseline_rows(runs, runs[0]["settings"]["n_bootstrap"],
+        write_summary(profile, runs, extra=baseline_rows(base, runs[0]["settings"]["n_bootstrap"],
                                                          runs[0]["settings"]["image_seed"]))
         save_json(verdicts, paths.results_dir(profile) / VERDICTS)
         save_json(by_seeds, paths.results_dir(profile) / SEED_VERDICTS)
