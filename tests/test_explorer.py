@@ -16,6 +16,7 @@ from torch import nn
 from prunelib import metrics
 from prunelib.figures import explorer
 from prunelib.figures.explorer import ExplorerFrames, ImageFrames, LevelFrames, MethodFrames, Prediction
+from prunelib.figures.explorer.widgets import AT_CHANCE
 from prunelib.stages import explorer_frames, explorer_live
 
 # ---- encoding and drawing ------------------------------------------------------------------------------------
@@ -184,6 +185,13 @@ def test_static_explorer_links_each_control_to_every_stack_it_drives(monkeypatch
     assert maps.children[1].children[1].value == explorer.map_panel(frames.images[1].levels[1])
     level.index = 1  # the links run in the browser: the Python side needs no kernel round trip
     assert maps.children[0].selected_index == 0
+
+
+def test_static_explorer_says_which_networks_are_at_chance() -> None:
+    frames = _frames()
+    chooser, level, maps, *_ = explorer.static_explorer(frames, at_chance=[0.5]).children
+    assert level._options_labels == ("0 % (dense)", "50 % (at chance)")
+    assert maps.children[1].children[1].value.startswith(AT_CHANCE) and AT_CHANCE not in maps.children[1].children[0].value
 
 
 def test_live_explorer_computes_on_image_and_level_changes_only() -> None:

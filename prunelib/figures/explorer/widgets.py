@@ -32,23 +32,34 @@ class _Html:
         return widgets.HTML(value, layout=self.layout, style=self.style)
 
 
-def _sliders(levels: Sequence[float], percentages: Sequence[float]) -> tuple[widgets.SelectionSlider, ...]:
+#: what the explorer says over the maps of a network near chance
+AT_CHANCE = ("<p style='color:#b00'><b>At chance:</b> this network's top-1 is below twice chance; its maps explain "
+             "nothing and no verdict judges it.</p>")
+
+
+def _sliders(levels: Sequence[float], percentages: Sequence[float], at_chance: Sequence[float] = ()
+             ) -> tuple[widgets.SelectionSlider, ...]:
     style, layout = {"description_width": "9em"}, widgets.Layout(width="520px")
-    level = widgets.SelectionSlider(options=[(level_label(s), j) for j, s in enumerate(levels)], value=0,
+    chance = {round(float(c), 6) for c in at_chance}
+    labels = [level_label(s) + (" (at chance)" if round(float(s), 6) in chance else "") for s in levels]
+    level = widgets.SelectionSlider(options=[(label, j) for j, label in enumerate(labels)], value=0,
                                     description="Weights removed", style=style, layout=layout)
     fraction = widgets.SelectionSlider(options=[(f"{p:.4g} %", i) for i, p in enumerate(percentages)], value=0,
                                        description="Pixels removed", style=style, layout=layout)
     return level, fraction
 
 
-def static_explorer(frames: ExplorerFrames, px: int = DISPLAY_PX) -> widgets.VBox:
+def static_explorer(frames: ExplorerFrames, px: int = DISPLAY_PX, at_chance: Sequence[float] = ()) -> widgets.VBox:
     """The kernel-free explorer over ``frames`` (see the module docstring); its class is
-    ``prunelib-static-explorer``."""
+    ``prunelib-static-explorer``. The networks of the levels ``at_chance`` are labelled so on the slider and over
+    their maps."""
     panel = _Html()
-    level, fraction = _sliders(frames.levels, frames.percentages)
+    level, fraction = _sliders(frames.levels, frames.percentages, at_chance)
+    chance = {round(float(c), 6) for c in at_chance}
     maps, removals = [], []
     for image in frames.images:
-        per_level = widgets.Stack([panel(map_panel(lv, px)) for lv in image.levels], selected_index=0)
+        per_level = widgets.Stack([panel((AT_CHANCE if round(float(lv.level), 6) in chance else "") + map_panel(lv, px))
+                                   for lv in image.levels], selected_index=0)
         stacks = [widgets.Stack([panel(removal_panel(lv, i, px)) for i in range(len(frames.percentages))],
                                 selected_index=0) for lv in image.levels]
         removed = widgets.Stack(stacks, selected_index=0)
