@@ -92,8 +92,14 @@ def test_spread_rows_set_the_ranges_on_own_and_same_images_beside_the_papers_jum
                                                 "same_network": 0.007}}}}
     rows = {r["metric"]: r for r in spread_rows(DF, floors, reference={"gini": {"VG": [0.42, 0.47]},
                                                                         "aopc": {"VG": [0.2, 0.25]}})}
-    assert rows["gini_vg"] == {"metric": "gini_vg", "dense, per seed": "0.450, 0.461",
+    assert rows["Gini, VG"] == {"metric": "Gini, VG", "dense, per seed": "0.450, 0.461",
                                "seed-to-seed range": {"own images": 0.011, "same images": 0.016},
                                "same network, other images": 0.007, "paper: dense -> 10 %": pytest.approx(0.05)}
-    assert rows["coherence_gain"]["seed-to-seed range"] == {"own images": None, "same images": None}
-    assert "top1" not in rows and "aopc_gap_vg" not in rows  # no dense value of the gap in this table
+    assert rows["coherence gain"]["seed-to-seed range"] == {"own images": None, "same images": None}
+    assert "top-1" not in rows and "AOPC MoRF - LeRF, VG" not in rows  # no dense value of the gap in this table
+
+
+def test_one_name_per_metric() -> None:
+    from prunelib.figures.noise import metric_name
+    assert [metric_name(m) for m in ("gini_vg", "aopc_morf_ig", "aopc_gap_vg", "top1", "aopc_random")] == [
+        "Gini, VG", "AOPC MoRF, IG", "AOPC MoRF - LeRF, VG", "top-1", "AOPC, random order"]

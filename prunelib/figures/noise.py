@@ -43,6 +43,15 @@ def panels(df: pd.DataFrame) -> list[tuple[str, str, tuple[str, str | None] | No
     return [p for p in out if p[0] in present]
 
 
+def metric_name(metric: str) -> str:
+    """A metric of ``summary.csv`` as the book names it: ``gini_vg`` -> ``Gini, VG``, ``aopc_gap_ig`` ->
+    ``AOPC MoRF - LeRF, IG``, ``top1`` -> ``top-1``; any other with spaces for underscores."""
+    group, column = heading(metric)
+    if metric in ("top1", "aopc_random"):
+        return {"top1": "top-1", "aopc_random": "AOPC, random order"}[metric]
+    return f"{column}, {group}" if column and group in METHODS else (f"{group}, {column}" if column else group)
+
+
 COLOURS = {"global": "C0", "lottery": "C2"}
 #: the panels of the landing page's figure: top-1 and the paper's two claims for both saliency methods
 LANDING = ("top1", "gini_vg", "aopc_morf_vg", "gini_ig", "aopc_morf_ig")
@@ -145,7 +154,7 @@ def verdict_rows(verdicts: dict) -> list[dict]:
 
 def floor_rows(verdicts: dict) -> list[dict]:
     """One row per (regime, metric): the dense seeds' largest paired difference, the control's, and the floor used."""
-    return [{"regime": regime, "metric": metric, "dense seeds": f["dense_seeds"], "control vs dense": f["control"],
+    return [{"regime": regime, "metric": metric_name(metric), "dense seeds": f["dense_seeds"], "control vs dense": f["control"],
              "noise floor": f["floor"], "dense seeds (n)": f["n_dense_seeds"]}
             for regime, by_metric in verdicts["floors"].items() for metric, f in by_metric.items()]
 
@@ -166,7 +175,7 @@ def spread_rows(df: pd.DataFrame, verdicts: dict, reference: dict | None = None)
         if dense.empty:
             continue
         floor = floors.get(metric, {})
-        rows.append({"metric": metric, "dense, per seed": ", ".join(f"{v:.3f}" for v in dense.value),
+        rows.append({"metric": metric_name(metric), "dense, per seed": ", ".join(f"{v:.3f}" for v in dense.value),
                      "seed-to-seed range": {"own images": floor.get("dense_seed_means"),
                                             "same images": floor.get("dense_seeds")},
                      "same network, other images": floor.get("same_network"),
