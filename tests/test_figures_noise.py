@@ -73,7 +73,7 @@ def test_the_figure_has_one_legend_entry_for_the_dense_band_whatever_the_seeds_p
                                     "aopc": {"VG": [0.26, 0.3]}})
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    assert titles[:2] == ["top-1 (val)", "Gini, VG"] and "CRAFT coherence gain (seed 0)" in titles  # 2 seeds, 1 seed
+    assert titles[:2] == ["top-1 (%)", "Gini, VG"] and "CRAFT coherence gain (seed 0)" in titles  # 2 seeds, 1 seed
     assert sum("range" in label for label in labels) == 1, labels
 
 

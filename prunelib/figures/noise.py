@@ -32,7 +32,7 @@ def panels(df: pd.DataFrame) -> list[tuple[str, str, tuple[str, str | None] | No
     Top-1, then per saliency method (in the order of :data:`prunelib.saliency.METHODS`) Gini, AOPC MoRF and the
     MoRF - LeRF gap, then the random-order AOPC and the concept metrics where present."""
     present = set(df.metric)
-    out = [("top1", "top-1 (val)", ("top1", None))]
+    out = [("top1", "top-1 (%)", ("top1", None))]
     for name, method in METHODS.items():
         m = name.lower()
         out += [(f"gini_{m}", f"Gini, {name}", ("gini", name)), (f"aopc_morf_{m}", f"AOPC MoRF, {name}", ("aopc", name)),
@@ -89,11 +89,12 @@ def plot_noise(df: pd.DataFrame, *, metrics: tuple[str, ...] | None = None, refe
     fig, axes = plt.subplots(rows, cols, figsize=(COLUMN_IN, 2.3 * rows + 0.9), squeeze=False)
     chance = chance_networks(df)
     for ax, (metric, label, paper) in zip(axes.flat, chosen):
-        sub = df[df.metric == metric]
+        scale = 100.0 if metric == "top1" else 1.0  # top-1 in %, as everywhere in the book
+        sub = df[df.metric == metric].assign(value=lambda d: scale * d.value)
         off = np.array([(r.regime, int(r.seed), r.network, float(r.level)) in chance for r in sub.itertuples()],
                        dtype=bool)
         judged, at_chance = sub[~off], sub[off]
-        low, high, _ = dense_band(df, metric)
+        low, high = (scale * v for v in dense_band(df, metric)[:2])
         ax.axhspan(low, high, color="0.85", label="dense networks: range over seeds (a line: one seed)")
         seen = [low, high]
         for regime, colour in COLOURS.items():
@@ -116,10 +117,11 @@ def plot_noise(df: pd.DataFrame, *, metrics: tuple[str, ...] | None = None, refe
         else:
             series = None
         if series is not None:
+            series = [scale * v for v in series]
             ax.plot([100 * s for s in reference["sparsity"]], series, "s--", color="C3", ms=3, lw=0.8,
                     label="paper (224 px, lottery)")
-            seen += list(series)
-        ylim = (0.0, 1.0) if metric == "top1" else limits(seen)
+            seen += series
+        ylim = (0.0, 100.0) if metric == "top1" else limits(seen)
         if not at_chance.empty:
             ax.plot(at_chance.level, clamped(at_chance.value, ylim), label=CHANCE_LABEL, **CHANCE)
         ax.set_ylim(*ylim)
