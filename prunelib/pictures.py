@@ -15,6 +15,7 @@ import base64
 import html
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -27,6 +28,9 @@ FIGURE_DPI = 100
 JPEG_QUALITY = 90
 #: quality of a figure saved in a lossy format (WebP, JPEG)
 FIGURE_QUALITY = 85
+if TYPE_CHECKING:
+    from IPython.display import HTML
+
 _LOSSY = (".webp", ".jpg", ".jpeg")
 _BLOCK = 8  # JPEG's block size with 4:4:4 chroma
 _JPEG = {"format": "JPEG", "quality": JPEG_QUALITY, "subsampling": 0}

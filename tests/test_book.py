@@ -67,7 +67,7 @@ REPR = re.compile(r"<[\w.]+ object(?: at 0x[0-9a-f]+)?>")
 
 
 def test_no_page_shows_a_python_repr_instead_of_its_content(book: tuple[Path, str]) -> None:
-    """A glued output pasted into another page (the landing page's findings) must carry a form that cross-page glue
+    """A glued output pasted into another page (the landing page's abstract) must carry a form that cross-page glue
     renders (HTML, an image, text): a Markdown object alone shows as ``<IPython.core.display.Markdown object>``."""
     html, _ = book
     found = set()

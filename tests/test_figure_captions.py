@@ -8,7 +8,6 @@ import inspect
 import matplotlib
 import numpy as np
 import pandas as pd
-import pytest
 
 matplotlib.use("Agg")
 
@@ -57,10 +56,6 @@ def _coherence() -> dict:
 def _gallery() -> dict:
     return {"crops": np.zeros((2, 2, 4, 4, 3), np.uint8), "concept_ids": np.array([3, 1]),
             "importances": np.array([0.5, 0.2]), "meta": {"class_name": "church", "pruning": "50 %"}}
-
-
-def _comparison() -> dict:
-    return {"differences": {q: {"VG": {"0.5": ci(0.02)}} for q in ("gini", "aopc")}}
 
 
 def _noise() -> pd.DataFrame:

@@ -5,8 +5,7 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from prunelib.figures.noise import (NETWORK, bullets, heading, measure_order, network_rows, plot_noise,
-                                    spread_rows, verdict_rows)
+from prunelib.figures.noise import (NETWORK, heading, measure_order, network_rows, plot_noise, spread_rows)
 from prunelib.figures.tables import DASH, LEVEL, table
 
 
@@ -62,11 +61,6 @@ def test_heading_of_each_kind_of_metric(metric: str, expected: tuple[str, str]) 
     assert heading(metric) == expected
 
 
-def test_findings_are_a_bulleted_html_list_with_their_text_escaped() -> None:
-    shown = bullets(["Gini up: holds", "AOPC MoRF - LeRF < 0"])._repr_html_()
-    assert shown == "<ul>\n<li>Gini up: holds</li>\n<li>AOPC MoRF - LeRF &lt; 0</li>\n</ul>"
-
-
 def test_the_figure_has_one_legend_entry_for_the_dense_band_whatever_the_seeds_per_panel() -> None:
     matplotlib.use("Agg")
     fig = plot_noise(DF, reference={"sparsity": [0.0, 0.1], "top1": [0.84, 0.83], "gini": {"VG": [0.42, 0.47]},
@@ -75,16 +69,6 @@ def test_the_figure_has_one_legend_entry_for_the_dense_band_whatever_the_seeds_p
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert titles[:2] == ["top-1 (%)", "Gini, VG"] and "CRAFT coherence gain (seed 0)" in titles  # 2 seeds, 1 seed
     assert sum("range" in label for label in labels) == 1, labels
-
-
-def test_the_verdict_table_says_on_how_many_seeds_a_verdict_rests() -> None:
-    levels = [{"level": 95.0, "group": "aggressive", "verdict": "inconclusive", "seeds": {"0": {}, "1": {}}},
-              {"level": 98.0, "group": "aggressive", "verdict": "down", "seeds": {"0": {}}}]
-    verdicts = {"claims": {"gini_aggressive": {"sentence": "Gini down", "by_regime": {"global": {"IG": "inconclusive",
-                                                                                               "VG": "holds"}}}},
-                "levels": {"global": {"gini_vg": levels}}}
-    assert verdict_rows(verdicts) == [{"claim": "Gini down", "global, VG": "holds (at 98 % on 1 of 2 seeds; the others "
-                                       "are near chance there)", "global, IG": "inconclusive"}]
 
 
 def test_spread_rows_set_the_ranges_on_own_and_same_images_beside_the_papers_jump() -> None:

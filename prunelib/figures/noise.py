@@ -6,13 +6,10 @@ Reads the sweep's tidy table (``results/<profile>/summary.csv``, :mod:`prunelib.
 from __future__ import annotations
 
 import json
-from html import escape
-from typing import Iterable
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from IPython.display import HTML
 from matplotlib.figure import Figure
 
 from .. import paths
@@ -137,28 +134,6 @@ def plot_noise(df: pd.DataFrame, *, metrics: tuple[str, ...] | None = None, refe
             handles.setdefault(lab, h)
     fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncol=2, frameon=False)
     return fig
-
-
-def bullets(sentences: Iterable[str]) -> HTML:
-    """Sentences as a bulleted list in HTML, the form that myst-nb's glue can paste into another page (the landing
-    page shows these findings); pasted there, a Markdown output would show as its Python repr."""
-    return HTML("<ul>\n" + "".join(f"<li>{escape(s)}</li>\n" for s in sentences) + "</ul>")
-
-
-def verdict_rows(verdicts: dict) -> list[dict]:
-    """One row per claim: its sentence and the verdict under each regime for each method, with the levels (and
-    seeds) that decide it (:func:`prunelib.sweep.findings.judged`)."""
-    from ..sweep.findings import judged
-    return [{"claim": sentence, **{f"{regime}, {method}": v for regime, by_method in cells.items()
-                                   for method, v in by_method.items()}}
-            for sentence, cells in judged(verdicts)]
-
-
-def floor_rows(verdicts: dict) -> list[dict]:
-    """One row per (regime, metric): the dense seeds' largest paired difference, the control's, and the floor used."""
-    return [{"regime": regime, "metric": metric_name(metric), "dense seeds": f["dense_seeds"], "control vs dense": f["control"],
-             "noise floor": f["floor"], "dense seeds (n)": f["n_dense_seeds"]}
-            for regime, by_metric in verdicts["floors"].items() for metric, f in by_metric.items()]
 
 
 def spread_rows(df: pd.DataFrame, verdicts: dict, reference: dict | None = None) -> list[dict]:
