@@ -30,7 +30,7 @@ def _contrast(name: str, verdicts: dict[str, str]) -> dict:
 def test_why_concludes_only_when_every_seed_of_both_contrasts_rises() -> None:
     parts = {"contrasts": [_contrast("A1 - D", {"1": "holds", "2": "holds"}), _contrast("S - D", {"0": "holds"})]}
     said = abstract.why(parts)
-    assert "+0.040 and +0.040 (seeds 1 and 2, each within one run)" in said and "(seed 0, each" in said
+    assert "+0.040 and +0.040 (seeds 1 and 2, each within one run)" in said and "(seed 0, within one run)" in said
     assert said.endswith("comes with the authors' retraining, not with pruning.")
     parts["contrasts"][1] = _contrast("S - D", {"0": "excluded"})
     assert abstract.why(parts).endswith("is not settled.")

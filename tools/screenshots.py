@@ -41,8 +41,8 @@ def _explorer_levels(page) -> int:
     for k in range(1, last + 1):
         page.keyboard.press("ArrowRight")
         page.wait_for_timeout(100)
-        if "at chance" in (handle.get_attribute("aria-valuetext") or page.evaluate(
-                "() => document.querySelector('.prunelib-static-explorer .widget-readout').innerText")):
+        if "at chance" in page.evaluate(
+                "() => document.querySelector('.prunelib-static-explorer .widget-readout').innerText"):
             break
         steps = k
     page.keyboard.press("Home")

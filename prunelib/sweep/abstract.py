@@ -104,7 +104,7 @@ def why(parts: dict[str, Any] | None) -> str:
         runs = sorted((row.get("within_runs") or {s: row for s in row["seeds"]}).items())
         seeds = " and ".join(str(s) for s, _ in runs)
         return (" and ".join(f"{r['estimate']:+.3f}" for _, r in runs)
-                + f" (seed{'s' * (len(runs) > 1)} {seeds}, each within one run)")
+                + (f" (seeds {seeds}, each within one run)" if len(runs) > 1 else f" (seed {seeds}, within one run)"))
 
     both = all(r["verdict"] == "holds" for row in (code, schedule)
                for r in (row.get("within_runs") or {"": row}).values())
