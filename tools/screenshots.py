@@ -4,7 +4,8 @@
 
 Serves _build/html from 127.0.0.1 and drives Debian's headless chromium through playwright: the landing page, the
 saliency chapter, the explorer at the dense network and at its most pruned network that is not at chance, and the
-chapter of the authors' code; each page from its top, one screen high. Nothing is downloaded.
+chapter of the authors' code; each page from its top and at its first figure, one screen high. Nothing is
+downloaded.
 """
 from __future__ import annotations
 
@@ -63,7 +64,13 @@ def main(out: Path) -> None:
                 page.goto(f"{site}/{page_path}", wait_until="load")
                 page.add_style_tag(content="html { scroll-behavior: auto !important }")
                 if name != "explorer":
-                    page.screenshot(path=str(out / f"{name}_{size}.png"))
+                    page.screenshot(path=str(out / f"{name}_{size}.png"))  # the page's top: its first words
+                    figure = page.locator("article figure")
+                    if figure.count():  # and its first figure, with its number and caption
+                        page.add_style_tag(content=".bd-header-article { position: static !important }")
+                        figure.first.scroll_into_view_if_needed()
+                        page.wait_for_timeout(300)
+                        page.screenshot(path=str(out / f"{name}_figure_{size}.png"))
                 else:
                     steps = _explorer_levels(page)
                     box = page.locator(".prunelib-static-explorer").first

@@ -97,6 +97,6 @@ def describe_maps(maps: dict, method: str, level: float) -> str:
     one image's."""
     dense = np.array(maps["gini"][method][level_key(maps["levels"][0])])
     pruned = np.array(maps["gini"][method][level_key(level)])
-    return (f"Over these {len(dense)} images the {method} maps' mean Gini index is {dense.mean():.2f} for the dense "
+    return (f"Over the {len(dense)} images of this chapter's grids, the {method} maps' mean Gini index is {dense.mean():.2f} for the dense "
             f"network and {pruned.mean():.2f} at {100 * level:.0f} % removed; no image's changes by more than "
             f"{np.abs(pruned - dense).max():.2f}.")
