@@ -11,7 +11,21 @@ if [ -z "$cmd" ] || [ -z "$dir" ]; then
   echo "usage: $0 start|stop DIR" >&2; exit 2
 fi
 sbin() { command -v "$1" 2>/dev/null || echo "/usr/sbin/$1"; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# two distinct free ports below Linux's ephemeral range (32768-60999), so that no outgoing connection of another
+# process takes one between this check and the daemons' start (an ephemeral port did once: "Address already in use")
+free_ports() { python3 -c '
+import random, socket
+found = []
+while len(found) < 2:
+    port = random.randint(20000, 30000)
+    with socket.socket() as s:
+        try:
+            s.bind(("", port))
+        except OSError:
+            continue
+    if port not in found:
+        found.append(port)
+print(*found)'; }
 
 case "$cmd" in
 start)
@@ -25,6 +39,7 @@ start)
   head -c 1024 /dev/urandom > "$dir/munge/munge.key"
   chmod 400 "$dir/munge/munge.key"
   host=$(hostname -s)
+  read -r ctld_port slurmd_port <<< "$(free_ports)"
   cat > "$dir/slurm.conf" <<EOF
 ClusterName=prunelib-local
 SlurmctldHost=$host
@@ -32,8 +47,8 @@ AuthType=auth/munge
 AuthInfo=socket=$dir/munge/munge.socket
 CredType=cred/munge
 SlurmUser=root
-SlurmctldPort=$(free_port)
-SlurmdPort=$(free_port)
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
 SlurmctldPidFile=$dir/slurmctld.pid
