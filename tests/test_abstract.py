@@ -37,6 +37,21 @@ def test_why_concludes_only_when_every_seed_of_both_contrasts_rises() -> None:
     assert "not yet measured" in abstract.why(None)
 
 
+def test_why_says_a_seed_level_interval_once_and_the_mask_where_a_seed_has_both() -> None:
+    over_seeds = {"unit": "seed", "estimate": 0.04, "low": 0.03, "high": 0.05, "seeds": {"0": 0.04, "1": 0.03,
+                  "2": 0.05}, "within_runs": {}, "paper_jump": 0.032, "verdict": "holds"}
+    mask = _contrast("A1 - S", {"0": "excluded"})
+    mask["metrics"]["gini_vg"]["within_runs"]["0"]["estimate"] = -0.002
+    parts = {"contrasts": [{"contrast": "A1 - D", "metrics": {"gini_vg": over_seeds}},
+                           _contrast("S - D", {"0": "holds"}), mask]}
+    said = abstract.why(parts)
+    assert "by +0.040 [+0.030, +0.050] (95 % interval over 3 seeds), against the paper's +0.032" in said
+    assert "their mask adds -0.002 (seed 0, within one run)" in said
+    assert said.endswith("comes with the authors' retraining, not with pruning.")
+    over_seeds["verdict"] = "inconclusive"
+    assert abstract.why(parts).endswith("is not settled.")
+
+
 def test_the_error_rates_are_simulated_with_known_answers() -> None:
     rates = abstract.error_rates(n_seeds=3, n_sims=400)
     assert all(r["false"] < 0.12 for r in rates.values())  # alpha 0.05 with Holm: about 5 %

@@ -33,6 +33,10 @@ def test_the_answer_says_what_each_contrast_shows_with_its_numbers_and_the_paper
     assert "each seed within one run, on seed 0's images raises Gini, VG" in one
     two = fig.answer(_parts([0, 1]))  # under three seeds: each seed's own verdicts, with its own numbers
     assert "on seed 0's images" in two and "on seed 1's images" in two
+    assert "their mask at initialisation (round 1 against that retraining, A1 - S)" in said
+    parts = _parts([0, 1, 2])
+    parts["contrasts"] = [c for c in parts["contrasts"] if c["contrast"] != "A1 - S"]
+    assert "A1 - S" not in fig.answer(parts)  # no seed with both networks: nothing said of it
 
 
 def test_the_answer_and_tables_name_what_is_not_measured_yet() -> None:

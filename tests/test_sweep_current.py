@@ -222,6 +222,24 @@ def test_aggregation_leaves_out_a_stale_file_and_says_why(finished) -> None:
     assert "no current result file" in lines[-1]
 
 
+def test_aggregation_keeps_a_file_whose_network_was_trained_again_here_and_says_so(finished) -> None:
+    """A seed's dense network trained again (another machine, another CPU: other last bits) makes its other jobs'
+    files not current, so the sweep runs them again; until then they still measure the networks they name, and the
+    summary keeps them."""
+    job = finished["job"]
+    summary = paths.results_dir("tiny") / "summary.csv"
+    before = summary.read_text()
+    best = job.checkpoints / "dense" / "best.pt"
+    state = checkpoint.load(best)
+    checkpoint.save({**state, "epoch": state.get("epoch", 0) + 1}, best)  # another realization, same inputs
+    assert not runner.is_done(job)
+    summary.unlink()
+    lines: list[str] = []
+    assert runner.aggregate("tiny", job.data, lines.append) == []
+    assert any("kept, though" in line and "dense/best.pt is another checkpoint" in line for line in lines)
+    assert summary.read_text() == before
+
+
 # 8. late errors and raw tracebacks ------------------------------------------------------------------------------
 @pytest.mark.parametrize("edit, expected", [
     (("methods: \"VG\"", "methods: \"VG,XX\""), "setting 'methods' must be comma-separated saliency methods"),

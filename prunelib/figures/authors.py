@@ -181,15 +181,17 @@ def _clause(rows: dict[str, Any], subject: str) -> str | None:
 
 def answer(parts: dict[str, Any] | None) -> str:
     """The chapter's answer in one sentence, from the decomposition's first contrasts on the Vanilla-Gradient
-    metrics (the paper's largest jumps): does the authors' code path reproduce the jump (``A1 - D``), and does
-    retraining at a constant rate without pruning do the same (``S - D``)?"""
+    metrics (the paper's largest jumps): does the authors' code path reproduce the jump (``A1 - D``), does
+    retraining at a constant rate without pruning do the same (``S - D``), and what does their mask add to that
+    retraining (``A1 - S``, where a seed has both)?"""
     by = {c["contrast"]: c["metrics"] for c in (parts or {}).get("contrasts", [])}
     code = _clause(by.get("A1 - D", {}), "the authors' code path (round 1, against its dense network)")
     schedule = _clause(by.get("S - D", {}), "retraining the rewound network at a constant rate without pruning")
+    mask = _clause(by.get("A1 - S", {}), "their mask at initialisation (round 1 against that retraining, A1 - S)")
     if code is None and schedule is None:
         return ("None of the authors'-code networks is measured yet, so it cannot yet be said whether their "
                 "training loop reproduces the paper's jump.")
-    said = "; ".join(c for c in (code, schedule) if c is not None)
+    said = "; ".join(c for c in (code, schedule, mask) if c is not None)
     missing = " and ".join(f"{name} ({what})" for name, what, c in
                            (("A1 - D", "their code path", code), ("S - D", "the schedule alone", schedule))
                            if c is None)

@@ -199,7 +199,14 @@ def stale(job: Job, done: dict[str, Any], params: dict[str, Any] | None = None) 
     """Why ``done`` (a result file's content) is not ``job``'s current result: the differing inputs, and any
     network whose run folder (where it is on this machine) holds another run or another checkpoint than the one
     measured. Empty: current."""
-    why = runs.differences(done.get("inputs", {}), job_inputs(job, params))
+    return runs.differences(done.get("inputs", {}), job_inputs(job, params)) + replaced(done)
+
+
+def replaced(done: dict[str, Any]) -> list[str]:
+    """The networks of ``done`` whose run folder on this machine now holds another run or another checkpoint (a
+    network trained again, here or on another machine, from the same inputs: CPUs differ in their last bits). The
+    file still measures the networks it names (their digests); the job is run again to measure the ones here."""
+    why = []
     for network in done["networks"]:
         path = paths.resolve(network["checkpoint"])
         record = path.parent / runs.RUN_FILE

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import paths, regimes, runs
+from ..runs import differences
 from . import concepts, pictures
 from .agreement import PICTURE
 from .decomposition import DECOMPOSITION
-from .job import Job, read_result, run_job, stale, stopped_by_sigterm
+from .job import Job, job_inputs, read_result, replaced, run_job, stale, stopped_by_sigterm
 from .seed_rule import SEED_VERDICTS
 from .summary import SUMMARY_FILE
 from .verdicts import VERDICTS
@@ -271,9 +272,11 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
     the networks' maps are on this machine, the side-by-side picture of the agreement chapter
     (:func:`prunelib.sweep.agreement.picture`).
 
-    Every result file is checked (readable, its own name and profile, current for its job: a file of other inputs
-    is left out, and said so). An error in the aggregation keeps every file as it was and is reported (the
-    returned list names it), so that the jobs' results stay and the same command can try again."""
+    Every result file is checked (readable, its own name and profile, made from today's inputs: a file of other
+    inputs is left out, and said so; one whose networks were since trained again here from the same inputs is kept,
+    and said so, since it measures the networks it names). An error in the aggregation keeps every file as it was
+    and is reported (the returned list names it), so that the jobs' results stay and the same command can try
+    again."""
     from ..checkpoint import save_json
     from ..reference import load_reference
     from .agreement import BASELINES, agreement_verdicts, baseline_rows, baselines, picture, save_picture
@@ -285,7 +288,10 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
     def why_stale(path: Path, run: dict[str, Any]) -> str | None:
         if "inputs" not in run:
             return "it was measured by an older version (no record of its inputs)"
-        why = stale(Job(profile, int(run["seed"]), str(run["regime"]), data=data), run)
+        why = differences(run["inputs"], job_inputs(Job(profile, int(run["seed"]), str(run["regime"]), data=data)))
+        if not why and replaced(run):  # same inputs, another realization here: the file measures its own
+            echo(f"{paths.portable(path)}: kept, though {'; '.join(replaced(run))} (it measures the networks it "
+                 "names; the job runs again to measure the ones here)")
         return "; ".join(why) or None
 
     try:
