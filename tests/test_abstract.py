@@ -46,8 +46,13 @@ def test_why_says_a_seed_level_interval_once_and_the_mask_where_a_seed_has_both(
                            _contrast("S - D", {"0": "holds"}), mask]}
     said = abstract.why(parts)
     assert "by +0.040 [+0.030, +0.050] (95 % interval over 3 seeds), against the paper's +0.032" in said
-    assert "their mask adds -0.002 (seed 0, within one run)" in said
+    assert "their mask adds -0.002 (seed 0, within one run)" in said and "holding that mask" not in said
     assert said.endswith("comes with the authors' retraining, not with pruning.")
+    held = _contrast("M1 - A1", {"0": "inconclusive"})
+    held["metrics"]["gini_vg"]["within_runs"]["0"]["estimate"] = -0.004
+    said = abstract.why({"contrasts": parts["contrasts"] + [held]})
+    assert ("their mask adds -0.002 (seed 0, within one run) to that retraining and holding that mask while "
+            "retraining changes it by -0.004 (seed 0, within one run):") in said
     over_seeds["verdict"] = "inconclusive"
     assert abstract.why(parts).endswith("is not settled.")
 
@@ -57,8 +62,10 @@ def test_the_error_rates_are_simulated_with_known_answers() -> None:
     assert all(r["false"] < 0.12 for r in rates.values())  # alpha 0.05 with Holm: about 5 %
     assert rates["Gini VG"]["power"] > 0.9 and rates["AOPC MoRF IG"]["power"] < 0.5  # the paper's IG jump is tiny
     said = abstract.how_sure(rates, 3, ["the lottery regime"])
-    assert "with 3 seeds" in said and said.endswith("the lottery regime rest on one seed so far and speak of one "
-                                                    "training run.")
+    assert "with 3 seeds" in said and said.endswith("the lottery regime rests on one seed so far and speaks of "
+                                                    "one training run.")
+    assert abstract.how_sure(rates, 3, ["the lottery regime", "the control"]).endswith(
+        "the lottery regime and the control rest on one seed so far and speak of one training run.")
 
 
 def test_what_ran_reads_the_dense_networks_from_the_tables() -> None:

@@ -37,6 +37,19 @@ def test_the_answer_says_what_each_contrast_shows_with_its_numbers_and_the_paper
     parts = _parts([0, 1, 2])
     parts["contrasts"] = [c for c in parts["contrasts"] if c["contrast"] != "A1 - S"]
     assert "A1 - S" not in fig.answer(parts)  # no seed with both networks: nothing said of it
+    assert "M1 - A1" not in said  # no network with the mask held
+
+
+def test_the_answer_says_what_holding_the_mask_changes_where_a_seed_has_it() -> None:
+    runs = _runs([0])
+    dense, a1 = runs[0]["networks"]
+    gini = a1["methods"]["VG"]["gini"]
+    held = dict(a1, methods={"VG": {"gini": [g - 0.01 for g in gini], "road": {}},
+                             "IG": {"gini": [g - 0.01 for g in gini], "road": {}}})
+    runs.append({"regime": "authors_masked", "seed": 0, "networks": [dense, held]})
+    said = fig.answer(decomposition(runs, REFERENCE))
+    clause = said.split("holding that mask while retraining at the same constant rate (M1 - A1)")[1]
+    assert "on seed 0's images" in clause and "-0.010" in clause  # its own seed's images and its own effect
 
 
 def test_the_answer_and_tables_name_what_is_not_measured_yet() -> None:

@@ -5,8 +5,8 @@
 #
 #   nohup tools/study.sh > logs/study.log 2>&1 &
 #
-# Measured on 2 CPU cores (AMD EPYC, 128 px, nothing else running): an epoch of the authors' recipe ~95 s, so a
-# 30-epoch network ~48 min; measuring a network on the fixed image set ~2.5 min. Each network is measured as soon
+# Measured on 2 CPU cores (AMD EPYC, 128 px, nothing else running): an epoch of the authors' recipe 95-180 s, so a
+# 30-epoch network 45-75 min; measuring a network on the fixed image set ~2.5 min. Each network is measured as soon
 # as it is trained and its result written at once, so a stop loses at most the network in training; but a seed's
 # networks hang on its dense network, so the sweeps go seed by seed, each in an order whose first networks answer
 # something on their own. Checkpoints are the hours: where the clone may be replaced, link `checkpoints` to a disk
@@ -27,8 +27,9 @@ sweep() {
 #    (~1.5 h). Its first result replaces the noise study's protocol-v1 results in the summary.
 sweep --profile noise --seeds 0 --regimes global
 # 2. What the authors' code did: their code path (D, A1, A2) and the schedule alone (S) per seed, ~50 min a
-#    network. A seed's networks hang on its dense network D, and a D retrained on another kind of CPU has another
-#    digest: a seed's sweep is best finished on one machine (a partial result is re-measured, not lost, elsewhere).
+#    network. A seed's networks hang on its dense network D, and a D retrained elsewhere is another checkpoint
+#    (on another kind of CPU, other weights): a seed's sweep is best finished on one machine (a partial result is
+#    kept and re-measured, not lost, elsewhere).
 sweep --profile authors --seeds 2 --regimes authors_code,authors_unpruned
 sweep --profile authors --seeds 1 --regimes authors_unpruned,authors_code
 sweep --profile authors --seeds 0 --regimes authors_code,authors_unpruned

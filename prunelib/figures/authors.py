@@ -149,25 +149,30 @@ def plot_decomposition(parts: dict[str, Any] | None) -> Figure:
 LEADS = {"holds": "raises {what}, as the paper's pruning does", "excluded": "does not reproduce the paper's jump in {what}",
          "opposite": "lowers {what}", "inconclusive": "cannot be told apart from the paper's jump or from none in "
                                                       "{what}"}
+#: the same for a contrast the paper has no jump for (``M1 - A1``, ``L1 - C1``, ``C1 - A1``: within the recipe)
+LEADS_WITHOUT_PAPER = {"holds": "raises {what}", "opposite": "lowers {what}",
+                       "inconclusive": "does not measurably change {what}"}
 VG_METRICS = ("gini_vg", "aopc_morf_vg")
 
 
 def _said(measured: dict[str, Any]) -> str:
     """What verdicts on the VG metrics say, with the numbers beside the paper's."""
-    groups: dict[str, list[str]] = {}
+    groups: dict[tuple[str, bool], list[str]] = {}
     for m, r in measured.items():
-        groups.setdefault(r["verdict"], []).append(METRIC_NAMES[m])
-    said = " and ".join(LEADS[v].format(what=" and ".join(names)) for v, names in groups.items())
+        groups.setdefault((r["verdict"], r["paper_jump"] is not None), []).append(METRIC_NAMES[m])
+    said = " and ".join((LEADS if paper else LEADS_WITHOUT_PAPER)[v].format(what=" and ".join(names))
+                        for (v, paper), names in groups.items())
     numbers = "; ".join(f"{METRIC_NAMES[m]} {r['estimate']:+.3f}"
                         + (f" [{r['low']:+.3f}, {r['high']:+.3f}]" if r["low"] is not None else "")
-                        + f" against the paper's {r['paper_jump']:+.3f}" for m, r in measured.items())
+                        + (f" against the paper's {r['paper_jump']:+.3f}" if r["paper_jump"] is not None else "")
+                        for m, r in measured.items())
     return f"{said} ({numbers})"
 
 
 def _clause(rows: dict[str, Any], subject: str) -> str | None:
     """``subject`` and what its verdicts on the VG metrics say, or None. Under fewer than three seeds each seed is
     judged on its own images (within one run), and each seed's verdicts are said."""
-    measured = {m: rows[m] for m in VG_METRICS if m in rows and rows[m]["paper_jump"] is not None}
+    measured = {m: rows[m] for m in VG_METRICS if rows.get(m)}
     if not measured:
         return None
     seeds = sorted({int(s) for r in measured.values() if r["unit"] == "image" for s in r["seeds"]})
@@ -183,15 +188,17 @@ def answer(parts: dict[str, Any] | None) -> str:
     """The chapter's answer in one sentence, from the decomposition's first contrasts on the Vanilla-Gradient
     metrics (the paper's largest jumps): does the authors' code path reproduce the jump (``A1 - D``), does
     retraining at a constant rate without pruning do the same (``S - D``), and what does their mask add to that
-    retraining (``A1 - S``, where a seed has both)?"""
+    retraining (``A1 - S``), and what holding that mask while retraining changes (``M1 - A1``), where a seed has
+    them?"""
     by = {c["contrast"]: c["metrics"] for c in (parts or {}).get("contrasts", [])}
     code = _clause(by.get("A1 - D", {}), "the authors' code path (round 1, against its dense network)")
     schedule = _clause(by.get("S - D", {}), "retraining the rewound network at a constant rate without pruning")
     mask = _clause(by.get("A1 - S", {}), "their mask at initialisation (round 1 against that retraining, A1 - S)")
+    held = _clause(by.get("M1 - A1", {}), "holding that mask while retraining at the same constant rate (M1 - A1)")
     if code is None and schedule is None:
         return ("None of the authors'-code networks is measured yet, so it cannot yet be said whether their "
                 "training loop reproduces the paper's jump.")
-    said = "; ".join(c for c in (code, schedule, mask) if c is not None)
+    said = "; ".join(c for c in (code, schedule, mask, held) if c is not None)
     missing = " and ".join(f"{name} ({what})" for name, what, c in
                            (("A1 - D", "their code path", code), ("S - D", "the schedule alone", schedule))
                            if c is None)

@@ -85,7 +85,8 @@ def how_sure(rates: dict[str, dict[str, float]], n_seeds: int, one_seed: list[st
     false = max(r["false"] for r in rates.values())
     gini = min(rates[k]["power"] for k in rates if k.startswith("Gini"))
     aopc = {k: r["power"] for k, r in rates.items() if k.startswith("AOPC")}
-    rest = f"; {' and '.join(one_seed)} rest on one seed so far and speak of one training run" if one_seed else ""
+    verbs = "rests on one seed so far and speaks" if len(one_seed) == 1 else "rest on one seed so far and speak"
+    rest = f"; {' and '.join(one_seed)} {verbs} of one training run" if one_seed else ""
     return (f"Simulated with known answers, the seed-level rule with {n_seeds} seeds calls an absent effect present "
             f"in at most {100 * false:.0f} % of studies and detects an effect the size of the paper's Gini jumps in "
             f"{100 * gini:.0f} % of them (AOPC MoRF: " + ", ".join(f"{k[-2:]} {100 * v:.0f} %" for k, v in aopc.items())
@@ -95,10 +96,10 @@ def how_sure(rates: dict[str, dict[str, float]], n_seeds: int, one_seed: list[st
 def why(parts: dict[str, Any] | None) -> str:
     """Sentence 5: what the authors' loop does to the Gini index of the VG maps, against its dense network
     (``A1 - D``), without pruning (``S - D``) and, where a seed has both, what their mask adds to that retraining
-    (``A1 - S``), beside the paper's jump: over seeds with the interval where 3 or more seeds speak, else per seed
-    measured, each within one run."""
+    (``A1 - S``) and what holding that mask while retraining changes (``M1 - A1``), beside the paper's jump: over
+    seeds with the interval where 3 or more seeds speak, else per seed measured, each within one run."""
     by = {c["contrast"]: c["metrics"].get("gini_vg") for c in (parts or {}).get("contrasts", [])}
-    code, schedule, mask = by.get("A1 - D"), by.get("S - D"), by.get("A1 - S")
+    code, schedule, mask, held = by.get("A1 - D"), by.get("S - D"), by.get("A1 - S"), by.get("M1 - A1")
     if not code or not schedule:
         return "The authors' training loop is not yet measured against its dense network and without pruning."
 
@@ -117,7 +118,9 @@ def why(parts: dict[str, Any] | None) -> str:
     both = all(r["verdict"] == "holds" for row in (code, schedule) for r in judged(row))
     said = ("the paper's jump comes with the authors' retraining, not with pruning" if both else
             "whether the jump comes with their retraining rather than with pruning is not settled")
-    added = f", and their mask adds {values(mask)} to that retraining" if mask else ""
+    texts = [text for text in (mask and f"their mask adds {values(mask)} to that retraining",
+                               held and f"holding that mask while retraining changes it by {values(held)}") if text]
+    added = f"; {' and '.join(texts)}" if texts else ""
     return (f"Run as written, the authors' training loop, which never holds its masks and retrains at a constant "
             f"learning rate, raises the Gini index of the VG maps over its dense network by {values(code)}, against "
             f"the paper's {code['paper_jump']:+.3f}; retraining their rewound dense network the same way without "
