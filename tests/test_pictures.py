@@ -74,8 +74,11 @@ def test_saliency_files_load_with_their_images(tmp_path: Path) -> None:
 
     images = _photos((2, 32, 32, 3))
     pictures.save_photos(images, tmp_path / "images.jpg")
-    np.savez_compressed(tmp_path / "maps.npz", levels=np.array([0.0, 0.5]), VG=np.ones((2, 2, 32, 32), np.float32))
+    vg = np.random.default_rng(0).random((2, 2, 32, 32)).astype(np.float16)  # the stage stores a figure's precision
+    np.savez_compressed(tmp_path / "maps.npz", levels=np.array([0.0, 0.5]), VG=vg)
     (tmp_path / "maps.json").write_text(json.dumps({"classes": ["church", "tench"], "image_shape": [2, 32, 32, 3]}))
     maps = load_maps(tmp_path)
     assert maps["images"].shape == (2, 32, 32, 3) and np.abs(maps["images"].astype(int) - images).max() <= 6
     assert maps["VG"].shape == (2, 2, 32, 32) and maps["classes"] == ["church", "tench"]
+    assert maps["VG"].dtype == np.float32 and np.array_equal(maps["VG"], vg.astype(np.float32))
+    assert maps["levels"].dtype == np.float64  # only the maps are widened

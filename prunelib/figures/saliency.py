@@ -16,11 +16,11 @@ from .style import COLUMN_IN
 
 def load_maps(stage_dir: str | Path) -> dict:
     """``maps.npz``, ``maps.json`` and ``images.jpg`` written by
-    :func:`prunelib.stages.saliency_maps.saliency_grid`: the arrays, the labels and ``images`` uint8
-    (K, S, S, 3)."""
+    :func:`prunelib.stages.saliency_maps.saliency_grid`: the arrays (maps as float32), the labels and ``images``
+    uint8 (K, S, S, 3)."""
     stage_dir = Path(stage_dir)
     with np.load(stage_dir / "maps.npz") as npz:
-        arrays = {k: npz[k] for k in npz.files}
+        arrays = {k: npz[k].astype(np.float32) if npz[k].dtype == np.float16 else npz[k] for k in npz.files}
     info = json.loads((stage_dir / "maps.json").read_text())
     images = load_photos(stage_dir / "images.jpg", tuple(info["image_shape"]))
     return {**arrays, **info, "images": images}

@@ -33,7 +33,7 @@ def saliency_grid(models: dict[float, nn.Module], val: imagenette.Split, classes
     method's maps per level) and ``out_dir/maps.json`` (labels, predictions, Gini, the methods, the images' shape).
 
     ``models``: networks in eval mode keyed by sparsity (0.0 = dense); ``exclude``: those near chance, which do not
-    restrict the images chosen. ``maps.npz``: one float32 (L, K, S, S) array per method (``VG``, ``IG``, ..., the
+    restrict the images chosen. ``maps.npz``: one float16 (L, K, S, S) array per method (a figure's precision) (``VG``, ``IG``, ..., the
     figure setting of :data:`prunelib.saliency.METHODS`); ``levels`` (L,). Read them back with
     :func:`prunelib.figures.saliency.load_maps`.
     """
@@ -58,6 +58,6 @@ def saliency_grid(models: dict[float, nn.Module], val: imagenette.Split, classes
     save_photos(images, Path(out_dir) / "images.jpg")
     info["image_shape"] = list(images.shape)
     np.savez_compressed(Path(out_dir) / "maps.npz", levels=np.array(list(models)),
-                        **{name: np.stack(m).astype(np.float32) for name, m in maps.items()})
+                        **{name: np.stack(m).astype(np.float16) for name, m in maps.items()})
     save_json(info, Path(out_dir) / "maps.json")
     return info
