@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import paths, regimes, runs
-from ..runs import differences
+from ..runs import differences  # aggregate() names its list of runs `runs`
 from . import concepts, pictures
 from .agreement import PICTURE
 from .decomposition import DECOMPOSITION
@@ -289,8 +289,9 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
         if "inputs" not in run:
             return "it was measured by an older version (no record of its inputs)"
         why = differences(run["inputs"], job_inputs(Job(profile, int(run["seed"]), str(run["regime"]), data=data)))
-        if not why and replaced(run):  # same inputs, another realization here: the file measures its own
-            echo(f"{paths.portable(path)}: kept, though {'; '.join(replaced(run))} (it measures the networks it "
+        trained_again = [] if why else replaced(run)  # same inputs, another realization here: it measures its own
+        if trained_again:
+            echo(f"{paths.portable(path)}: kept, though {'; '.join(trained_again)} (it measures the networks it "
                  "names; the job runs again to measure the ones here)")
         return "; ".join(why) or None
 
