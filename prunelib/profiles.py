@@ -46,19 +46,44 @@ def _seeds(v: Any) -> bool:
     return isinstance(v, str) and all(s.strip().isdigit() for s in v.split(",") if s.strip())
 
 
+def parse_study(text: str) -> list[tuple[int, str]]:
+    """The (seed, regime) jobs of a ``study`` setting, groups of ``"seeds: regimes"`` separated by ``;`` (``"0,1,2:
+    global,lottery; 0: authors_masked"``), in the order written; a ValueError says what is wrong."""
+    from .regimes import REGIMES
+    jobs = []
+    for group in (g for g in text.split(";") if g.strip()):
+        seeds, sep, regimes = group.partition(":")
+        if not sep or not _seeds(seeds) or not seeds.strip() or not regimes.strip():
+            raise ValueError(f"{group.strip()!r} is not 'seeds: regimes'")
+        for regime in (r.strip() for r in regimes.split(",") if r.strip()):
+            if regime not in REGIMES:
+                raise ValueError(f"{regime!r} is not a regime ({', '.join(REGIMES)})")
+            jobs += [(int(seed), regime) for seed in seeds.split(",") if seed.strip()]
+    return jobs
+
+
+def _study(v: Any) -> bool:
+    try:
+        return isinstance(v, str) and bool(parse_study(v))
+    except ValueError:
+        return False
+
+
 def _methods(v: Any) -> bool:
     from .saliency import METHODS
     return isinstance(v, str) and bool(v) and all(m.strip() in METHODS for m in v.split(","))
 
 
 #: the settings that say how the book draws a profile, not what its jobs compute (left out of a job's inputs)
-DRAWING_ONLY = ("stages", "authors_profile")
+DRAWING_ONLY = ("stages", "authors_profile", "study")
 #: the settings that say which pictures a job draws (:mod:`prunelib.sweep.pictures` records them), not what it measures
 PICTURES_ONLY = ("picture_seeds", "saliency_classes", "removal_percentages")
 #: every setting a profile may hold: (check, what it must be)
 SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "stages": (_text, "comma-separated stage names"),
     "authors_profile": (_text, "the name of the profile of the authors' sweep that a chapter also reads"),
+    "study": (_study, "the jobs the book's verdicts are designed on, 'seeds: regimes' groups separated by ';' "
+                      "(e.g. '0,1,2: global,lottery'), with regimes of prunelib.regimes.REGIMES"),
     "image_size": (_int(32), "an integer >= 32 (pixels)"),
     "subset_per_class": (_int(0), "an integer >= 0 (0 = all)"),
     "val_per_class": (_int(0), "an integer >= 0 (0 = all)"),

@@ -53,6 +53,16 @@ def test_why_says_a_seed_level_interval_once_and_the_mask_where_a_seed_has_both(
     said = abstract.why({"contrasts": parts["contrasts"] + [held]})
     assert ("their mask adds -0.002 (seed 0, within one run) to that retraining and holding that mask while "
             "retraining changes it by -0.004 (seed 0, within one run):") in said
+    annealed = _contrast("C1 - A1", {"0": "opposite"})
+    annealed["metrics"]["gini_vg"]["within_runs"]["0"]["estimate"] = -0.035
+    said = abstract.why({"contrasts": parts["contrasts"] + [held, annealed]})
+    assert ("their mask adds -0.002 (seed 0, within one run) to that retraining, holding that mask while "
+            "retraining changes it by -0.004 (seed 0, within one run) and annealing that retraining on the cosine "
+            "schedule instead changes it by -0.035 (seed 0, within one run):") in said
+    assert said.endswith("comes with the constant learning rate of the authors' retraining, not with pruning.")
+    annealed["metrics"]["gini_vg"]["within_runs"]["0"]["verdict"] = "inconclusive"
+    assert abstract.why({"contrasts": parts["contrasts"] + [held, annealed]}).endswith(
+        "comes with the authors' retraining, not with pruning.")  # annealing did not take the rise back
     over_seeds["verdict"] = "inconclusive"
     assert abstract.why(parts).endswith("is not settled.")
 

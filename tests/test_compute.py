@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from prunelib import paths
-from prunelib.sweep.compute import compute_rows
+from prunelib.profiles import parse_study
+from prunelib.sweep.compute import compute_rows, remaining_rows, remaining_said
 
 
 def test_a_jobs_hours_are_the_sum_of_its_networks_seconds(tmp_path, monkeypatch) -> None:
@@ -23,3 +26,58 @@ def test_a_jobs_hours_are_the_sum_of_its_networks_seconds(tmp_path, monkeypatch)
     run["provenance"] = {"device": "cuda"}
     (runs / "global-seed1.json").write_text(json.dumps(run))
     assert compute_rows("demo")[0]["measuring (h)"] == 0.2 and compute_rows("demo")[0]["where"] == "cuda"
+
+
+DEMO = """demo:
+  levels: "10,20"
+  lottery_rate: 20
+  lottery_rounds: 2
+  study: "0,1: global; 0: lottery"
+"""
+
+
+def _job(root, regime: str, seed: int, nets: list[dict], complete: bool) -> None:
+    run = {"profile": "demo", "regime": regime, "seed": seed, "settings": {}, "networks": nets, "complete": complete,
+           "provenance": {"device": "cpu"}}
+    (root / "demo" / "runs").mkdir(parents=True, exist_ok=True)
+    (root / "demo" / "runs" / f"{regime}-seed{seed}.json").write_text(json.dumps(run))
+
+
+def test_what_remains_of_the_studys_design_is_its_jobs_without_a_complete_result(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(paths, "results_dir", lambda profile: tmp_path / profile)
+    (tmp_path / "profiles.yaml").write_text(DEMO)
+    monkeypatch.setenv("PRUNELIB_PROFILES", str(tmp_path / "profiles.yaml"))
+    # a dense network resumed after a kill: its history has both epochs (1 h), its seconds only the last process's
+    dense = {"network": "dense", "seconds": 60.0, "measure_seconds": 0.0,
+             "history": [{"epoch": 0, "seconds": 1800.0}, {"epoch": 1, "seconds": 1800.0}]}
+    pruned = {"network": "pruned", "seconds": 300.0, "measure_seconds": 60.0}  # 0.1 h each
+    _job(tmp_path, "global", 0, [dense, pruned, pruned], complete=True)
+    _job(tmp_path, "global", 1, [dense], complete=False)
+    rows = remaining_rows("demo")
+    assert rows == [
+        {"regime": "global", "seed": 1, "networks measured": 1, "networks made": 3, "networks left": 2,
+         "estimate (h)": 0.2},
+        # seed 0's dense network is measured (one for all its jobs); no lottery network is timed yet
+        {"regime": "lottery", "seed": 0, "networks measured": 0, "networks made": 4, "networks left": 3,
+         "estimate (h)": None}]
+    said = remaining_said(["demo"])
+    assert said.startswith("Not yet measured: on the demo profile, global seed 1 (1 of its 3 networks measured) "
+                           "and lottery seed 0.")
+    assert "about 0.2 hours of training and measuring and 1 job of a kind not timed yet." in said
+    _job(tmp_path, "global", 1, [dense, pruned, pruned], complete=True)
+    _job(tmp_path, "lottery", 0, [dense, pruned, pruned, {**pruned, "network": "control"}], complete=True)
+    assert remaining_rows("demo") == [] and remaining_said(["demo"]) == "Every job of the study's design is measured."
+
+
+@pytest.mark.parametrize("study, expected", [
+    ("0,1: global", [(0, "global"), (1, "global")]),
+    ("0: global, lottery; 2: authors_code", [(0, "global"), (0, "lottery"), (2, "authors_code")]),
+    ("0 global", "is not 'seeds: regimes'"), ("x: global", "is not 'seeds: regimes'"),
+    ("0: random", "'random' is not a regime"),
+])
+def test_a_study_setting_names_seeds_and_regimes(study, expected) -> None:
+    if isinstance(expected, list):
+        assert parse_study(study) == expected
+    else:
+        with pytest.raises(ValueError, match=expected):
+            parse_study(study)

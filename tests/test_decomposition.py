@@ -68,6 +68,14 @@ def test_a_verdict_on_one_seed_says_within_one_run() -> None:
     assert a1["gini_vg"]["unit"] == "image" and verdict_text(a1["gini_vg"]).endswith("(within one run)")
 
 
+def test_an_effect_larger_than_the_papers_jump_is_said_to_be_larger() -> None:
+    from prunelib.sweep.decomposition import verdict_text
+    row = {"verdict": "excluded", "unit": "seed", "estimate": 0.019, "low": 0.004, "high": 0.034, "paper_jump": 0.003}
+    assert verdict_text(row) == "paper's jump excluded: the effect is larger"
+    below = {**row, "estimate": 0.0, "low": -0.002, "high": 0.002, "paper_jump": 0.04}
+    assert verdict_text(below) == "paper's jump excluded"
+
+
 def test_a_contrast_against_d_uses_the_dense_network_of_its_own_job() -> None:
     """A seed's jobs measured beside two dense networks (retrained on another machine): A1 - D and S - D each pair
     with the dense network their minuend was measured beside, not with whichever job came first."""

@@ -52,6 +52,18 @@ def test_the_answer_says_what_holding_the_mask_changes_where_a_seed_has_it() -> 
     assert "on seed 0's images" in clause and "-0.010" in clause  # its own seed's images and its own effect
 
 
+def test_the_answer_says_what_annealing_the_retraining_changes_where_a_seed_has_it() -> None:
+    runs = _runs([0])
+    dense, a1 = runs[0]["networks"]
+    annealed = dict(a1, methods={m: {"gini": [g - 0.03 for g in a1["methods"][m]["gini"]], "road": {}}
+                                 for m in ("VG", "IG")})  # the cosine schedule takes 0.03 of A1's rise back
+    runs.append({"regime": "authors_annealed", "seed": 0, "networks": [dense, annealed]})
+    said = fig.answer(decomposition(runs, REFERENCE))
+    clause = said.split("annealing that retraining on the cosine schedule instead, the mask again not held (C1 - A1)")[1]
+    assert "on seed 0's images lowers Gini, VG" in clause and "-0.030" in clause and "paper's" not in clause
+    assert "L1 - C1" not in said  # no lottery ticket done right measured
+
+
 def test_the_answer_and_tables_name_what_is_not_measured_yet() -> None:
     assert "is measured yet" in fig.answer(None)
     rows = fig.network_rows(None)

@@ -22,17 +22,14 @@ from prunelib.sweep.job import Job, run_job, stale
 from prunelib.sweep.summary import read_run
 from prunelib.synthetic import make_imagenette
 
-from test_sweep import TINY
+from test_sweep import LIGHT
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Path) -> dict:
     """The tiny profile with its own profiles, results, checkpoints and logs folders; nothing run yet."""
     profiles = tmp_path / "profiles.yaml"
-    # the tiny profile without concepts and pictures, one epoch and one saliency method: what is tested is the
-    # bookkeeping
-    profiles.write_text(TINY.split("  craft_classes:")[0]
-                        .replace("epochs: 3", "epochs: 1").replace('methods: "VG,IG"', 'methods: "VG"'))
+    profiles.write_text(LIGHT)  # what is tested is the bookkeeping
     for name, sub in (("PRUNELIB_PROFILES", "profiles.yaml"), ("PRUNELIB_RESULTS", "results"),
                       ("PRUNELIB_CHECKPOINTS", "checkpoints"), ("PRUNELIB_LOGS", "logs")):
         monkeypatch.setenv(name, str(tmp_path / sub))

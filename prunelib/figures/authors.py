@@ -68,7 +68,8 @@ def contrast_rows(parts: dict[str, Any] | None) -> list[dict[str, Any]]:
                              "metric": METRIC_NAMES[metric],
                              "effect": {"value": judged["estimate"], "95 % interval": _interval(judged)},
                              "interval over": over, "paper's jump": row["paper_jump"],
-                             "verdict": verdict_text({**judged, "unit": row["unit"]})})
+                             "verdict": verdict_text({**judged, "unit": row["unit"],
+                                                          "paper_jump": row["paper_jump"]})})
     return rows or [{"contrast": "none", "metric": "none", "verdict": "no two networks of a contrast measured yet"}]
 
 
@@ -188,17 +189,20 @@ def answer(parts: dict[str, Any] | None) -> str:
     """The chapter's answer in one sentence, from the decomposition's first contrasts on the Vanilla-Gradient
     metrics (the paper's largest jumps): does the authors' code path reproduce the jump (``A1 - D``), does
     retraining at a constant rate without pruning do the same (``S - D``), and what does their mask add to that
-    retraining (``A1 - S``), and what holding that mask while retraining changes (``M1 - A1``), where a seed has
-    them?"""
+    retraining (``A1 - S``), what holding that mask while retraining changes (``M1 - A1``), what annealing the
+    retraining changes (``C1 - A1``) and what holding the mask changes then (``L1 - C1``), where a seed has them?"""
     by = {c["contrast"]: c["metrics"] for c in (parts or {}).get("contrasts", [])}
     code = _clause(by.get("A1 - D", {}), "the authors' code path (round 1, against its dense network)")
     schedule = _clause(by.get("S - D", {}), "retraining the rewound network at a constant rate without pruning")
     mask = _clause(by.get("A1 - S", {}), "their mask at initialisation (round 1 against that retraining, A1 - S)")
     held = _clause(by.get("M1 - A1", {}), "holding that mask while retraining at the same constant rate (M1 - A1)")
+    annealed = _clause(by.get("C1 - A1", {}), "annealing that retraining on the cosine schedule instead, the mask "
+                                              "again not held (C1 - A1)")
+    lottery = _clause(by.get("L1 - C1", {}), "holding the mask while retraining on the cosine schedule (L1 - C1)")
     if code is None and schedule is None:
         return ("None of the authors'-code networks is measured yet, so it cannot yet be said whether their "
                 "training loop reproduces the paper's jump.")
-    said = "; ".join(c for c in (code, schedule, mask, held) if c is not None)
+    said = "; ".join(c for c in (code, schedule, mask, held, annealed, lottery) if c is not None)
     missing = " and ".join(f"{name} ({what})" for name, what, c in
                            (("A1 - D", "their code path", code), ("S - D", "the schedule alone", schedule))
                            if c is None)

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import paths
 from .summary import load_runs
 
 
 def compute_rows(profile: str, archive: str | None = None) -> list[dict[str, Any]]:
     """One row per finished job of ``profile`` (or of its ``archive``, :func:`prunelib.sweep.summary.archive_dir`):
-    regime, seed, networks measured, training and measuring time (h) and where they ran (the CPU model, or the
-    device; "not recorded" for jobs measured before it was). A job whose result predates the timing of its
+    regime, seed, networks measured, training (:func:`training_seconds`) and measuring time (h) and where they ran
+    (the CPU model, or the device; "not recorded" for jobs measured before it was). A job whose result predates the timing of its
     measurements shows no measuring time."""
     rows = []
     for run in load_runs(profile, echo=lambda _: None, archive=archive):
@@ -21,7 +22,97 @@ def compute_rows(profile: str, archive: str | None = None) -> list[dict[str, Any
         measuring = [n.get("measure_seconds") for n in nets]
         where = run["provenance"].get("cpu") if run["provenance"].get("device") == "cpu" else run["provenance"].get("device")
         rows.append({"regime": run["regime"], "seed": run["seed"], "networks": len(nets),
-                     "training (h)": round(sum(n.get("seconds") or 0.0 for n in nets) / 3600, 2),
+                     "training (h)": round(sum(training_seconds(n) for n in nets) / 3600, 2),
                      "measuring (h)": round(sum(measuring) / 3600, 2) if all(m is not None for m in measuring) else None,
                      "where": where or "not recorded", "complete": bool(run.get("complete", True))})
     return rows
+
+
+def training_seconds(network: dict[str, Any]) -> float:
+    """A network's training time: the sum of its epochs' seconds where its history records them all (a network
+    resumed after a kill records in ``seconds`` only what its last process spent), else its ``seconds``."""
+    epochs = [h.get("seconds") for h in network.get("history") or []]
+    return float(sum(epochs)) if epochs and None not in epochs else float(network.get("seconds") or 0.0)
+
+
+def _hours(networks: list[dict[str, Any]]) -> float | None:
+    """The mean hours (training and measuring) of ``networks``, or None when there are none."""
+    if not networks:
+        return None
+    return sum(training_seconds(n) + (n.get("measure_seconds") or 0.0) for n in networks) / len(networks) / 3600
+
+
+def _timed(profile: str) -> list[tuple[str, dict[str, Any]]]:
+    """(regime, network) of every network of ``profile`` with its timings: the current jobs' and those of its
+    archived measurements (:func:`prunelib.sweep.summary.archive_dir`), which trained the same recipes."""
+    archives = [None] + sorted(d.parent.name for d in paths.results_dir(profile).glob("*/runs") if d.is_dir())
+    return [(r["regime"], n) for name in archives for r in load_runs(profile, echo=lambda _: None, archive=name)
+            for n in r["networks"]]
+
+
+def remaining_rows(profile: str) -> list[dict[str, Any]]:
+    """The jobs of the profile's ``study`` (the seeds x regimes its verdicts are designed on) that have no complete
+    result yet, in the study's order: regime, seed, the networks measured of those the job makes, those left to
+    train and measure (a seed's dense network counts once for all its jobs, and a measured network's checkpoint is
+    taken to be kept), and an estimate of their hours from the networks of the same kind timed so far (the same
+    regime, else the same method; None: none timed)."""
+    from ..profiles import load_profile, parse_study
+    from ..regimes import get
+    params = load_profile(profile)
+    runs = load_runs(profile, echo=lambda _: None)
+    by_job = {(r["regime"], r["seed"]): r for r in runs}
+    dense_seeds = {r["seed"] for r in runs for n in r["networks"] if n["network"] == "dense"}
+    timed = _timed(profile)
+
+    def kind_hours(regime: str, kind: str) -> float | None:
+        if kind == "dense":
+            return _hours([n for _, n in timed if n["network"] == "dense"])
+        same = [n for r, n in timed if r == regime and n["network"] == kind]
+        method = [n for r, n in timed if get(r).method == get(regime).method and n["network"] == kind]
+        return _hours(same) if same else _hours(method)
+
+    rows = []
+    for seed, regime in parse_study(str(params.get("study", ""))):
+        run = by_job.get((regime, seed))
+        if run is not None and run.get("complete", True):
+            continue
+        nets = run["networks"] if run else []
+        made = {"dense": 1, "pruned": len(get(regime).levels(params)), "control": int(get(regime).has_control)}
+        left = {"dense": 0 if seed in dense_seeds else 1,
+                "pruned": made["pruned"] - sum(n["network"] == "pruned" for n in nets),
+                "control": made["control"] - sum(n["network"] == "control" for n in nets)}
+        hours = [(kind_hours(regime, kind), count) for kind, count in left.items() if count > 0]
+        estimate = None if any(h is None for h, _ in hours) else round(sum(h * c for h, c in hours), 1)
+        rows.append({"regime": regime, "seed": seed, "networks measured": len(nets),
+                     "networks made": sum(made.values()), "networks left": sum(left.values()),
+                     "estimate (h)": estimate})
+    return rows
+
+
+def _listed(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def remaining_said(profiles: list[str]) -> str:
+    """One sentence: the jobs of the study's design (each profile's ``study``) not measured yet, by regime and seed,
+    with their estimated hours (or that every job of the design is measured)."""
+    parts, total, untimed = [], 0.0, 0
+    for profile in profiles:
+        rows = remaining_rows(profile)
+        by_regime: dict[str, list[str]] = {}
+        for r in rows:
+            partly = (f" ({r['networks measured']} of its {r['networks made']} networks measured)"
+                      if r["networks measured"] else "")
+            by_regime.setdefault(r["regime"], []).append(f"{r['seed']}{partly}")
+            total += r["estimate (h)"] or 0.0
+            untimed += r["estimate (h)"] is None
+        if by_regime:
+            parts.append(f"on the {profile} profile, " + _listed(
+                [f"{regime} seed{'s' if len(seeds) > 1 else ''} {_listed(seeds)}" for regime, seeds in by_regime.items()]))
+    if not parts:
+        return "Every job of the study's design is measured."
+    rest = f" and {untimed} job{'s' if untimed > 1 else ''} of a kind not timed yet" if untimed else ""
+    return (f"Not yet measured: {'; '.join(parts)}. At the speed of the networks timed so far, and where the "
+            f"checkpoints of the networks measured are kept, that is about {total:.{0 if total >= 10 else 1}f} hours of training and "
+            f"measuring{rest}.")

@@ -125,6 +125,11 @@ VERDICT_TEXT = {"holds": "rises", "opposite": "falls", "excluded": "paper's jump
 
 
 def verdict_text(row: dict[str, Any]) -> str:
-    """A contrast's verdict on one metric in words; one seed's verdict is said to be within one run."""
+    """A contrast's verdict on one metric in words; one seed's verdict is said to be within one run. An interval
+    that excludes the paper's jump by lying beyond it, in its direction, says so: the rule's *excluded* is then a
+    larger effect than the paper's, not none."""
     text = VERDICT_TEXT[row["verdict"]]
+    jump = row.get("paper_jump")
+    if row["verdict"] == "excluded" and jump is not None and row["low"] > jump > 0:
+        text += ": the effect is larger"
     return f"{text} (within one run)" if row["unit"] == "image" else text
