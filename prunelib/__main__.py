@@ -159,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--timeout-min", type=POSITIVE_INT, default=24 * 60, help="per job (default: 1440)")
     p_sweep.add_argument("--summary-only", action="store_true",
                          help="run no job: redraw the profile's summary and verdicts from what is measured so far")
+    p_sweep.add_argument("--remaining", action="store_true",
+                         help="run no job: list the jobs of the profile's study design (its `study` setting) that "
+                              "have no complete result, with the networks each lacks and their estimated hours")
     p_sweep.add_argument("--archive", metavar="NAME",
                          help="run no job: judge the archived jobs of results/<profile>/NAME/ by the seed-level rule")
     p_sweep.add_argument("--debug", action="store_true", help="show the traceback of an error")
@@ -218,6 +221,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .sweep import runner
         if args.archive:
             runner.judge_archive(args.profile, args.archive)
+            return 0
+        if args.remaining:
+            from .sweep.compute import remaining_rows, remaining_said
+            for r in remaining_rows(args.profile):
+                hours = "not timed yet" if r["estimate (h)"] is None else f"~{r['estimate (h)']} h"
+                print(f"{r['regime']}-seed{r['seed']}: {r['networks measured']} of {r['networks made']} networks "
+                      f"measured, {r['networks left']} to train and measure ({hours})")
+            print(remaining_said([args.profile]))
             return 0
         seeds, regime_names = runner.parse_seeds(args.seeds), runner.parse_regimes(args.regimes)
         return runner.run_sweep(args.profile, seeds, regime_names, data=args.data, executor=args.executor,

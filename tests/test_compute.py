@@ -6,6 +6,7 @@ import json
 import pytest
 
 from prunelib import paths
+from prunelib.__main__ import main as cli
 from prunelib.profiles import parse_study
 from prunelib.sweep.compute import compute_rows, remaining_rows, remaining_said
 
@@ -43,7 +44,8 @@ def _job(root, regime: str, seed: int, nets: list[dict], complete: bool) -> None
     (root / "demo" / "runs" / f"{regime}-seed{seed}.json").write_text(json.dumps(run))
 
 
-def test_what_remains_of_the_studys_design_is_its_jobs_without_a_complete_result(tmp_path, monkeypatch) -> None:
+def test_what_remains_of_the_studys_design_is_its_jobs_without_a_complete_result(tmp_path, monkeypatch, capsys
+                                                                                 ) -> None:
     monkeypatch.setattr(paths, "results_dir", lambda profile: tmp_path / profile)
     (tmp_path / "profiles.yaml").write_text(DEMO)
     monkeypatch.setenv("PRUNELIB_PROFILES", str(tmp_path / "profiles.yaml"))
@@ -64,6 +66,11 @@ def test_what_remains_of_the_studys_design_is_its_jobs_without_a_complete_result
     assert said.startswith("Not yet measured: on the demo profile, global seed 1 (1 of its 3 networks measured) "
                            "and lottery seed 0.")
     assert "about 0.2 hours of training and measuring and 1 job of a kind not timed yet." in said
+    assert cli(["sweep", "--profile", "demo", "--remaining"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[:2] == ["global-seed1: 1 of 3 networks measured, 2 to train and measure (~0.2 h)",
+                           "lottery-seed0: 0 of 4 networks measured, 3 to train and measure (not timed yet)"]
+    assert printed[2] == said
     _job(tmp_path, "global", 1, [dense, pruned, pruned], complete=True)
     _job(tmp_path, "lottery", 0, [dense, pruned, pruned, {**pruned, "network": "control"}], complete=True)
     assert remaining_rows("demo") == [] and remaining_said(["demo"]) == "Every job of the study's design is measured."
