@@ -93,6 +93,11 @@ def how_sure(rates: dict[str, dict[str, float]], n_seeds: int, one_seed: list[st
             + f"){rest}.")
 
 
+def listed(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
 #: what sentence 5 adds, where a seed has the networks of a contrast: (contrast, its phrase around its values)
 ADDED = (("A1 - S", "their mask adds {} to that retraining"),
          ("M1 - A1", "holding that mask while retraining changes it by {}"),
@@ -130,8 +135,7 @@ def why(parts: dict[str, Any] | None) -> str:
     said = (f"the paper's jump comes with{rate} the authors' retraining, not with pruning" if both else
             "whether the jump comes with their retraining rather than with pruning is not settled")
     texts = [phrase.format(values(by[contrast])) for contrast, phrase in ADDED if by.get(contrast)]
-    listed = ", ".join(texts[:-1]) + " and " + texts[-1] if len(texts) > 1 else "".join(texts)
-    added = f"; {listed}" if texts else ""
+    added = f"; {listed(texts)}" if texts else ""
     return (f"Run as written, the authors' training loop, which never holds its masks and retrains at a constant "
             f"learning rate, raises the Gini index of the VG maps over its dense network by {values(code)}, against "
             f"the paper's {code['paper_jump']:+.3f}; retraining their rewound dense network the same way without "

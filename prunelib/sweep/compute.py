@@ -8,14 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from .. import paths
+from .abstract import listed
 from .summary import load_runs
 
 
 def compute_rows(profile: str, archive: str | None = None) -> list[dict[str, Any]]:
     """One row per finished job of ``profile`` (or of its ``archive``, :func:`prunelib.sweep.summary.archive_dir`):
     regime, seed, networks measured, training (:func:`training_seconds`) and measuring time (h) and where they ran
-    (the CPU model, or the device; "not recorded" for jobs measured before it was). A job whose result predates the timing of its
-    measurements shows no measuring time."""
+    (the CPU model, or the device; "not recorded" for jobs measured before it was). A job whose result predates the
+    timing of its measurements shows no measuring time."""
     rows = []
     for run in load_runs(profile, echo=lambda _: None, archive=archive):
         nets = run["networks"]
@@ -89,11 +90,6 @@ def remaining_rows(profile: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _listed(items: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
-
-
 def remaining_said(profiles: list[str]) -> str:
     """One sentence: the jobs of the study's design (each profile's ``study``) not measured yet, by regime and seed,
     with their estimated hours (or that every job of the design is measured)."""
@@ -107,12 +103,14 @@ def remaining_said(profiles: list[str]) -> str:
             by_regime.setdefault(r["regime"], []).append(f"{r['seed']}{partly}")
             total += r["estimate (h)"] or 0.0
             untimed += r["estimate (h)"] is None
-        if by_regime:
-            parts.append(f"on the {profile} profile, " + _listed(
-                [f"{regime} seed{'s' if len(seeds) > 1 else ''} {_listed(seeds)}" for regime, seeds in by_regime.items()]))
+        regimes = [f"{regime} seed{'s' if len(seeds) > 1 else ''} {listed(seeds)}"
+                   for regime, seeds in by_regime.items()]
+        if regimes:
+            parts.append(f"on the {profile} profile, {listed(regimes)}")
     if not parts:
         return "Every job of the study's design is measured."
+    hours = f"{total:.0f}" if total >= 10 else f"{total:.1f}"
     rest = f" and {untimed} job{'s' if untimed > 1 else ''} of a kind not timed yet" if untimed else ""
     return (f"Not yet measured: {'; '.join(parts)}. At the speed of the networks timed so far, and where the "
-            f"checkpoints of the networks measured are kept, that is about {total:.{0 if total >= 10 else 1}f} hours of training and "
+            f"checkpoints of the networks measured are kept, that is about {hours} hours of training and "
             f"measuring{rest}.")
