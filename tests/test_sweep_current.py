@@ -25,24 +25,47 @@ from prunelib.synthetic import make_imagenette
 from test_sweep import LIGHT
 
 
+FOLDERS = (("PRUNELIB_PROFILES", "profiles.yaml"), ("PRUNELIB_RESULTS", "results"),
+           ("PRUNELIB_CHECKPOINTS", "checkpoints"), ("PRUNELIB_LOGS", "logs"))
+
+
+def _project(root: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Path) -> dict:
+    """The tiny profile with its own profiles, results, checkpoints and logs folders under ``root``."""
+    profiles = root / "profiles.yaml"
+    profiles.write_text(LIGHT)  # what is tested is the bookkeeping
+    for name, sub in FOLDERS:
+        monkeypatch.setenv(name, str(root / sub))
+    job = Job("tiny", 0, "global", data=paths.portable(synthetic_root), threads=1)
+    return {"root": root, "job": job, "profiles": profiles, "data": synthetic_root}
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Path) -> dict:
-    """The tiny profile with its own profiles, results, checkpoints and logs folders; nothing run yet."""
-    profiles = tmp_path / "profiles.yaml"
-    profiles.write_text(LIGHT)  # what is tested is the bookkeeping
-    for name, sub in (("PRUNELIB_PROFILES", "profiles.yaml"), ("PRUNELIB_RESULTS", "results"),
-                      ("PRUNELIB_CHECKPOINTS", "checkpoints"), ("PRUNELIB_LOGS", "logs")):
-        monkeypatch.setenv(name, str(tmp_path / sub))
-    job = Job("tiny", 0, "global", data=paths.portable(synthetic_root), threads=1)
-    return {"root": tmp_path, "job": job, "profiles": profiles, "data": synthetic_root}
+    """The tiny profile with its own folders; nothing run yet."""
+    return _project(tmp_path, monkeypatch, synthetic_root)
+
+
+@pytest.fixture(scope="module")
+def finished_once(tmp_path_factory: pytest.TempPathFactory, synthetic_root: Path) -> Path:
+    """One job of the tiny profile, run in this process and aggregated, once for the module (~10 s, mostly ROAD),
+    and kept aside as it was: each test that starts from it gets it back in the same place, since the job's files
+    record where its checkpoints are."""
+    root = tmp_path_factory.mktemp("finished")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        (root / "project").mkdir()
+        job = _project(root / "project", monkeypatch, synthetic_root)["job"]
+        run_job(job, progress=False)
+        assert runner.aggregate("tiny", job.data, print) == []
+    shutil.copytree(root / "project", root / "as-finished")
+    return root
 
 
 @pytest.fixture
-def finished(project: dict) -> dict:
-    """One job of the tiny profile, run in this process, and aggregated."""
-    run_job(project["job"], progress=False)
-    assert runner.aggregate("tiny", project["job"].data, print) == []
-    return project
+def finished(finished_once: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Path) -> dict:
+    """The finished job's folders as the job left them, for this test to change as it likes."""
+    shutil.rmtree(finished_once / "project")
+    shutil.copytree(finished_once / "as-finished", finished_once / "project")
+    return _project(finished_once / "project", monkeypatch, synthetic_root)
 
 
 # 1. stale numbers reported as current ----------------------------------------------------------------------
