@@ -60,6 +60,12 @@ def test_why_says_a_seed_level_interval_once_and_the_mask_where_a_seed_has_both(
             "retraining changes it by -0.004 (seed 0, within one run) and annealing that retraining on the cosine "
             "schedule instead changes it by -0.035 (seed 0, within one run):") in said
     assert said.endswith("comes with the constant learning rate of the authors' retraining, not with pruning.")
+    ticket = _contrast("L1 - D", {"0": "excluded"})
+    ticket["metrics"]["gini_vg"]["within_runs"]["0"]["estimate"] = -0.001
+    said = abstract.why({"contrasts": parts["contrasts"] + [held, annealed, ticket]})
+    assert ("instead changes it by -0.035 (seed 0, within one run) and a lottery ticket done right on their recipe "
+            "(the mask held, the schedule annealed) changes it by -0.001 (seed 0, within one run) over the dense "
+            "network:") in said
     annealed["metrics"]["gini_vg"]["within_runs"]["0"]["verdict"] = "inconclusive"
     assert abstract.why({"contrasts": parts["contrasts"] + [held, annealed]}).endswith(
         "comes with the authors' retraining, not with pruning.")  # annealing did not take the rise back

@@ -190,7 +190,8 @@ def answer(parts: dict[str, Any] | None) -> str:
     metrics (the paper's largest jumps): does the authors' code path reproduce the jump (``A1 - D``), does
     retraining at a constant rate without pruning do the same (``S - D``), and what does their mask add to that
     retraining (``A1 - S``), what holding that mask while retraining changes (``M1 - A1``), what annealing the
-    retraining changes (``C1 - A1``) and what holding the mask changes then (``L1 - C1``), where a seed has them?"""
+    retraining changes (``C1 - A1``) and what holding the mask changes then (``L1 - C1``), and does the lottery
+    ticket done right on the authors' recipe reproduce the jump (``L1 - D``), where a seed has them?"""
     by = {c["contrast"]: c["metrics"] for c in (parts or {}).get("contrasts", [])}
     code = _clause(by.get("A1 - D", {}), "the authors' code path (round 1, against its dense network)")
     schedule = _clause(by.get("S - D", {}), "retraining the rewound network at a constant rate without pruning")
@@ -199,10 +200,12 @@ def answer(parts: dict[str, Any] | None) -> str:
     annealed = _clause(by.get("C1 - A1", {}), "annealing that retraining on the cosine schedule instead, the mask "
                                               "again not held (C1 - A1)")
     lottery = _clause(by.get("L1 - C1", {}), "holding the mask while retraining on the cosine schedule (L1 - C1)")
+    ticket = _clause(by.get("L1 - D", {}), "and the lottery ticket done right on their recipe (round 1, the mask "
+                                           "held, the cosine schedule, against the dense network, L1 - D)")
     if code is None and schedule is None:
         return ("None of the authors'-code networks is measured yet, so it cannot yet be said whether their "
                 "training loop reproduces the paper's jump.")
-    said = "; ".join(c for c in (code, schedule, mask, held, annealed, lottery) if c is not None)
+    said = "; ".join(c for c in (code, schedule, mask, held, annealed, lottery, ticket) if c is not None)
     missing = " and ".join(f"{name} ({what})" for name, what, c in
                            (("A1 - D", "their code path", code), ("S - D", "the schedule alone", schedule))
                            if c is None)
