@@ -30,15 +30,17 @@ sweep --profile noise --seeds 0 --regimes global
 #    network. A seed's networks hang on its dense network D, and a D retrained elsewhere is another checkpoint
 #    (on another kind of CPU, other weights): a seed's sweep is best finished on one machine (a partial result is
 #    kept and re-measured, not lost, elsewhere).
-sweep --profile authors --seeds 2 --regimes authors_code,authors_unpruned
+#    The schedule alone (S) first: with D and A1 it completes a seed of the decomposition's first contrasts, while
+#    A2 needs A1's weights (round 2 prunes them) and so A1 again where its checkpoint is gone.
+sweep --profile authors --seeds 2 --regimes authors_unpruned,authors_code
 sweep --profile authors --seeds 1 --regimes authors_unpruned,authors_code
-sweep --profile authors --seeds 0 --regimes authors_code,authors_unpruned
 # 3. The study's other networks, seed by seed: global pruning (~1.5 h a seed), then the lottery regime with its
 #    control (~3 h a seed).
 for seed in 1 2; do sweep --profile noise --seeds "$seed" --regimes global; done
 for seed in 0 1 2; do sweep --profile noise --seeds "$seed" --regimes lottery; done
-# 4. The rest of the decomposition, seed 0: the mask held, the schedule annealed, both (~2.5 h).
-sweep --profile authors --seeds 0 --regimes authors_lottery,authors_masked,authors_annealed
+# 4. The rest of the decomposition, seed 0: its code path and the schedule alone (where not current), the mask
+#    held, the schedule annealed, both (~1 h a network not current).
+sweep --profile authors --seeds 0 --regimes authors_code,authors_unpruned,authors_lottery,authors_masked,authors_annealed
 # 5. The book: chapters 1-7 (reproduce --profile noise runs seed 0's global job first, current by now) and 8.
 "$PY" -m prunelib reproduce --profile authors --data "$DATA"
 "$PY" -m prunelib reproduce --profile noise --data "$DATA"
