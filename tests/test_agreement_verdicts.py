@@ -33,6 +33,10 @@ def test_the_baseline_pools_every_other_seed_s_dense_network(tmp_path: Path) -> 
     assert 0.3 < sum(base[0]["VG"]["spearman"]) / 10 < 0.99
     rows = agreement.baseline_rows(base, n_boot=20, seed=0)
     assert {r["network"] for r in rows} == {agreement.BASELINE} and len(rows) == 6
+    both = {s: {"VG": m["VG"], "IG": m["VG"]} for s, m in base.items()}
+    read_back = {s: dict(reversed(list({k: dict(reversed(v.items())) for k, v in m.items()}.items())))
+                 for s, m in both.items()}  # the same pairs, read back from the stored file in another key order
+    assert agreement.baseline_rows(read_back, n_boot=20, seed=0) == agreement.baseline_rows(both, n_boot=20, seed=0)
 
 
 @pytest.mark.parametrize("spearman, verdict", [(0.0, "looks elsewhere"), (0.999, "closer than a second seed")])

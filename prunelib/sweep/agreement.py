@@ -98,12 +98,12 @@ def _pair(net: dict[str, Any], other: dict[str, Any], own: dict[str, torch.Tenso
 
 def baseline_rows(base: dict[int, dict[str, dict[str, list[float]]]], n_boot: int, seed: int) -> list[dict[str, Any]]:
     """The summary's rows of the seed-to-seed baseline (``base``: :func:`baselines`): network ``"dense vs other
-    seeds"``, one per seed."""
+    seeds"``, one per seed, in one order whichever way ``base`` was filled (maps computed here, or pairs read back)."""
     from .. import metrics
     rows = []
     for s, by_method in sorted(base.items()):
-        for method, by_measure in by_method.items():
-            for measure, values in by_measure.items():
+        for method, by_measure in sorted(by_method.items()):
+            for measure, values in sorted(by_measure.items()):
                 if not values:
                     continue
                 ci = metrics.bootstrap_ci(torch.tensor(values, dtype=torch.float64), n_boot=n_boot, seed=seed)
