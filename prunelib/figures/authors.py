@@ -185,28 +185,31 @@ def _clause(rows: dict[str, Any], subject: str) -> str | None:
     return f"{subject}, each seed within one run, " + ", and ".join(per_seed)
 
 
+#: the contrasts the chapter's answer speaks of, in its order, each with the subject of its clause
+ANSWERED = (("A1 - D", "the authors' code path (round 1, against its dense network)"),
+            ("S - D", "retraining the rewound network at a constant rate without pruning"),
+            ("A1 - S", "their mask at initialisation (round 1 against that retraining, A1 - S)"),
+            ("M1 - A1", "holding that mask while retraining at the same constant rate (M1 - A1)"),
+            ("C1 - A1", "annealing that retraining on the cosine schedule instead, the mask again not held (C1 - A1)"),
+            ("L1 - C1", "holding the mask while retraining on the cosine schedule (L1 - C1)"),
+            ("L1 - D", "and the lottery ticket done right on their recipe (round 1, the mask held, the cosine "
+                       "schedule, against the dense network, L1 - D)"))
+#: the contrasts without which the answer says what is missing
+NEEDED = {"A1 - D": "their code path", "S - D": "the schedule alone"}
+
+
 def answer(parts: dict[str, Any] | None) -> str:
-    """The chapter's answer in one sentence, from the decomposition's first contrasts on the Vanilla-Gradient
-    metrics (the paper's largest jumps): does the authors' code path reproduce the jump (``A1 - D``), does
-    retraining at a constant rate without pruning do the same (``S - D``), and what does their mask add to that
-    retraining (``A1 - S``), what holding that mask while retraining changes (``M1 - A1``), what annealing the
-    retraining changes (``C1 - A1``) and what holding the mask changes then (``L1 - C1``), and does the lottery
-    ticket done right on the authors' recipe reproduce the jump (``L1 - D``), where a seed has them?"""
+    """The chapter's answer in one sentence, from the decomposition's contrasts of :data:`ANSWERED` on the
+    Vanilla-Gradient metrics (the paper's largest jumps), where a seed has them: does the authors' code path
+    reproduce the jump (``A1 - D``), does retraining at a constant rate without pruning do the same (``S - D``),
+    what does their mask add to that retraining (``A1 - S``), what holding that mask while retraining changes
+    (``M1 - A1``), what annealing the retraining changes (``C1 - A1``) and what holding the mask changes then
+    (``L1 - C1``), and does the lottery ticket done right on the authors' recipe reproduce the jump (``L1 - D``)?"""
     by = {c["contrast"]: c["metrics"] for c in (parts or {}).get("contrasts", [])}
-    code = _clause(by.get("A1 - D", {}), "the authors' code path (round 1, against its dense network)")
-    schedule = _clause(by.get("S - D", {}), "retraining the rewound network at a constant rate without pruning")
-    mask = _clause(by.get("A1 - S", {}), "their mask at initialisation (round 1 against that retraining, A1 - S)")
-    held = _clause(by.get("M1 - A1", {}), "holding that mask while retraining at the same constant rate (M1 - A1)")
-    annealed = _clause(by.get("C1 - A1", {}), "annealing that retraining on the cosine schedule instead, the mask "
-                                              "again not held (C1 - A1)")
-    lottery = _clause(by.get("L1 - C1", {}), "holding the mask while retraining on the cosine schedule (L1 - C1)")
-    ticket = _clause(by.get("L1 - D", {}), "and the lottery ticket done right on their recipe (round 1, the mask "
-                                           "held, the cosine schedule, against the dense network, L1 - D)")
-    if code is None and schedule is None:
+    clauses = {name: _clause(by.get(name, {}), subject) for name, subject in ANSWERED}
+    if all(clauses[name] is None for name in NEEDED):
         return ("None of the authors'-code networks is measured yet, so it cannot yet be said whether their "
                 "training loop reproduces the paper's jump.")
-    said = "; ".join(c for c in (code, schedule, mask, held, annealed, lottery, ticket) if c is not None)
-    missing = " and ".join(f"{name} ({what})" for name, what, c in
-                           (("A1 - D", "their code path", code), ("S - D", "the schedule alone", schedule))
-                           if c is None)
+    said = "; ".join(c for c in clauses.values() if c is not None)
+    missing = " and ".join(f"{name} ({what})" for name, what in NEEDED.items() if clauses[name] is None)
     return f"At 128 px, {said}" + (f"; {missing} is not measured yet" if missing else "") + "."

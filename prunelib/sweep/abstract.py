@@ -110,9 +110,8 @@ def why(parts: dict[str, Any] | None) -> str:
     """Sentence 5: what the authors' loop does to the Gini index of the VG maps, against its dense network
     (``A1 - D``), without pruning (``S - D``) and, where a seed has both networks, the contrasts of :data:`ADDED`
     (what their mask adds to that retraining, what holding it and what annealing the retraining change, what a
-    lottery ticket done right changes), beside the
-    paper's jump: over seeds with the interval where 3 or more seeds speak, else per seed measured, each within one
-    run. It concludes that the jump comes with their retraining where every seed of ``A1 - D`` and ``S - D`` rises,
+    lottery ticket done right changes), beside the paper's jump: over seeds with the interval where 3 or more seeds
+    speak, else per seed measured, each within one run. It concludes that the jump comes with their retraining where every seed of ``A1 - D`` and ``S - D`` rises,
     and with its constant rate where, besides, annealing it (``C1 - A1``) lowers it on every seed measured."""
     by = {c["contrast"]: c["metrics"].get("gini_vg") for c in (parts or {}).get("contrasts", [])}
     code, schedule = by.get("A1 - D"), by.get("S - D")
