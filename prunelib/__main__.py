@@ -91,6 +91,12 @@ def profile(text: str) -> str:
     return text
 
 
+def _add_allow_emulated(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-emulated-bf16", action="store_true",
+                   help="train under bf16 autocast even on a CPU without bf16 instructions (~20x slower; "
+                        "prunelib/hardware.py)")
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", type=profile, default="smoke",
                    help="parameter set of prunelib/profiles.yaml (default: smoke); options below override it, "
@@ -105,6 +111,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flat-fraction", type=FRACTION, help="share of steps at the full rate before the cosine decay")
     p.add_argument("--seed", type=SEED, default=None, help="initialisation and data-order seed (profile: seed)")
     p.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in fp32 (default: bf16 autocast)")
+    _add_allow_emulated(p)
     p.add_argument("--subset-per-class", type=COUNT, help="use N training images per class (0 = all)")
     p.add_argument("--val-per-class", type=COUNT, help="use N validation images per class (0 = all)")
     p.add_argument("--debug", action="store_true", help="show the traceback of an error")
@@ -140,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--force", action="store_true", help="re-run every stage even if its outputs are current")
     p_rep.add_argument("--only", help="comma-separated stage names to run (default: all)")
     p_rep.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    _add_allow_emulated(p_rep)
 
     from .sweep import runner
     p_sweep = sub.add_parser("sweep", help="run seeds x regimes as jobs (SLURM job array or local), then aggregate",
@@ -165,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--archive", metavar="NAME",
                          help="run no job: judge the archived jobs of results/<profile>/NAME/ by the seed-level rule")
     p_sweep.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    _add_allow_emulated(p_sweep)
     return parser
 
 
@@ -201,9 +210,14 @@ def _train_or_prune(args: argparse.Namespace) -> int:
     _writable(paths.cache_dir(), "cache", "PRUNELIB_CACHE")
 
     from . import pipeline
-    from .data import locate
+    from .data import locate, split_size
+    from .hardware import check_bf16
+    from .models import resolve_device
     root = locate(args.data)  # layout and class folders, before anything is decoded
     subset, val_subset = pick("subset_per_class") or None, pick("val_per_class") or None
+    if cfg.bf16:  # a bf16 this machine would emulate (~20x slower) is refused before anything is decoded
+        check_bf16(f"`python -m prunelib {args.command}`", images=cfg.epochs * split_size(root, "train", subset or 0),
+                   image_size=cfg.image_size, device=resolve_device(args.device), fp32_option="--no-bf16")
     splits = pipeline.load_splits(root, subset, seed=cfg.seed, val_per_class=val_subset)
     if args.command == "train":
         report = pipeline.train_dense(splits, cfg, out, device=args.device)
@@ -217,6 +231,9 @@ def _train_or_prune(args: argparse.Namespace) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if getattr(args, "allow_emulated_bf16", False):
+        from .hardware import allow
+        allow()  # this process and the jobs it starts
     if args.command == "sweep":
         from .sweep import runner
         if args.archive:
@@ -224,11 +241,26 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 0
         if args.remaining:
             from .sweep.compute import remaining_rows, remaining_said
-            for r in remaining_rows(args.profile):
+            rows = remaining_rows(args.profile, here=True)
+            for r in rows:
                 hours = "not timed yet" if r["estimate (h)"] is None else f"~{r['estimate (h)']} h"
+                gone = r["to retrain here"]
+                here = "" if not gone else (
+                    f"; the checkpoint{'s' if gone > 1 else ''} of {gone} measured network{'s' if gone > 1 else ''} "
+                    f"it starts from {'are' if gone > 1 else 'is'} not on this machine: "
+                    + ("not timed yet" if r["estimate here (h)"] is None else f"~{r['estimate here (h)']} h here"))
                 print(f"{r['regime']}-seed{r['seed']}: {r['networks measured']} of {r['networks made']} networks "
-                      f"measured, {r['networks left']} to train and measure ({hours})")
+                      f"measured, {r['networks left']} to train and measure ({hours}){here}")
             print(remaining_said([args.profile]))
+            if any(r["to retrain here"] for r in rows):
+                here_h = sum(r["estimate here (h)"] or 0.0 for r in rows)
+                print(f"On this machine, which lacks {sum(r['to retrain here'] for r in rows)} of the checkpoints "
+                      f"these jobs start from, about {here_h:.1f} hours.")
+            from .hardware import native_bf16
+            from .models import resolve_device
+            if rows and not native_bf16(resolve_device("auto")):
+                print("This machine has no bf16 instructions: the sweep refuses these jobs here unless told "
+                      "--allow-emulated-bf16 (prunelib/hardware.py), and they would take about 20 times as long.")
             return 0
         seeds, regime_names = runner.parse_seeds(args.seeds), runner.parse_regimes(args.regimes)
         return runner.run_sweep(args.profile, seeds, regime_names, data=args.data, executor=args.executor,

@@ -122,6 +122,15 @@ def _list_split(root: Path, split: str) -> list[tuple[str, int]]:
     return samples
 
 
+
+def split_size(root: str | os.PathLike, split: str, per_class: int = 0) -> int:
+    """How many images of ``split`` in ``root`` a run uses (with ``per_class`` > 0, at most that many of each class),
+    from the file listing: nothing is decoded."""
+    counts = [0] * len(WNIDS)
+    for _, label in _list_split(Path(root), split):
+        counts[label] += 1
+    return sum(min(c, per_class) if per_class else c for c in counts)
+
 # --------------------------------------------------------------------------------------- checksums
 def _sha256_file(path: Path) -> str:
     digest = hashlib.sha256()

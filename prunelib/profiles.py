@@ -108,6 +108,7 @@ SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "image_set_seed": (_int(0), "an integer >= 0"),
     "ig_steps": (_int(1), "an integer >= 1"),
     "road_precision": (_choice("fp32", "bf16"), "fp32 or bf16"),
+    "bf16": (lambda v: isinstance(v, bool), "true or false (train under bf16 autocast; default true)"),
     "n_bootstrap": (_int(1), "an integer >= 1"),
     "seed": (_int(0), "an integer >= 0"),
     "craft_images": (_int(1), "an integer >= 1"),

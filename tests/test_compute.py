@@ -76,6 +76,33 @@ def test_what_remains_of_the_studys_design_is_its_jobs_without_a_complete_result
     assert remaining_rows("demo") == [] and remaining_said(["demo"]) == "Every job of the study's design is measured."
 
 
+def test_here_the_checkpoints_a_remaining_job_starts_from_count_where_they_are_gone(tmp_path, monkeypatch, capsys
+                                                                                   ) -> None:
+    monkeypatch.setattr(paths, "results_dir", lambda profile: tmp_path / profile)
+    (tmp_path / "profiles.yaml").write_text(DEMO.replace('study: "0,1: global; 0: lottery"', 'study: "0: global, lottery"'))
+    monkeypatch.setenv("PRUNELIB_PROFILES", str(tmp_path / "profiles.yaml"))
+    kept = tmp_path / "kept.pt"
+    kept.write_bytes(b"")
+    dense = {"network": "dense", "seconds": 3600.0, "measure_seconds": 0.0, "checkpoint": str(tmp_path / "gone.pt")}
+    pruned = {"network": "pruned", "seconds": 360.0, "measure_seconds": 0.0, "checkpoint": str(kept)}
+    lottery = {"network": "pruned", "seconds": 1800.0, "measure_seconds": 0.0, "checkpoint": str(tmp_path / "g2.pt")}
+    _job(tmp_path, "global", 0, [dense, pruned], complete=False)
+    _job(tmp_path, "lottery", 0, [dense, {**lottery, "network": "control"}, lottery], complete=False)
+    rows = remaining_rows("demo", here=True)
+    # global: one level left (0.1 h) and its dense network gone (1 h); lottery: the dense network is counted once,
+    # with the global job; its control and its first round are gone (0.5 h each) and round 2 is left (0.5 h)
+    assert [(r["networks left"], r["estimate (h)"], r["to retrain here"], r["estimate here (h)"]) for r in rows] == [
+        (1, 0.1, 1, 1.1), (1, 0.5, 2, 1.5)]
+    assert remaining_rows("demo") == [{k: v for k, v in r.items() if "here" not in k} for r in rows]
+    kept.rename(tmp_path / "gone.pt")  # the dense network is here, the global job's level is not
+    assert [r["to retrain here"] for r in remaining_rows("demo", here=True)] == [1, 2]
+    assert cli(["sweep", "--profile", "demo", "--remaining"]) == 0
+    printed = capsys.readouterr().out
+    assert ("global-seed0: 2 of 3 networks measured, 1 to train and measure (~0.1 h); the checkpoint of 1 measured "
+            "network it starts from is not on this machine: ~0.2 h here") in printed
+    assert "On this machine, which lacks 3 of the checkpoints these jobs start from, about 1.7 hours." in printed
+
+
 @pytest.mark.parametrize("study, expected", [
     ("0,1: global", [(0, "global"), (1, "global")]),
     ("0: global, lottery; 2: authors_code", [(0, "global"), (0, "lottery"), (2, "authors_code")]),

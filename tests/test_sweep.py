@@ -44,10 +44,10 @@ TINY = """tiny:
   saliency_classes: "church,tench"
   removal_percentages: "0,50"
 """
-# The tiny profile without concepts and pictures, one epoch and one saliency method: for the tests of the sweep's
-# bookkeeping and executors, where what a job computes is beside the point.
+# The tiny profile without concepts and pictures, one epoch, one saliency method and in fp32 (quick on a CPU that
+# emulates bf16): for the tests of the sweep's bookkeeping and executors, where what a job computes is beside the point.
 LIGHT = (TINY.split("  craft_classes:")[0]
-         .replace("epochs: 3", "epochs: 1").replace('methods: "VG,IG"', 'methods: "VG"'))
+         .replace("epochs: 3", "epochs: 1").replace('methods: "VG,IG"', 'methods: "VG"') + "  bf16: false\n")
 
 
 @pytest.fixture
@@ -182,6 +182,23 @@ def test_slurm_executor_without_slurm_is_refused(sweep_env, capsys, monkeypatch)
     monkeypatch.setenv("PATH", "/nonexistent")
     code, out = _sweep(sweep_env, capsys, "--executor", "slurm")
     assert code == 2 and "no SLURM here (sbatch is not on the PATH)" in out
+
+
+def test_a_sweep_that_would_emulate_bf16_is_refused_before_any_job(sweep_env, capsys, monkeypatch) -> None:
+    """On a CPU without bf16 instructions (simulated) a long bf16 training is one line, before any job; each job
+    checks its own machine too (a SLURM node), before it trains anything (prunelib/hardware.py)."""
+    from prunelib import hardware
+    from prunelib.sweep.job import Job, run_job
+    monkeypatch.setattr(hardware, "native_bf16", lambda *args, **kwargs: False)
+    monkeypatch.setattr(hardware, "EMULATED_LIMIT", 0)  # the tiny profile's training counts as long
+    monkeypatch.setenv(hardware.ALLOW_VARIABLE, "0")
+    code, out = _sweep(sweep_env, capsys, "--executor", "local")
+    assert code == 2 and "Job global-seed0 of profile 'tiny' trains under bf16 autocast" in out, out
+    assert "--allow-emulated-bf16" in out and out.count("\n") == 1
+    with pytest.raises(hardware.EmulatedBf16Error, match="Job global-seed0"):
+        run_job(Job("tiny", 0, "global", data=sweep_env["data"]), progress=False)
+    assert not list((sweep_env["root"] / "checkpoints").rglob("*.pt"))
+    assert not (sweep_env["root"] / "results" / "tiny" / "runs").exists()
 
 
 # ------------------------------------------------------------------------------ local executor

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..hardware import native_bf16
 from ..metrics.validation import check_images
 from ..progress import progress_bar
 from .crops import batched_features, extract_crops, model_device
@@ -31,10 +32,12 @@ class Craft:
         nb_design: Sobol design size (32, as CRAFT); ``nb_design * (n_concepts + 2)`` masks per image.
         seed: NMF ``random_state`` and mask scrambling seed.
         dtype: ``torch.float32``, ``torch.bfloat16`` (autocast) or ``"auto"`` for ``g``; NMF and ``h`` always run
-            in float32. ``"auto"`` = bfloat16 when ``g`` is on the CPU, float32 elsewhere: measured on 100 church
-            images (benchmarks/craft_speed.py, 2-core AVX512-BF16 CPU) bf16 ran 1.7x faster and changed ``A`` by
+            in float32. ``"auto"`` = bfloat16 when ``g`` is on a CPU with bf16 instructions
+            (:func:`prunelib.hardware.native_bf16`), float32 elsewhere: measured on 100 church images
+            (benchmarks/craft_speed.py, 2-core AVX512-BF16 CPU) bf16 ran 1.7x faster and changed ``A`` by
             0.3 % (relative norm), the concept vectors by cosine >= 0.998 (matched), the NMF error 0.0465 ->
-            0.0464 and the importances by <= 0.02 (same top-5 set; two near-tied concepts may swap rank).
+            0.0464 and the importances by <= 0.02 (same top-5 set; two near-tied concepts may swap rank); a CPU
+            that emulates bf16 (AVX2 alone) runs it about 20x slower than float32.
         nmf_max_iter: the NMF's iteration cap (:data:`prunelib.craft.factorization.MAX_ITER`, 5000: the official
             code's 200 stop before scikit-learn's tolerance on our crops).
         progress: tqdm bars for the long loops.
@@ -50,7 +53,8 @@ class Craft:
         if not isinstance(patch_size, int) or patch_size < 2:
             raise ValueError(f"patch_size must be an integer >= 2, got {patch_size!r}")
         if dtype == "auto":
-            dtype = torch.bfloat16 if model_device(g).type == "cpu" else torch.float32
+            device = model_device(g)
+            dtype = torch.bfloat16 if device.type == "cpu" and native_bf16(device) else torch.float32
         if dtype not in (torch.float32, torch.bfloat16):
             raise ValueError(f"dtype must be torch.float32, torch.bfloat16 or 'auto', got {dtype!r}")
         self.g, self.h = g, h

@@ -51,18 +51,24 @@ def _timed(profile: str) -> list[tuple[str, dict[str, Any]]]:
             for n in r["networks"]]
 
 
-def remaining_rows(profile: str) -> list[dict[str, Any]]:
+def remaining_rows(profile: str, *, here: bool = False) -> list[dict[str, Any]]:
     """The jobs of the profile's ``study`` (the seeds x regimes its verdicts are designed on) that have no complete
     result yet, in the study's order: regime, seed, the networks measured of those the job makes, those left to
     train and measure (a seed's dense network counts once for all its jobs, and a measured network's checkpoint is
     taken to be kept), and an estimate of their hours from the networks of the same kind timed so far (the same
-    regime, else the same method; None: none timed)."""
+    regime, else the same method; None: none timed).
+
+    With ``here``, each row also counts the measured networks whose checkpoints are not on this machine although the
+    job starts from them (``"to retrain here"``: the seed's dense network, once for all its jobs, and the networks
+    an unfinished job measured, each the parent of the next) and the estimate with their retraining
+    (``"estimate here (h)"``)."""
     from ..profiles import load_profile, parse_study
     from ..regimes import get
     params = load_profile(profile)
     runs = load_runs(profile, echo=lambda _: None)
     by_job = {(r["regime"], r["seed"]): r for r in runs}
     dense_seeds = {r["seed"] for r in runs for n in r["networks"] if n["network"] == "dense"}
+    dense_gone = {r["seed"] for r in runs for n in r["networks"] if n["network"] == "dense" and not _kept(n)}
     timed = _timed(profile)
 
     def kind_hours(regime: str, kind: str) -> float | None:
@@ -84,10 +90,24 @@ def remaining_rows(profile: str) -> list[dict[str, Any]]:
                 "control": made["control"] - sum(n["network"] == "control" for n in nets)}
         hours = [(kind_hours(regime, kind), count) for kind, count in left.items() if count > 0]
         estimate = None if any(h is None for h, _ in hours) else round(sum(h * c for h, c in hours), 1)
-        rows.append({"regime": regime, "seed": seed, "networks measured": len(nets),
-                     "networks made": sum(made.values()), "networks left": sum(left.values()),
-                     "estimate (h)": estimate})
+        row = {"regime": regime, "seed": seed, "networks measured": len(nets), "networks made": sum(made.values()),
+               "networks left": sum(left.values()), "estimate (h)": estimate}
+        if here:
+            gone = [n for n in nets if n["network"] != "dense" and not _kept(n)]
+            retrain = {"dense": int(seed in dense_gone), **{kind: sum(n["network"] == kind for n in gone)
+                                                             for kind in ("pruned", "control")}}
+            dense_gone.discard(seed)  # retrained once, for every job of the seed
+            extra = [(kind_hours(regime, kind), count) for kind, count in retrain.items() if count > 0]
+            row["to retrain here"] = sum(retrain.values())
+            row["estimate here (h)"] = (None if estimate is None or any(h is None for h, _ in extra)
+                                        else round(estimate + sum(h * c for h, c in extra), 1))
+        rows.append(row)
     return rows
+
+
+def _kept(network: dict[str, Any]) -> bool:
+    """Whether a measured network's checkpoint is on this machine (a record that names none is taken to be)."""
+    return "checkpoint" not in network or paths.resolve(network["checkpoint"]).is_file()
 
 
 def remaining_said(profiles: list[str]) -> str:

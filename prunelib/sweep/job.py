@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterator
 import torch
 
 from ..stages.common import inputs
-from .. import checkpoint, paths, pipeline, regimes, runs
+from .. import checkpoint, hardware, paths, pipeline, regimes, runs
 from . import concepts, pictures
 from .summary import kept
 from ..models import resnet18, resolve_device
@@ -414,7 +414,20 @@ def stopped_by_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous[1])
 
 
+def check_machine(job: Job) -> None:
+    """Refuse, before any work, a job whose networks would train under bf16 autocast on a device that emulates it
+    (:func:`prunelib.hardware.check_bf16`: about 20x slower; small jobs and ``--allow-emulated-bf16`` pass)."""
+    from ..data import locate, split_size
+    params = _params(job)
+    if not params.get("bf16", True):
+        return
+    images = int(params["epochs"]) * split_size(locate(job.data), "train", int(params.get("subset_per_class") or 0))
+    hardware.check_bf16(f"Job {job.name} of profile {job.profile!r}", images=images,
+                        image_size=int(params["image_size"]), device=resolve_device(job.device))
+
+
 def _run_job(job: Job, *, progress: bool) -> Path:
+    check_machine(job)
     if job.threads:
         torch.set_num_threads(job.threads)
     array = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")

@@ -26,7 +26,7 @@ from ..runs import differences  # aggregate() names its list of runs `runs`
 from . import concepts, pictures
 from .agreement import PICTURE
 from .decomposition import DECOMPOSITION
-from .job import Job, job_inputs, read_result, replaced, run_job, stale, stopped_by_sigterm
+from .job import Job, check_machine, job_inputs, read_result, replaced, run_job, stale, stopped_by_sigterm
 from .seed_rule import SEED_VERDICTS
 from .summary import SUMMARY_FILE
 from .verdicts import VERDICTS
@@ -163,6 +163,8 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
     for j, who in elsewhere.items():
         echo(f"[{j.name}] RUNNING already ({who}), not started again; run the sweep again once it has finished")
     todo = [j for j in todo if j not in elsewhere]
+    if todo and kind == "local":  # this machine trains them: a bf16 it would emulate is refused now, not in a job
+        check_machine(todo[0])  # (on SLURM each job checks its own node)
     for j in todo:
         echo(f"[{j.name}] PENDING")
     folder = logs_dir(profile)
