@@ -93,7 +93,7 @@ def profile(text: str) -> str:
 
 def _add_allow_emulated(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-emulated-bf16", action="store_true",
-                   help="train under bf16 autocast even on a CPU without bf16 instructions (~20x slower; "
+                   help="train under bf16 autocast even on a CPU without bf16 instructions (~12x slower; "
                         "prunelib/hardware.py)")
 
 
@@ -215,7 +215,7 @@ def _train_or_prune(args: argparse.Namespace) -> int:
     from .models import resolve_device
     root = locate(args.data)  # layout and class folders, before anything is decoded
     subset, val_subset = pick("subset_per_class") or None, pick("val_per_class") or None
-    if cfg.bf16:  # a bf16 this machine would emulate (~20x slower) is refused before anything is decoded
+    if cfg.bf16:  # a bf16 this machine would emulate (~12x slower) is refused before anything is decoded
         check_bf16(f"`python -m prunelib {args.command}`", images=cfg.epochs * split_size(root, "train", subset or 0),
                    image_size=cfg.image_size, device=resolve_device(args.device), fp32_option="--no-bf16")
     splits = pipeline.load_splits(root, subset, seed=cfg.seed, val_per_class=val_subset)
@@ -260,7 +260,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             from .models import resolve_device
             if rows and not native_bf16(resolve_device("auto")):
                 print("This machine has no bf16 instructions: the sweep refuses these jobs here unless told "
-                      "--allow-emulated-bf16 (prunelib/hardware.py), and they would take about 20 times as long.")
+                      "--allow-emulated-bf16 (prunelib/hardware.py), and they would take about 12 times as long.")
             return 0
         seeds, regime_names = runner.parse_seeds(args.seeds), runner.parse_regimes(args.regimes)
         return runner.run_sweep(args.profile, seeds, regime_names, data=args.data, executor=args.executor,

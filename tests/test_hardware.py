@@ -28,8 +28,8 @@ def emulating(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_long_bf16_training_is_refused_with_its_cost_and_the_ways_out(emulating) -> None:
-    # 36,000 images at 128 px at the ~1 image/s of emulated bf16: 10 hours; 9,000 at 256 px are as many pixels
-    for images, size in ((36_000, 128), (9_000, 256)):
+    # 72,000 images at 128 px at the ~2 images/s of emulated bf16: 10 hours; 18,000 at 256 px are as many pixels
+    for images, size in ((72_000, 128), (18_000, 256)):
         with pytest.raises(hardware.EmulatedBf16Error) as refused:
             hardware.check_bf16("This training", images=images, image_size=size, fp32_option="--no-bf16")
         said = str(refused.value)

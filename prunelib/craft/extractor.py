@@ -37,7 +37,7 @@ class Craft:
             (benchmarks/craft_speed.py, 2-core AVX512-BF16 CPU) bf16 ran 1.7x faster and changed ``A`` by
             0.3 % (relative norm), the concept vectors by cosine >= 0.998 (matched), the NMF error 0.0465 ->
             0.0464 and the importances by <= 0.02 (same top-5 set; two near-tied concepts may swap rank); a CPU
-            that emulates bf16 (AVX2 alone) runs it about 20x slower than float32.
+            that emulates bf16 (AVX2 alone) runs bf16 several times slower than float32.
         nmf_max_iter: the NMF's iteration cap (:data:`prunelib.craft.factorization.MAX_ITER`, 5000: the official
             code's 200 stop before scikit-learn's tolerance on our crops).
         progress: tqdm bars for the long loops.

@@ -416,7 +416,7 @@ def stopped_by_sigterm() -> Iterator[None]:
 
 def check_machine(job: Job) -> None:
     """Refuse, before any work, a job whose networks would train under bf16 autocast on a device that emulates it
-    (:func:`prunelib.hardware.check_bf16`: about 20x slower; small jobs and ``--allow-emulated-bf16`` pass)."""
+    (:func:`prunelib.hardware.check_bf16`: about 12x slower; small jobs and ``--allow-emulated-bf16`` pass)."""
     from ..data import locate, split_size
     params = _params(job)
     if not params.get("bf16", True):
