@@ -210,14 +210,11 @@ def _train_or_prune(args: argparse.Namespace) -> int:
     _writable(paths.cache_dir(), "cache", "PRUNELIB_CACHE")
 
     from . import pipeline
-    from .data import locate, split_size
-    from .hardware import check_bf16
-    from .models import resolve_device
+    from .data import locate
     root = locate(args.data)  # layout and class folders, before anything is decoded
     subset, val_subset = pick("subset_per_class") or None, pick("val_per_class") or None
-    if cfg.bf16:  # a bf16 this machine would emulate (~12x slower) is refused before anything is decoded
-        check_bf16(f"`python -m prunelib {args.command}`", images=cfg.epochs * split_size(root, "train", subset or 0),
-                   image_size=cfg.image_size, device=resolve_device(args.device), fp32_option="--no-bf16")
+    pipeline.check_precision(cfg, root, subset, args.device, f"`python -m prunelib {args.command}`",
+                             fp32_option="--no-bf16")
     splits = pipeline.load_splits(root, subset, seed=cfg.seed, val_per_class=val_subset)
     if args.command == "train":
         report = pipeline.train_dense(splits, cfg, out, device=args.device)
@@ -240,27 +237,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             runner.judge_archive(args.profile, args.archive)
             return 0
         if args.remaining:
-            from .sweep.compute import remaining_rows, remaining_said
-            rows = remaining_rows(args.profile, here=True)
-            for r in rows:
-                hours = "not timed yet" if r["estimate (h)"] is None else f"~{r['estimate (h)']} h"
-                gone = r["to retrain here"]
-                here = "" if not gone else (
-                    f"; the checkpoint{'s' if gone > 1 else ''} of {gone} measured network{'s' if gone > 1 else ''} "
-                    f"it starts from {'are' if gone > 1 else 'is'} not on this machine: "
-                    + ("not timed yet" if r["estimate here (h)"] is None else f"~{r['estimate here (h)']} h here"))
-                print(f"{r['regime']}-seed{r['seed']}: {r['networks measured']} of {r['networks made']} networks "
-                      f"measured, {r['networks left']} to train and measure ({hours}){here}")
-            print(remaining_said([args.profile]))
-            if any(r["to retrain here"] for r in rows):
-                here_h = sum(r["estimate here (h)"] or 0.0 for r in rows)
-                print(f"On this machine, which lacks {sum(r['to retrain here'] for r in rows)} of the checkpoints "
-                      f"these jobs start from, about {here_h:.1f} hours.")
-            from .hardware import native_bf16
-            from .models import resolve_device
-            if rows and not native_bf16(resolve_device("auto")):
-                print("This machine has no bf16 instructions: the sweep refuses these jobs here unless told "
-                      "--allow-emulated-bf16 (prunelib/hardware.py), and they would take about 12 times as long.")
+            from .sweep.compute import remaining_report
+            print("\n".join(remaining_report(args.profile)))
             return 0
         seeds, regime_names = runner.parse_seeds(args.seeds), runner.parse_regimes(args.regimes)
         return runner.run_sweep(args.profile, seeds, regime_names, data=args.data, executor=args.executor,

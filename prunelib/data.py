@@ -122,7 +122,6 @@ def _list_split(root: Path, split: str) -> list[tuple[str, int]]:
     return samples
 
 
-
 def split_size(root: str | os.PathLike, split: str, per_class: int = 0) -> int:
     """How many images of ``split`` in ``root`` a run uses (with ``per_class`` > 0, at most that many of each class),
     from the file listing: nothing is decoded."""
@@ -130,6 +129,7 @@ def split_size(root: str | os.PathLike, split: str, per_class: int = 0) -> int:
     for _, label in _list_split(Path(root), split):
         counts[label] += 1
     return sum(min(c, per_class) if per_class else c for c in counts)
+
 
 # --------------------------------------------------------------------------------------- checksums
 def _sha256_file(path: Path) -> str:

@@ -4,19 +4,18 @@ emulate it.
 The study trains under bf16 autocast (:mod:`prunelib.training`). A CPU with AVX512-BF16 or AMX-BF16 runs it faster
 than fp32; a CPU without them emulates it. On an AMD EPYC with AVX2 alone (2 cores, 128 px) a training step ran
 2.2 images/s in bf16 against 25.8 in fp32, 12x slower (``python benchmarks/train_throughput.py --sizes 128``): a
-30-epoch network of the study would take about 36 hours instead of one or two. :func:`check_bf16` refuses such a training before any work,
-unless it is small (the smoke profile, the tests) or allowed (``--allow-emulated-bf16``, or
-``PRUNELIB_ALLOW_EMULATED_BF16=1``, which the sweep's jobs inherit). The recipe is never changed behind the user's
-back: a profile with ``bf16: false`` (or ``train --no-bf16``) trains in fp32, which is another recipe.
+30-epoch network of the study would take about 36 hours instead of one or two. :func:`check_bf16` refuses such a
+training before any work, unless it is small (the smoke profile, the tests) or allowed (``--allow-emulated-bf16``,
+or ``PRUNELIB_ALLOW_EMULATED_BF16=1``, which the sweep's jobs inherit). The recipe is never changed behind the
+user's back: a profile with ``bf16: false`` (or ``train --no-bf16``) trains in fp32, which is another recipe.
 """
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import torch
 
-from .provenance import CPU_FEATURES, cpu
+from .provenance import bf16_features, cpu, cpu_fields
 
 #: set to 1 to train under bf16 autocast on a CPU that emulates it (the flag --allow-emulated-bf16 sets it)
 ALLOW_VARIABLE = "PRUNELIB_ALLOW_EMULATED_BF16"
@@ -40,13 +39,10 @@ def native_bf16(device: torch.device | str = "cpu", cpuinfo: str | None = None) 
         return torch.cuda.is_bf16_supported()
     if device.type != "cpu":
         return True
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")), [])
-    return any(feature in flags for feature in CPU_FEATURES)
+    fields = cpu_fields(cpuinfo)
+    if fields is None:
+        return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    return bool(bf16_features(fields))
 
 
 def allowed() -> bool:
@@ -75,5 +71,6 @@ def check_bf16(what: str, *, images: int, image_size: int, device: torch.device 
     raise EmulatedBf16Error(
         f"{what} trains under bf16 autocast, and this CPU ({cpu()}) has no bf16 instructions (neither AVX512-BF16 "
         f"nor AMX-BF16): emulated, bf16 ran 12x slower than fp32 on such a CPU, so a network that trains on "
-        f"{images:,} images (epochs x images) at {image_size} px would take about {hours:,.0f} h on 2 cores. Run it on a CPU with AVX512-BF16 or AMX-BF16, "
-        f"or on a GPU{fp32}; or run it here all the same with --allow-emulated-bf16 ({ALLOW_VARIABLE}=1)")
+        f"{images:,} images (epochs x images) at {image_size} px would take about {hours:,.0f} h on 2 cores. Run it "
+        f"on a CPU with AVX512-BF16 or AMX-BF16, or on a GPU{fp32}; or run it here all the same with "
+        f"--allow-emulated-bf16 ({ALLOW_VARIABLE}=1)")

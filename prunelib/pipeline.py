@@ -28,6 +28,19 @@ def load_splits(data_root: str | Path | None, subset_per_class: int | None = Non
     return train_split, val_split
 
 
+def check_precision(cfg: TrainConfig, data_root: str | Path, subset_per_class: int | None, device: str, what: str,
+                    fp32_option: str | None = None) -> None:
+    """Refuse, before anything is decoded, a training of ``cfg`` under bf16 autocast on a device that would emulate
+    bf16 (:func:`prunelib.hardware.check_bf16`): each network sees ``cfg.epochs`` times the training split (or its
+    ``subset_per_class``), counted from the file listing."""
+    from .hardware import check_bf16
+    from .models import resolve_device
+    if cfg.bf16:
+        images = cfg.epochs * imagenette.split_size(data_root, "train", subset_per_class or 0)
+        check_bf16(what, images=images, image_size=cfg.image_size, device=resolve_device(device),
+                   fp32_option=fp32_option)
+
+
 def train_dense(splits: tuple["imagenette.Split", "imagenette.Split"], cfg: TrainConfig, run_dir: str | Path, *,
                 device: str = "auto", progress: bool = True) -> dict:
     """Train the dense ResNet-18 from scratch into ``run_dir`` (resuming) and write ``run_dir/report.json``."""

@@ -47,17 +47,30 @@ def provenance(profile: str, data: str | None, device: str, seed: int) -> dict:
 CPU_FEATURES = ("amx_bf16", "avx512_bf16")
 
 
+def cpu_fields(cpuinfo: str | None = None) -> dict[str, str] | None:
+    """The first processor's fields of ``cpuinfo`` (the text of ``/proc/cpuinfo``, read when None; None where
+    there is none)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text() if cpuinfo is None else cpuinfo
+    except OSError:
+        return None
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    return {k.strip(): v.strip() for k, v in fields.items()}
+
+
+def bf16_features(fields: dict[str, str]) -> list[str]:
+    """The bf16 features of :data:`CPU_FEATURES` that a CPU's flags (:func:`cpu_fields`) name."""
+    return [f for f in CPU_FEATURES if f in fields.get("flags", "").split()]
+
+
 def cpu(cpuinfo: str | None = None) -> str:
     """The CPU as timings name it: its model and its bf16 features (``"AMD EPYC (avx512_bf16)"``), from
     ``cpuinfo`` (the text of ``/proc/cpuinfo``, read when None). The numbers of two CPU models differ, so a
     retrained network reproduces its checkpoint's digest only on the same kind."""
-    try:
-        info = Path("/proc/cpuinfo").read_text() if cpuinfo is None else cpuinfo
-    except OSError:
+    fields = cpu_fields(cpuinfo)
+    if fields is None:
         return platform.processor() or platform.machine()
-    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
-    fields = {k.strip(): v.strip() for k, v in fields.items()}
-    features = [f for f in CPU_FEATURES if f in fields.get("flags", "").split()]
+    features = bf16_features(fields)
     name = fields.get("model name") or platform.processor() or platform.machine()
     return name + (f" ({', '.join(features)})" if features else "")
 

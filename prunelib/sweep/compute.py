@@ -110,6 +110,32 @@ def _kept(network: dict[str, Any]) -> bool:
     return "checkpoint" not in network or paths.resolve(network["checkpoint"]).is_file()
 
 
+def remaining_report(profile: str) -> list[str]:
+    """What ``sweep --remaining`` prints: a line per job left (:func:`remaining_rows` with ``here``), the sentence
+    of :func:`remaining_said`, and what this machine adds: the checkpoints it lacks, and that it would emulate bf16."""
+    from ..hardware import native_bf16
+    from ..models import resolve_device
+    rows = remaining_rows(profile, here=True)
+    lines = []
+    for r in rows:
+        hours = "not timed yet" if r["estimate (h)"] is None else f"~{r['estimate (h)']} h"
+        gone = r["to retrain here"]
+        here = "" if not gone else (
+            f"; the checkpoint{'s' if gone > 1 else ''} of {gone} measured network{'s' if gone > 1 else ''} "
+            f"it starts from {'are' if gone > 1 else 'is'} not on this machine: "
+            + ("not timed yet" if r["estimate here (h)"] is None else f"~{r['estimate here (h)']} h here"))
+        lines.append(f"{r['regime']}-seed{r['seed']}: {r['networks measured']} of {r['networks made']} networks "
+                     f"measured, {r['networks left']} to train and measure ({hours}){here}")
+    lines.append(remaining_said([profile]))
+    if any(r["to retrain here"] for r in rows):
+        lines.append(f"On this machine, which lacks {sum(r['to retrain here'] for r in rows)} of the checkpoints "
+                     f"these jobs start from, about {sum(r['estimate here (h)'] or 0.0 for r in rows):.1f} hours.")
+    if rows and not native_bf16(resolve_device("auto")):
+        lines.append("This machine has no bf16 instructions: the sweep refuses these jobs here unless told "
+                     "--allow-emulated-bf16 (prunelib/hardware.py), and they would take about 12 times as long.")
+    return lines
+
+
 def remaining_said(profiles: list[str]) -> str:
     """One sentence: the jobs of the study's design (each profile's ``study``) not measured yet, by regime and seed,
     with their estimated hours (or that every job of the design is measured)."""

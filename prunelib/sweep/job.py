@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterator
 import torch
 
 from ..stages.common import inputs
-from .. import checkpoint, hardware, paths, pipeline, regimes, runs
+from .. import checkpoint, paths, pipeline, regimes, runs
 from . import concepts, pictures
 from .summary import kept
 from ..models import resnet18, resolve_device
@@ -416,14 +416,11 @@ def stopped_by_sigterm() -> Iterator[None]:
 
 def check_machine(job: Job) -> None:
     """Refuse, before any work, a job whose networks would train under bf16 autocast on a device that emulates it
-    (:func:`prunelib.hardware.check_bf16`: about 12x slower; small jobs and ``--allow-emulated-bf16`` pass)."""
-    from ..data import locate, split_size
+    (:func:`prunelib.pipeline.check_precision`: about 12x slower; small jobs and ``--allow-emulated-bf16`` pass)."""
+    from ..data import locate
     params = _params(job)
-    if not params.get("bf16", True):
-        return
-    images = int(params["epochs"]) * split_size(locate(job.data), "train", int(params.get("subset_per_class") or 0))
-    hardware.check_bf16(f"Job {job.name} of profile {job.profile!r}", images=images,
-                        image_size=int(params["image_size"]), device=resolve_device(job.device))
+    pipeline.check_precision(TrainConfig.from_params(params, seed=job.seed), locate(job.data),
+                             params.get("subset_per_class"), job.device, f"Job {job.name} of profile {job.profile!r}")
 
 
 def _run_job(job: Job, *, progress: bool) -> Path:
