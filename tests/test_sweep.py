@@ -193,12 +193,44 @@ def test_a_sweep_that_would_emulate_bf16_is_refused_before_any_job(sweep_env, ca
     monkeypatch.setattr(hardware, "EMULATED_LIMIT", 0)  # the tiny profile's training counts as long
     monkeypatch.setenv(hardware.ALLOW_VARIABLE, "0")
     code, out = _sweep(sweep_env, capsys, "--executor", "local")
-    assert code == 2 and "Job global-seed0 of profile 'tiny' trains under bf16 autocast" in out, out
+    assert code == 2 and "Job global-seed0 of profile 'tiny' (2 networks left to train) trains under bf16" in out, out
     assert "--allow-emulated-bf16" in out and out.count("\n") == 1
     with pytest.raises(hardware.EmulatedBf16Error, match="Job global-seed0"):
         run_job(Job("tiny", 0, "global", data=sweep_env["data"]), progress=False)
     assert not list((sweep_env["root"] / "checkpoints").rglob("*.pt"))
     assert not (sweep_env["root"] / "results" / "tiny" / "runs").exists()
+
+
+def test_what_a_job_has_left_to_train_is_what_the_bf16_check_judges(sweep_env, capsys, monkeypatch) -> None:
+    """A job counts the networks whose final files are missing on this machine, each with its recipe; one with
+    nothing left to train is not refused on a CPU that emulates bf16 (only measuring is left), and is told that
+    ROAD in emulated bf16 will be slower where the profile classifies in bf16. No network is trained here: the
+    final files are empty stand-ins, and only their presence is read."""
+    from prunelib import hardware
+    from prunelib.sweep.job import Job, check_machine, networks_to_train
+    monkeypatch.setattr(hardware, "native_bf16", lambda *args, **kwargs: False)
+    monkeypatch.setattr(hardware, "EMULATED_LIMIT", 0)
+    monkeypatch.setenv(hardware.ALLOW_VARIABLE, "0")
+    seed = sweep_env["root"] / "checkpoints" / "tiny" / "seed0"
+    lottery = Job("tiny", 0, "lottery", data=sweep_env["data"])
+    assert [(f, c.epochs, c.lr) for f, c in networks_to_train(Job("tiny", 0, "global"))] == [
+        ("dense", 3, 0.003), ("global/level_50", 1, 0.0003)]  # the fine-tuning's own recipe
+    assert [f for f, _ in networks_to_train(lottery)] == ["dense", "lottery/control", "lottery/level_50"]
+    assert [f for f, _ in networks_to_train(Job("tiny", 0, "authors_code"))] == ["dense", "authors_code/round_1"]
+    for folder, content in (("dense/report.json", "{}"), ("lottery/level_50/final.pt", ""),
+                            ("lottery/control/history.json", json.dumps([{"epoch": 0}, {"epoch": 1}]))):
+        (seed / folder).parent.mkdir(parents=True, exist_ok=True)
+        (seed / folder).write_text(content)
+    assert [f for f, _ in networks_to_train(lottery)] == ["lottery/control"]  # 2 of its 3 epochs
+    with pytest.raises(hardware.EmulatedBf16Error, match=r"lottery-seed0 of profile 'tiny' \(1 network left"):
+        check_machine(lottery)
+    (seed / "lottery" / "control" / "history.json").write_text(json.dumps([{"epoch": e} for e in range(3)]))
+    assert networks_to_train(lottery) == [] and check_machine(lottery) is None  # ROAD in fp32: nothing to say
+    profiles = Path(os.environ["PRUNELIB_PROFILES"])
+    profiles.write_text(profiles.read_text().replace("road_precision: fp32", "road_precision: bf16"))
+    assert "classifies ROAD in bf16, which this CPU emulates" in check_machine(lottery)
+    monkeypatch.setattr(hardware, "native_bf16", lambda *args, **kwargs: True)
+    assert check_machine(lottery) is None
 
 
 # ------------------------------------------------------------------------------ local executor

@@ -414,17 +414,54 @@ def stopped_by_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous[1])
 
 
-def check_machine(job: Job) -> None:
-    """Refuse, before any work, a job whose networks would train under bf16 autocast on a device that emulates it
-    (:func:`prunelib.pipeline.check_precision`: about 12x slower; small jobs and ``--allow-emulated-bf16`` pass)."""
+def networks_to_train(job: Job, params: dict[str, Any] | None = None) -> list[tuple[str, TrainConfig]]:
+    """The networks of ``job`` not trained on this machine yet, in training order, each as (its folder, relative to
+    the seed's checkpoints, and its recipe): a dense network without ``report.json``, a control without all its
+    epochs, a pruned level or round without ``final.pt``. A folder holding a run of other inputs counts as trained
+    here; the job refuses it when it claims the folder (:func:`prunelib.runs.claim`)."""
+    params = _params(job) if params is None else params
+    regime, dense = regimes.get(job.regime), TrainConfig.from_params(params, seed=job.seed)
+    left: list[tuple[str, TrainConfig]] = []
+    if not (job.checkpoints / "dense" / "report.json").is_file():
+        left.append(("dense", dense))
+    if regime.has_control:
+        control, folder = regime.control_recipe(dense), job.checkpoints / regime.name / "control"
+        history = folder / "history.json"
+        if not history.is_file() or len(json.loads(history.read_text())) < control.epochs:
+            left.append((f"{regime.name}/control", control))
+    folders = ([f"round_{r}" for r in range(1, regime.n_rounds(params) + 1)] if regime.method == "authors" else
+               [f"level_{level_tag(s)}" for s in regime.levels(params)])
+    recipe = regime.recipe(dense, params)
+    left += [(f"{regime.name}/{f}", recipe) for f in folders
+             if not (job.checkpoints / regime.name / f / "final.pt").is_file()]
+    return left
+
+
+def check_machine(job: Job) -> str | None:
+    """Refuse, before any work, a job that would train a network under bf16 autocast on a device that emulates it
+    (:func:`prunelib.pipeline.check_precision`, judged on the longest training of :func:`networks_to_train`: about
+    12x slower; small trainings and ``--allow-emulated-bf16`` pass). A job with nothing left to train is not refused;
+    where it would classify ROAD in emulated bf16, the returned note says that measuring will be slower."""
     from ..data import locate
+    from ..hardware import allowed, native_bf16
     params = _params(job)
-    pipeline.check_precision(TrainConfig.from_params(params, seed=job.seed), locate(job.data),
-                             params.get("subset_per_class"), job.device, f"Job {job.name} of profile {job.profile!r}")
+    left = networks_to_train(job, params)
+    what = f"Job {job.name} of profile {job.profile!r}"
+    if left:
+        _, longest = max(left, key=lambda network: network[1].epochs)
+        pipeline.check_precision(longest, locate(job.data), params.get("subset_per_class"), job.device,
+                                 f"{what} ({len(left)} network{'s' if len(left) > 1 else ''} left to train)")
+        return None
+    if params.get("road_precision") == "bf16" and not allowed() and not native_bf16(resolve_device(job.device)):
+        return (f"{what}: every network is trained; measuring them classifies ROAD in bf16, which this CPU emulates "
+                "(no AVX512-BF16 or AMX-BF16), so it takes several times longer than on a CPU with them")
+    return None
 
 
 def _run_job(job: Job, *, progress: bool) -> Path:
-    check_machine(job)
+    note = check_machine(job)
+    if note and progress:
+        print(note, flush=True)
     if job.threads:
         torch.set_num_threads(job.threads)
     array = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")

@@ -164,7 +164,9 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
         echo(f"[{j.name}] RUNNING already ({who}), not started again; run the sweep again once it has finished")
     todo = [j for j in todo if j not in elsewhere]
     if todo and kind == "local":  # this machine trains them: a bf16 it would emulate is refused now, not in a job
-        check_machine(todo[0])  # (on SLURM each job checks its own node)
+        for j in todo:  # (on SLURM each job checks its own node)
+            if note := check_machine(j):
+                echo(note)
     for j in todo:
         echo(f"[{j.name}] PENDING")
     folder = logs_dir(profile)
