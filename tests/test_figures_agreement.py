@@ -44,6 +44,10 @@ def test_the_table_gives_the_mean_over_seeds_and_leaves_networks_at_chance_out()
     ten = rows[1]
     assert ten["Spearman ρ, VG"].startswith("0.810 [") and ten["Spearman ρ, VG"].endswith("(3 seeds)")
     assert ten["verdict, Spearman ρ, VG"] == "closer than a second seed"
+    # the baseline pools each seed's pairs with the others: 3 seeds are 3 pairs, and no t-interval is drawn
+    assert rows[0]["Spearman ρ, VG"] == "0.510, range 0.500-0.520 (3 pairs of seeds)"
+    two = fig.agreement_rows(_summary()[lambda d: d.seed < 2], verdicts)[0]["Spearman ρ, VG"]
+    assert two == "0.505, range 0.500-0.510 (1 pair of seeds)"
 
 
 def test_the_figure_draws_the_baseline_band_and_keeps_networks_at_chance_off_the_axis() -> None:

@@ -24,20 +24,26 @@ def _parts(seeds: list[int]) -> dict:
     return decomposition(runs, REFERENCE)
 
 
+def _item(said: str, contrast: str) -> str:
+    """The answer's list item of ``contrast`` ("" where it has none)."""
+    return next((line for line in said.splitlines() if line.startswith(f"- **{contrast}**")), "")
+
+
 def test_the_answer_says_what_each_contrast_shows_with_its_numbers_and_the_papers() -> None:
     said = fig.answer(_parts([0, 1, 2]))
-    assert said.startswith("At 128 px, the authors' code path")
-    assert "raises Gini, VG" in said and "+0.041" in said and "paper's +0.040" in said
-    assert "within one run" not in said
-    one = fig.answer(_parts([0]))
-    assert "each seed within one run, on seed 0's images raises Gini, VG" in one
-    two = fig.answer(_parts([0, 1]))  # under three seeds: each seed's own verdicts, with its own numbers
-    assert "on seed 0's images" in two and "on seed 1's images" in two
-    assert "their mask at initialisation (round 1 against that retraining, A1 - S)" in said
+    a1 = _item(said, "A1 - D")
+    assert a1.startswith("- **A1 - D**, their code path, round 1, against its dense network: Gini, VG +0.041")
+    assert "over 3 seeds, paper +0.040: *rises*" in a1 and "within one run" not in said
+    one = _item(fig.answer(_parts([0])), "S - D")
+    assert "(seed 0, within one run, paper +0.040): *rises*" in one
+    two = _item(fig.answer(_parts([0, 1])), "A1 - D")  # under three seeds: each seed's own verdict and numbers
+    assert "seed 0, within one run" in two and "seed 1, within one run" in two
+    assert _item(said, "A1 - S")  # every seed has both networks
     parts = _parts([0, 1, 2])
     parts["contrasts"] = [c for c in parts["contrasts"] if c["contrast"] != "A1 - S"]
-    assert "A1 - S" not in fig.answer(parts)  # no seed with both networks: nothing said of it
-    assert "M1 - A1" not in said  # no network with the mask held
+    assert not _item(fig.answer(parts), "A1 - S")  # no seed with both networks: nothing said of it
+    assert not _item(said, "M1 - A1")  # no network with the mask held
+    assert all(len(line.split()) <= 60 for line in said.splitlines())  # short items, not one long sentence
 
 
 def test_the_answer_says_what_holding_the_mask_changes_where_a_seed_has_it() -> None:
@@ -47,9 +53,9 @@ def test_the_answer_says_what_holding_the_mask_changes_where_a_seed_has_it() -> 
     held = dict(a1, methods={"VG": {"gini": [g - 0.01 for g in gini], "road": {}},
                              "IG": {"gini": [g - 0.01 for g in gini], "road": {}}})
     runs.append({"regime": "authors_masked", "seed": 0, "networks": [dense, held]})
-    said = fig.answer(decomposition(runs, REFERENCE))
-    clause = said.split("holding that mask while retraining at the same constant rate (M1 - A1)")[1]
-    assert "on seed 0's images" in clause and "-0.010" in clause  # its own seed's images and its own effect
+    item = _item(fig.answer(decomposition(runs, REFERENCE)), "M1 - A1")
+    assert "holding that mask while retraining at the constant rate" in item
+    assert "-0.010" in item and "seed 0, within one run" in item and "paper" not in item
 
 
 def test_the_answer_says_what_annealing_the_retraining_changes_where_a_seed_has_it() -> None:
@@ -59,9 +65,10 @@ def test_the_answer_says_what_annealing_the_retraining_changes_where_a_seed_has_
                                  for m in ("VG", "IG")})  # the cosine schedule takes 0.03 of A1's rise back
     runs.append({"regime": "authors_annealed", "seed": 0, "networks": [dense, annealed]})
     said = fig.answer(decomposition(runs, REFERENCE))
-    clause = said.split("annealing that retraining on the cosine schedule instead, the mask again not held (C1 - A1)")[1]
-    assert "on seed 0's images lowers Gini, VG" in clause and "-0.030" in clause and "paper's" not in clause
-    assert "L1 - C1" not in said  # no lottery ticket done right measured
+    item = _item(said, "C1 - A1")
+    assert "Gini, VG -0.030" in item and "*falls (within one run)*" not in item and "*falls*" in item
+    assert "paper" not in item
+    assert not _item(said, "L1 - C1")  # no lottery ticket done right measured
 
 
 def test_the_answer_says_whether_a_lottery_ticket_done_right_reproduces_the_jump() -> None:
@@ -75,12 +82,11 @@ def test_the_answer_says_whether_a_lottery_ticket_done_right_reproduces_the_jump
              {"regime": "authors_lottery", "seed": 0, "networks": [dense, ticket]}]
     parts = decomposition(runs, REFERENCE)
     said = fig.answer(parts)
-    held = said.split("holding the mask while retraining on the cosine schedule (L1 - C1)")[1]
-    assert "lowers Gini, VG" in held.split(";")[0] and "-0.005" in held.split(";")[0]
-    right = said.split("against the dense network, L1 - D)")[1]
+    assert "Gini, VG -0.005" in _item(said, "L1 - C1") and "*falls*" in _item(said, "L1 - C1")
+    right = _item(said, "L1 - D")
     ticket_vs_dense = next(c for c in parts["contrasts"] if c["contrast"] == "L1 - D")["metrics"]["gini_vg"]
     assert f"{ticket_vs_dense['estimate']:+.3f}" in right
-    assert f"against the paper's {ticket_vs_dense['paper_jump']:+.3f}" in right  # the paper's "20 %" jump
+    assert f"paper {ticket_vs_dense['paper_jump']:+.3f}" in right  # the paper's "20 %" jump
 
 
 def test_the_answer_and_tables_name_what_is_not_measured_yet() -> None:

@@ -11,18 +11,22 @@ from test_decomposition import REFERENCE, _runs
 def test_the_authors_column_reads_the_seed_rule_of_the_authors_sweep() -> None:
     authors = seed_verdicts(_runs([0, 1, 2]), REFERENCE)  # A1 is +0.04-0.042 over dense on every seed
     rows = claims.claims_rows({"study": None, "authors": authors})
-    assert [r["the paper's claim"] for r in rows] == [sentence for *_, sentence in CLAIMS]
+    assert [r["claim"].split(" (added by this study")[0] for r in rows] == [sentence for *_, sentence in CLAIMS]
+    assert [key for (key, *_), r in zip(CLAIMS, rows) if "added by this study" in r["claim"]] == ["gap_light"]
     gini = rows[0]
     assert gini["the authors' code"] == "VG: holds · IG: holds"
     assert gini["global pruning, fixed image set"] == claims.NOT_MEASURED
-    assert gini["lottery, against its unpruned control"] == claims.NOT_MEASURED
+    assert gini["lottery, against its unpruned control (protocol v1)"] == claims.NOT_MEASURED  # none archived either
 
 
-def test_the_lottery_column_falls_back_to_the_archived_measurement() -> None:
+def test_the_lottery_column_falls_back_to_the_archived_measurement_and_says_so() -> None:
     archived = {"claims": {"gini_light": {"by_regime": {"lottery": {"control": {"VG": "opposite within one run (1 seed)"}}}}}}
     row = claims.claims_rows({"study": None, "study-v1": archived, "authors": None})[0]
-    assert row["lottery, against its unpruned control"] == "VG: opposite within one run (1 seed)"
+    assert row["lottery, against its unpruned control (protocol v1)"] == "VG: opposite within one run (1 seed)"
     assert row["global pruning, 3 seeds (protocol v1)"] == claims.NOT_MEASURED
+    measured = {"claims": {"gini_light": {"by_regime": {"lottery": {"control": {"VG": "holds"}}}}}}
+    row = claims.claims_rows({"study": measured, "study-v1": archived, "authors": None})[0]
+    assert row["lottery, against its unpruned control"] == "VG: holds"  # the fixed image set's, once measured
 
 
 def test_one_seed_says_within_one_run() -> None:

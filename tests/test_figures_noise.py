@@ -87,3 +87,94 @@ def test_one_name_per_metric() -> None:
     from prunelib.figures.noise import metric_name
     assert [metric_name(m) for m in ("gini_vg", "aopc_morf_ig", "aopc_gap_vg", "top1", "aopc_random")] == [
         "Gini, VG", "AOPC MoRF, IG", "AOPC MoRF - LeRF, VG", "top-1", "AOPC, random order"]
+
+
+REFERENCE = {"sparsity": [0.0, 0.1], "top1": [0.84, 0.83], "gini": {"VG": [0.42, 0.47]}, "aopc": {"VG": [0.26, 0.3]}}
+GLOBAL = "global magnitude + fine-tuning"
+
+
+def _lines(fig, title: str) -> dict[str, tuple[list[float], list[float]]]:
+    """The labelled lines of the panel titled ``title``: label -> (x data, y data)."""
+    ax = next(ax for ax in fig.axes if ax.get_title() == title)
+    return {line.get_label(): ([float(x) for x in line.get_xdata()], [float(y) for y in line.get_ydata()])
+            for line in ax.get_lines() if not line.get_label().startswith("_")}
+
+
+def _band(fig, title: str) -> tuple[float, float]:
+    """The (low, high) of the grey dense band of the panel titled ``title``, in data units."""
+    ax = next(ax for ax in fig.axes if ax.get_title() == title)
+    (patch,) = [p for p in ax.patches if "range" in p.get_label()]
+    ys = ax.transData.inverted().transform(patch.get_extents().get_points())[:, 1]
+    return float(min(ys)), float(max(ys))
+
+
+#: seeds 0-2 have every level; seed 3 only its dense network, far off, which a mean at 0 % alone would let in
+COMPLETE = summary(*[("global", s, "dense" if lvl == 0 else "pruned", lvl, m, v + 0.01 * s + 0.001 * lvl)
+                     for s in (0, 1, 2) for lvl in (0.0, 50.0, 90.0) for m, v in (("top1", 0.8), ("gini_vg", 0.4))],
+                   ("global", 3, "dense", 0.0, "top1", 0.85), ("global", 3, "dense", 0.0, "gini_vg", 0.9))
+
+
+def test_a_seed_missing_pruned_levels_does_not_enter_the_mean_line_and_the_legend_counts_the_seeds() -> None:
+    matplotlib.use("Agg")
+    fig = plot_noise(COMPLETE, reference=REFERENCE)
+    lines = _lines(fig, "Gini, VG")
+    # seeds 0, 1, 2 at 0.4 + 0.01 s + 0.001 level: their mean is 0.41 + 0.001 level; seed 3's 0.9 is not in it
+    assert lines[f"{GLOBAL}: mean of 3 seeds"] == ([0.0, 50.0, 90.0], pytest.approx([0.41, 0.46, 0.50]))
+    assert not any("mean over seeds" in label for label in lines)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert f"{GLOBAL}: mean of 3 seeds" in legend
+    assert _band(fig, "Gini, VG") == pytest.approx((0.4, 0.9))  # the band: every dense seed, seed 3's too
+
+
+def test_with_one_seed_at_every_level_the_line_is_that_seeds_and_says_so() -> None:
+    """The reader's case (fixed image set): seed 0 has every level, seed 1 only its dense network. The old mean
+    averaged two dense seeds at 0 % and seed 0 alone after it: a drop 0.4665 -> 0.462 that was the averaging."""
+    matplotlib.use("Agg")
+    df = summary(("global", 0, "dense", 0.0, "gini_vg", 0.462), ("global", 0, "pruned", 10.0, "gini_vg", 0.462),
+                 ("global", 0, "pruned", 20.0, "gini_vg", 0.4618), ("global", 1, "dense", 0.0, "gini_vg", 0.471),
+                 *[("global", s, "dense", 0.0, "top1", 0.85) for s in (0, 1)],
+                 *[("global", 0, "pruned", lvl, "top1", 0.85) for lvl in (10.0, 20.0)])
+    fig = plot_noise(df, reference=REFERENCE)
+    lines = _lines(fig, "Gini, VG")
+    assert list(lines) == [f"{GLOBAL}: seed 0", "paper (224 px, lottery)"]
+    assert lines[f"{GLOBAL}: seed 0"] == ([0.0, 10.0, 20.0], pytest.approx([0.462, 0.462, 0.4618]))
+
+
+def test_the_line_has_no_point_where_one_of_its_seeds_is_near_chance() -> None:
+    from prunelib.figures.noise import mean_line
+    every = pd.DataFrame({"seed": [0, 0, 0, 1, 1, 1], "level": [0.0, 50.0, 98.0] * 2,
+                          "value": [1.0, 2.0, 3.0, 3.0, 4.0, 9.0]})
+    judged = every.drop(index=5)  # seed 1 near chance at 98 %: seed 0 alone would be no mean of the two
+    seeds, line = mean_line(every, judged)
+    assert seeds == [0, 1] and line.to_dict() == {0.0: 2.0, 50.0: 3.0}
+    seeds, line = mean_line(every.drop(index=[4, 5]), judged.drop(index=4))  # seed 1 lacks 50 and 98 %
+    assert seeds == [0] and line.to_dict() == {0.0: 1.0, 50.0: 2.0, 98.0: 3.0}
+
+
+def test_with_no_seed_at_every_level_there_is_no_mean_only_each_seeds_line() -> None:
+    matplotlib.use("Agg")
+    df = summary(*[("global", s, "dense" if lvl == 0 else "pruned", lvl, m, 0.5 + 0.1 * s)
+                   for s, levels in ((0, (0.0, 50.0)), (1, (0.0, 90.0))) for lvl in levels
+                   for m in ("top1", "gini_vg")])
+    fig = plot_noise(df, reference=REFERENCE)
+    ax = next(ax for ax in fig.axes if ax.get_title() == "Gini, VG")
+    own = [line for line in ax.get_lines() if line.get_label() == f"{GLOBAL}: each seed, no mean"]
+    assert sorted(list(line.get_xdata()) for line in own) == [[0.0, 50.0], [0.0, 90.0]]
+    assert not any("mean of" in line.get_label() for line in ax.get_lines())
+
+
+def test_a_metric_of_fewer_seeds_names_them_in_its_title_and_its_band_is_theirs() -> None:
+    matplotlib.use("Agg")
+    df = pd.concat([COMPLETE, summary(("global", 0, "dense", 0.0, "aopc_random", 0.10),
+                                      ("global", 0, "pruned", 50.0, "aopc_random", 0.12),
+                                      ("global", 2, "dense", 0.0, "aopc_random", 0.14),
+                                      ("global", 2, "pruned", 50.0, "aopc_random", 0.13))], ignore_index=True)
+    fig = plot_noise(df, reference=REFERENCE)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["top-1 (%)", "Gini, VG", "AOPC, random order (seeds 0, 2)"]
+    assert _band(fig, "AOPC, random order (seeds 0, 2)") == pytest.approx((0.10, 0.14))  # seeds 0 and 2 only
+    assert _lines(fig, "AOPC, random order (seeds 0, 2)")[f"{GLOBAL}: mean of 2 seeds"] == (
+        [0.0, 50.0], pytest.approx([0.12, 0.125]))
+    one = plot_noise(df[(df.metric != "aopc_random") | (df.seed == 0)], reference=REFERENCE)
+    assert [ax.get_title() for ax in one.axes if ax.get_title().startswith("AOPC")] == ["AOPC, random order (seed 0)"]
+    assert _band(one, "AOPC, random order (seed 0)") == pytest.approx((0.10, 0.10))  # one seed: a line

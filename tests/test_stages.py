@@ -4,22 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from prunelib.stages.comparison import paired_difference, verdict
-
-
-def _d(low: float, high: float) -> dict:
-    return {"estimate": (low + high) / 2, "low": low, "high": high}
-
-
-@pytest.mark.parametrize("diffs, sign, expected", [
-    ([_d(0.01, 0.05), _d(-0.01, 0.02)], +1, "holds"),
-    ([_d(-0.05, -0.01), _d(-0.01, 0.02)], +1, "opposite"),
-    ([_d(-0.01, 0.01), _d(-0.02, 0.03)], +1, "inconclusive"),
-    ([_d(0.01, 0.05), _d(-0.05, -0.01)], +1, "mixed"),
-    ([_d(-0.05, -0.01)], -1, "holds"),
-])
-def test_verdict_rules(diffs, sign, expected) -> None:
-    assert verdict(diffs, sign) == expected
+from prunelib.stages.comparison import judge, paired_difference
 
 
 def _metrics(gini_dense: list[float], gini_pruned: list[float], images_pruned: list[int]) -> dict:
@@ -32,10 +17,41 @@ def _metrics(gini_dense: list[float], gini_pruned: list[float], images_pruned: l
 def test_paired_difference_uses_only_shared_images() -> None:
     # images 0..3 at both levels, with +0.1 each; image 9 only at the pruned level (must be ignored)
     m = _metrics([0.2, 0.3, 0.4, 0.5], [0.3, 0.4, 0.5, 0.6, 0.99], [0, 1, 2, 3, 9])
-    d = paired_difference(m, "VG", "0.5", "gini", n_boot=200)
+    d = paired_difference(m, "VG", "0.5", "gini")
     assert d["n"] == 4
     assert d["estimate"] == pytest.approx(0.1)
-    assert d["low"] == pytest.approx(0.1) and d["high"] == pytest.approx(0.1)  # a constant difference
+    assert d["low"] == pytest.approx(0.1) and d["high"] == pytest.approx(0.1) and d["p"] < 1e-9  # constant
+
+
+def _two_levels(shift_10: float, shift_50: float, n: int = 200) -> dict:
+    """Gini of a dense network and of two levels on ``n`` shared images: each level is the dense value plus its
+    shift and noise of sd 0.01 (seeded), so the known answer is the shift."""
+    g = torch.Generator().manual_seed(0)
+    dense = torch.rand(n, generator=g, dtype=torch.float64) * 0.5 + 0.2
+    level = {s: (dense + shift + 0.01 * torch.randn(n, generator=g, dtype=torch.float64)).tolist()
+             for s, shift in (("0.1", shift_10), ("0.5", shift_50))}
+    correct = {"morf": {"correct": [[1] * 4] * n}}
+    return {"images": {k: list(range(n)) for k in ("0.0", "0.1", "0.5")},
+            "methods": {"VG": {"0.0": {"gini": dense.tolist(), "road": correct},
+                               **{s: {"gini": v, "road": correct} for s, v in level.items()}}}}
+
+
+@pytest.mark.parametrize("shifts, sign, jumps, expected", [
+    ((0.02, 0.0), +1, {}, "holds"),                      # a clear rise at one level, nothing at the other
+    ((-0.02, 0.0), +1, {}, "opposite"),
+    ((0.02, -0.02), +1, {}, "mixed"),
+    ((0.0, 0.0), +1, {10: 0.046, 50: 0.046}, "paper's effect excluded"),  # no effect, the paper's far outside
+    ((0.0, 0.0), +1, {10: 0.0005}, "inconclusive"),       # no effect, the paper's jump inside the interval
+    ((-0.02, -0.02), -1, {}, "holds"),                    # the aggressive claim: a fall
+])
+def test_a_claim_within_one_run_is_the_seed_level_rule_on_images(shifts, sign, jumps, expected) -> None:
+    """Chapter 6 judges with the seed-level rule's image-level branch (t-intervals, Holm over the claim's levels,
+    the paper's jump for 'excluded'): the verdicts chapter 7 gives the same networks."""
+    m = _two_levels(*shifts)
+    out = judge(m, "VG", "gini", ["0.1", "0.5"], sign, {("gini", "VG", k): v for k, v in jumps.items()})
+    assert out["verdict"] == expected
+    assert [r["level"] for r in out["levels"]] == [0.1, 0.5]
+    assert all(r["p_holm"] >= r["p"] for r in out["levels"])  # Holm over the two levels
 
 
 def test_paper_gaps_are_ours_minus_the_papers_at_shared_levels() -> None:

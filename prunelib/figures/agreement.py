@@ -91,6 +91,22 @@ def plot_agreement(df: pd.DataFrame) -> Figure:
     return fig
 
 
+def _over_seeds(values: list[float]) -> str:
+    """The mean over seeds with its 95 % t-interval (none for one seed) and the number of seeds."""
+    ci = interval(values)
+    shown = f"{ci['estimate']:.3f}" + (f" [{ci['low']:.3f}, {ci['high']:.3f}]" if ci["low"] is not None else "")
+    return f"{shown} ({len(values)} seed{'s' * (len(values) > 1)})"
+
+
+def _baseline_cell(values: list[float]) -> str:
+    """The seed-to-seed baseline: each seed's value pools its pairs with the other seeds, so S seeds hold only
+    S(S-1)/2 pairs and their values are not independent (two seeds: one pair, the same value twice). The mean and
+    the range over seeds, with the number of pairs; no t-interval."""
+    pairs = len(values) * (len(values) - 1) // 2
+    spread = f", range {min(values):.3f}-{max(values):.3f}" if max(values) > min(values) else ""
+    return f"{np.mean(values):.3f}{spread} ({pairs} pair{'s' * (pairs != 1)} of seeds)"
+
+
 def agreement_rows(df: pd.DataFrame, verdicts: dict[str, Any] | None) -> list[dict[str, Any]]:
     """One row per regime and level (and the control, and the baseline): per measure and method the mean over
     seeds with its 95 % t-interval (or the one seed's value), the number of seeds, and the verdict of the level
@@ -119,10 +135,8 @@ def agreement_rows(df: pd.DataFrame, verdicts: dict[str, Any] | None) -> list[di
                 values = group[group.metric == f"agreement_{measure}_{m}"].value.tolist()
                 if not values:
                     continue
-                ci = interval(values)
-                shown = f"{ci['estimate']:.3f}" + (f" [{ci['low']:.3f}, {ci['high']:.3f}]" if ci["low"] is not None
-                                                  else "")
-                row[f"{name}, {m.upper()}"] = f"{shown} ({len(values)} seed{'s' * (len(values) > 1)})"
+                row[f"{name}, {m.upper()}"] = (_baseline_cell(values) if network == BASELINE else
+                                               _over_seeds(values))
                 verdict = verdict_at((regime, m.upper(), measure, network), group.level.mean())
                 if verdict is not None:
                     row[f"verdict, {name}, {m.upper()}"] = verdict

@@ -146,70 +146,48 @@ def plot_decomposition(parts: dict[str, Any] | None) -> Figure:
     return fig
 
 
-#: what a contrast's verdicts on the Vanilla-Gradient metrics say, in a clause
-LEADS = {"holds": "raises {what}, as the paper's pruning does", "excluded": "does not reproduce the paper's jump in {what}",
-         "opposite": "lowers {what}", "inconclusive": "cannot be told apart from the paper's jump or from none in "
-                                                      "{what}"}
-#: the same for a contrast the paper has no jump for (``M1 - A1``, ``L1 - C1``, ``C1 - A1``: within the recipe)
-LEADS_WITHOUT_PAPER = {"holds": "raises {what}", "opposite": "lowers {what}",
-                       "inconclusive": "does not measurably change {what}"}
 VG_METRICS = ("gini_vg", "aopc_morf_vg")
-
-
-def _said(measured: dict[str, Any]) -> str:
-    """What verdicts on the VG metrics say, with the numbers beside the paper's."""
-    groups: dict[tuple[str, bool], list[str]] = {}
-    for m, r in measured.items():
-        groups.setdefault((r["verdict"], r["paper_jump"] is not None), []).append(METRIC_NAMES[m])
-    said = " and ".join((LEADS if paper else LEADS_WITHOUT_PAPER)[v].format(what=" and ".join(names))
-                        for (v, paper), names in groups.items())
-    numbers = "; ".join(f"{METRIC_NAMES[m]} {r['estimate']:+.3f}"
-                        + (f" [{r['low']:+.3f}, {r['high']:+.3f}]" if r["low"] is not None else "")
-                        + (f" against the paper's {r['paper_jump']:+.3f}" if r["paper_jump"] is not None else "")
-                        for m, r in measured.items())
-    return f"{said} ({numbers})"
-
-
-def _clause(rows: dict[str, Any], subject: str) -> str | None:
-    """``subject`` and what its verdicts on the VG metrics say, or None. Under fewer than three seeds each seed is
-    judged on its own images (within one run), and each seed's verdicts are said."""
-    measured = {m: rows[m] for m in VG_METRICS if rows.get(m)}
-    if not measured:
-        return None
-    seeds = sorted({int(s) for r in measured.values() if r["unit"] == "image" for s in r["seeds"]})
-    if not seeds:
-        return f"{subject} {_said(measured)}"
-    runs = {m: {int(k): v for k, v in r["within_runs"].items()} for m, r in measured.items()}  # JSON: str keys
-    per_seed = [f"on seed {s}'s images {_said({m: by_seed[s] for m, by_seed in runs.items() if s in by_seed})}"
-                for s in seeds]
-    return f"{subject}, each seed within one run, " + ", and ".join(per_seed)
-
-
-#: the contrasts the chapter's answer speaks of, in its order, each with the subject of its clause
-ANSWERED = (("A1 - D", "the authors' code path (round 1, against its dense network)"),
-            ("S - D", "retraining the rewound network at a constant rate without pruning"),
-            ("A1 - S", "their mask at initialisation (round 1 against that retraining, A1 - S)"),
-            ("M1 - A1", "holding that mask while retraining at the same constant rate (M1 - A1)"),
-            ("C1 - A1", "annealing that retraining on the cosine schedule instead, the mask again not held (C1 - A1)"),
-            ("L1 - C1", "holding the mask while retraining on the cosine schedule (L1 - C1)"),
-            ("L1 - D", "and the lottery ticket done right on their recipe (round 1, the mask held, the cosine "
-                       "schedule, against the dense network, L1 - D)"))
+#: the contrasts the chapter's answer speaks of, in its order, each with what it changes
+ANSWERED = (("A1 - D", "their code path, round 1, against its dense network"),
+            ("S - D", "the rewound network retrained at their constant rate, nothing pruned"),
+            ("A1 - S", "their mask at initialisation, against that retraining"),
+            ("M1 - A1", "holding that mask while retraining at the constant rate"),
+            ("C1 - A1", "annealing the retraining on the cosine schedule instead, the mask not held"),
+            ("L1 - C1", "holding the mask while retraining on the cosine schedule"),
+            ("L1 - D", "a lottery ticket done right on their recipe (mask held, annealed), against the dense network"))
 #: the contrasts without which the answer says what is missing
 NEEDED = {"A1 - D": "their code path", "S - D": "the schedule alone"}
 
 
+def _values(row: dict[str, Any]) -> str:
+    """A contrast's effect on one metric with its interval and verdict: over seeds, or each seed's within one run."""
+    def one(r: dict[str, Any]) -> str:
+        ci = f" [{r['low']:+.3f}, {r['high']:+.3f}]" if r["low"] is not None else ""
+        return f"{r['estimate']:+.3f}{ci}"
+    jump = f", paper {row['paper_jump']:+.3f}" if row["paper_jump"] is not None else ""
+    if row["unit"] == "seed":
+        return f"{one(row)} over {len(row['seeds'])} seeds{jump}: *{verdict_text(row)}*"
+    runs = sorted((int(s), r) for s, r in (row.get("within_runs") or {}).items())
+    return "; ".join(f"{one(r)} (seed {s}, within one run{jump}): *{verdict_text({**r, 'unit': 'seed'})}*"
+                     for s, r in runs)
+
+
 def answer(parts: dict[str, Any] | None) -> str:
-    """The chapter's answer in one sentence, from the decomposition's contrasts of :data:`ANSWERED` on the
-    Vanilla-Gradient metrics (the paper's largest jumps), where a seed has them: does the authors' code path
-    reproduce the jump (``A1 - D``), does retraining at a constant rate without pruning do the same (``S - D``),
-    what does their mask add to that retraining (``A1 - S``), what holding that mask while retraining changes
-    (``M1 - A1``), what annealing the retraining changes (``C1 - A1``) and what holding the mask changes then
-    (``L1 - C1``), and does the lottery ticket done right on the authors' recipe reproduce the jump (``L1 - D``)?"""
+    """The chapter's answer as a Markdown list, one short item per contrast of :data:`ANSWERED` measured on some
+    seed: what it changes and its effect on the Vanilla-Gradient maps' Gini and AOPC MoRF (the paper's largest
+    jumps), each with its interval, the paper's jump where there is one and the verdict (over seeds, or each seed's
+    within one run); then what is not measured yet."""
     by = {c["contrast"]: c["metrics"] for c in (parts or {}).get("contrasts", [])}
-    clauses = {name: _clause(by.get(name, {}), subject) for name, subject in ANSWERED}
-    if all(clauses[name] is None for name in NEEDED):
+    items = []
+    for name, changes in ANSWERED:
+        measured = [(METRIC_NAMES[m], by[name][m]) for m in VG_METRICS if by.get(name, {}).get(m)]
+        if measured:
+            items.append(f"- **{name}**, {changes}: " + "; ".join(f"{metric} {_values(row)}" for metric, row in measured)
+                         + ".")
+    missing = [f"{name} ({what})" for name, what in NEEDED.items() if not by.get(name)]
+    if len(missing) == len(NEEDED):
         return ("None of the authors'-code networks is measured yet, so it cannot yet be said whether their "
                 "training loop reproduces the paper's jump.")
-    said = "; ".join(c for c in clauses.values() if c is not None)
-    missing = " and ".join(f"{name} ({what})" for name, what in NEEDED.items() if clauses[name] is None)
-    return f"At 128 px, {said}" + (f"; {missing} is not measured yet" if missing else "") + "."
+    if missing:
+        items.append(f"- Not measured yet: {' and '.join(missing)}.")
+    return "\n".join(items)

@@ -78,7 +78,8 @@ def plot_headline(acc: dict, m: dict, reference: dict) -> Figure:
 
 
 def plot_differences(comparison: dict) -> Figure:
-    """Paired differences (level minus dense, same images) of Gini and AOPC with 95 % CIs: what verdicts rest on.
+    """Paired differences (level minus dense, same images) of Gini and AOPC with their 95 % t-intervals over images:
+    what the verdicts rest on.
     Networks near chance are grey and do not set the axis."""
     fig, axes = plt.subplots(1, 2, figsize=(COLUMN_IN, 3.0))
     chance = {float(s) for s in comparison.get("at_chance", [])}
@@ -87,7 +88,7 @@ def plot_differences(comparison: dict) -> Figure:
         judged_values, off = [], []
         for k, method in enumerate(methods):
             d = comparison["differences"][q][method]
-            levels = [s for s in sorted(d, key=float) if d[s]["estimate"] is not None]  # None: no shared image
+            levels = [s for s in sorted(d, key=float) if d[s]["low"] is not None]  # None: fewer than 2 shared images
             shift = lambda s: 100 * float(s) + (k - (len(methods) - 1) / 2) * 1.5  # noqa: E731
             judged = [s for s in levels if float(s) not in chance]
             est = [d[s]["estimate"] for s in judged]

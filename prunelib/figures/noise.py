@@ -27,17 +27,28 @@ def panels(df: pd.DataFrame) -> list[tuple[str, str, tuple[str, str | None] | No
     """The figure's panels for the metrics in ``df``: (metric, title, the paper's series as (key, method) or None).
 
     Top-1, then per saliency method (in the order of :data:`prunelib.saliency.METHODS`) Gini, AOPC MoRF and the
-    MoRF - LeRF gap, then the random-order AOPC and the concept metrics where present."""
+    MoRF - LeRF gap, then the random-order AOPC and the concept metrics where present. A metric measured on fewer
+    seeds than the figure shows names them in its title (:func:`seed_note`), read from ``df``: its points, lines
+    and dense band come from those seeds only."""
     present = set(df.metric)
     out = [("top1", "top-1 (%)", ("top1", None))]
     for name, method in METHODS.items():
         m = name.lower()
         out += [(f"gini_{m}", f"Gini, {name}", ("gini", name)), (f"aopc_morf_{m}", f"AOPC MoRF, {name}", ("aopc", name)),
                 (f"aopc_gap_{m}", f"AOPC MoRF - LeRF, {name}", None)]
-    out.append(("aopc_random", "AOPC, random order (seed 0)", None))
-    out += [("coherence_gain", "CRAFT coherence gain (seed 0)", None),
-            ("concept_similarity", "CRAFT concept similarity (seed 0)", None)]
-    return [p for p in out if p[0] in present]
+    out.append(("aopc_random", "AOPC, random order", None))
+    out += [("coherence_gain", "CRAFT coherence gain", None), ("concept_similarity", "CRAFT concept similarity", None)]
+    return [(metric, title + seed_note(df, metric), paper) for metric, title, paper in out if metric in present]
+
+
+def seed_note(df: pd.DataFrame, metric: str) -> str:
+    """`` (seed 0)``, `` (seeds 0, 2)``: the seeds of ``metric`` in the figure's regimes (:data:`COLOURS`) where
+    they are fewer than the seeds of the figure (any metric); "" where the metric has every seed."""
+    drawn = df[df.regime.isin(list(COLOURS))]
+    every, own = set(drawn.seed), sorted(set(drawn[drawn.metric == metric].seed))
+    if not own or set(own) == every:
+        return ""
+    return f" (seed{'s' if len(own) > 1 else ''} {', '.join(str(int(s)) for s in own)})"
 
 
 def metric_name(metric: str) -> str:
@@ -75,10 +86,41 @@ def chance_networks(df: pd.DataFrame) -> set[tuple[str, int, str, float]]:
     return {(r.regime, int(r.seed), r.network, float(r.level)) for r in top1.itertuples() if near_chance(r.value, 10)}
 
 
+def mean_line(every: pd.DataFrame, judged: pd.DataFrame) -> tuple[list[int], pd.Series]:
+    """The seeds a regime's line averages and the line: (those seeds, their mean value per level).
+
+    ``every``: one regime's pruned and dense networks of one metric (``seed``, ``level``, ``value``), networks
+    near chance included; ``judged``: those of them not near chance. The line averages only the seeds that have
+    every level of ``every`` (a seed with only its dense network, say, is left out: a mean over other seeds at
+    other levels would draw a step that is only the averaging), and only at the levels where every one of those
+    seeds is judged (a level where one of them is near chance has no point), so each of its points is a mean over
+    the same seeds. No seed with every level: ``([], empty)``."""
+    levels = set(every.level)
+    seeds = sorted(int(s) for s, g in every.groupby("seed") if set(g.level) >= levels)
+    mine = judged[judged.seed.isin(seeds)]
+    counts = mine.groupby("level").seed.nunique()
+    kept = counts.index[counts == len(seeds)] if seeds else []
+    line = mine[mine.level.isin(kept)].groupby("level").value.mean()
+    return seeds, line.sort_index()
+
+
+def line_label(regime: str, seeds: list[int]) -> str:
+    """The legend's name for a regime's line over ``seeds`` (:func:`mean_line`): ``global: mean of 3 seeds``, or
+    with one seed ``global: seed 0`` (the regime's label of :data:`prunelib.regimes.REGIMES`)."""
+    what = f"mean of {len(seeds)} seeds" if len(seeds) > 1 else f"seed {seeds[0]}"
+    return f"{REGIMES[regime].label}: {what}"
+
+
 def plot_noise(df: pd.DataFrame, *, metrics: tuple[str, ...] | None = None, reference: dict | None = None) -> Figure:
-    """One panel per metric, three a row: each seed's networks (small dots), the mean over seeds per regime (line),
-    the dense seeds' range (grey band), the lottery regime's unpruned control (star at 0 %) and the paper (squares).
-    Networks near chance are grey crosses, left out of the means, and do not set the axis."""
+    """One panel per metric, three a row: each seed's networks (small dots), per regime a line, the dense seeds'
+    range (grey band), the lottery regime's unpruned control (star at 0 %) and the paper (squares). Networks near
+    chance are grey crosses, left out of the lines, and do not set the axis.
+
+    A regime's line is the mean over the seeds that have every one of its levels (:func:`mean_line`), named by
+    their number in the legend (``mean of 3 seeds``); a seed that lacks a level is dots only. Where only one seed
+    has every level the line is that seed's (``seed 0``); where none has, each seed's own networks are joined
+    (``each seed, no mean``). A panel whose metric only some seeds have names them in its title (:func:`panels`):
+    its band is then over those seeds' dense networks only."""
     reference = reference if reference is not None else load_reference()
     chosen = [p for p in panels(df) if metrics is None or p[0] in metrics]
     cols = min(3, len(chosen))
@@ -99,8 +141,13 @@ def plot_noise(df: pd.DataFrame, *, metrics: tuple[str, ...] | None = None, refe
             if r.empty:
                 continue
             ax.plot(r.level, r.value, ".", color=colour, alpha=0.45, ms=4)
-            mean = r.groupby("level").value.mean()
-            ax.plot(mean.index, mean.values, "-", color=colour, label=f"{REGIMES[regime].label}: mean over seeds")
+            seeds, line = mean_line(sub[(sub.regime == regime) & (sub.network != "control")], r)
+            if seeds:
+                ax.plot(line.index, line.values, "-", color=colour, label=line_label(regime, seeds))
+            else:  # no seed has every level: no mean, each seed's own networks joined
+                for _, own in r.sort_values("level").groupby("seed"):
+                    ax.plot(own.level, own.value, "-", color=colour, lw=0.8, alpha=0.6,
+                            label=f"{REGIMES[regime].label}: each seed, no mean")
             seen += r.value.tolist()
             control = judged[(judged.regime == regime) & (judged.network == "control")]
             if not control.empty:

@@ -1,9 +1,11 @@
-"""Section 6: the paper's numbers beside ours, and a verdict on each of the paper's claims.
+"""Section 6: the paper's numbers beside ours, and a verdict on each of the paper's claims within one run.
 
-A verdict compares a pruned level with the dense network on the **same images** (paired bootstrap over images of
-the per-image difference): a claim *holds* when the 95 % interval of the difference lies on the claimed side of
-0, is *opposite* when it lies on the other side, and is *inconclusive* when it contains 0 (the vocabulary of the
-seed-level rule, :mod:`prunelib.sweep.seed_rule`; these verdicts speak of one training run).
+A verdict is the seed-level rule (:mod:`prunelib.sweep.seed_rule`) with the image as the unit, as that rule judges a
+single seed (its rule 6): each pruned level against the dense network on the **same images** (the per-image
+difference over the images both classify correctly, its mean with a 95 % t-interval and a paired t-test), Holm
+over the levels of a claim, then *holds*, *opposite*, *mixed*, *paper's effect excluded* or *inconclusive* (rules
+4-5). Chapter 7 applies the same rule to the same networks, so the two chapters give one verdict; these speak of
+one training run.
 """
 from __future__ import annotations
 
@@ -12,15 +14,16 @@ from pathlib import Path
 
 import torch
 
-from .. import metrics, paths
+from .. import paths
 from ..checkpoint import save_json
 from ..reference import load_reference
+from ..sweep.seed_rule import claim_verdict, group_of, interval, judge_levels, paper_jumps
 from .common import near_chance_levels
 from .faithfulness import aopc_of, gini_of, level_key, per_image_aopc
 from .verdict_text import verdict_texts
 
-LIGHT = (0.1, 0.2, 0.3, 0.5)   # "light-to-moderate" in the paper
-AGGRESSIVE = (0.7, 0.8, 0.9, 0.95, 0.98)
+#: the metric stem of the seed-level rule for each quantity compared here (AOPC: MoRF)
+STEMS = {"gini": "gini", "aopc": "aopc_morf"}
 
 
 def _per_image(m: dict, method: str, level: str, quantity: str) -> dict[int, float]:
@@ -35,30 +38,30 @@ def _per_image(m: dict, method: str, level: str, quantity: str) -> dict[int, flo
     return dict(zip(images, values))
 
 
-def paired_difference(m: dict, method: str, level: str, quantity: str, n_boot: int = 1000, seed: int = 0) -> dict:
-    """Mean over shared images of ``quantity(level) - quantity(dense)`` with a bootstrap 95 % CI (None where the
-    two networks share no correctly classified image)."""
+def paired_values(m: dict, method: str, level: str, quantity: str) -> list[float]:
+    """Per-image ``quantity(level) - quantity(dense)`` over the images both classify correctly."""
     a, b = _per_image(m, method, level, quantity), _per_image(m, method, "0.0", quantity)
-    shared = sorted(set(a) & set(b))
-    if not shared:  # a network that classifies none of the dense network's correct images: no difference to take
-        return {"level": float(level), "n": 0, "estimate": None, "low": None, "high": None}
-    diff = torch.tensor([a[i] - b[i] for i in shared], dtype=torch.float64)
-    ci = metrics.bootstrap_ci(diff, n_boot=n_boot, seed=seed)
-    return {"level": float(level), "n": len(shared), "estimate": float(ci.estimate), "low": float(ci.low),
-            "high": float(ci.high)}
+    return [a[i] - b[i] for i in sorted(set(a) & set(b))]
 
 
-def verdict(diffs: list[dict], sign: int) -> str:
-    """``holds`` if some difference's CI is strictly on the side ``sign`` and none on the other side, ``opposite`` in
-    the mirrored case, ``mixed`` if both occur, else ``inconclusive``."""
-    diffs = [d for d in diffs if d["estimate"] is not None]
-    right = any(d["low"] > 0 if sign > 0 else d["high"] < 0 for d in diffs)
-    wrong = any(d["high"] < 0 if sign > 0 else d["low"] > 0 for d in diffs)
-    if right and not wrong:
-        return "holds"
-    if wrong and not right:
-        return "opposite"
-    return "inconclusive" if not (right and wrong) else "mixed"
+def paired_difference(m: dict, method: str, level: str, quantity: str) -> dict:
+    """Mean over shared images of ``quantity(level) - quantity(dense)`` with its 95 % t-interval and paired t-test
+    p-value (:func:`prunelib.sweep.seed_rule.interval`; None where the two networks share no correctly classified
+    image)."""
+    row = interval(paired_values(m, method, level, quantity))
+    return {"level": float(level), "n": row["n"], "estimate": row["estimate"], "low": row["low"],
+            "high": row["high"], "p": row["p"]}
+
+
+def judge(m: dict, method: str, quantity: str, group: list[str], sign: int, jumps: dict) -> dict:
+    """The seed-level rule within one run for the levels ``group`` of one claim: ``{"verdict", "levels": [rows]}``,
+    each row a level's interval, Holm-adjusted p-value, the paper's jump there and the level's verdict."""
+    paper = [jumps.get((STEMS[quantity], method, round(100 * float(s)))) for s in group]
+    rows = judge_levels([paired_values(m, method, s, quantity) for s in group], sign, paper)
+    for row, s in zip(rows, group):
+        row["level"] = float(s)
+    verdict = claim_verdict([r["verdict"] for r in rows], [j is not None for j in paper]) if rows else "no level"
+    return {"verdict": verdict, "levels": rows}
 
 
 def paper_gaps(top1: dict[str, float], m: dict, reference: dict) -> dict:
@@ -84,8 +87,8 @@ def paper_gaps(top1: dict[str, float], m: dict, reference: dict) -> dict:
     return out
 
 
-def run_comparison_stage(*, profile: str, out_dir: Path, n_bootstrap: int = 1000, seed: int = 0) -> dict:
-    """Compare with the paper and decide each claim; writes ``out_dir/comparison.json``."""
+def run_comparison_stage(*, profile: str, out_dir: Path) -> dict:
+    """Compare with the paper and decide each claim (:func:`judge`); writes ``out_dir/comparison.json``."""
     res = paths.results_dir(profile)
     acc = json.loads((res / "training" / "accuracy.json").read_text())
     m = json.loads((res / "faithfulness" / "metrics.json").read_text())
@@ -94,20 +97,20 @@ def run_comparison_stage(*, profile: str, out_dir: Path, n_bootstrap: int = 1000
     top1 = {level_key(r["sparsity_target"]): r["val_top1"] for r in acc["levels"]}
     # a network near chance has nothing left to explain: its maps say nothing about the claims
     at_chance = [level_key(s) for s in near_chance_levels(profile) if level_key(s) in levels]
-    light = [s for s in levels if float(s) in LIGHT and s not in at_chance]
-    aggressive = [s for s in levels if float(s) in AGGRESSIVE and s not in at_chance]
-    diffs = {q: {meth: {s: paired_difference(m, meth, s, q, n_bootstrap, seed) for s in levels if s != "0.0"}
-                 for meth in m["methods"]} for q in ("gini", "aopc")}
+    light = [s for s in levels if group_of(100 * float(s)) == "light" and s not in at_chance]
+    aggressive = [s for s in levels if group_of(100 * float(s)) == "aggressive" and s not in at_chance]
+    diffs = {q: {meth: {s: paired_difference(m, meth, s, q) for s in levels if s != "0.0"}
+                 for meth in m["methods"]} for q in STEMS}
+    reference = load_reference()
+    jumps = paper_jumps(reference)
     gain = {c: {s: concepts["metrics"][c][s]["coherence"]["gain"] for s in levels} for c in concepts["classes"]}
     similarity = {c: {s: concepts["metrics"][c][s]["concept_similarity"] for s in levels} for c in concepts["classes"]}
 
-    def by(q: str, group: list[str], sign: int) -> dict:
-        return {meth: verdict([diffs[q][meth][s] for s in group], sign) for meth in m["methods"]}
-
+    judged = {"gini_light": {meth: judge(m, meth, "gini", light, +1, jumps) for meth in m["methods"]},
+              "aopc_light": {meth: judge(m, meth, "aopc", light, +1, jumps) for meth in m["methods"]},
+              "gini_aggressive": {meth: judge(m, meth, "gini", aggressive, -1, jumps) for meth in m["methods"]}}
     verdicts = {
-        "gini_light": by("gini", light, +1),
-        "aopc_light": by("aopc", light, +1),
-        "gini_aggressive": by("gini", aggressive, -1),
+        **{claim: {meth: j["verdict"] for meth, j in by.items()} for claim, by in judged.items()},
         "accuracy_holds": {s: abs(top1[s] - top1["0.0"]) <= 0.02 for s in levels if s != "0.0"},
         # descriptive only (one value per level, no interval): is the lowest gain among aggressive levels below
         # the lowest among the dense and light levels?
@@ -116,7 +119,7 @@ def run_comparison_stage(*, profile: str, out_dir: Path, n_bootstrap: int = 1000
     }
     out = {"levels": levels, "light": light, "aggressive": aggressive, "at_chance": at_chance, "top1": top1,
            "differences": diffs, "coherence_gain": gain, "concept_similarity": similarity, "verdicts": verdicts,
-           "paper_gaps": paper_gaps(top1, m, load_reference()), "n_images": m["n_images"], "n_shared": m["n_shared"]}
+           "judged": judged, "paper_gaps": paper_gaps(top1, m, reference), "n_images": m["n_images"], "n_shared": m["n_shared"]}
     out["texts"] = verdict_texts(out)
     save_json(out, Path(out_dir) / "comparison.json")
     return out
