@@ -105,9 +105,24 @@ def stderr_outputs(notebook: Path) -> list[tuple[int, str, str]]:
     return found
 
 
+#: the cells the book folds away (a "Show code cell" toggle): the notebook's defaults and the values papermill injected
+FOLDED = ("parameters", "injected-parameters")
+
+
+def fold_parameters(nb: dict) -> dict:
+    """Tag the parameter cells of an executed notebook (``nb``, as JSON) ``hide-cell``: the book shows them folded,
+    since every figure's caption already says which profile, data and seed it shows."""
+    for cell in nb["cells"]:
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if any(t in tags for t in FOLDED) and "hide-cell" not in tags:
+            tags.append("hide-cell")
+    return nb
+
+
 def _stamp(notebook: Path, source: Path, executed: Path, **info: str) -> None:
-    """Store the runner's ``info`` in the executed notebook and papermill's paths relative to the project."""
-    nb = json.loads(notebook.read_text())
+    """Store the runner's ``info`` in the executed notebook and papermill's paths relative to the project, and fold
+    its parameter cells (:func:`fold_parameters`)."""
+    nb = fold_parameters(json.loads(notebook.read_text()))
     nb["metadata"]["prunelib"] = info
     nb["metadata"].setdefault("papermill", {}).update(input_path=paths.portable(source), output_path=paths.portable(executed))
     notebook.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")

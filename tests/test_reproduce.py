@@ -126,6 +126,11 @@ def test_executed_notebooks_are_kept_per_profile(project: dict) -> None:
     assert runner.reproduce("smoke", **kwargs) == 0
     assert (root / "book" / "a.ipynb").read_text() == book_copy  # a smoke run never replaces the book's notebooks
     assert runner.stored_fingerprint(root / "results" / "smoke" / "notebooks" / "a.ipynb")
+    # the executed notebook folds its parameter cells (the defaults and papermill's) and nothing else
+    cells = json.loads(book_copy)["cells"]
+    folded = [c["metadata"].get("tags", []) for c in cells if "hide-cell" in c["metadata"].get("tags", [])]
+    assert folded and all({"parameters", "injected-parameters"} & set(tags) for tags in folded)
+    assert any("injected-parameters" in tags for tags in folded)
 
 
 def test_up_to_date_means_the_executed_notebook_has_this_fingerprint(project: dict, capsys) -> None:

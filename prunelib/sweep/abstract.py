@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..reference import load_reference
-from .seed_rule import EXCLUDED, SCENARIOS, simulate
+from .seed_rule import EXCLUDED, N_SIMS, mc_se, scenario_rates
 
 QUESTION = ("Does pruning a network make its saliency maps sparser and more faithful, as Suwal et al. (2025) report "
             "for a ResNet-18 on ImageNette, or is the jump they see from their dense network to its pruned ones what "
@@ -64,33 +65,26 @@ def _grouped(by_method: dict[str, str]) -> dict[str, str]:
     return {v: " and ".join(sorted(ms, key=lambda m: (m != "VG", m))) for v, ms in out.items()}
 
 
-def error_rates(n_seeds: int = 3, n_sims: int = 2000) -> dict[str, dict[str, float]]:
+def error_rates(n_seeds: int = 3, n_sims: int = N_SIMS) -> dict[str, dict[str, float]]:
     """The rule's error rates with ``n_seeds`` seeds, simulated with known answers for each metric of
-    :data:`prunelib.sweep.seed_rule.SCENARIOS`: ``{"false": share of studies with no effect judged holds, opposite
-    or mixed, "power": share with the paper's effect judged holds}``."""
-    rates = {}
-    for name, s in SCENARIOS.items():
-        sign = 1 if s["paper"] > 0 else -1
-        kw = {"seed_sd": s["seed_sd"], "image_sd": s["image_sd"], "sign": sign, "paper": [s["paper"]] * 4,
-              "n_sims": n_sims}
-        null = simulate(n_seeds, [0.0] * 4, **kw)
-        power = simulate(n_seeds, [s["paper"]] * 4, **kw)
-        rates[name] = {"false": sum(null.get(k, 0.0) for k in ("holds", "opposite", "mixed")),
-                       "power": power.get("holds", 0.0)}
-    return rates
+    :data:`prunelib.sweep.seed_rule.SCENARIOS` (:func:`prunelib.sweep.seed_rule.scenario_rates`, ``n_sims`` studies
+    each): ``{metric: {"false", "power", ...}}``."""
+    return scenario_rates(n_seeds, n_sims)
 
 
-def how_sure(rates: dict[str, dict[str, float]], n_seeds: int, one_seed: list[str]) -> str:
-    """Sentence 4: the simulated error rates of the rule with ``n_seeds`` seeds, and what rests on one seed."""
-    false = max(r["false"] for r in rates.values())
+def how_sure(rates: dict[str, dict[str, float]], n_seeds: int, one_seed: list[str], n_sims: int = N_SIMS) -> str:
+    """Sentence 4: the simulated error rates of the rule with ``n_seeds`` seeds (the false-positive rate pooled over
+    the scenarios, with its Monte-Carlo standard error), and what rests on one seed."""
+    false = float(np.mean([r["false"] for r in rates.values()]))
+    se = mc_se(false, n_sims * len(rates))
     gini = min(rates[k]["power"] for k in rates if k.startswith("Gini"))
     aopc = {k: r["power"] for k, r in rates.items() if k.startswith("AOPC")}
     verbs = "rests on one seed and speaks" if len(one_seed) == 1 else "rest on one seed and speak"
     rest = f"; {' and '.join(one_seed)} {verbs} of one training run" if one_seed else ""
     return (f"Simulated with known answers, the seed-level rule with {n_seeds} seeds calls an absent effect present "
-            f"in at most {100 * false:.0f} % of studies and detects an effect the size of the paper's Gini jumps in "
-            f"{100 * gini:.0f} % of them (AOPC MoRF: " + ", ".join(f"{k[-2:]} {100 * v:.0f} %" for k, v in aopc.items())
-            + f"){rest}.")
+            f"in {100 * false:.1f} % of studies (± {100 * se:.1f} %) and detects an effect the size of the paper's "
+            f"Gini jumps in {100 * gini:.0f} % of them (AOPC MoRF: "
+            + ", ".join(f"{k[-2:]} {100 * v:.0f} %" for k, v in aopc.items()) + f"){rest}.")
 
 
 def listed(items: list[str]) -> str:
