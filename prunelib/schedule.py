@@ -36,6 +36,16 @@ def level_tag(sparsity: float) -> str:
     return f"{round(percent):02d}" if percent == round(percent) else f"{percent:05.2f}".rstrip("0")
 
 
+def level_folder(sparsity: float) -> str:
+    """The folder of a pruned level under its regime's folder (:func:`prune_schedule`): ``level_<tag>``."""
+    return f"level_{level_tag(sparsity)}"
+
+
+def round_folder(r: int) -> str:
+    """The folder of round ``r`` of the authors' loop under its regime's folder (:func:`authors_schedule`)."""
+    return f"round_{r}"
+
+
 def prune_schedule(model: nn.Module, levels: list[float], finetune: TrainConfig, train_split: "data.Split",
                    val_split: "data.Split", out_dir: str | Path, *, parent: str | Path, method: str = "global",
                    initial_state: dict | None = None, initial_digest: str | None = None, device: str = "auto",
@@ -70,8 +80,8 @@ def prune_schedule(model: nn.Module, levels: list[float], finetune: TrainConfig,
     parent_digest = runs.file_digest(parent)
     reports = []
     rounds = progress_bar(list(zip(levels, tags)), desc=f"pruning ({method})", disable=not progress)
-    for round_index, (sparsity, tag) in enumerate(rounds, start=1):
-        level_dir = out_dir / f"level_{tag}"
+    for round_index, (sparsity, _) in enumerate(rounds, start=1):
+        level_dir = out_dir / level_folder(sparsity)
         recipe = finetune if method == "global" else dataclasses.replace(
             finetune, data_seed=finetune.order_seed + LOTTERY_ORDER_STRIDE * round_index)
         ident = {"stage": "prune", "method": method, "sparsity_target": sparsity, "parent": parent_digest,
@@ -131,7 +141,7 @@ def authors_schedule(dense_dir: str | Path, rounds: int, rate: float, recipe: Tr
     masks: dict | None = None
     reports = []
     for r in progress_bar(range(1, rounds + 1), desc="authors' rounds", disable=not progress):
-        level_dir = out_dir / f"round_{r}"
+        level_dir = out_dir / round_folder(r)
         round_recipe = dataclasses.replace(recipe, data_seed=recipe.order_seed + LOTTERY_ORDER_STRIDE * r)
         ident = {"stage": "authors_round", "round": r, "rate": rate, "enforce_mask": enforce_mask,
                  "parent": checkpoint.state_digest(parent), "initial": runs.file_digest(initial_file)}

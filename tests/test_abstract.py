@@ -69,7 +69,7 @@ def test_why_says_a_seed_level_interval_once_and_what_annealing_changes() -> Non
 
 
 def test_the_error_rates_are_simulated_with_known_answers() -> None:
-    rates = abstract.error_rates(n_seeds=3, n_sims=400)
+    rates = abstract.scenario_rates(n_seeds=3, n_sims=400)  # the rule simulated, as the abstract cites it
     assert all(r["false"] < 0.12 for r in rates.values())  # alpha 0.05 with Holm: about 5 %
     assert rates["Gini VG"]["power"] > 0.9 and rates["AOPC MoRF IG"]["power"] < 0.5  # the paper's IG jump is tiny
     said = abstract.how_sure(rates, 3, ["the lottery regime"], n_sims=400)

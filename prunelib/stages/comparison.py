@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
-
 from .. import paths
 from ..checkpoint import save_json
 from ..reference import load_reference

@@ -65,13 +65,6 @@ def _grouped(by_method: dict[str, str]) -> dict[str, str]:
     return {v: " and ".join(sorted(ms, key=lambda m: (m != "VG", m))) for v, ms in out.items()}
 
 
-def error_rates(n_seeds: int = 3, n_sims: int = N_SIMS) -> dict[str, dict[str, float]]:
-    """The rule's error rates with ``n_seeds`` seeds, simulated with known answers for each metric of
-    :data:`prunelib.sweep.seed_rule.SCENARIOS` (:func:`prunelib.sweep.seed_rule.scenario_rates`, ``n_sims`` studies
-    each): ``{metric: {"false", "power", ...}}``."""
-    return scenario_rates(n_seeds, n_sims)
-
-
 def how_sure(rates: dict[str, dict[str, float]], n_seeds: int, one_seed: list[str], n_sims: int = N_SIMS) -> str:
     """Sentence 4: the simulated error rates of the rule with ``n_seeds`` seeds (the false-positive rate pooled over
     the scenarios, with its Monte-Carlo standard error), and what rests on one seed."""
@@ -141,4 +134,4 @@ def abstract(*, archived_df: pd.DataFrame, archived_verdicts: dict[str, Any], st
     """The five sentences, in order."""
     n_seeds = int(archived_df[(archived_df.network == "dense") & (archived_df.regime == "global")].seed.nunique())
     return [QUESTION, what_ran(archived_df, study_df, authors_df), answer(archived_verdicts, n_seeds),
-            how_sure(error_rates(n_seeds), n_seeds, one_seed), why(decomposition)]
+            how_sure(scenario_rates(n_seeds), n_seeds, one_seed), why(decomposition)]

@@ -47,7 +47,7 @@ from ..models import resnet18, resolve_device
 from ..provenance import provenance
 from ..pruning import make_permanent, sparsity_report
 from ..metrics.agreement import as_saliency, spearman, top_k_iou
-from ..schedule import authors_schedule, level_tag
+from ..schedule import authors_schedule, level_folder, round_folder
 from ..training import TrainConfig, train
 
 #: the seed of the bootstrap intervals, ROAD's imputation noise and the random maps (with each image's index)
@@ -128,7 +128,7 @@ def train_networks(job: Job, *, progress: bool = True,
         done(_record("control", 0.0, control_dir / "best.pt", result, sum(h["seconds"] for h in result["history"])))
 
     def level_done(r: dict[str, Any]) -> None:
-        folder = f"round_{r['round']}" if "round" in r else f"level_{level_tag(r['sparsity_target'])}"
+        folder = round_folder(r["round"]) if "round" in r else level_folder(r["sparsity_target"])
         record = _record("pruned", r["sparsity_target"], job.checkpoints / regime.name / folder / "final.pt",
                          r, r.get("finetune_seconds"))
         if "round" in r:  # the authors' loop: its round, and the sparsity its mask would enforce
@@ -429,8 +429,8 @@ def networks_to_train(job: Job, params: dict[str, Any] | None = None) -> list[tu
         history = folder / "history.json"
         if not history.is_file() or len(json.loads(history.read_text())) < control.epochs:
             left.append((f"{regime.name}/control", control))
-    folders = ([f"round_{r}" for r in range(1, regime.n_rounds(params) + 1)] if regime.method == "authors" else
-               [f"level_{level_tag(s)}" for s in regime.levels(params)])
+    folders = ([round_folder(r) for r in range(1, regime.n_rounds(params) + 1)] if regime.method == "authors" else
+               [level_folder(s) for s in regime.levels(params)])
     recipe = regime.recipe(dense, params)
     left += [(f"{regime.name}/{f}", recipe) for f in folders
              if not (job.checkpoints / regime.name / f / "final.pt").is_file()]
