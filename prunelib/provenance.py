@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 from dataclasses import dataclass
@@ -16,6 +17,11 @@ from .checkpoint import save_json
 #: good ones (:mod:`prunelib.reproduce`)
 STAGING = ".staging"
 VERSIONED = ("torch", "torchvision", "captum", "scikit-learn", "scipy", "numpy", "papermill", "matplotlib")
+
+
+#: the commit of a copy of the code that has no .git folder (a tarball sent to a cluster node or a GPU machine):
+#: ``<sha>``, or ``<sha>+modified``; used only where git cannot tell
+COMMIT_VARIABLE = "PRUNELIB_COMMIT"
 
 
 def _git(*args: str) -> str:
@@ -34,13 +40,25 @@ def provenance(profile: str, data: str | None, device: str, seed: int) -> dict:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = None
-    dirty = _git("status", "--porcelain", "--", "prunelib", "notebooks")
+    commit, dirty = _git("rev-parse", "HEAD"), _git("status", "--porcelain", "--", "prunelib", "notebooks")
+    if commit == "unknown" and os.environ.get(COMMIT_VARIABLE):  # a copy of the code without its .git folder
+        commit, _, modified = os.environ[COMMIT_VARIABLE].partition("+")
+        dirty = "modified" if modified else ""
     # the data folder as the stage found it (a notebook runs in notebooks/, so a path relative to the project is
     # resolved like prunelib.paths.resolve does), written relative to the project
     return {"profile": profile, "data": paths.portable(paths.resolve(data)) if data else None, "seed": seed,
             "device": device,
-            "versions": versions, "git_commit": _git("rev-parse", "HEAD"),
-            "git_dirty": bool(dirty and dirty != "unknown"), "machine": platform.platform(), "cpu": cpu()}
+            "versions": versions, "git_commit": commit,
+            "git_dirty": bool(dirty and dirty != "unknown"), "machine": platform.platform(), "cpu": cpu(),
+            **({"gpu": _gpu_name(device)} if device.startswith("cuda") else {})}
+
+
+def _gpu_name(device: str) -> str | None:
+    import torch
+    try:
+        return torch.cuda.get_device_name(torch.device(device))
+    except (RuntimeError, AssertionError, ValueError):
+        return None
 
 
 #: the CPU features that decide how fast (and, in bf16, with which rounding) a CPU trains and explains

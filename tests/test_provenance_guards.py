@@ -205,3 +205,19 @@ def test_provenance_names_the_cpu_and_its_bf16_features() -> None:
     assert cpu(intel) == "Intel(R) Xeon(R) Platinum (amx_bf16, avx512_bf16)"
     assert cpu("model name\t: AMD EPYC\nflags\t\t: fpu avx2\n") == "AMD EPYC"
     assert provenance("smoke", None, "cpu", 0)["cpu"]
+
+
+def test_a_copy_without_git_names_its_commit_from_the_environment(monkeypatch) -> None:
+    """A copy of the code sent without .git (a GPU machine, a cluster node) records the commit it was told, and git,
+    where it answers, wins over the variable."""
+    from prunelib import provenance as prov
+    monkeypatch.setenv(prov.COMMIT_VARIABLE, "abc123+modified")
+    with_git = prov.provenance("smoke", None, "cpu", 0)
+    assert with_git["git_commit"] != "abc123"
+    monkeypatch.setattr(prov, "_git", lambda *args: "unknown")
+    info = prov.provenance("smoke", None, "cpu", 0)
+    assert (info["git_commit"], info["git_dirty"]) == ("abc123", True)
+    monkeypatch.setenv(prov.COMMIT_VARIABLE, "abc123")
+    assert prov.provenance("smoke", None, "cpu", 0)["git_dirty"] is False
+    monkeypatch.delenv(prov.COMMIT_VARIABLE)
+    assert prov.provenance("smoke", None, "cpu", 0)["git_commit"] == "unknown"

@@ -72,6 +72,7 @@ def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any]
     from ..selection import choose_correct
     from ..stages.common import inputs, validation_split
     from ..stages.concepts import class_concepts, save_gallery
+    from ..models import resolve_device
     from .job import load_network
 
     s = _settings(job, params)
@@ -79,7 +80,8 @@ def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any]
     shutil.rmtree(galleries, ignore_errors=True)  # left by a stopped job
     drawn = {id(n) for n in pictures.drawn(networks)}
     val = validation_split(job.data, params.get("val_per_class") or 0, job.seed)
-    models = [load_network(paths.resolve(n["checkpoint"])) for n in networks]
+    device = resolve_device(job.device)
+    models = [load_network(paths.resolve(n["checkpoint"])).to(device) for n in networks]
     dense = models[0]
     dense_g, _ = split_resnet(dense)
     out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": s, "networks": []}
@@ -89,7 +91,7 @@ def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any]
         t0 = time.perf_counter()
         per_class = {}
         for c, chosen in images.items():
-            x, _ = inputs(val, chosen.indices["dense"], s["image_size"], torch.device("cpu"))
+            x, _ = inputs(val, chosen.indices["dense"], s["image_size"], device)
             craft, importances, metrics = class_concepts(model, x, c, n_concepts=s["n_concepts"],
                                                          patch_size=s["patch_size"], seed=IMAGE_SEED,
                                                          reference_g=dense_g)

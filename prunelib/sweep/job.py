@@ -284,17 +284,18 @@ class Measurement:
         if self.progress:
             print(f"measuring {self.job.name}: {record['network']} {paths.portable(record['checkpoint'])} on "
                   f"{len(image_set)} images", flush=True)
-        model = load_network(paths.resolve(record["checkpoint"]))
+        device = resolve_device(self.job.device)
+        model = load_network(paths.resolve(record["checkpoint"])).to(device)
         t0 = time.perf_counter()
         image_size, methods = self.settings["image_size"], tuple(self.settings["methods"])
-        correct = predict(model, val.images[image_set], image_size=image_size, bf16=False).argmax(1) == y
+        correct = predict(model, val.images[image_set], image_size=image_size, bf16=False).argmax(1).cpu() == y
         maps: dict[str, torch.Tensor] = {}
         params = self.params
-        result = measure(model, x, y, methods=methods, ig_steps=int(params["ig_steps"]),
+        result = measure(model, x.to(device), y.to(device), methods=methods, ig_steps=int(params["ig_steps"]),
                          n_bootstrap=int(params["n_bootstrap"]), seed=IMAGE_SEED,
                          precision=str(params.get("road_precision", "fp32")), index=image_set, keep=correct,
                          maps_out=maps)
-        maps = {m: as_saliency(v).to(torch.float16) for m, v in maps.items() if m != "random"}
+        maps = {m: as_saliency(v).to(torch.float16).cpu() for m, v in maps.items() if m != "random"}
         save_maps(record, self.settings, maps)
         self.reference = self.reference or (correct, maps)  # the dense network, measured first
         sparsity = sparsity_report(model)
