@@ -13,7 +13,14 @@ from .drawing import overlay
 from .encoding import encode, format_of
 from .frames import ExplorerFrames, ImageFrames, LevelFrames, MethodFrames, Prediction, load_frames, save_frames
 from .panels import level_label, map_panel, removal_panel
-from .widgets import live_explorer, static_explorer
+
+
+def __getattr__(name: str):
+    """The widgets load ipywidgets, which a batch job that only computes frames does not need: imported on use."""
+    if name in ("live_explorer", "static_explorer"):
+        from . import widgets
+        return getattr(widgets, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["overlay", "encode", "format_of", "ExplorerFrames", "ImageFrames", "LevelFrames", "MethodFrames",
            "Prediction", "load_frames", "save_frames", "level_label", "map_panel", "removal_panel", "live_explorer",
