@@ -40,6 +40,22 @@ def file_digest(path: str | Path) -> str:
     return file_sha256(path)
 
 
+def network_key(network: dict[str, Any]) -> str:
+    """A measured network as results name it: its run's identity (what it was made from) and its checkpoint's digest
+    (its weights). The identity alone does not name the weights: the same inputs trained on another machine (another
+    CPU, a GPU) give the same identity and other weights."""
+    return f"{network['identity']}:{network.get('checkpoint_sha256', '')}"
+
+
+def same_networks(recorded: list[dict[str, Any]], networks: list[dict[str, Any]]) -> bool:
+    """Whether ``recorded`` (what a derived file says it was made from) names ``networks``, in order: the same
+    identities and checkpoint digests. A record written before digests were kept (no ``checkpoint_sha256``) is
+    matched by identity."""
+    return len(recorded) == len(networks) and all(
+        r["identity"] == n["identity"] and r.get("checkpoint_sha256", n.get("checkpoint_sha256"))
+        == n.get("checkpoint_sha256") for r, n in zip(recorded, networks))
+
+
 @contextlib.contextmanager
 def locked(folder: str | Path, *, wait: bool = True, what: str = "run folder") -> Iterator[None]:
     """Hold an exclusive lock on ``folder`` (``folder/.lock``, ``flock``) for the ``with`` block.

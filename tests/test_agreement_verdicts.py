@@ -66,3 +66,15 @@ def test_a_baseline_outlives_its_maps_for_the_same_dense_networks(tmp_path: Path
     runs[2]["networks"][0]["identity"] = "dense-2-retrained"  # seed 2's dense network trained again: other maps
     again = agreement.baselines(runs, stored)
     assert sorted(again) == [0, 1] and len(again[0]["VG"]["spearman"]) == 5  # only the pair 0-1 is still valid
+
+
+def test_a_baseline_is_not_reused_for_the_same_inputs_trained_elsewhere(tmp_path: Path) -> None:
+    """The same seed and recipe trained on another machine (another CPU, a GPU) has the same run identity and other
+    weights: its stored pair is not reused."""
+    runs, stored = _runs(tmp_path, 0.2), tmp_path / agreement.BASELINES
+    agreement.baselines(runs, stored)
+    for p in tmp_path.rglob("maps-*.pt"):
+        p.unlink()
+    runs[2]["networks"][0]["checkpoint_sha256"] = "f" * 64  # same identity, other weights
+    again = agreement.baselines(runs, stored)
+    assert sorted(again) == [0, 1] and len(again[0]["VG"]["spearman"]) == 5

@@ -27,6 +27,9 @@ def test_a_jobs_hours_are_the_sum_of_its_networks_seconds(tmp_path, monkeypatch)
     run["provenance"] = {"device": "cuda"}
     (runs / "global-seed1.json").write_text(json.dumps(run))
     assert compute_rows("demo")[0]["measuring (h)"] == 0.2 and compute_rows("demo")[0]["where"] == "cuda"
+    run["provenance"] = {"device": "cuda", "gpu": "NVIDIA H200", "cpu": "Intel Xeon (host)"}
+    (runs / "global-seed1.json").write_text(json.dumps(run))
+    assert compute_rows("demo")[0]["where"] == "NVIDIA H200"  # the GPU, not the host's CPU
 
 
 DEMO = """demo:

@@ -137,3 +137,24 @@ def test_seed_verdicts_on_jobs_with_a_known_effect() -> None:
 def test_a_nan_value_is_left_out_not_fatal() -> None:
     dense, pruned = _network("dense", 0.0, [0.4, 0.5, 0.6]), _network("pruned", 0.2, [0.45, float("nan"), 0.65])
     assert seed_rule.paired_values(pruned, dense, "gini", "VG") == pytest.approx([0.05, 0.05])
+
+
+def test_a_level_on_fewer_than_three_seeds_is_shown_not_judged() -> None:
+    """Rule 7: a job stopped before its last level leaves that level on 2 seeds; it takes no verdict (a t-interval
+    on 1 degree of freedom would otherwise judge it), and the claim is judged over the other levels and names it."""
+    reference = {"sparsity": [0.0, 0.1, 0.2], "gini": {"VG": [0.40, 0.45, 0.44]}, "aopc": {"VG": [0.2, 0.2, 0.2]}}
+    runs = []
+    for seed, effect in ((0, 0.050), (1, 0.052), (2, 0.048)):
+        base = [0.40 + 0.01 * i + 0.003 * seed for i in range(6)]
+        nets = [_network("dense", 0.0, base), _network("pruned", 0.2, [b + effect for b in base])]
+        if seed < 2:  # seed 2 stopped before 50 %
+            nets.append(_network("pruned", 0.5, [b + 0.2 * (seed - 0.5) for b in base]))
+        runs.append({"regime": "global", "seed": seed, "networks": nets})
+    out = seed_rule.seed_verdicts(runs, reference)
+    at20, at50 = out["levels"]["global"]["dense"]["gini_light"]["VG"]
+    assert at20["verdict"] == "holds" and at20["n_seeds"] == 3
+    assert at50["verdict"] == seed_rule.TOO_FEW and at50["n_seeds"] == 2 and at50["p_holm"] is None
+    assert at20["p_holm"] == pytest.approx(at20["p"])  # Holm over the judged level alone
+    assert out["claims"]["gini_light"]["by_regime"]["global"]["dense"]["VG"] == \
+        "holds (50 % on fewer than 3 seeds: not judged)"
+    assert claim_verdict([seed_rule.TOO_FEW, "excluded"], [True, True]) == EXCLUDED

@@ -256,6 +256,7 @@ def test_local_sweep_runs_skips_and_retries_only_the_failed(sweep_env, capsys) -
     record = json.loads((pictures / "pictures.json").read_text())
     measured = json.loads(before)["networks"]
     assert record["identities"] == [n["identity"] for n in measured] and record["levels"] == [0.0, 0.5]
+    assert record["checkpoints"] == [n["checkpoint_sha256"] for n in measured]
     maps = json.loads((pictures / "saliency" / "maps.json").read_text())
     assert maps["classes"] == ["church", "tench"] and maps["levels"] == [0.0, 0.5]
     frames = json.loads((pictures / "explorer" / "index.json").read_text())
@@ -377,3 +378,27 @@ def test_sweep_through_slurm_equals_the_local_executor(sweep_env, slurm_cluster,
         assert "SLURM job" in text and "no SLURM" not in text, log  # every job ran under SLURM
     slurm = _rows(sweep_env["root"] / "results-slurm" / "tiny" / "summary.csv")
     assert slurm == local  # the same numbers, to the last printed digit
+
+
+def _one_gpu():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("one_gpu", Path(__file__).parents[1] / "tools" / "one_gpu.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_several_jobs_at_once_stop_at_the_deadline_and_resume(sweep_env, capsys) -> None:
+    """tools/one_gpu.py: a typo is refused before any work; jobs still running at the deadline are stopped with
+    what they finished kept, and the same command resumes them to complete results and a summary."""
+    tool, jobs = _one_gpu(), ["tiny:0:global", "tiny:1:global"]
+    with pytest.raises(SystemExit):
+        tool.main(["--data", sweep_env["data"], "tiny:0:globl"])
+    assert "unknown regime 'globl'" in capsys.readouterr().err
+    assert tool.main(["--data", sweep_env["data"], "--parallel", "2", "--deadline", "2", "--no-summary", *jobs]) == 0
+    results = sweep_env["root"] / "results" / "tiny"
+    assert "deadline: stopping tiny:0:global" in capsys.readouterr().out
+    assert not any(json.loads(f.read_text())["complete"] for f in results.glob("runs/*.json"))
+    assert tool.main(["--data", sweep_env["data"], "--parallel", "2", "--deadline", "900", *jobs]) == 0
+    assert all(json.loads((results / "runs" / f"global-seed{s}.json").read_text())["complete"] for s in (0, 1))
+    assert {r["seed"] for r in _rows(results / "summary.csv")} == {"0", "1"}

@@ -443,3 +443,15 @@ def test_a_job_outdated_by_an_earlier_job_of_the_sweep_runs_again(finished) -> N
     assert code == 0 and "[global-seed0] done earlier, skipped" in said, said
     assert "[global-seed0] outdated by an earlier job of this sweep: running it again" in said
     assert runner.is_done(job) and json.loads(job.result_file.read_text())["networks"][0]["checkpoint_sha256"] != "0" * 64
+
+
+def test_derived_files_name_the_weights_not_only_the_inputs() -> None:
+    """Concepts, pictures and baselines are current for the networks they were made from: the same identity with
+    another checkpoint digest (the same inputs trained on another machine) is another network; a record of before
+    digests were kept is matched by identity."""
+    a = {"identity": "i0", "checkpoint_sha256": "a" * 64}
+    retrained = {"identity": "i0", "checkpoint_sha256": "b" * 64}
+    assert runs.same_networks([a], [dict(a)]) and not runs.same_networks([a], [retrained])
+    assert runs.same_networks([{"identity": "i0"}], [retrained])  # an old record: identity only
+    assert not runs.same_networks([a], [a, retrained]) and not runs.same_networks([{"identity": "i1"}], [a])
+    assert runs.network_key(a) != runs.network_key(retrained)

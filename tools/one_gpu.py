@@ -8,7 +8,7 @@ up to ``--parallel`` jobs side by side, each in a process of its own (``python -
 each), in the order given. Jobs of one seed share its dense network and take turns on it (the job's lock), so put
 the longest chain of each seed first. The split caches are decoded once before any job starts. At ``--deadline``
 seconds the jobs still running get SIGTERM (each keeps what it finished and resumes where it stopped when run again),
-and ``sweep --summary-only`` draws each profile's summary from what was measured. Logs: ``logs/one_gpu/<job>.log``.
+and ``sweep --summary-only`` draws each profile's summary from what was measured. Logs: ``logs/one_gpu/<job>.log`` (``$PRUNELIB_LOGS``).
 Where NVIDIA's MPS daemon is on the PATH, ``--mps`` starts it first (kernels of the processes then share the GPU
 instead of taking turns), and stops it at the end; if a CUDA call fails under it, the jobs run without it.
 """
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LOGS = ROOT / "logs" / "one_gpu"
+LOGS = Path(os.environ.get("PRUNELIB_LOGS", ROOT / "logs")) / "one_gpu"
 
 
 def parse_job(text: str) -> tuple[str, int, str]:

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from .. import checkpoint
+from ..runs import network_key
 from ..metrics.agreement import spearman, top_k_iou
 from .seed_rule import ALPHA, MIN_SEEDS, holm, interval
 
@@ -51,7 +52,7 @@ def baselines(runs: list[dict[str, Any]], stored: Path | None = None) -> dict[in
     """``{seed: {method: {measure: [per image]}}}``: seed's dense network against every other seed's dense network,
     over the images both classify correctly, pooled over the other seeds.
 
-    ``stored``: a JSON file of the pairs computed before (keyed by the two dense networks' identities). A pair whose
+    ``stored``: a JSON file of the pairs computed before (keyed by the two dense networks, :func:`prunelib.runs.network_key`). A pair whose
     maps are on this machine is computed; else it is taken from the file when both networks are the ones measured;
     the file is then rewritten with the pairs of ``runs``."""
     maps = _dense_maps(runs)
@@ -67,7 +68,7 @@ def baselines(runs: list[dict[str, Any]], stored: Path | None = None) -> dict[in
         for other, other_net in dense.items():
             if other == seed or net["images"] != other_net["images"]:
                 continue
-            key = f"{net['identity']}|{other_net['identity']}"
+            key = f"{network_key(net)}|{network_key(other_net)}"
             if seed in maps and other in maps:
                 pairs[key] = _pair(net, other_net, maps[seed][1], maps[other][1])
             elif key in kept:

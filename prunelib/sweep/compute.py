@@ -15,13 +15,14 @@ from .summary import load_runs
 def compute_rows(profile: str, archive: str | None = None) -> list[dict[str, Any]]:
     """One row per finished job of ``profile`` (or of its ``archive``, :func:`prunelib.sweep.summary.archive_dir`):
     regime, seed, networks measured, training (:func:`training_seconds`) and measuring time (h) and where they ran
-    (the CPU model, or the device; "not recorded" for jobs measured before it was). A job whose result predates the
+    (the CPU model, or the GPU's name, else the device; "not recorded" for jobs measured before it was). A job whose result predates the
     timing of its measurements shows no measuring time."""
     rows = []
     for run in load_runs(profile, echo=lambda _: None, archive=archive):
         nets = run["networks"]
         measuring = [n.get("measure_seconds") for n in nets]
-        where = run["provenance"].get("cpu") if run["provenance"].get("device") == "cpu" else run["provenance"].get("device")
+        prov = run["provenance"]
+        where = prov.get("cpu") if prov.get("device") == "cpu" else prov.get("gpu") or prov.get("device")
         rows.append({"regime": run["regime"], "seed": run["seed"], "networks": len(nets),
                      "training (h)": round(sum(training_seconds(n) for n in nets) / 3600, 2),
                      "measuring (h)": round(sum(measuring) / 3600, 2) if all(m is not None for m in measuring) else None,

@@ -10,7 +10,7 @@ galleries of the dense and pruned networks, from the same fits::
     results/<profile>/runs/pictures/<regime>-seed<k>/concepts/<class>_<level>.{json,_crops.jpg}
 
 Which seeds: the profile's ``concept_seeds`` (default ``"0"``, as the noise study asks: concept metrics for seed 0
-of each regime). A file is current when it names the networks (identities) and settings of the job.
+of each regime). A file is current when it names the networks (identities and checkpoint digests) and settings of the job.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from .. import checkpoint, paths
+from ..runs import same_networks
 from ..craft import split_resnet
 from ..progress import progress_bar
 from . import pictures
@@ -50,14 +51,15 @@ def wanted(job, params: dict[str, Any]) -> bool:
     return "craft_classes" in params and job.seed in seeds
 
 
-def is_current(job, params: dict[str, Any], identities: list[str]) -> bool:
-    """Whether ``job``'s concept file covers these networks (identities, in order) with the profile's settings."""
+def is_current(job, params: dict[str, Any], networks: list[dict[str, Any]]) -> bool:
+    """Whether ``job``'s concept file covers these networks (records with their identity and checkpoint digest, in
+    order, :func:`prunelib.runs.same_networks`) with the profile's settings."""
     path = concepts_file(job)
     if not path.is_file():
         return False
     done = json.loads(path.read_text())
     return (done.get("settings") == _settings(job, params)
-            and [n["identity"] for n in done["networks"]] == identities)
+            and same_networks(done["networks"], networks))
 
 
 def _settings(job, params: dict[str, Any]) -> dict[str, Any]:
@@ -102,6 +104,7 @@ def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any]
             per_class[c] = {**metrics, "n_images": len(chosen.indices["dense"]),
                             "n_correct_dense": chosen.n_correct["dense"]}
         out["networks"].append({"network": record["network"], "level": record["level"], "identity": record["identity"],
+                                "checkpoint_sha256": record["checkpoint_sha256"],
                                 "classes": per_class, "seconds": time.perf_counter() - t0})
     if s["galleries"]:
         pictures.pictures_dir(job).mkdir(parents=True, exist_ok=True)

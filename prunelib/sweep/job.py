@@ -476,7 +476,7 @@ def _run_job(job: Job, *, progress: bool) -> Path:
         records = train_networks(job, progress=progress, on_network=measurement.add)
         measured = measurement.finish()
         params = _params(job)
-        if concepts.wanted(job, params) and not concepts.is_current(job, params, [r["identity"] for r in records]):
+        if concepts.wanted(job, params) and not concepts.is_current(job, params, records):
             concepts.measure_concepts(job, measured["networks"], params, progress=progress)
         if pictures.wanted(job, params) and not pictures.is_current(job, params, measured["networks"]):
             pictures.make_pictures(job, measured["networks"], params, measured["provenance"])

@@ -15,7 +15,7 @@ For a job whose seed is in the profile's ``picture_seeds`` (the noise study: see
 The levels are the dense network and the regime's pruned networks (the lottery regime's unpruned control has no
 level of its own), keyed by their target sparsity; networks near chance are drawn but do not choose the images.
 The pictures are small and kept in git, so a chapter can show them after the checkpoints are gone. They are current
-while ``pictures.json`` names the same networks (identities) and settings; each folder is written beside its old
+while ``pictures.json`` names the same networks (identities and checkpoint digests) and settings; each folder is written beside its old
 version and swapped in only when complete.
 """
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import checkpoint, paths
+from ..runs import same_networks
 from ..provenance import caption
 
 #: the seed of the images' shuffle and of the explorer's ROAD noise (the job's :data:`~.job.IMAGE_SEED`)
@@ -93,8 +94,10 @@ def is_current(job, params: dict[str, Any], networks: list[dict[str, Any]]) -> b
     if not record.is_file():
         return False
     done = json.loads(record.read_text())
-    return (done.get("settings") == settings(params)
-            and done.get("identities") == [n["identity"] for n in drawn(networks)])
+    identities, digests = done.get("identities", []), done.get("checkpoints")  # digests: kept since 2026-12
+    recorded = ([{"identity": i, "checkpoint_sha256": c} for i, c in zip(identities, digests)] if digests is not None
+                else [{"identity": i} for i in identities])
+    return done.get("settings") == settings(params) and same_networks(recorded, drawn(networks))
 
 
 def make_pictures(job, networks: list[dict[str, Any]], params: dict[str, Any], provenance: dict[str, Any]
@@ -125,6 +128,7 @@ def make_pictures(job, networks: list[dict[str, Any]], params: dict[str, Any], p
     staging.rmdir()
     checkpoint.save_json({"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": s,
                           "identities": [n["identity"] for n in shown],
+                          "checkpoints": [n["checkpoint_sha256"] for n in shown],
                           "levels": [float(n["target"]) for n in shown], "near_chance": list(near_chance),
                           "provenance": provenance}, folder / RECORD)
     return folder

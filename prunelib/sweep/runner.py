@@ -95,7 +95,7 @@ def is_done(job: Job) -> bool:
     if not done.get("complete", True) or stale(job, done, params):  # a file of before "complete": a whole job
         return False
     return ((not concepts.wanted(job, params)
-             or concepts.is_current(job, params, [n["identity"] for n in done["networks"]]))
+             or concepts.is_current(job, params, done["networks"]))
             and (not pictures.wanted(job, params) or pictures.is_current(job, params, done["networks"])))
 
 

@@ -20,6 +20,10 @@
 6. **Fewer than 3 seeds.** The same rule with the image as the unit (a paired t-test over the images of each
    seed, Holm over levels), which speaks of one training run only; a verdict holds *within one run* when every
    seed gives it, and says so.
+7. **A level measured on fewer seeds than that** (a job stopped before its last levels) within a claim judged over
+   3 or more seeds is shown with its seeds' mean and not judged; Holm's correction and the claim's verdict are
+   over the levels judged, and the claim names the levels left out. (Added with the first partial job, before it
+   a level with 2 seeds would have taken a seed-level verdict against rule 6.)
 
 The error rates of this rule are measured by simulation with known answers (:func:`simulate`, the settings of
 :data:`SCENARIOS`; ``python -m prunelib.sweep.seed_rule`` prints them, each with its Monte-Carlo standard error).
@@ -43,6 +47,8 @@ from .summary import kept
 ALPHA = 0.05
 MIN_SEEDS = 3
 EXCLUDED = "paper's effect excluded"
+#: a level's verdict where it is measured on fewer than MIN_SEEDS seeds of a claim judged over seeds (rule 7)
+TOO_FEW = "not judged (fewer than 3 seeds)"
 #: the file the sweep writes the verdicts of this rule to, beside summary.csv
 SEED_VERDICTS = "seed_verdicts.json"
 LIGHT_MAX, AGGRESSIVE_MIN = 55.0, 65.0
@@ -118,7 +124,10 @@ def level_verdict(row: dict[str, Any], sign: int, paper_jump: float | None) -> s
 
 
 def claim_verdict(level_verdicts: Sequence[str], has_jump: Sequence[bool]) -> str:
-    """Rule 5 over the levels of a group (``has_jump``: whether the paper reports a jump at each)."""
+    """Rule 5 over the levels of a group (``has_jump``: whether the paper reports a jump at each); levels not judged
+    (rule 7) take no part."""
+    kept_levels = [(v, j) for v, j in zip(level_verdicts, has_jump) if v != TOO_FEW]
+    level_verdicts, has_jump = [v for v, _ in kept_levels], [j for _, j in kept_levels]
     holds, opposite = "holds" in level_verdicts, "opposite" in level_verdicts
     if holds or opposite:
         return "mixed" if holds and opposite else "holds" if holds else "opposite"
@@ -209,6 +218,9 @@ def seed_verdicts(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict
                     verdict = claim_verdict([r["verdict"] for r in rows], [r["paper_jump"] is not None for r in rows])
                     if rows and rows[0]["unit"] == "image":
                         verdict += f" within one run ({rows[0]['n_seeds']} seed{'s' if rows[0]['n_seeds'] > 1 else ''})"
+                    left_out = [f"{r['level']:.0f} %" for r in rows if r["verdict"] == TOO_FEW]
+                    if left_out:
+                        verdict += f" ({', '.join(left_out)} on fewer than {MIN_SEEDS} seeds: not judged)"
                     by = claims[key]["by_regime"].setdefault(regime, {}).setdefault(ref, {})
                     by[method] = verdict if rows else "no level to judge"
     return {"rule": __doc__.split("\n\n", 1)[1].strip(), "levels": levels, "claims": claims,
@@ -240,7 +252,11 @@ def _claim_rows(regime_runs: list[dict], ref: str, stem: str, method: str, sign:
     label = lambda t: paper_label(method_kind, t)  # noqa: E731
     paper = [jumps.get((stem, method, label(t))) if label(t) is not None else None for t in targets]
     if len(seeds) >= MIN_SEEDS:
-        rows = judge_levels([[float(np.mean(v)) for v in by_target[t].values()] for t in targets], sign, paper)
+        means = {t: [float(np.mean(v)) for v in by_target[t].values()] for t in targets}
+        full = [k for k, t in enumerate(targets) if len(by_target[t]) >= MIN_SEEDS]
+        judged = dict(zip(full, judge_levels([means[targets[k]] for k in full], sign, [paper[k] for k in full])))
+        rows = [judged.get(k) or {**interval(means[t]), "low": None, "high": None, "p": None, "p_holm": None,
+                                  "paper_jump": paper[k], "verdict": TOO_FEW} for k, t in enumerate(targets)]
         for row, t in zip(rows, targets):
             row.update(unit="seed", level=100 * t, n_seeds=len(by_target[t]),
                        seeds={s: float(np.mean(v)) for s, v in by_target[t].items()},
