@@ -22,8 +22,8 @@
    seed gives it, and says so.
 7. **A level measured on fewer seeds than that** (a job stopped before its last levels) within a claim judged over
    3 or more seeds is shown with its seeds' mean and not judged; Holm's correction and the claim's verdict are
-   over the levels judged, and the claim names the levels left out. (Added with the first partial job, before it
-   a level with 2 seeds would have taken a seed-level verdict against rule 6.)
+   over the levels judged, and the claim names the levels left out. (Added with the first partial job: without it a
+   level on 2 seeds took a verdict from a t-interval on 1 degree of freedom, against rule 6.)
 
 The error rates of this rule are measured by simulation with known answers (:func:`simulate`, the settings of
 :data:`SCENARIOS`; ``python -m prunelib.sweep.seed_rule`` prints them, each with its Monte-Carlo standard error).
