@@ -90,3 +90,23 @@ def test_what_ran_reads_the_dense_networks_from_the_tables() -> None:
     assert "on 3 seeds (84.2-85.1 % top-1" in said and "up to 98 %" in said and "authors' own" not in said
     with pytest.raises(KeyError):
         abstract.answer({"claims": {}}, 3)
+
+
+def _levels(rows: list[tuple[float, str]]) -> dict:
+    return {"levels": {"global": {"dense": {"gini_light": {"VG": [
+        {"level": level, "verdict": verdict, "unit": "seed"} for level, verdict in rows]}}}}}
+
+
+def test_the_answer_names_the_fixed_sets_levels_and_whether_it_agrees() -> None:
+    v1 = _verdicts("paper's effect excluded", "inconclusive")
+    same = {**_verdicts("paper's effect excluded (50 % on fewer than 3 seeds: not judged)", "inconclusive"),
+            **_levels([(10.0, "excluded"), (20.0, "excluded"), (50.0, "not judged (fewer than 3 seeds)")])}
+    said = abstract.answer(v1, 3, same)
+    assert said.endswith("on each job's own images, and again on one fixed image set (10-20 % removed; 50 % on "
+                         "fewer seeds, not judged).")
+    other = {**_verdicts("inconclusive", "inconclusive"), **_levels([(10.0, "inconclusive")])}
+    assert "and on one fixed image set (10 % removed) inconclusive for the Gini index (VG and IG)" in \
+        abstract.answer(v1, 3, other)
+    within = {**same, **_levels([(10.0, "excluded")])}
+    within["levels"]["global"]["dense"]["gini_light"]["VG"][0]["unit"] = "image"  # within one run: not said
+    assert abstract.answer(v1, 3, within) == abstract.answer(v1, 3)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..reference import load_reference
-from .seed_rule import EXCLUDED, N_SIMS, mc_se, scenario_rates
+from .seed_rule import EXCLUDED, N_SIMS, TOO_FEW, mc_se, scenario_rates
 
 QUESTION = ("Does pruning a network make its saliency maps sparser and more faithful, as Suwal et al. (2025) report "
             "for a ResNet-18 on ImageNette, or is the jump they see from their dense network to its pruned ones what "
@@ -45,17 +45,44 @@ def what_ran(archived: pd.DataFrame, study: pd.DataFrame, authors: pd.DataFrame 
             f"concepts{loop}.")
 
 
-def answer(archived: dict[str, Any], n_seeds: int) -> str:
+def answer(archived: dict[str, Any], n_seeds: int, fixed_set: dict[str, Any] | None = None) -> str:
     """Sentence 3: the verdicts of the paper's light-pruning claims under global pruning over ``n_seeds`` seeds
-    (``archived``: the seed-level verdicts of protocol v1's jobs), grouped by what they say."""
+    (``archived``: the seed-level verdicts of protocol v1's jobs, each on its own images), grouped by what they
+    say; and, where ``fixed_set`` (the verdicts on the fixed image set) judges them over seeds too, at which levels,
+    and whether it says the same."""
+    said = " and ".join(_said(archived))
+    sentence = f"Over {n_seeds} seeds of global pruning, the rise the paper reports at light pruning (10-50 % removed) "
+    judged, left_out = _seed_levels(fixed_set) if fixed_set is not None else ([], [])
+    if not judged:
+        return sentence + f"is {said}."
+    again = " and ".join(_said(fixed_set))
+    levels = f"{judged[0]:.0f}-{judged[-1]:.0f} % removed" if len(judged) > 1 else f"{judged[0]:.0f} % removed"
+    rest = f"; {listed([f'{v:.0f} %' for v in left_out])} on fewer seeds, not judged" if left_out else ""
+    fixed = (f"and again on one fixed image set ({levels}{rest})" if again == said else
+             f"and on one fixed image set ({levels}{rest}) {again}")
+    return sentence + f"is {said} on each job's own images, {fixed}."
+
+
+def _said(verdicts: dict[str, Any]) -> list[str]:
+    """The light claims' verdicts under global pruning, grouped: ``["excluded for the Gini index (VG and IG)",
+    ...]`` (a verdict's qualifiers, "within one run" or the levels not judged, left to the sentence)."""
     said: dict[str, list[str]] = {}
     for key, name in LIGHT:
-        by_method = archived["claims"][key]["by_regime"]["global"]["dense"]
-        for verdict, methods in _grouped(by_method).items():
-            said.setdefault(WORDS.get(verdict.split(" within")[0], verdict), []).append(f"{name} ({methods})")
-    parts = [f"{word} for {' and '.join(names)}" for word, names in said.items()]
-    return (f"Over {n_seeds} seeds of global pruning, the rise the paper reports at light pruning (10-50 % removed) "
-            f"is {' and '.join(parts)}.")
+        by_method = verdicts["claims"][key]["by_regime"]["global"]["dense"]
+        for verdict, methods in _grouped({m: v.split(" within")[0].split(" (")[0] for m, v in by_method.items()}).items():
+            said.setdefault(WORDS.get(verdict, verdict), []).append(f"{name} ({methods})")
+    return [f"{word} for {' and '.join(names)}" for word, names in said.items()]
+
+
+def _seed_levels(verdicts: dict[str, Any]) -> tuple[list[float], list[float]]:
+    """The light levels (percent) at which global pruning's Gini claim is judged over seeds, and those shown on too
+    few seeds to be judged (rule 7); both empty where the claim is judged within one run."""
+    rows = [r for rows in verdicts.get("levels", {}).get("global", {}).get("dense", {}).get("gini_light", {}).values()
+            for r in rows]
+    if not rows or any(r.get("unit") != "seed" for r in rows):
+        return [], []
+    judged = sorted({r["level"] for r in rows if r["verdict"] != TOO_FEW})
+    return judged, sorted({r["level"] for r in rows if r["verdict"] == TOO_FEW} - set(judged))
 
 
 def _grouped(by_method: dict[str, str]) -> dict[str, str]:
@@ -130,8 +157,8 @@ def why(parts: dict[str, Any] | None) -> str:
 
 def abstract(*, archived_df: pd.DataFrame, archived_verdicts: dict[str, Any], study_df: pd.DataFrame,
              authors_df: pd.DataFrame | None, decomposition: dict[str, Any] | None,
-             one_seed: list[str]) -> list[str]:
-    """The five sentences, in order."""
+             one_seed: list[str], study_verdicts: dict[str, Any] | None = None) -> list[str]:
+    """The five sentences, in order (``study_verdicts``: the fixed image set's seed-level verdicts)."""
     n_seeds = int(archived_df[(archived_df.network == "dense") & (archived_df.regime == "global")].seed.nunique())
-    return [QUESTION, what_ran(archived_df, study_df, authors_df), answer(archived_verdicts, n_seeds),
+    return [QUESTION, what_ran(archived_df, study_df, authors_df), answer(archived_verdicts, n_seeds, study_verdicts),
             how_sure(scenario_rates(n_seeds), n_seeds, one_seed), why(decomposition)]
