@@ -391,6 +391,7 @@ def _one_gpu():
 def test_several_jobs_at_once_stop_at_the_deadline_and_resume(sweep_env, capsys) -> None:
     """tools/one_gpu.py: a typo is refused before any work; jobs still running at the deadline are stopped with
     what they finished kept, and the same command resumes them to complete results and a summary."""
+    (sweep_env["root"] / "profiles.yaml").write_text(LIGHT)  # what is tested is the bookkeeping
     tool, jobs = _one_gpu(), ["tiny:0:global", "tiny:1:global"]
     with pytest.raises(SystemExit):
         tool.main(["--data", sweep_env["data"], "tiny:0:globl"])
@@ -402,3 +403,20 @@ def test_several_jobs_at_once_stop_at_the_deadline_and_resume(sweep_env, capsys)
     assert tool.main(["--data", sweep_env["data"], "--parallel", "2", "--deadline", "900", *jobs]) == 0
     assert all(json.loads((results / "runs" / f"global-seed{s}.json").read_text())["complete"] for s in (0, 1))
     assert {r["seed"] for r in _rows(results / "summary.csv")} == {"0", "1"}
+
+
+def test_the_caption_names_a_gpu_and_where_a_job_stopped(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PRUNELIB_RESULTS", str(tmp_path))
+    folder = tmp_path / "demo" / "runs"
+    folder.mkdir(parents=True)
+    prov = {"data": "../shared/data/imagenette2-224", "git_commit": "0123456789abcdef", "git_dirty": False}
+    for seed, gpu, complete in ((0, None, True), (1, "NVIDIA H200", False)):
+        nets = [{"network": "dense", "level": 0.0}, {"network": "pruned", "level": 10.0},
+                {"network": "pruned", "level": 30.0}]
+        run = {"profile": "demo", "regime": "global", "seed": seed, "networks": nets, "complete": complete,
+               "settings": {"image_size": 128, "road_precision": "bf16", "n_images": 5},
+               "provenance": {**prov, **({"gpu": gpu} if gpu else {})}}
+        (folder / f"global-seed{seed}.json").write_text(json.dumps(run))
+    line = summary.caption("demo")
+    assert line.endswith("jobs: global seed 0 @ 0123456789; global seed 1 @ 0123456789 on NVIDIA H200 "
+                         "(stopped at 30 %)")

@@ -214,13 +214,14 @@ def load_summary(profile: str, archive: str | None = None):
 
 def caption(profile: str, archive: str | None = None) -> str:
     """Where the sweep's numbers come from, in one line: data, profile, image size, ROAD precision, and per job
-    its seed, regime and the commit that measured it (``archive``: those of an archived measurement)."""
+    its seed, regime and the commit that measured it, the GPU where one ran it, and how far a job stopped before its
+    last network got (``archive``: those of an archived measurement)."""
     runs = load_runs(profile, archive=archive)
     if not runs:
         return f"profile {profile}: no finished jobs"
     first = runs[0]
     data = (first.get("provenance") or {}).get("data")
-    jobs = "; ".join(f"{r['regime']} seed {r['seed']} @ {_commit(r)}" for r in runs)
+    jobs = "; ".join(f"{r['regime']} seed {r['seed']} @ {_commit(r)}{_where_and_how_far(r)}" for r in runs)
     return (f"ImageNette ({Path(data).name if data else 'data not recorded'}) · profile {profile} · "
             f"{first['settings']['image_size']} px · ROAD classified in {first['settings']['road_precision']} · "
             f"{_images(first)} · jobs: {jobs}")
@@ -232,6 +233,16 @@ def _images(run: dict[str, Any]) -> str:
         return (f"one fixed set of {settings['image_set_per_class']} validation images per class (seed "
                 f"{settings['image_set_seed']}), each network's metrics over those it classifies correctly")
     return f"{settings['n_images']} images per network"
+
+
+def _where_and_how_far(run: dict[str, Any]) -> str:
+    """`` on NVIDIA H200`` where a GPU ran the job, and `` (stopped at 30 %)`` where it stopped before its last
+    network; empty for a complete job on a CPU."""
+    gpu = (run.get("provenance") or {}).get("gpu")
+    pruned = [n["level"] for n in run["networks"] if n["network"] == "pruned" and "level" in n]
+    stopped = not run.get("complete", True)
+    return ((f" on {gpu}" if gpu else "")
+            + (f" (stopped at {max(pruned):.0f} %)" if stopped and pruned else " (stopped)" if stopped else ""))
 
 
 def _commit(run: dict[str, Any]) -> str:
