@@ -7,8 +7,9 @@ One ResNet-18 job at 128 px leaves most of a large GPU idle (its time goes to Py
 up to ``--parallel`` jobs side by side, each in a process of its own (``python -m prunelib.sweep.job``, one CPU thread
 each), in the order given. Jobs of one seed share its dense network and take turns on it (the job's lock), so put
 the longest chain of each seed first. The split caches are decoded once before any job starts. At ``--deadline``
-seconds the jobs still running get SIGTERM (each keeps what it finished and resumes where it stopped when run again),
-and ``sweep --summary-only`` draws each profile's summary from what was measured. Logs: ``logs/one_gpu/<job>.log`` (``$PRUNELIB_LOGS``).
+seconds the jobs still running get SIGTERM (each keeps what it finished and resumes where it stopped when run
+again), and ``sweep --summary-only`` draws each profile's summary from what was measured. Logs:
+``logs/one_gpu/<job>.log`` (``$PRUNELIB_LOGS``).
 Where NVIDIA's MPS daemon is on the PATH, ``--mps`` starts it first (kernels of the processes then share the GPU
 instead of taking turns), and stops it at the end; if a CUDA call fails under it, the jobs run without it.
 """
@@ -24,7 +25,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LOGS = Path(os.environ.get("PRUNELIB_LOGS", ROOT / "logs")) / "one_gpu"
 
 
 def parse_job(text: str) -> tuple[str, int, str]:
@@ -89,12 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, KeyError) as err:
             parser.error(f"job {profile}:{regime}: {err}")
     t_start = time.time()
-    LOGS.mkdir(parents=True, exist_ok=True)
+    logs = Path(os.environ.get("PRUNELIB_LOGS", ROOT / "logs")) / "one_gpu"
+    logs.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     mps = args.mps and start_mps(env)
     decode_once(args.data)
     waiting = list(args.jobs)
-    running: dict[tuple[str, int, str], tuple[subprocess.Popen, float]] = {}
+    running: dict[tuple[str, int, str], tuple[subprocess.Popen, float]] = {}  # job: (its process, its start)
     finished: list[str] = []
     last_report = 0.0
     try:
@@ -105,10 +106,10 @@ def main(argv: list[str] | None = None) -> int:
             while waiting and len(running) < args.parallel:
                 job = waiting.pop(0)
                 profile, seed, regime = job
-                log = open(LOGS / f"{profile}-{regime}-seed{seed}.log", "w")
                 cmd = [sys.executable, "-m", "prunelib.sweep.job", profile, str(seed), regime, args.data]
-                running[job] = (subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT),
-                                time.time())
+                with open(logs / f"{profile}-{regime}-seed{seed}.log", "w") as log:  # the child keeps its copy
+                    running[job] = (subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT),
+                                    time.time())
             for job, (proc, began) in list(running.items()):
                 if proc.poll() is not None:
                     del running[job]
@@ -131,9 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if mps:
             stop_mps(env)
-    for profile in dict.fromkeys(p for p, _, _ in args.jobs) if args.summary else ():
-        subprocess.run([sys.executable, "-m", "prunelib", "sweep", "--profile", profile, "--summary-only",
-                        "--data", args.data], cwd=ROOT, env=env)
+    if args.summary:
+        for profile in dict.fromkeys(p for p, _, _ in args.jobs):
+            subprocess.run([sys.executable, "-m", "prunelib", "sweep", "--profile", profile, "--summary-only",
+                            "--data", args.data], cwd=ROOT, env=env)
     print(f"one_gpu: done in {time.time() - t_start:.0f} s; not started: {waiting}", flush=True)
     return 0
 

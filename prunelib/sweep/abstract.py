@@ -69,7 +69,8 @@ def _said(verdicts: dict[str, Any]) -> list[str]:
     said: dict[str, list[str]] = {}
     for key, name in LIGHT:
         by_method = verdicts["claims"][key]["by_regime"]["global"]["dense"]
-        for verdict, methods in _grouped({m: v.split(" within")[0].split(" (")[0] for m, v in by_method.items()}).items():
+        bare = {m: v.split(" within")[0].split(" (")[0] for m, v in by_method.items()}
+        for verdict, methods in _grouped(bare).items():
             said.setdefault(WORDS.get(verdict, verdict), []).append(f"{name} ({methods})")
     return [f"{word} for {' and '.join(names)}" for word, names in said.items()]
 

@@ -52,9 +52,9 @@ def baselines(runs: list[dict[str, Any]], stored: Path | None = None) -> dict[in
     """``{seed: {method: {measure: [per image]}}}``: seed's dense network against every other seed's dense network,
     over the images both classify correctly, pooled over the other seeds.
 
-    ``stored``: a JSON file of the pairs computed before (keyed by the two dense networks, :func:`prunelib.runs.network_key`). A pair whose
-    maps are on this machine is computed; else it is taken from the file when both networks are the ones measured;
-    the file is then rewritten with the pairs of ``runs``."""
+    ``stored``: a JSON file of the pairs computed before (keyed by the two dense networks,
+    :func:`prunelib.runs.network_key`). A pair whose maps are on this machine is computed; else it is taken from
+    the file when both networks are the ones measured; the file is then rewritten with the pairs of ``runs``."""
     maps = _dense_maps(runs)
     kept = json.loads(stored.read_text()) if stored is not None and stored.is_file() else {}
     dense = {}

@@ -15,8 +15,8 @@ from .summary import load_runs
 def compute_rows(profile: str, archive: str | None = None) -> list[dict[str, Any]]:
     """One row per finished job of ``profile`` (or of its ``archive``, :func:`prunelib.sweep.summary.archive_dir`):
     regime, seed, networks measured, training (:func:`training_seconds`) and measuring time (h) and where they ran
-    (the CPU model, or the GPU's name, else the device; "not recorded" for jobs measured before it was). A job whose result predates the
-    timing of its measurements shows no measuring time."""
+    (the CPU model, or the GPU's name, else the device; "not recorded" for jobs measured before it was). A job
+    whose result predates the timing of its measurements shows no measuring time."""
     rows = []
     for run in load_runs(profile, echo=lambda _: None, archive=archive):
         nets = run["networks"]

@@ -10,7 +10,8 @@ galleries of the dense and pruned networks, from the same fits::
     results/<profile>/runs/pictures/<regime>-seed<k>/concepts/<class>_<level>.{json,_crops.jpg}
 
 Which seeds: the profile's ``concept_seeds`` (default ``"0"``, as the noise study asks: concept metrics for seed 0
-of each regime). A file is current when it names the networks (identities and checkpoint digests) and settings of the job.
+of each regime). A file is current when it names the networks (identities and checkpoint
+digests) and settings of the job.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ import torch
 from .. import checkpoint, paths
 from ..runs import same_networks
 from ..craft import split_resnet
+from ..models import resolve_device
 from ..progress import progress_bar
 from . import pictures
 
@@ -74,7 +76,6 @@ def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any]
     from ..selection import choose_correct
     from ..stages.common import inputs, validation_split
     from ..stages.concepts import class_concepts, save_gallery
-    from ..models import resolve_device
     from .job import load_network
 
     s = _settings(job, params)

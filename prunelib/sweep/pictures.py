@@ -15,8 +15,8 @@ For a job whose seed is in the profile's ``picture_seeds`` (the noise study: see
 The levels are the dense network and the regime's pruned networks (the lottery regime's unpruned control has no
 level of its own), keyed by their target sparsity; networks near chance are drawn but do not choose the images.
 The pictures are small and kept in git, so a chapter can show them after the checkpoints are gone. They are current
-while ``pictures.json`` names the same networks (identities and checkpoint digests) and settings; each folder is written beside its old
-version and swapped in only when complete.
+while ``pictures.json`` names the same networks (identities and checkpoint digests) and settings; each folder is
+written beside its old version and swapped in only when complete.
 """
 from __future__ import annotations
 

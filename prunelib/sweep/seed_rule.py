@@ -255,8 +255,9 @@ def _claim_rows(regime_runs: list[dict], ref: str, stem: str, method: str, sign:
         means = {t: [float(np.mean(v)) for v in by_target[t].values()] for t in targets}
         full = [k for k, t in enumerate(targets) if len(by_target[t]) >= MIN_SEEDS]
         judged = dict(zip(full, judge_levels([means[targets[k]] for k in full], sign, [paper[k] for k in full])))
-        rows = [judged.get(k) or {**interval(means[t]), "low": None, "high": None, "p": None, "p_holm": None,
-                                  "paper_jump": paper[k], "verdict": TOO_FEW} for k, t in enumerate(targets)]
+        rows = [judged.get(k) or {"n": len(means[t]), "estimate": float(np.mean(means[t])), "low": None,
+                                  "high": None, "p": None, "p_holm": None, "paper_jump": paper[k], "verdict": TOO_FEW}
+                for k, t in enumerate(targets)]
         for row, t in zip(rows, targets):
             row.update(unit="seed", level=100 * t, n_seeds=len(by_target[t]),
                        seeds={s: float(np.mean(v)) for s, v in by_target[t].items()},
