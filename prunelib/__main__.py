@@ -23,7 +23,7 @@ from . import paths
 
 #: the recipe options of ``train`` / ``prune`` (name in profiles.yaml and TrainConfig, type, what it must be)
 _RECIPE_OPTIONS = ("image_size", "batch_size", "weight_decay", "optimizer", "label_smoothing", "flat_fraction",
-                   "subset_per_class", "val_per_class")
+                   "subset_per_class", "val_per_class", "bf16")
 
 
 class UserError(Exception):
@@ -110,7 +110,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label-smoothing", type=FRACTION)
     p.add_argument("--flat-fraction", type=FRACTION, help="share of steps at the full rate before the cosine decay")
     p.add_argument("--seed", type=SEED, default=None, help="initialisation and data-order seed (profile: seed)")
-    p.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in fp32 (default: bf16 autocast)")
+    p.add_argument("--no-bf16", dest="bf16", action="store_false", default=None,
+                   help="train in fp32 (default: the profile's bf16 setting, bf16 autocast unless it says false)")
     _add_allow_emulated(p)
     p.add_argument("--subset-per-class", type=COUNT, help="use N training images per class (0 = all)")
     p.add_argument("--val-per-class", type=COUNT, help="use N validation images per class (0 = all)")
@@ -164,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--partition", help="SLURM partition")
     p_sweep.add_argument("--gpus-per-job", type=COUNT, default=0, help="GPUs per job (default: 0, the CPU)")
     p_sweep.add_argument("--cpus-per-job", type=POSITIVE_INT, help="CPU cores (torch threads) per job")
+    p_sweep.add_argument("--parallel", type=POSITIVE_INT, metavar="K",
+                         help="local executor: K jobs at a time, sharing the CPU's cores or dealt round the GPUs "
+                              "(several on one GPU when K exceeds them; default: one per GPU, one on the CPU)")
     p_sweep.add_argument("--timeout-min", type=POSITIVE_INT, default=24 * 60, help="per job (default: 1440)")
     p_sweep.add_argument("--summary-only", action="store_true",
                          help="run no job: redraw the profile's summary and verdicts from what is measured so far")
@@ -188,7 +192,7 @@ def _writable(folder: Path, what: str, variable: str) -> None:
 def _recipe(args: argparse.Namespace, params: dict, epochs: int, lr: float):
     from .training import TrainConfig
     chosen = {k: getattr(args, k) for k in _RECIPE_OPTIONS if getattr(args, k, None) is not None}
-    return TrainConfig.from_params({**params, **chosen}, epochs=epochs, lr=lr, bf16=args.bf16,
+    return TrainConfig.from_params({**params, **chosen}, epochs=epochs, lr=lr,
                                    seed=args.seed if args.seed is not None else int(params.get("seed", 0)))
 
 
@@ -244,7 +248,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return runner.run_sweep(args.profile, seeds, regime_names, data=args.data, executor=args.executor,
                                 partition=args.partition, gpus_per_job=args.gpus_per_job,
                                 cpus_per_job=args.cpus_per_job, timeout_min=args.timeout_min,
-                                summary_only=args.summary_only)
+                                summary_only=args.summary_only, parallel=args.parallel)
     if args.command == "reproduce":
         from .reproduce import reproduce
         return reproduce(args.profile, data=args.data, device=args.device, force=args.force,

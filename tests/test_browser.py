@@ -210,24 +210,6 @@ LAYOUT_PROBLEMS = """() => { const found = [];
   return found; }"""
 
 
-def test_every_page_loads_cleanly(site: str, html_dir: Path, browser: "sync_api.Browser") -> None:
-    pages = [f"{site}/{f.relative_to(html_dir).as_posix()}" for f in sorted(html_dir.rglob("*.html"))
-             if not f.relative_to(html_dir).as_posix().startswith("_")]  # _static/ holds theme templates
-    assert len(pages) >= 5
-    problems = {}
-    for url in pages:
-        p = Page(browser, site)
-        p.page.goto(url, wait_until="load")
-        p.page.wait_for_timeout(300)
-        broken = p.page.evaluate(BROKEN_IMAGES)
-        found = p.problems + [f"broken image: {b}" for b in broken] + p.page.evaluate(LAYOUT_PROBLEMS)
-        if found:
-            problems[url.removeprefix(site)] = found
-        p.page.close()
-    assert not problems, problems
-
-
-
 #: every picture of an article outside the explorer's widget, once the collapsed outputs are opened: its source,
 #: natural and rendered widths, and the number and caption of the figure it is in (null outside a figure)
 PICTURES = """() => [...document.querySelectorAll('article img')]
@@ -241,23 +223,47 @@ OPEN_TOGGLES = """() => { document.querySelectorAll('button.toggle-button').forE
   document.querySelectorAll('details').forEach(d => d.open = true); }"""
 
 
-def test_every_figure_is_numbered_captioned_and_its_text_readable(site: str, html_dir: Path,
-                                                                 browser: "sync_api.Browser") -> None:
+@pytest.fixture(scope="module")
+def desktop(site: str, html_dir: Path, browser: "sync_api.Browser") -> dict[str, dict]:
+    """Every page (outside ``_static/``'s templates) seen once at 1280 px, as the tests below read it: what went
+    wrong while it loaded (console and page errors, failed or off-site requests, broken images, layout problems),
+    then, with its collapsed outputs opened, its pictures (:data:`PICTURES`)."""
+    seen = {}
+    for f in sorted(html_dir.rglob("*.html")):
+        name = f.relative_to(html_dir).as_posix()
+        if name.startswith("_"):
+            continue
+        p = Page(browser, site)
+        p.page.goto(f"{site}/{name}", wait_until="load")
+        p.page.wait_for_timeout(300)
+        broken = p.page.evaluate(BROKEN_IMAGES)
+        problems = p.problems + [f"broken image: {b}" for b in broken] + p.page.evaluate(LAYOUT_PROBLEMS)
+        p.page.evaluate(OPEN_TOGGLES)
+        p.page.wait_for_timeout(300)
+        seen[name] = {"problems": problems, "pictures": p.page.evaluate(PICTURES)}
+        p.page.close()
+    return seen
+
+
+def test_every_page_loads_cleanly(desktop: dict[str, dict]) -> None:
+    assert len(desktop) >= 5
+    problems = {name: page["problems"] for name, page in desktop.items() if page["problems"]}
+    assert not problems, problems
+
+
+def test_every_figure_is_numbered_captioned_and_its_text_readable(desktop: dict[str, dict]) -> None:
     """At 1280 px every figure of a chapter is a numbered MyST figure with a caption that says where it comes
     from, and no picture is scaled down so far that its smallest text falls under 9 px: a figure's smallest text is
     MIN_FONT_PT at DPI (prunelib.figures.style, held by tests/test_figure_style.py), so the rendered width over the
     natural width bounds every letter of it."""
     from prunelib.figures import style
     smallest = style.MIN_FONT_PT * style.DPI / 72  # px of the smallest text at natural size
-    pages = [f.relative_to(html_dir).as_posix() for f in sorted((html_dir / "book").rglob("*.html"))]
     problems, figures = {}, 0
-    for name in pages:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{site}/{name}", wait_until="load")
-        page.evaluate(OPEN_TOGGLES)
-        page.wait_for_timeout(300)
+    for name, page in desktop.items():
+        if not name.startswith("book/"):
+            continue
         found = []
-        for pic in page.evaluate(PICTURES):
+        for pic in page["pictures"]:
             if pic["shown"] and pic["shown"] / pic["natural"] * smallest < 9:
                 found.append(f"{pic['src']}: {pic['natural']} px shown at {pic['shown']:.0f} px, its smallest text "
                              f"at {pic['shown'] / pic['natural'] * smallest:.1f} px")
@@ -267,7 +273,6 @@ def test_every_figure_is_numbered_captioned_and_its_text_readable(site: str, htm
             figures += pic["number"] is not None
         if found:
             problems[name] = found
-        page.close()
     assert not problems, problems
     assert figures >= 20, f"only {figures} numbered figures in the book"
 

@@ -40,9 +40,9 @@ DEMO = """demo:
 """
 
 
-def _job(root, regime: str, seed: int, nets: list[dict], complete: bool) -> None:
+def _job(root, regime: str, seed: int, nets: list[dict], complete: bool, device: str = "cpu") -> None:
     run = {"profile": "demo", "regime": regime, "seed": seed, "settings": {}, "networks": nets, "complete": complete,
-           "provenance": {"device": "cpu"}}
+           "provenance": {"device": device}}
     (root / "demo" / "runs").mkdir(parents=True, exist_ok=True)
     (root / "demo" / "runs" / f"{regime}-seed{seed}.json").write_text(json.dumps(run))
 
@@ -58,6 +58,9 @@ def test_what_remains_of_the_studys_design_is_its_jobs_without_a_complete_result
     pruned = {"network": "pruned", "seconds": 300.0, "measure_seconds": 60.0}  # 0.1 h each
     _job(tmp_path, "global", 0, [dense, pruned, pruned], complete=True)
     _job(tmp_path, "global", 1, [dense], complete=False)
+    # a job that shared a GPU with others: its seconds are not a job's cost, and no estimate reads them
+    gpu = {**pruned, "seconds": 3.0}
+    _job(tmp_path, "lottery", 1, [{**gpu, "network": "control"}, gpu], complete=False, device="cuda")
     rows = remaining_rows("demo")
     assert rows == [
         {"regime": "global", "seed": 1, "networks measured": 1, "networks made": 3, "networks left": 2,

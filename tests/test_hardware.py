@@ -50,8 +50,9 @@ def test_small_allowed_or_native_trainings_pass(emulating, monkeypatch: pytest.M
 def test_cli_train_is_refused_before_any_work_and_offers_fp32(emulating, synthetic_root: Path, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.setattr(hardware, "EMULATED_LIMIT", 0)  # the synthetic data is small: any training is "long"
-    common = ["train", "--data", str(synthetic_root), "--image-size", "32", "--batch-size", "8", "--epochs", "1",
-              "--subset-per-class", "0", "--val-per-class", "0", "--out", str(tmp_path / "dense")]
+    # the noise profile trains under bf16 autocast (the smoke profile says bf16: false, which the CLI keeps)
+    common = ["train", "--profile", "noise", "--data", str(synthetic_root), "--image-size", "32", "--batch-size", "8",
+              "--epochs", "1", "--subset-per-class", "0", "--val-per-class", "0", "--out", str(tmp_path / "dense")]
     assert cli(common) == 2
     said = capsys.readouterr().err
     assert "`python -m prunelib train` trains under bf16 autocast" in said and "--no-bf16" in said

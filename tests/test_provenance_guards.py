@@ -21,7 +21,7 @@ from prunelib.schedule import level_tag
 from prunelib.synthetic import make_imagenette
 from prunelib.training import TrainConfig
 
-CFG = TrainConfig(epochs=1, batch_size=8, lr=3e-3, image_size=32, seed=0)
+CFG = TrainConfig(epochs=1, batch_size=8, lr=3e-3, image_size=32, seed=0, bf16=False)  # fp32: quick on any CPU
 COMMON = ["--image-size", "32", "--batch-size", "8", "--subset-per-class", "0", "--val-per-class", "0"]
 
 

@@ -15,7 +15,8 @@ import torch
 from prunelib.__main__ import main as cli
 from prunelib.sweep import summary, verdicts
 
-# A profile small enough for a job to take seconds: 3 epochs at 32 px on the synthetic data, one pruned level.
+# A profile small enough for a job to take seconds: 3 epochs at 32 px on the synthetic data, one pruned level, in
+# fp32 (a CPU with AVX2 alone emulates bf16, ~30x slower at this size; the bf16 checks below turn it back on).
 TINY = """tiny:
   image_size: 32
   subset_per_class: 0
@@ -43,9 +44,12 @@ TINY = """tiny:
   picture_seeds: "0"
   saliency_classes: "church,tench"
   removal_percentages: "0,50"
+  bf16: false
 """
-# The tiny profile without concepts and pictures, one epoch, one saliency method and in fp32 (quick on a CPU that
-# emulates bf16): for the tests of the sweep's bookkeeping and executors, where what a job computes is beside the point.
+#: the tiny profile under bf16 autocast, the study's default (what the bf16 checks judge)
+TINY_BF16 = TINY.replace("bf16: false", "bf16: true")
+# The tiny profile without concepts and pictures, one epoch and one saliency method: for the tests of the sweep's
+# bookkeeping and executors, where what a job computes is beside the point.
 LIGHT = (TINY.split("  craft_classes:")[0]
          .replace("epochs: 3", "epochs: 1").replace('methods: "VG,IG"', 'methods: "VG"') + "  bf16: false\n")
 
@@ -169,6 +173,7 @@ def test_noise_floor_pairs_the_images_both_networks_explain() -> None:
     (["--seeds", "0,x"], "--seeds must be comma-separated integers"),
     (["--regimes", "global,random"], "--regimes must name regimes among global, lottery, authors_code"),
     (["--gpus-per-job", "1", "--executor", "local"], "this machine has 0 CUDA devices"),
+    (["--parallel", "0"], "argument --parallel: expected an integer >= 1, got '0'"),
 ])
 def test_bad_sweep_input_is_one_line(sweep_env, capsys, args, expected) -> None:
     if torch.cuda.is_available() and "--gpus-per-job" in args:
@@ -176,6 +181,24 @@ def test_bad_sweep_input_is_one_line(sweep_env, capsys, args, expected) -> None:
     code, out = _sweep(sweep_env, capsys, *args)
     assert code == 2 and expected in out and out.count("\n") == 1
     assert not (sweep_env["root"] / "logs").exists()  # nothing started
+
+
+def test_parallel_is_for_the_local_executor(sweep_env, capsys, monkeypatch) -> None:
+    from prunelib.sweep import runner
+    monkeypatch.setattr(runner.shutil, "which", lambda name: f"/usr/bin/{name}")  # sbatch "on the PATH"
+    code, out = _sweep(sweep_env, capsys, "--parallel", "2", "--executor", "slurm")
+    assert code == 2 and "--parallel is for the local executor" in out and out.count("\n") == 1
+
+
+def test_parallel_slots_deal_jobs_round_the_gpus_and_share_the_cores() -> None:
+    from prunelib.sweep.runner import job_slots, threads_per_job
+    assert job_slots(None, 0, 0) == [()] and job_slots(3, 0, 0) == [(), (), ()]  # the CPU: 1 slot, or K
+    assert job_slots(None, 1, 4) == [(0,), (1,), (2,), (3,)]  # one job per GPU, as before
+    assert job_slots(5, 1, 2) == [(0,), (1,), (0,), (1,), (0,)]  # several jobs on one GPU
+    assert job_slots(None, 2, 5) == [(0, 1), (2, 3)] and job_slots(3, 2, 4) == [(0, 1), (2, 3), (0, 1)]
+    assert threads_per_job(None, None, 16) is None and threads_per_job(1, None, 16) is None  # torch's default
+    assert threads_per_job(4, None, 16) == 4 and threads_per_job(15, None, 16) == 1 and threads_per_job(3, None, 2) == 1
+    assert threads_per_job(4, 2, 16) == 2  # --cpus-per-job wins
 
 
 def test_slurm_executor_without_slurm_is_refused(sweep_env, capsys, monkeypatch) -> None:
@@ -189,6 +212,7 @@ def test_a_sweep_that_would_emulate_bf16_is_refused_before_any_job(sweep_env, ca
     checks its own machine too (a SLURM node), before it trains anything (prunelib/hardware.py)."""
     from prunelib import hardware
     from prunelib.sweep.job import Job, run_job
+    (sweep_env["root"] / "profiles.yaml").write_text(TINY_BF16)
     monkeypatch.setattr(hardware, "native_bf16", lambda *args, **kwargs: False)
     monkeypatch.setattr(hardware, "EMULATED_LIMIT", 0)  # the tiny profile's training counts as long
     monkeypatch.setenv(hardware.ALLOW_VARIABLE, "0")
@@ -208,6 +232,7 @@ def test_what_a_job_has_left_to_train_is_what_the_bf16_check_judges(sweep_env, c
     final files are empty stand-ins, and only their presence is read."""
     from prunelib import hardware
     from prunelib.sweep.job import Job, check_machine, networks_to_train
+    (sweep_env["root"] / "profiles.yaml").write_text(TINY_BF16)
     monkeypatch.setattr(hardware, "native_bf16", lambda *args, **kwargs: False)
     monkeypatch.setattr(hardware, "EMULATED_LIMIT", 0)
     monkeypatch.setenv(hardware.ALLOW_VARIABLE, "0")
@@ -307,7 +332,8 @@ def test_local_sweep_runs_skips_and_retries_only_the_failed(sweep_env, capsys) -
 def test_the_authors_regimes_take_their_loop_apart(sweep_env, capsys) -> None:
     """Two of the authors' regimes share the seed's dense network (trained once) and give the decomposition."""
     import json
-    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--regimes", "authors_code,authors_unpruned")
+    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--regimes", "authors_code,authors_unpruned",
+                       "--parallel", "2")  # side by side: the second waits for the dense network, then reuses it
     assert code == 0, out
     results = sweep_env["root"] / "results" / "tiny"
     assert (results / "decomposition.json").is_file()
@@ -362,7 +388,7 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 def test_sweep_through_slurm_equals_the_local_executor(sweep_env, slurm_cluster, capsys, monkeypatch) -> None:
     Path(os.environ["PRUNELIB_PROFILES"]).write_text(LIGHT)  # what is compared is the executor, not the stages
-    code, local_out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0,1")
+    code, local_out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0,1", "--parallel", "2")
     assert code == 0, local_out
     local = _rows(sweep_env["root"] / "results" / "tiny" / "summary.csv")
 

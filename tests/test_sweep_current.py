@@ -429,7 +429,8 @@ def test_the_seeds_dense_network_is_measured_once_for_all_its_jobs(finished) -> 
 
 def test_a_job_outdated_by_an_earlier_job_of_the_sweep_runs_again(finished) -> None:
     """A job done when the sweep starts, measured with a dense network that is gone from this machine, is outdated
-    once an earlier job of the same sweep trains that dense network anew: it runs in the same sweep."""
+    once an earlier job of the same sweep trains that dense network anew: it runs in the same sweep, also when its
+    turn came while the earlier job was still running (two jobs at a time)."""
     job = finished["job"]
     done = json.loads(job.result_file.read_text())
     done["networks"][0]["checkpoint_sha256"] = "0" * 64  # measured with a dense network trained elsewhere
@@ -438,7 +439,7 @@ def test_a_job_outdated_by_an_earlier_job_of_the_sweep_runs_again(finished) -> N
     assert runner.is_done(job)
     lines: list[str] = []
     code = runner.run_sweep("tiny", [0], ["lottery", "global"], data=job.data, executor="local", cpus_per_job=1,
-                            poll_s=0.5, echo=lines.append)
+                            poll_s=0.5, echo=lines.append, parallel=2)
     said = "\n".join(lines)
     assert code == 0 and "[global-seed0] done earlier, skipped" in said, said
     assert "[global-seed0] outdated by an earlier job of this sweep: running it again" in said

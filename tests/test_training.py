@@ -1,6 +1,7 @@
 """Training: Ranger's pieces, resumption after an interruption, checkpoints loaded with weights_only."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -12,7 +13,8 @@ from prunelib.__main__ import main as cli
 from prunelib.optim import Ranger
 from prunelib.training import TrainConfig, evaluate, train
 
-CFG = TrainConfig(epochs=3, batch_size=8, lr=3e-3, image_size=32, seed=0)
+# fp32: a CPU with AVX2 alone emulates bf16, ~30x slower at this size; the first test trains under bf16 autocast
+CFG = TrainConfig(epochs=3, batch_size=8, lr=3e-3, image_size=32, seed=0, bf16=False)
 
 
 def _run(model: nn.Module, splits, run_dir, cfg: TrainConfig = CFG) -> dict:
@@ -57,13 +59,14 @@ def test_ranger_centralises_and_synchronises() -> None:
 def test_training_learns_and_writes_checkpoints(splits, tmp_path) -> None:
     model = pipeline.resnet18(seed=0)
     chance_loss = torch.log(torch.tensor(10.0)).item()
-    result = _run(model, splits, tmp_path)
+    result = _run(model, splits, tmp_path, dataclasses.replace(CFG, bf16=True))  # the study's precision
     assert result["history"][-1]["train_loss"] < chance_loss
     assert {p.name for p in tmp_path.iterdir()} >= {"last.pt", "best.pt", "history.json"}
     state = torch.load(tmp_path / "last.pt", weights_only=True)  # plain state dicts only
     assert state["epoch"] == 2 and len(json.loads((tmp_path / "history.json").read_text())) == 3
     # the returned model is the best epoch's
     assert evaluate(model, splits[1], image_size=32)["top1"] == pytest.approx(result["val_top1"])
+    assert json.loads((tmp_path / "run.json").read_text())["recipe"]["bf16"] is True
 
 
 def test_interrupted_training_resumes_to_identical_weights(splits, tmp_path, monkeypatch, capsys) -> None:
@@ -109,9 +112,10 @@ def test_a_finished_run_is_reused_and_says_so(splits, tmp_path, capsys) -> None:
 
 
 def test_resume_with_other_config_is_refused(splits, tmp_path) -> None:
-    _run(pipeline.resnet18(seed=0), splits, tmp_path, TrainConfig(epochs=1, batch_size=8, image_size=32))
+    cfg = TrainConfig(epochs=1, batch_size=8, image_size=32, bf16=False)
+    _run(pipeline.resnet18(seed=0), splits, tmp_path, cfg)
     with pytest.raises(ValueError, match=r"holds a run of other inputs \(recipe.lr: run has 0.001, now 0.5\)"):
-        _run(pipeline.resnet18(seed=0), splits, tmp_path, TrainConfig(epochs=1, batch_size=8, image_size=32, lr=0.5))
+        _run(pipeline.resnet18(seed=0), splits, tmp_path, dataclasses.replace(cfg, lr=0.5))
 
 
 def test_bad_config_and_missing_checkpoint(tmp_path) -> None:
@@ -132,6 +136,8 @@ def test_cli_train_then_prune(synthetic_root, tmp_path, capsys) -> None:
                 "--finetune-epochs", "1", "--out", str(tmp_path / "global")]) == 0
     out = capsys.readouterr().out
     assert "50.0%: sparsity 0.5000" in out and "90.0%: sparsity 0.9000" in out
+    # the smoke profile's recipe is fp32 (bf16: false), which the CLI keeps unless told otherwise
+    assert json.loads((tmp_path / "dense" / "run.json").read_text())["recipe"]["bf16"] is False
     model = pipeline.load_level(tmp_path, 0.9)
     assert pruning.global_sparsity(model) == pytest.approx(0.9, abs=1e-4)
     # a second run finds every level done and recomputes nothing

@@ -5,7 +5,8 @@
 
 One ResNet-18 job at 128 px leaves most of a large GPU idle (its time goes to Python and small kernels), so this runs
 up to ``--parallel`` jobs side by side, each in a process of its own (``python -m prunelib.sweep.job``, one CPU thread
-each), in the order given. Jobs of one seed share its dense network and take turns on it (the job's lock), so put
+each), in the order given. It is for a GPU lent for a fixed time, with jobs of several profiles; otherwise
+``python -m prunelib sweep --gpus-per-job 1 --parallel K`` does the same for one profile's seeds x regimes. Jobs of one seed share its dense network and take turns on it (the job's lock), so put
 the longest chain of each seed first. The split caches are decoded once before any job starts. At ``--deadline``
 seconds the jobs still running get SIGTERM (each keeps what it finished and resumes where it stopped when run
 again), and ``sweep --summary-only`` draws each profile's summary from what was measured. Logs:

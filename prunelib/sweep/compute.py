@@ -45,19 +45,21 @@ def _hours(networks: list[dict[str, Any]]) -> float | None:
 
 
 def _timed(profile: str) -> list[tuple[str, dict[str, Any]]]:
-    """(regime, network) of every network of ``profile`` with its timings: the current jobs' and those of its
-    archived measurements (:func:`prunelib.sweep.summary.archive_dir`), which trained the same recipes."""
+    """(regime, network) of every network of ``profile`` trained on a CPU, with its timings: the current jobs' and
+    those of its archived measurements (:func:`prunelib.sweep.summary.archive_dir`), which trained the same recipes.
+    A network trained on a GPU is left out: its job may have shared the GPU with others (``tools/one_gpu.py``), so
+    its seconds are not what a job costs alone, and a CPU's hours are what the estimate speaks of."""
     archives = [None] + sorted(d.parent.name for d in paths.results_dir(profile).glob("*/runs") if d.is_dir())
     return [(r["regime"], n) for name in archives for r in load_runs(profile, echo=lambda _: None, archive=name)
-            for n in r["networks"]]
+            if r["provenance"].get("device", "cpu") == "cpu" for n in r["networks"]]
 
 
 def remaining_rows(profile: str, *, here: bool = False) -> list[dict[str, Any]]:
     """The jobs of the profile's ``study`` (the seeds x regimes its verdicts are designed on) that have no complete
     result yet, in the study's order: regime, seed, the networks measured of those the job makes, those left to
     train and measure (a seed's dense network counts once for all its jobs, and a measured network's checkpoint is
-    taken to be kept), and an estimate of their hours from the networks of the same kind timed so far (the same
-    regime, else the same method; None: none timed).
+    taken to be kept), and an estimate of their hours from the networks of the same kind timed so far on a CPU
+    (:func:`_timed`; the same regime, else the same method; None: none timed).
 
     With ``here``, each row also counts the measured networks whose checkpoints are not on this machine although the
     job starts from them (``"to retrain here"``: the seed's dense network, once for all its jobs, and the networks
@@ -158,6 +160,6 @@ def remaining_said(profiles: list[str]) -> str:
         return "Every job of the study's design is measured."
     hours = f"{total:.0f}" if total >= 10 else f"{total:.1f}"
     rest = f" and {untimed} job{'s' if untimed > 1 else ''} of a kind not timed yet" if untimed else ""
-    return (f"Not yet measured: {'; '.join(parts)}. At the speed of the networks timed so far, and where the "
-            f"checkpoints of the networks measured are kept, that is about {hours} hours of training and "
+    return (f"Not yet measured: {'; '.join(parts)}. At the speed of the networks timed so far on a CPU, and where "
+            f"the checkpoints of the networks measured are kept, that is about {hours} hours of training and "
             f"measuring{rest}.")

@@ -5,7 +5,8 @@
 - Each (seed, regime) is one job (:func:`prunelib.sweep.job.run_job`): training, pruning and the measurements of
   that run, into folders of its own. **SLURM** (``sbatch`` on the PATH, or ``--executor slurm``): one job array
   through submitit. **Local**: submitit's local executor, one job after another on a CPU machine, and one job per
-  GPU at a time where several GPUs are visible.
+  GPU at a time where several GPUs are visible; ``--parallel K`` runs K jobs at a time (the CPU's cores shared
+  among them, or several jobs on each GPU: one job at 128 px leaves most of a large GPU idle).
 - A job whose result file is current (same networks, same measurement settings) is skipped, so re-submitting a
   sweep runs only what is missing or failed. A failed job names its log and leaves the others' results in place.
 - Then one aggregation step writes ``results/<profile>/summary.csv`` and ``verdicts.json`` from every finished job.
@@ -80,6 +81,23 @@ def choose_executor(executor: str, gpus_per_job: int) -> str:
     return chosen
 
 
+def job_slots(parallel: int | None, gpus_per_job: int, device_count: int) -> list[tuple[int, ...]]:
+    """The GPUs each of the local executor's slots gives its job: one slot per group of ``gpus_per_job`` GPUs (one
+    slot on the CPU), or ``parallel`` slots dealt round the groups (several jobs on one GPU when ``parallel``
+    exceeds the groups)."""
+    groups = [tuple(range(k * gpus_per_job, (k + 1) * gpus_per_job))
+              for k in range(device_count // gpus_per_job)] if gpus_per_job else [()]
+    return [groups[k % len(groups)] for k in range(parallel or len(groups))]
+
+
+def threads_per_job(parallel: int | None, cpus_per_job: int | None, cpu_count: int | None) -> int | None:
+    """The torch threads of a job: ``cpus_per_job``, else the machine's cores shared among ``parallel`` jobs
+    (several jobs each with every core's thread would thrash), else None (torch's default)."""
+    if cpus_per_job or not parallel or parallel == 1:
+        return cpus_per_job
+    return max(1, (cpu_count or 1) // parallel)
+
+
 def is_done(job: Job) -> bool:
     """Whether ``job``'s result file is complete (every network measured) and current
     (:func:`prunelib.sweep.job.stale`: the same inputs, and networks whose run folders and checkpoints, where present
@@ -136,14 +154,21 @@ def _log(job_handle) -> str:
 def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: str | None = None,
               executor: str = "auto", partition: str | None = None, gpus_per_job: int = 0,
               cpus_per_job: int | None = None, timeout_min: int = 24 * 60, poll_s: float = 5.0,
-              echo: Callable[[str], None] = print, summary_only: bool = False) -> int:
+              echo: Callable[[str], None] = print, summary_only: bool = False, parallel: int | None = None) -> int:
     """Run every (seed, regime) job of ``profile`` not yet done, then aggregate; 0 if all jobs succeeded, else 1.
-    With ``summary_only`` no job runs: the profile's results so far (a running job's included) are aggregated."""
+    With ``summary_only`` no job runs: the profile's results so far (a running job's included) are aggregated.
+    ``parallel``: jobs at a time on the local executor (default: one per GPU group, one on the CPU)."""
     from ..profiles import load_profile
     params = load_profile(profile)  # an unknown profile, or one a regime cannot read, fails before any job
     for name in [] if summary_only else regime_names:
         regimes.get(name).levels(params)
+    if parallel is not None and parallel < 1:
+        raise SweepError(f"--parallel must be an integer >= 1, got {parallel}")
     kind = choose_executor(executor, gpus_per_job)
+    if parallel is not None and kind == "slurm" and not summary_only:
+        raise SweepError("--parallel is for the local executor (SLURM runs the jobs of its array side by side "
+                         "itself); add --executor local to run them on this machine")
+    cpus_per_job = threads_per_job(parallel, cpus_per_job, os.cpu_count())
     for folder, what, variable in ((logs_dir(profile), "logs", "PRUNELIB_LOGS"),
                                    (paths.results_dir(profile), "results", "PRUNELIB_RESULTS"),
                                    (paths.checkpoint_dir(profile), "checkpoint", "PRUNELIB_CHECKPOINTS")):
@@ -178,8 +203,8 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
         failed = _watch(dict(zip(todo, handles)), poll_s, echo, kind)
     elif todo:  # every job of the sweep, in order: one done at the start may be outdated by an earlier one
         failed = _run_local([j for j in jobs if j not in elsewhere], todo, profile, data, folder,
-                            gpus_per_job=gpus_per_job, cpus_per_job=cpus_per_job,
-                            timeout_min=timeout_min, poll_s=poll_s, echo=echo)
+                            gpus_per_job=gpus_per_job, cpus_per_job=cpus_per_job, timeout_min=timeout_min,
+                            poll_s=poll_s, echo=echo, parallel=parallel)
     if any(j.result_file.is_file() for j in jobs):  # complete or not: the networks measured so far
         failed += aggregate(profile, data, echo)
         echo(f"summary: {paths.portable(paths.results_dir(profile) / 'summary.csv')} "
@@ -190,18 +215,20 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
 
 
 def _run_local(jobs: list[Job], todo: list[Job], profile: str, data: str, folder: Path, *, gpus_per_job: int,
-               cpus_per_job: int | None, timeout_min: int, poll_s: float, echo: Callable[[str], None]) -> list[str]:
+               cpus_per_job: int | None, timeout_min: int, poll_s: float, echo: Callable[[str], None],
+               parallel: int | None = None) -> list[str]:
     """Run on this machine, in order, each of ``jobs`` that is not done when its turn comes (``todo``: those that
-    were not at the start), one at a time on the CPU, one per GPU where there are several; the summary is re-drawn
-    after each job. A job done at the start runs all the same when an earlier job outdated it (it retrained a dense
-    network the job measured). A stop of the sweep (Ctrl-C, or SIGTERM from ``kill``) stops its running jobs too
-    (each keeps what it finished; the same command resumes it), so that no job trains on unwatched beside the next
-    sweep's."""
+    were not at the start), in the slots of :func:`job_slots` (one at a time on the CPU, one per GPU where there are
+    several, unless ``parallel`` says how many); the summary is re-drawn after each job. A job done at the start runs
+    all the same when an earlier job outdated it (it retrained a dense network the job measured), also when the
+    earlier job finishes after the later one's turn came. A stop of the sweep (Ctrl-C, or SIGTERM from ``kill``)
+    stops its running jobs too (each keeps what it finished; the same command resumes it), so that no job trains on
+    unwatched beside the next sweep's."""
     import torch
-    slots = max(1, torch.cuda.device_count() // gpus_per_job) if gpus_per_job else 1
+    free = job_slots(parallel, gpus_per_job, torch.cuda.device_count())
     queue = list(jobs)
     running: dict[Job, Any] = {}
-    free = [tuple(range(k * gpus_per_job, (k + 1) * gpus_per_job)) for k in range(slots)]
+    passed: list[Job] = []  # done when their turn came: run after all if a job still running outdates them
     failed: list[str] = []
     try:
         with stopped_by_sigterm():  # a kill of the sweep reaches the except clause below
@@ -211,6 +238,7 @@ def _run_local(jobs: list[Job], todo: list[Job], profile: str, data: str, folder
                     if is_done(job):
                         if job in todo:
                             echo(f"[{job.name}] done meanwhile, skipped ({paths.portable(job.result_file)})")
+                        passed.append(job)
                         continue
                     if job not in todo:
                         echo(f"[{job.name}] outdated by an earlier job of this sweep: running it again")
@@ -224,6 +252,9 @@ def _run_local(jobs: list[Job], todo: list[Job], profile: str, data: str, folder
                     handle, gpus = running.pop(job)
                     free.append(gpus)
                     failed += _report(job, handle, echo)
+                    outdated = [j for j in passed if not is_done(j)]
+                    queue += outdated
+                    passed = [j for j in passed if j not in outdated]
                     if queue and job.result_file.is_file():  # the summary of what is measured, before the next job
                         failed += aggregate(profile, data, echo)
                 if running and not finished:
