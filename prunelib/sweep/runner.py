@@ -153,11 +153,13 @@ def _log(job_handle) -> str:
 
 def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: str | None = None,
               executor: str = "auto", partition: str | None = None, gpus_per_job: int = 0,
-              cpus_per_job: int | None = None, timeout_min: int = 24 * 60, poll_s: float = 5.0,
+              cpus_per_job: int | None = None, timeout_min: int = 24 * 60, poll_s: float | None = None,
               echo: Callable[[str], None] = print, summary_only: bool = False, parallel: int | None = None) -> int:
     """Run every (seed, regime) job of ``profile`` not yet done, then aggregate; 0 if all jobs succeeded, else 1.
     With ``summary_only`` no job runs: the profile's results so far (a running job's included) are aggregated.
-    ``parallel``: jobs at a time on the local executor (default: one per GPU group, one on the CPU)."""
+    ``parallel``: jobs at a time on the local executor (default: one per GPU group, one on the CPU). ``poll_s``:
+    seconds between looks at the jobs' states (default: 0.5 on this machine, where a look reads a process's state;
+    5 on SLURM, where it asks the controller)."""
     from ..profiles import load_profile
     params = load_profile(profile)  # an unknown profile, or one a regime cannot read, fails before any job
     for name in [] if summary_only else regime_names:
@@ -169,6 +171,7 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
         raise SweepError("--parallel is for the local executor (SLURM runs the jobs of its array side by side "
                          "itself); add --executor local to run them on this machine")
     cpus_per_job = threads_per_job(parallel, cpus_per_job, os.cpu_count())
+    poll_s = poll_s if poll_s is not None else 5.0 if kind == "slurm" else 0.5
     for folder, what, variable in ((logs_dir(profile), "logs", "PRUNELIB_LOGS"),
                                    (paths.results_dir(profile), "results", "PRUNELIB_RESULTS"),
                                    (paths.checkpoint_dir(profile), "checkpoint", "PRUNELIB_CHECKPOINTS")):
