@@ -5,13 +5,14 @@
 #
 #   nohup tools/study.sh > logs/study.log 2>&1 &
 #
-# Measured on 2 CPU cores (AMD EPYC, 128 px, nothing else running): an epoch of the authors' recipe 95-180 s, so a
-# 30-epoch network 45-75 min; measuring a network on the fixed image set ~2.5 min. Each network is measured as soon
-# as it is trained and its result written at once, so a stop loses at most the network in training; but a seed's
+# Measured on 2 CPU cores (128 px, nothing else running): an epoch of the authors' recipe 95-180 s on an AMD EPYC
+# (AVX512-BF16), so a 30-epoch network 45-75 min; 72-87 s on an Intel Xeon with AMX-BF16, so ~41 min a network (the job
+# D + S of one seed, measured, 82 min); measuring a network on the fixed image set ~2.5 min. Each network is measured as
+# soon as it is trained and its result written at once, so a stop loses at most the network in training; but a seed's
 # networks hang on its dense network, so the sweeps go seed by seed, each in an order whose first networks answer
 # something on their own. Checkpoints are the hours: where the clone may be replaced, link `checkpoints` to a disk
-# outside it first (`ln -s ~/prunelib-checkpoints checkpoints`; results still name it checkpoints/...). On a cluster, run the same sweeps with --executor slurm instead (README, "Running the
-# sweep").
+# outside it first (`ln -s ~/prunelib-checkpoints checkpoints`; results still name it checkpoints/...). On a cluster,
+# run the same sweeps with --executor slurm instead (README, "Running the sweep").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY=PASSIVE   # two cores: idle OpenMP threads yield instead of spinning
