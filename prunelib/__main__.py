@@ -141,8 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_prune.add_argument("--finetune-lr", type=POSITIVE)
     p_prune.add_argument("--out", type=Path, help="folder of the levels (default: checkpoints/<profile>/<method>)")
 
-    p_rep = sub.add_parser("reproduce", help="run every notebook of the book with papermill for a profile")
-    p_rep.add_argument("--profile", type=profile, default="smoke", help="smoke | cpu | paper (prunelib/profiles.yaml)")
+    p_rep = sub.add_parser("reproduce", help="run a profile's chapters with papermill (first, through the sweep, the "
+                                             "networks they draw that are not current)")
+    p_rep.add_argument("--profile", type=profile, default="smoke",
+                       help="parameter set of prunelib/profiles.yaml (default: smoke; the book's: noise, authors)")
     p_rep.add_argument("--data", help="ImageNette folder (default: $PRUNELIB_DATA, else ./data)")
     p_rep.add_argument("--device", type=device, default="auto", help="auto | cpu | cuda (default: auto)")
     p_rep.add_argument("--force", action="store_true", help="re-run every stage even if its outputs are current")
