@@ -78,3 +78,28 @@ def test_a_baseline_is_not_reused_for_the_same_inputs_trained_elsewhere(tmp_path
     runs[2]["networks"][0]["checkpoint_sha256"] = "f" * 64  # same identity, other weights
     again = agreement.baselines(runs, stored)
     assert sorted(again) == [0, 1] and len(again[0]["VG"]["spearman"]) == 5
+
+
+def test_retraining_a_dense_network_says_which_baseline_pairs_it_drops(tmp_path: Path) -> None:
+    """Seed 2's dense maps are gone (trained on another machine): training seed 0 again here drops the pair 0-2,
+    not 0-1 (seed 1's maps are here); training seeds 0 and 2 together drops nothing."""
+    runs = _runs(tmp_path, 0.2)
+    next(tmp_path.glob("s2/**/maps-*.pt")).unlink()
+    assert agreement.dropped_by_retraining(runs, {0}) == [(0, 2)]
+    assert agreement.dropped_by_retraining(runs, {0, 1}) == [(0, 2), (1, 2)]
+    assert agreement.dropped_by_retraining(runs, {0, 2}) == []
+    assert agreement.dropped_by_retraining(runs, set()) == []
+
+
+def test_the_sweep_says_so_before_a_job_that_drops_a_baseline(tmp_path: Path, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from prunelib.sweep import runner, summary
+    runs = _runs(tmp_path, 0.2)
+    next(tmp_path.glob("s2/**/maps-*.pt")).unlink()
+    monkeypatch.setattr(summary, "load_runs", lambda profile: runs)
+    monkeypatch.setattr(runner, "networks_to_train", lambda job: [("dense", None)] if job.seed == 0 else [])
+    (note,) = runner._baseline_losses("p", [SimpleNamespace(seed=0), SimpleNamespace(seed=1)])
+    assert "seed 0's dense network" in note and "with seed 2" in note and "--seeds 0,2" in note
+    monkeypatch.setattr(runner, "networks_to_train", lambda job: [("global/level-50", None)])
+    assert runner._baseline_losses("p", [SimpleNamespace(seed=0)]) == []  # no dense network trained: nothing lost

@@ -96,6 +96,20 @@ def test_the_picture_takes_the_first_image_all_four_classify_correctly_and_measu
     assert "ρ -1.00" in " ".join(ax.get_title() for ax in figure.axes)
 
 
+def test_the_picture_takes_the_first_seeds_whose_maps_are_here(tmp_path, synthetic_root) -> None:
+    """Seed 0's maps are gone (its networks were trained on another machine): seeds 1 and 2 are shown instead."""
+    runs = []
+    for seed in (0, 1, 2):
+        nets = [_network(tmp_path, seed, "dense", 0.0, [True] * 3), _network(tmp_path, seed, "light", 0.1, [True] * 3)]
+        if seed:
+            for net in nets:
+                checkpoint.save({"VG": torch.rand(3, 8, 8).to(torch.float16)}, maps_file(net, SETTINGS))
+        runs.append({"regime": "global", "seed": seed, "settings": SETTINGS, "networks": nets})
+    shown = agreement.picture(runs, str(synthetic_root))
+    assert list(shown["seeds"]) == [1, 2]
+    assert list(shown["labels"]) == ["dense, seed 1", "10 % removed", "10 % removed", "dense, seed 2"]
+
+
 def test_no_picture_without_the_maps(tmp_path, synthetic_root) -> None:
     first = [_network(tmp_path, 0, "dense", 0.0, [True] * 3), _network(tmp_path, 0, "light", 0.1, [True] * 3)]
     other = [_network(tmp_path, 1, "dense", 0.0, [True] * 3)]

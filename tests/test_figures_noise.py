@@ -72,8 +72,7 @@ def test_the_figure_has_one_legend_entry_for_the_dense_band_whatever_the_seeds_p
 
 
 def test_spread_rows_set_the_ranges_on_own_and_same_images_beside_the_papers_jump() -> None:
-    floors = {"floors": {"global": {"gini_vg": {"dense_seeds": 0.016, "dense_seed_means": 0.011,
-                                                "same_network": 0.007}}}}
+    floors = {"gini_vg": {"dense_seeds": 0.016, "dense_seed_means": 0.011, "same_network": 0.007}}
     rows = {r["metric"]: r for r in spread_rows(DF, floors, reference={"gini": {"VG": [0.42, 0.47]},
                                                                         "aopc": {"VG": [0.2, 0.25]}})}
     assert rows["Gini, VG"] == {"metric": "Gini, VG", "dense, per seed": "0.450, 0.461",
@@ -81,6 +80,27 @@ def test_spread_rows_set_the_ranges_on_own_and_same_images_beside_the_papers_jum
                                "same network, other images": 0.007, "paper: dense -> 10 %": pytest.approx(0.05)}
     assert rows["coherence gain"]["seed-to-seed range"] == {"own images": None, "same images": None}
     assert "top-1" not in rows and "AOPC MoRF - LeRF, VG" not in rows  # no dense value of the gap in this table
+
+
+def test_load_floors_reads_the_archives_global_floors_and_names_a_missing_file(tmp_path, monkeypatch) -> None:
+    from prunelib.figures import noise
+    monkeypatch.setattr(noise, "archive_dir", lambda profile, name: tmp_path / profile / name)
+    (tmp_path / "p" / "v1").mkdir(parents=True)
+    (tmp_path / "p" / "v1" / noise.FLOORS).write_text('{"floors": {"global": {"gini_vg": {"dense_seeds": 0.02}}}}')
+    assert noise.load_floors("p", "v1") == {"gini_vg": {"dense_seeds": 0.02}}
+    with pytest.raises(FileNotFoundError, match="archive 'v2' of profile 'p'"):
+        noise.load_floors("p", "v2")
+
+
+def test_coverage_groups_each_regimes_seeds_by_the_largest_level_they_reach() -> None:
+    from prunelib.figures.noise import coverage
+    rows = [("global", s, "dense" if lvl == 0 else "pruned", lvl, "top1", 0.8)
+            for s, top in ((0, 98.0), (1, 50.0), (2, 50.0)) for lvl in (0.0, 10.0, top)]
+    rows += [("lottery", 1, "dense", 0.0, "top1", 0.8), ("lottery", 1, "control", 0.0, "top1", 0.8),
+             ("lottery", 1, "pruned", 48.8, "top1", 0.8)]
+    assert coverage(summary(*rows)) == (f"{GLOBAL}: seed 0 to 98 %, seeds 1 and 2 to 50 %; "
+                                        "lottery ticket (rewind + retrain): seed 1 to 49 %, with the unpruned "
+                                        "control of seed 1")
 
 
 def test_one_name_per_metric() -> None:

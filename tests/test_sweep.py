@@ -1,5 +1,5 @@
 """The sweep: jobs of seeds x regimes on submitit's local executor and on a real single-node SLURM cluster,
-the summary table and the verdicts that account for training noise (tiny known answers)."""
+the summary table (tiny known answers); the seed-level rule's own tests are in test_seed_rule.py."""
 from __future__ import annotations
 
 import csv
@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from prunelib.__main__ import main as cli
-from prunelib.sweep import summary, verdicts
+from prunelib.sweep import summary
 
 # A profile small enough for a job to take seconds: 3 epochs at 32 px on the synthetic data, one pruned level, in
 # fp32 (a CPU with AVX2 alone emulates bf16, ~30x slower at this size; the bf16 checks below turn it back on).
@@ -115,57 +115,6 @@ def test_concept_rows_average_the_defined_classes() -> None:
     assert rows["coherence_gain"]["ci_low"] is None and rows["coherence_gain"]["level"] == 50.0
     network["classes"]["b"]["importance_entropy"] = None
     assert "importance_entropy" not in {r["metric"] for r in summary.concept_rows(job, network)}
-
-
-def test_level_and_claim_verdicts_follow_the_rule() -> None:
-    up = {"low": 0.01, "high": 0.03, "estimate": 0.02}
-    across = {"low": -0.01, "high": 0.03, "estimate": 0.01}
-    assert verdicts.level_verdict([up, up], 0.02, floor=0.01) == "up"
-    assert verdicts.level_verdict([up, up], 0.02, floor=0.05) == "up within noise"
-    assert verdicts.level_verdict([up, across], 0.015, floor=0.0) == "inconclusive"
-    assert verdicts.level_verdict([up], 0.02, floor=None) == "up within one run"
-    assert verdicts.claim_verdict(["up", "inconclusive"], +1) == "holds"
-    assert verdicts.claim_verdict(["up", "down"], +1) == "mixed"
-    assert verdicts.claim_verdict(["down within noise"], -1) == "within noise"
-    assert verdicts.claim_verdict(["up"], -1) == "does not hold"
-    assert verdicts.claim_verdict(["down within one run", "inconclusive"], +1) == "does not hold within one run"
-
-
-def test_noise_floor_is_the_largest_dense_seed_difference(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("PRUNELIB_RESULTS", str(tmp_path))
-    ones, half = [[1, 1, 1]] * 4, [[1, 0, 0]] * 4
-    settings = {"n_bootstrap": 50, "image_seed": 0, "methods": ["VG"]}
-    for seed, g in ((0, 0.40), (1, 0.43), (2, 0.41)):
-        # the pruned level raises Gini by 0.02 on every image, less than the dense seeds' spread of 0.03
-        run = {"profile": "p", "regime": "global", "seed": seed, "settings": settings, "networks": [
-            _network("dense", 0.0, [g] * 4, half, ones), _network("pruned", 20.0, [g + 0.02] * 4, half, ones)]}
-        (tmp_path / "p" / "runs").mkdir(parents=True, exist_ok=True)
-        (tmp_path / "p" / "runs" / f"global-seed{seed}.json").write_text(json.dumps(run))
-    out = verdicts.noise_verdicts("p")
-    assert out["floors"]["global"]["gini_vg"]["dense_seeds"] == pytest.approx(0.03)
-    (row,) = out["levels"]["global"]["gini_vg"]
-    assert row["mean_effect"] == pytest.approx(0.02) and row["verdict"] == "up within noise"
-    assert out["claims"]["gini_light"]["by_regime"]["global"]["VG"] == "within noise"
-    # the rule as first written: the same images everywhere here, so the same floor and verdicts
-    first = out["as_first_written"]
-    assert first["floors"]["global"]["gini_vg"]["floor"] == pytest.approx(0.03) and first["claims"] == out["claims"]
-
-
-def test_noise_floor_pairs_the_images_both_networks_explain() -> None:
-    """Two jobs explain different images, so their means of one network differ by the image sample alone; the
-    floor compares two seeds on the images both explain (image i: Gini 0.40 + 0.01 i, seed 1 higher by 0.005)."""
-    def dense(images: list[int], offset: float) -> dict:
-        net = _network("dense", 0.0, [0.40 + 0.01 * i + offset for i in images], [[1, 0]] * len(images),
-                       [[1, 1]] * len(images))
-        return {**net, "images": images}
-    measured = [(0, dense([0, 1, 2, 3], 0.0)), (0, dense([2, 3, 4, 5], 0.0)), (1, dense([0, 1, 2, 3, 4, 5], 0.005))]
-    floor = verdicts.dense_floor(measured, "gini", "VG", n_boot=20, seed=0)
-    assert floor["dense_seeds"] == pytest.approx(0.005)  # seed 1 - seed 0, image by image
-    assert floor["same_network"] == pytest.approx(0.02)  # seed 0's means over images 0-3 and 2-5
-    assert floor["dense_seed_means"] == pytest.approx(0.015)  # 0.430 - 0.415: the rule as first written
-    assert verdicts.paired_distance(dense([0, 1], 0.0), dense([2, 3], 0.0), "gini", "VG", 20, 0) is None  # nothing shared
-    assert verdicts.dense_floor(measured[:1], "gini", "VG", 20, 0) == {
-        "dense_seeds": None, "dense_seed_means": None, "same_network": None}
 
 
 # ----------------------------------------------------------------------------- bad input, early

@@ -1,7 +1,8 @@
 """"Is it noise?": every metric against the level removed, both regimes, with the dense seeds' spread as a band.
 
-Reads the sweep's tidy table (``results/<profile>/summary.csv``, :mod:`prunelib.sweep.summary`) and its verdicts
-(``verdicts.json``, :mod:`prunelib.sweep.verdicts`); draws nothing it did not read.
+Reads the sweep's tidy table (``results/<profile>/summary.csv``, :mod:`prunelib.sweep.summary`) and, for the
+history of protocol v1, the noise floors of its retired rule (``verdicts.json`` of the archive); draws nothing it
+did not read.
 """
 from __future__ import annotations
 
@@ -12,13 +13,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .. import paths
 from ..reference import load_reference
 from ..regimes import REGIMES
 from ..saliency import METHODS
 from ..stages.common import near_chance
 from ..sweep.summary import archive_dir, load_summary
-from ..sweep.verdicts import VERDICTS
 from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
 from .tables import LEVEL
 
@@ -65,11 +64,52 @@ COLOURS = {"global": "C0", "lottery": "C2"}
 LANDING = ("top1", "gini_vg", "aopc_morf_vg", "gini_ig", "aopc_morf_ig")
 
 
-def load_noise(profile: str = "noise", archive: str | None = None) -> tuple[pd.DataFrame, dict]:
-    """The sweep's ``summary.csv`` (a DataFrame) and ``verdicts.json`` of ``profile``, or of an archived
-    measurement of it (``archive``, :func:`prunelib.sweep.summary.archive_dir`)."""
-    folder = archive_dir(profile, archive) if archive else paths.results_dir(profile)
-    return load_summary(profile, archive), json.loads((folder / VERDICTS).read_text())
+def load_noise(profile: str = "noise", archive: str | None = None) -> pd.DataFrame:
+    """The sweep's ``summary.csv`` of ``profile`` (a DataFrame), or of an archived measurement of it (``archive``,
+    :func:`prunelib.sweep.summary.archive_dir`)."""
+    return load_summary(profile, archive)
+
+
+#: the file of an archived measurement that holds the noise floors of the retired floor rule (protocol v1)
+FLOORS = "verdicts.json"
+
+
+def load_floors(profile: str, archive: str) -> dict[str, dict]:
+    """The noise floors of the global regime that the retired floor rule judged protocol v1 by (``{metric: {
+    "dense_seeds", "dense_seed_means", "same_network", ...}}``), from the archive's ``verdicts.json``: history,
+    which :func:`spread_rows` sets beside the paper's jump."""
+    file = archive_dir(profile, archive) / FLOORS
+    if not file.exists():
+        raise FileNotFoundError(f"{file.name} of the archive {archive!r} of profile {profile!r} is missing: it holds "
+                                "the noise floors of protocol v1")
+    return json.loads(file.read_text())["floors"].get("global", {})
+
+
+def coverage(df: pd.DataFrame) -> str:
+    """What ``df`` (a ``summary.csv``) measured, per regime, seeds grouped by the largest level they reach:
+    ``"<global label>: seed 0 to 98 %, seeds 1 and 2 to 50 %; <lottery label>: seed 1 to 49 %, with the unpruned
+    control of seed 1"`` (the labels of :data:`prunelib.regimes.REGIMES`, in its order)."""
+    parts = []
+    for regime in [r for r in REGIMES if r in set(df.regime)]:
+        nets = df[df.regime == regime]
+        reach = nets[nets.network != "control"].groupby("seed")["level"].max()
+        by_level: dict[float, list[int]] = {}
+        for seed, level in reach.items():
+            by_level.setdefault(float(level), []).append(int(seed))
+        said = ", ".join(f"{_seeds(seeds)} to {level:.0f} %" for level, seeds in sorted(by_level.items(), reverse=True))
+        controls = sorted(int(s) for s in nets[nets.network == "control"].seed.unique())
+        if controls:
+            said += f", with the unpruned control of {_seeds(controls)}"
+        parts.append(f"{REGIMES[regime].label}: {said}")
+    return "; ".join(parts)
+
+
+def _seeds(seeds: list[int]) -> str:
+    """``[0]`` -> ``seed 0``, ``[1, 2]`` -> ``seeds 1 and 2``, ``[0, 1, 2]`` -> ``seeds 0, 1 and 2``."""
+    seeds = sorted(seeds)
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    return "seeds " + ", ".join(str(s) for s in seeds[:-1]) + f" and {seeds[-1]}"
 
 
 def dense_band(df: pd.DataFrame, metric: str) -> tuple[float, float, int]:
@@ -183,14 +223,13 @@ def plot_noise(df: pd.DataFrame, *, metrics: tuple[str, ...] | None = None, refe
     return fig
 
 
-def spread_rows(df: pd.DataFrame, verdicts: dict, reference: dict | None = None) -> list[dict]:
+def spread_rows(df: pd.DataFrame, floors: dict[str, dict], reference: dict | None = None) -> list[dict]:
     """Per metric: the dense seeds' values (each over its own job's images) and how far apart they are, beside how
     far the same network moves on another job's images, the seeds' largest paired difference on the same images,
-    and the paper's dense -> 10 % jump (where it has one)."""
+    and the paper's dense -> 10 % jump (where it has one). ``floors``: :func:`load_floors`."""
     reference = reference if reference is not None else load_reference()
     paper_jump = {f"{stem}_{method.lower()}": values[1] - values[0] for key, stem in (("gini", "gini"), ("aopc", "aopc_morf"))
                   for method, values in reference[key].items()}
-    floors = verdicts["floors"].get("global", {})
     rows = []
     for metric, *_ in panels(df):
         if metric in ("top1", "aopc_random"):

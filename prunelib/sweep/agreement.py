@@ -84,6 +84,21 @@ def baselines(runs: list[dict[str, Any]], stored: Path | None = None) -> dict[in
     return out
 
 
+def dropped_by_retraining(runs: list[dict[str, Any]], retrained: set[int]) -> list[tuple[int, int]]:
+    """The seed-to-seed baseline pairs ``(retrained seed, other seed)`` that training the dense networks of the
+    ``retrained`` seeds again on this machine would lose: a new dense network's pair is computed from both maps
+    (the stored pair names the old network, :func:`baselines`), so a pair is lost where the other seed's dense
+    maps are not here and that seed is not trained again too."""
+    here = set(_dense_maps(runs)) | set(retrained)
+    dense = {}
+    for run in runs:
+        net = next((n for n in run["networks"] if n["network"] == "dense"), None)
+        if net is not None and "identity" in net:
+            dense.setdefault(run["seed"], net)
+    return sorted((seed, other) for seed in retrained if seed in dense for other in dense
+                  if other != seed and other not in here and dense[other]["images"] == dense[seed]["images"])
+
+
 def _pair(net: dict[str, Any], other: dict[str, Any], own: dict[str, torch.Tensor], theirs: dict[str, torch.Tensor]
           ) -> dict[str, dict[str, list[float]]]:
     """Per method, the per-image Spearman and top-10 % IoU of two dense networks' maps over the images both
@@ -149,24 +164,32 @@ PICTURE = "agreement_picture.npz"
 
 
 def picture(runs: list[dict[str, Any]], data: str | None, regime: str = "global") -> dict[str, np.ndarray] | None:
-    """One image of the fixed set and, side by side, the maps of the first seed's dense network, of its lightest
-    pruned level, of its most pruned level not near chance and of another seed's dense network, with each map's
-    agreement (Spearman, top-10 % IoU) with the first seed's dense map; the image is the first of the set that all
-    four networks classify correctly. None when those networks' maps are not on this machine (they are cached
-    beside the checkpoints) or the sweep has no such four networks.
+    """One image of the fixed set and, side by side, the maps of a seed's dense network, of its lightest pruned
+    level, of its most pruned level not near chance and of another seed's dense network, with each map's agreement
+    (Spearman, top-10 % IoU) with the first map; the image is the first of the set that all four networks classify
+    correctly. The seeds are the first pair, in the order of their numbers (the first seed's own levels first),
+    whose four networks' maps are on this machine (they are cached beside the checkpoints); None when no pair's
+    are, or the sweep has no such four networks.
 
     Returns arrays for ``np.savez``: ``image`` uint8 (S, S, 3), ``maps`` float16 (methods, 4, S, S), ``methods``,
     ``labels`` (4,), ``spearman`` and ``top10_iou`` (methods, 4), ``index`` (the validation index) and ``seeds``."""
+    mine = sorted((r for r in runs if r["regime"] == regime), key=lambda r: r["seed"])
+    for first in mine:
+        for other in mine:
+            shown = None if other is first else _picture(first, other, data)
+            if shown is not None:
+                return shown
+    return None
+
+
+def _picture(first: dict[str, Any], other: dict[str, Any], data: str | None) -> dict[str, np.ndarray] | None:
+    """:func:`picture` for one pair of jobs (``first``'s dense network and levels, ``other``'s dense network); None
+    where their maps are not all here or no image is classified correctly by all four."""
     from ..data import denormalize, eval_batch
     from ..stages.common import validation_split
     from .job import maps_file
-    mine = sorted((r for r in runs if r["regime"] == regime), key=lambda r: r["seed"])
-    if not mine:
-        return None
-    first = mine[0]
-    other = next((r for r in runs if r["seed"] != first["seed"] and r["regime"] == regime), None)
     pruned = [n for n in first["networks"] if n["network"] == "pruned" and not n.get("near_chance")]
-    if other is None or not pruned:
+    if not pruned:
         return None
     light, heavy = min(pruned, key=lambda n: n["target"]), max(pruned, key=lambda n: n["target"])
     chosen = [(f"dense, seed {first['seed']}", first["networks"][0], first),

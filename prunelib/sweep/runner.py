@@ -9,7 +9,8 @@
   among them, or several jobs on each GPU: one job at 128 px leaves most of a large GPU idle).
 - A job whose result file is current (same networks, same measurement settings) is skipped, so re-submitting a
   sweep runs only what is missing or failed. A failed job names its log and leaves the others' results in place.
-- Then one aggregation step writes ``results/<profile>/summary.csv`` and ``verdicts.json`` from every finished job.
+- Then one aggregation step writes ``results/<profile>/summary.csv`` and ``seed_verdicts.json`` from every finished
+  job.
 - Logs and submitit's files go to ``logs/sweep/<profile>/`` (``$PRUNELIB_LOGS``).
 """
 from __future__ import annotations
@@ -27,13 +28,13 @@ from ..runs import differences  # aggregate() names its list of runs `runs`
 from . import concepts, pictures
 from .agreement import PICTURE
 from .decomposition import DECOMPOSITION
-from .job import Job, check_machine, job_inputs, read_result, replaced, run_job, stale, stopped_by_sigterm
+from .job import (Job, check_machine, job_inputs, networks_to_train, read_result, replaced, run_job, stale,
+                  stopped_by_sigterm)
 from .seed_rule import SEED_VERDICTS
 from .summary import SUMMARY_FILE
-from .verdicts import VERDICTS
 
 #: what a sweep writes into ``results/<profile>/``: the jobs' ``runs/`` and what :func:`aggregate` draws from them
-OUTPUTS = ("runs", SUMMARY_FILE, VERDICTS, SEED_VERDICTS, DECOMPOSITION, PICTURE)
+OUTPUTS = ("runs", SUMMARY_FILE, SEED_VERDICTS, DECOMPOSITION, PICTURE)
 
 EXECUTORS = ("auto", "local", "slurm")
 
@@ -197,6 +198,8 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
                 echo(note)
     for j in todo:
         echo(f"[{j.name}] PENDING")
+    for note in _baseline_losses(profile, todo):
+        echo(note)
     folder = logs_dir(profile)
     failed: list[str] = []
     if todo and kind == "slurm":
@@ -215,6 +218,21 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
     if failed:
         echo(f"{len(failed)} job(s) failed: {', '.join(failed)}; run the same command again to retry them")
     return 1 if failed else 0
+
+
+def _baseline_losses(profile: str, todo: list[Job]) -> list[str]:
+    """A warning, before the jobs start, for each seed-to-seed agreement baseline that training a seed's dense
+    network again here loses (:func:`prunelib.sweep.agreement.dropped_by_retraining`), with the command that brings
+    it back; empty when nothing is lost."""
+    from .agreement import dropped_by_retraining
+    from .summary import load_runs
+    retrained = {j.seed for j in todo if any(folder == "dense" for folder, _ in networks_to_train(j))}
+    if not retrained:
+        return []
+    lost = dropped_by_retraining(load_runs(profile), retrained)
+    return [f"note: training seed {seed}'s dense network here drops its seed-to-seed agreement baseline with seed "
+            f"{other} (seed {other}'s dense maps are not on this machine); run seed {other}'s jobs here too to bring "
+            f"it back (--seeds {seed},{other})" for seed, other in lost]
 
 
 def _run_local(jobs: list[Job], todo: list[Job], profile: str, data: str, folder: Path, *, gpus_per_job: int,
@@ -304,11 +322,10 @@ def judge_archive(profile: str, name: str, echo: Callable[[str], None] = print) 
 
 
 def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = print) -> list[str]:
-    """Write ``summary.csv``, ``verdicts.json`` (the noise-floor rule), ``seed_verdicts.json`` (the seed-level
-    rule, :mod:`prunelib.sweep.seed_rule`) and, for the authors' regimes, ``decomposition.json``
-    (:mod:`prunelib.sweep.decomposition`) of ``profile`` from its current result files, all or none; and where
-    the networks' maps are on this machine, the side-by-side picture of the agreement chapter
-    (:func:`prunelib.sweep.agreement.picture`).
+    """Write ``summary.csv``, ``seed_verdicts.json`` (the seed-level rule, :mod:`prunelib.sweep.seed_rule`) and,
+    for the authors' regimes, ``decomposition.json`` (:mod:`prunelib.sweep.decomposition`) of ``profile`` from its
+    current result files, all or none; and where the networks' maps are on this machine, the side-by-side picture
+    of the agreement chapter (:func:`prunelib.sweep.agreement.picture`).
 
     Every result file is checked (readable, its own name and profile, made from today's inputs: a file of other
     inputs is left out, and said so; one whose networks were since trained again here from the same inputs is kept,
@@ -321,7 +338,6 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
     from .decomposition import decomposition
     from .seed_rule import seed_verdicts
     from .summary import load_runs, write_summary
-    from .verdicts import noise_verdicts
 
     def why_stale(path: Path, run: dict[str, Any]) -> str | None:
         if "inputs" not in run:
@@ -338,13 +354,11 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
         if not runs:
             echo("no current result file: the summary and verdict files are left as they were")
             return []
-        verdicts = noise_verdicts(profile, runs, write=False)
         base = baselines(runs, paths.results_dir(profile) / BASELINES)  # reused where the maps are gone
         by_seeds = {**seed_verdicts(runs, load_reference()), "agreement": agreement_verdicts(runs, base)}
         parts = decomposition(runs, load_reference()) if any(r["regime"].startswith("authors_") for r in runs) else None
         write_summary(profile, runs, extra=baseline_rows(base, runs[0]["settings"]["n_bootstrap"],
                                                          runs[0]["settings"]["image_seed"]))
-        save_json(verdicts, paths.results_dir(profile) / VERDICTS)
         save_json(by_seeds, paths.results_dir(profile) / SEED_VERDICTS)
         if parts is not None:
             save_json(parts, paths.results_dir(profile) / DECOMPOSITION)

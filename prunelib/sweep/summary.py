@@ -200,8 +200,9 @@ def _fmt(value: Any) -> Any:
 
 def archive_dir(profile: str, name: str) -> Path:
     """Where an archived measurement of ``profile`` lies, ``results/<profile>/<name>/`` (its ``runs/``,
-    ``summary.csv`` and ``verdicts.json`` as they were): ``protocol-v1``, the noise study as measured before the
-    fixed image set, whose jobs the sweep no longer counts."""
+    ``summary.csv``, ``seed_verdicts.json`` and, for ``protocol-v1``, the noise floors of the retired floor rule in
+    ``verdicts.json``, as they were): ``protocol-v1``, the noise study as measured before the fixed image set,
+    whose jobs the sweep no longer counts."""
     return paths.results_dir(profile) / name
 
 
