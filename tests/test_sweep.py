@@ -395,3 +395,8 @@ def test_the_caption_names_a_gpu_and_where_a_job_stopped(tmp_path, monkeypatch) 
     line = summary.caption("demo")
     assert line.endswith("jobs: global seed 0 @ 0123456789; global seed 1 @ 0123456789 on NVIDIA H200 "
                          "(stopped at 30 %)")
+    # the authors' code path: its round 1 grows back to ~2.5 % measured sparsity, so the caption names the round
+    nets = [{"network": "dense", "level": 0.0}, {"network": "pruned", "level": 2.45, "round": 1}]
+    run = {**run, "regime": "authors_code", "seed": 0, "networks": nets}
+    (folder / "authors_code-seed0.json").write_text(json.dumps(run))
+    assert "authors_code seed 0 @ 0123456789 on NVIDIA H200 (stopped after round 1)" in summary.caption("demo")

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 
-from .. import metrics, paths
+from .. import metrics, paths, regimes
 from ..provenance import commit_label
 import torch
 
@@ -238,12 +238,18 @@ def _images(run: dict[str, Any]) -> str:
 
 def _where_and_how_far(run: dict[str, Any]) -> str:
     """`` on NVIDIA H200`` where a GPU ran the job, and `` (stopped at 30 %)`` where it stopped before its last
-    network; empty for a complete job on a CPU."""
+    network (`` (stopped after round 1)`` for a regime of rounds whose networks are labelled by their measured
+    sparsity, which the authors' code path lets grow back); empty for a complete job on a CPU."""
     gpu = (run.get("provenance") or {}).get("gpu")
-    pruned = [n["level"] for n in run["networks"] if n["network"] == "pruned" and "level" in n]
+    pruned = [n for n in run["networks"] if n["network"] == "pruned" and "level" in n]
     stopped = not run.get("complete", True)
-    return ((f" on {gpu}" if gpu else "")
-            + (f" (stopped at {max(pruned):.0f} %)" if stopped and pruned else " (stopped)" if stopped else ""))
+    if stopped and pruned and regimes.get(run["regime"]).method == "authors":
+        far = f" (stopped after round {max(n['round'] for n in pruned)})"
+    elif stopped and pruned:
+        far = f" (stopped at {max(n['level'] for n in pruned):.0f} %)"
+    else:
+        far = " (stopped)" if stopped else ""
+    return (f" on {gpu}" if gpu else "") + far
 
 
 def _commit(run: dict[str, Any]) -> str:
