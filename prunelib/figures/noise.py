@@ -17,7 +17,7 @@ from ..reference import load_reference
 from ..regimes import REGIMES
 from ..saliency import METHODS
 from ..stages.common import near_chance
-from ..sweep.summary import archive_dir, load_summary
+from ..sweep.summary import archive_dir
 from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
 from .tables import LEVEL
 
@@ -62,12 +62,6 @@ def metric_name(metric: str) -> str:
 COLOURS = {"global": "C0", "lottery": "C2"}
 #: the panels of the landing page's figure: top-1 and the paper's two claims for both saliency methods
 LANDING = ("top1", "gini_vg", "aopc_morf_vg", "gini_ig", "aopc_morf_ig")
-
-
-def load_noise(profile: str = "noise", archive: str | None = None) -> pd.DataFrame:
-    """The sweep's ``summary.csv`` of ``profile`` (a DataFrame), or of an archived measurement of it (``archive``,
-    :func:`prunelib.sweep.summary.archive_dir`)."""
-    return load_summary(profile, archive)
 
 
 #: the file of an archived measurement that holds the noise floors of the retired floor rule (protocol v1)

@@ -43,6 +43,16 @@ def _dense_maps(runs: list[dict[str, Any]]) -> dict[int, tuple[dict[str, Any], d
     return out
 
 
+def _dense_networks(runs: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Per seed, the record of its dense network (the first job's that names its identity)."""
+    dense: dict[int, dict[str, Any]] = {}
+    for run in runs:
+        net = next((n for n in run["networks"] if n["network"] == "dense"), None)
+        if net is not None and "identity" in net:
+            dense.setdefault(run["seed"], net)
+    return dense
+
+
 #: the seed-to-seed baselines as computed, beside summary.csv: the maps they are computed from are cached beside the
 #: checkpoints and go with the machine; a later aggregation reuses a pair whose two dense networks are the same
 BASELINES = "agreement_baselines.json"
@@ -57,11 +67,7 @@ def baselines(runs: list[dict[str, Any]], stored: Path | None = None) -> dict[in
     the file when both networks are the ones measured; the file is then rewritten with the pairs of ``runs``."""
     maps = _dense_maps(runs)
     kept = json.loads(stored.read_text()) if stored is not None and stored.is_file() else {}
-    dense = {}
-    for run in runs:
-        net = next((n for n in run["networks"] if n["network"] == "dense"), None)
-        if net is not None and "identity" in net:
-            dense.setdefault(run["seed"], net)
+    dense = _dense_networks(runs)
     pairs: dict[str, dict[str, dict[str, list[float]]]] = {}
     out: dict[int, dict[str, dict[str, list[float]]]] = {}
     for seed, net in dense.items():
@@ -89,12 +95,7 @@ def dropped_by_retraining(runs: list[dict[str, Any]], retrained: set[int]) -> li
     ``retrained`` seeds again on this machine would lose: a new dense network's pair is computed from both maps
     (the stored pair names the old network, :func:`baselines`), so a pair is lost where the other seed's dense
     maps are not here and that seed is not trained again too."""
-    here = set(_dense_maps(runs)) | set(retrained)
-    dense = {}
-    for run in runs:
-        net = next((n for n in run["networks"] if n["network"] == "dense"), None)
-        if net is not None and "identity" in net:
-            dense.setdefault(run["seed"], net)
+    here, dense = set(_dense_maps(runs)) | set(retrained), _dense_networks(runs)
     return sorted((seed, other) for seed in retrained if seed in dense for other in dense
                   if other != seed and other not in here and dense[other]["images"] == dense[seed]["images"])
 
