@@ -25,11 +25,16 @@ export PRUNELIB_DATA
 make_synthetic = $(abspath $(PY)) -c "from prunelib.synthetic import make_imagenette; \
 	make_imagenette('$(1)', n_train=12, n_val=12, size=64)"
 
-## make test: the whole suite (unit tests, notebooks with nbval, the book with -W, the browser test)
+## make test: the whole suite (unit tests, notebooks with nbval, the book with -W, the browser test), on every core:
+## TEST_WORKERS pytest-xdist workers (auto: one per core), a test file (and the notebooks together) to one worker
+## (tests/conftest.py), each worker with 2 torch threads that sleep when idle (OMP_WAIT_POLICY=PASSIVE), so that a
+## worker busy in Python leaves its core to the other's torch. TEST_WORKERS=0: one process, torch's default threads.
+TEST_WORKERS ?= auto
 test: $(STAMP)
 	@test -d "$(PRUNELIB_DATA)" || $(call make_synthetic,$(SYNTHETIC))
 	@echo "data: $(PRUNELIB_DATA)"
-	$(PY) -m pytest tests notebooks --nbval-lax
+	$(if $(filter 0,$(TEST_WORKERS)),,OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE) \
+	  $(PY) -m pytest -n $(TEST_WORKERS) tests notebooks --nbval-lax
 
 ## make test-fresh: what `make test` meets on a fresh clone with no ../shared beside it, in a minute or two: a clone
 ## of the last commit in a temporary folder, its synthetic ImageNette, the tests that read data or the shared folder

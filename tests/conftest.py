@@ -78,3 +78,26 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     the session fixture above restores the variable when the session ends.)"""
     if item.path.suffix == ".ipynb":
         restore_caller_cache()
+
+
+
+
+def xdist_scope(nodeid: str) -> str:
+    """The work unit of an item under pytest-xdist: its test file; every notebook cell: one unit, "notebooks"."""
+    path = nodeid.split("::", 1)[0]
+    return "notebooks" if path.endswith(".ipynb") else path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """``make test`` runs the suite on every core with pytest-xdist (one torch thread a worker). A test file goes to
+    one worker (its module fixtures, e.g. a built book, are made once), and so do the notebooks, together and in
+    order: their cells share a kernel, and notebooks 02-08 read the job notebook 01 ran. (xdist's own
+    ``--dist loadgroup`` cannot group them: it renames the items, which pytest 9.2 no longer allows.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFileNotebooksTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_scope(nodeid)
+
+    return ByFileNotebooksTogether(config, log)

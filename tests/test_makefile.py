@@ -1,4 +1,5 @@
-"""The Makefile's own logic: `make book` rebuilds every page when only the book's static files (its CSS) changed."""
+"""The Makefile's own logic: `make book` rebuilds every page when only the book's static files (its CSS) changed;
+`make test` spreads the suite over the cores, two torch threads a worker, the notebooks on one worker."""
 from __future__ import annotations
 
 import os
@@ -36,3 +37,26 @@ def test_make_book_on_a_first_build_needs_no_flag(tmp_path: Path) -> None:
     static = tmp_path / "_static"
     static.mkdir()
     assert "--all" not in _book_command(static, tmp_path / "no-build-yet" / "index.html")
+
+
+def _test_command(*variables: str) -> str:
+    """The pytest command `make test` would run (dry run; the venv stamp is taken as up to date)."""
+    out = subprocess.run(["make", "-n", "-o", ".venv/.installed", "test", *variables], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    return next(line for line in out.replace("\\\n", " ").splitlines() if "-m pytest" in line)
+
+
+def test_make_test_uses_every_core_with_two_sleeping_threads_a_worker_unless_told_otherwise() -> None:
+    spread = _test_command()
+    assert "-n auto" in spread and spread.startswith("OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE ")
+    single = _test_command("TEST_WORKERS=0")
+    assert "-n 0" in single and "OMP_NUM_THREADS" not in single
+    assert "-n 3" in _test_command("TEST_WORKERS=3") and "tests notebooks --nbval-lax" in single
+
+
+def test_a_test_file_is_one_unit_of_work_and_the_notebooks_together_are_one() -> None:
+    from conftest import xdist_scope
+    assert xdist_scope("tests/test_sweep.py::test_x") == xdist_scope("tests/test_sweep.py::test_y[a::b-1]")
+    assert xdist_scope("tests/test_sweep.py::test_x") != xdist_scope("tests/test_book.py::test_x")
+    cells = {xdist_scope(f"notebooks/{name}.ipynb::Cell {k}") for name in ("01_training", "07_noise") for k in (0, 3)}
+    assert cells == {"notebooks"}
