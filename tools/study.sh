@@ -24,24 +24,26 @@ sweep() {
   "$PY" -m prunelib sweep --executor local --data "$DATA" "$@" || echo "=== sweep $* did not finish; continuing"
 }
 
-# 1. The job the book's chapters 1-6 show: the study's seed 0 under global pruning, with its concepts and pictures
-#    (~1.5 h). Its first result replaces the noise study's protocol-v1 results in the summary.
-sweep --profile noise --seeds 0 --regimes global
-# 2. What the authors' code did: their code path (D, A1, A2) and the schedule alone (S) per seed, ~50 min a
-#    network. A seed's networks hang on its dense network D, and a D retrained elsewhere is another checkpoint
-#    (on another kind of CPU, other weights): a seed's sweep is best finished on one machine (a partial result is
-#    kept and re-measured, not lost, elsewhere).
-#    The schedule alone (S) first: with D and A1 it completes a seed of the decomposition's first contrasts, while
-#    A2 needs A1's weights (round 2 prunes them) and so A1 again where its checkpoint is gone.
-sweep --profile authors --seeds 2 --regimes authors_unpruned,authors_code
-sweep --profile authors --seeds 1 --regimes authors_unpruned,authors_code
-# 3. The study's other networks, seed by seed: global pruning (~1.5 h a seed), then the lottery regime with its
-#    control (~3 h a seed).
-for seed in 1 2; do sweep --profile noise --seeds "$seed" --regimes global; done
-for seed in 0 1 2; do sweep --profile noise --seeds "$seed" --regimes lottery; done
-# 4. The rest of the decomposition, seed 0: its code path and the schedule alone (where not current), the mask
-#    held, the schedule annealed, both (~1 h a network not current).
-sweep --profile authors --seeds 0 --regimes authors_code,authors_unpruned,authors_lottery,authors_masked,authors_annealed
-# 5. The book: chapters 1-7 (reproduce --profile noise runs seed 0's global job first, current by now) and 8.
+# A sweep skips the jobs whose results are current (committed in results/: the study's seed 0 under global pruning;
+# the authors' code path for seeds 0-2 and its decomposition for seed 0), unless a line before it trained their
+# dense network again; so this is also the order of what remains.
+# 1. The study's networks, seed by seed, on one machine: the lottery regime (the seed's dense network where its
+#    checkpoint is not here, the unpruned control, rounds 1-3: ~3.5 h a seed), then global pruning on the same dense
+#    network (~20 min a seed once it is here). A seed whose dense network was trained again is measured again under
+#    both regimes; once all three seeds' dense maps are here, the seed-to-seed agreement baselines of every pair are
+#    computed (agreement_baselines.json keeps them). Commit results/noise after each seed: checkpoints and maps stay
+#    on the machine, and a result file made from lost checkpoints cannot be made again.
+for seed in 0 1 2; do
+  sweep --profile noise --seeds "$seed" --regimes lottery
+  sweep --profile noise --seeds "$seed" --regimes global
+done
+# 2. What the authors' code did, seed by seed: their code path (D, A1, A2), the schedule alone (S), the mask held
+#    (M1), the schedule annealed (C1), both (L1): ~1 h a network. A seed's networks hang on its dense network D (and
+#    A2 on A1's weights), so a seed is best finished on one machine.
+for seed in 0 1 2; do
+  sweep --profile authors --seeds "$seed" \
+    --regimes authors_code,authors_unpruned,authors_lottery,authors_masked,authors_annealed
+done
+# 3. The book: chapters 1-7 (reproduce --profile noise runs seed 0's global job first, current by now) and 8.
 "$PY" -m prunelib reproduce --profile authors --data "$DATA"
 "$PY" -m prunelib reproduce --profile noise --data "$DATA"
