@@ -40,8 +40,10 @@ def test_make_book_on_a_first_build_needs_no_flag(tmp_path: Path) -> None:
 
 
 def _test_command(*variables: str) -> str:
-    """The pytest command `make test` would run (dry run; the venv stamp is taken as up to date)."""
-    out = subprocess.run(["make", "-n", "-o", ".venv/.installed", "test", *variables], cwd=ROOT,
+    """The pytest command `make test` would run (dry run; the venv stamp is taken as up to date). The settings of a
+    `make test TEST_WORKERS=...` that runs this test reach a sub-make through MAKEFLAGS: they are left out."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "TEST_WORKERS")}
+    out = subprocess.run(["make", "-n", "-o", ".venv/.installed", "test", *variables], cwd=ROOT, env=env,
                          capture_output=True, text=True, check=True).stdout
     return next(line for line in out.replace("\\\n", " ").splitlines() if "-m pytest" in line)
 
