@@ -93,7 +93,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """``make test`` runs the suite on every core with pytest-xdist (one torch thread a worker). A test file goes to
     one worker (its module fixtures, e.g. a built book, are made once), and so do the notebooks, together and in
     order: their cells share a kernel, and notebooks 02-08 read the job notebook 01 ran. (xdist's own
-    ``--dist loadgroup`` cannot group them: it renames the items, which pytest 9.2 no longer allows.)"""
+    ``--dist loadgroup`` cannot group them: xdist 3.8 renames the items through ``_nodeid``, which pytest 9.2 no
+    longer reads, so its groups are silently ignored.)"""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByFileNotebooksTogether(LoadScopeScheduling):
