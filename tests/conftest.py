@@ -80,8 +80,6 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         restore_caller_cache()
 
 
-
-
 def xdist_scope(nodeid: str) -> str:
     """The work unit of an item under pytest-xdist: its test file; every notebook cell: one unit, "notebooks"."""
     path = nodeid.split("::", 1)[0]
@@ -90,7 +88,7 @@ def xdist_scope(nodeid: str) -> str:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-    """``make test`` runs the suite on every core with pytest-xdist (one torch thread a worker). A test file goes to
+    """``make test`` runs the suite on every core with pytest-xdist (the Makefile sets its threads). A test file goes to
     one worker (its module fixtures, e.g. a built book, are made once), and so do the notebooks, together and in
     order: their cells share a kernel, and notebooks 02-08 read the job notebook 01 ran. (xdist's own
     ``--dist loadgroup`` cannot group them: xdist 3.8 renames the items through ``_nodeid``, which pytest 9.2 no

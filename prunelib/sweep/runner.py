@@ -231,8 +231,9 @@ def _baseline_losses(profile: str, todo: list[Job]) -> list[str]:
         return []
     lost = dropped_by_retraining(load_runs(profile), retrained)
     return [f"note: training seed {seed}'s dense network here drops its seed-to-seed agreement baseline with seed "
-            f"{other} (seed {other}'s dense maps are not on this machine); run seed {other}'s jobs here too to bring "
-            f"it back (--seeds {seed},{other})" for seed, other in lost]
+            f"{other} (seed {other}'s dense maps are not on this machine); it comes back when seed {other}'s dense "
+            f"network is trained here too: --seeds {seed},{other} with a regime whose seed-{other} job is not done "
+            f"(a done job is skipped and keeps the dense network it measured)" for seed, other in lost]
 
 
 def _run_local(jobs: list[Job], todo: list[Job], profile: str, data: str, folder: Path, *, gpus_per_job: int,
