@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny synthetic ImageNette and an isolated cache folder."""
+"""Shared fixtures: a tiny synthetic ImageNette, an isolated cache folder and the folders of a tiny sweep."""
 from __future__ import annotations
 
 import os
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from prunelib.synthetic import make_imagenette
+from tiny_sweep import TINY
 
 #: the cache folder the caller chose, if any (read before any fixture redirects it)
 _CALLER_CACHE = os.environ.get("PRUNELIB_CACHE")
@@ -39,6 +40,18 @@ def real_imagenette() -> Path:
         pytest.skip(f"PRUNELIB_DATA={path} has {n} validation images, not ImageNette's {REAL_VAL_IMAGES} "
                     "(a synthetic or partial copy): this test needs the real one")
     return Path(path)
+
+
+@pytest.fixture
+def sweep_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Path) -> dict:
+    """Profiles, results, checkpoints and logs in a temporary folder (inherited by the jobs' processes)."""
+    profiles = tmp_path / "profiles.yaml"
+    profiles.write_text(TINY)
+    for name, sub in (("PRUNELIB_PROFILES", "profiles.yaml"), ("PRUNELIB_RESULTS", "results"),
+                      ("PRUNELIB_CHECKPOINTS", "checkpoints"), ("PRUNELIB_LOGS", "logs")):
+        monkeypatch.setenv(name, str(tmp_path / sub))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    return {"root": tmp_path, "data": str(synthetic_root)}
 
 
 @pytest.fixture(scope="session", autouse=True)

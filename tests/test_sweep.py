@@ -1,83 +1,18 @@
-"""The sweep: jobs of seeds x regimes on submitit's local executor and on a real single-node SLURM cluster,
-the summary table (tiny known answers); the seed-level rule's own tests are in test_seed_rule.py."""
+"""The sweep: its input checks, jobs of seeds x regimes on submitit's local executor, the authors' regimes, the
+summary table (tiny known answers). The other executors (SLURM, several jobs on one GPU) are in
+test_sweep_executors.py, what is current in test_sweep_current.py, the seed-level rule in test_seed_rule.py."""
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import torch
 
-from prunelib.__main__ import main as cli
 from prunelib.sweep import summary
-
-# A profile small enough for a job to take seconds: 3 epochs at 32 px on the synthetic data, one pruned level, in
-# fp32 (a CPU with AVX2 alone emulates bf16, ~30x slower at this size; the bf16 checks below turn it back on).
-TINY = """tiny:
-  image_size: 32
-  subset_per_class: 0
-  val_per_class: 0
-  epochs: 3
-  batch_size: 8
-  lr: 0.003
-  label_smoothing: 0.1
-  flat_fraction: 0.0
-  finetune_epochs: 1
-  finetune_lr: 0.0003
-  levels: "50"
-  lottery_rate: 50
-  lottery_rounds: 1
-  authors_rounds: 1
-  methods: "VG,IG"
-  n_attribution_images: 4
-  ig_steps: 2
-  road_precision: fp32
-  n_bootstrap: 20
-  seed: 0
-  craft_classes: "church"
-  craft_images: 4
-  n_concepts: 3
-  picture_seeds: "0"
-  saliency_classes: "church,tench"
-  removal_percentages: "0,50"
-  bf16: false
-"""
-#: the tiny profile under bf16 autocast, the study's default (what the bf16 checks judge)
-TINY_BF16 = TINY.replace("bf16: false", "bf16: true")
-# The tiny profile without concepts and pictures, one epoch and one saliency method: for the tests of the sweep's
-# bookkeeping and executors, where what a job computes is beside the point.
-LIGHT = (TINY.split("  craft_classes:")[0]
-         .replace("epochs: 3", "epochs: 1").replace('methods: "VG,IG"', 'methods: "VG"') + "  bf16: false\n")
-
-
-@pytest.fixture
-def sweep_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Path) -> dict:
-    """Profiles, results, checkpoints and logs in a temporary folder (inherited by the jobs' processes)."""
-    profiles = tmp_path / "profiles.yaml"
-    profiles.write_text(TINY)
-    for name, sub in (("PRUNELIB_PROFILES", "profiles.yaml"), ("PRUNELIB_RESULTS", "results"),
-                      ("PRUNELIB_CHECKPOINTS", "checkpoints"), ("PRUNELIB_LOGS", "logs")):
-        monkeypatch.setenv(name, str(tmp_path / sub))
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    return {"root": tmp_path, "data": str(synthetic_root)}
-
-
-def _sweep(env: dict, capsys, *args: str) -> tuple[int, str]:
-    try:
-        code = cli(["sweep", "--profile", "tiny", "--data", env["data"], "--cpus-per-job", "1", *args])
-    except SystemExit as stop:  # argparse: a bad option or profiles file
-        code = stop.code
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
-def _rows(path: Path) -> list[dict]:
-    with open(path) as fh:
-        return list(csv.DictReader(fh))
+from tiny_sweep import TINY_BF16, read_rows, run_sweep
 
 
 # --------------------------------------------------------------------------------- known answers
@@ -127,7 +62,7 @@ def test_concept_rows_average_the_defined_classes() -> None:
 def test_bad_sweep_input_is_one_line(sweep_env, capsys, args, expected) -> None:
     if torch.cuda.is_available() and "--gpus-per-job" in args:
         pytest.skip("this machine has a GPU")
-    code, out = _sweep(sweep_env, capsys, *args)
+    code, out = run_sweep(sweep_env, capsys, *args)
     assert code == 2 and expected in out and out.count("\n") == 1
     assert not (sweep_env["root"] / "logs").exists()  # nothing started
 
@@ -135,7 +70,7 @@ def test_bad_sweep_input_is_one_line(sweep_env, capsys, args, expected) -> None:
 def test_parallel_is_for_the_local_executor(sweep_env, capsys, monkeypatch) -> None:
     from prunelib.sweep import runner
     monkeypatch.setattr(runner.shutil, "which", lambda name: f"/usr/bin/{name}")  # sbatch "on the PATH"
-    code, out = _sweep(sweep_env, capsys, "--parallel", "2", "--executor", "slurm")
+    code, out = run_sweep(sweep_env, capsys, "--parallel", "2", "--executor", "slurm")
     assert code == 2 and "--parallel is for the local executor" in out and out.count("\n") == 1
 
 
@@ -152,7 +87,7 @@ def test_parallel_slots_deal_jobs_round_the_gpus_and_share_the_cores() -> None:
 
 def test_slurm_executor_without_slurm_is_refused(sweep_env, capsys, monkeypatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    code, out = _sweep(sweep_env, capsys, "--executor", "slurm")
+    code, out = run_sweep(sweep_env, capsys, "--executor", "slurm")
     assert code == 2 and "no SLURM here (sbatch is not on the PATH)" in out
 
 
@@ -165,7 +100,7 @@ def test_a_sweep_that_would_emulate_bf16_is_refused_before_any_job(sweep_env, ca
     monkeypatch.setattr(hardware, "native_bf16", lambda *args, **kwargs: False)
     monkeypatch.setattr(hardware, "EMULATED_LIMIT", 0)  # the tiny profile's training counts as long
     monkeypatch.setenv(hardware.ALLOW_VARIABLE, "0")
-    code, out = _sweep(sweep_env, capsys, "--executor", "local")
+    code, out = run_sweep(sweep_env, capsys, "--executor", "local")
     assert code == 2 and "Job global-seed0 of profile 'tiny' (2 networks left to train) trains under bf16" in out, out
     assert "--allow-emulated-bf16" in out and out.count("\n") == 1
     with pytest.raises(hardware.EmulatedBf16Error, match="Job global-seed0"):
@@ -209,11 +144,11 @@ def test_what_a_job_has_left_to_train_is_what_the_bf16_check_judges(sweep_env, c
 
 # ------------------------------------------------------------------------------ local executor
 def test_local_sweep_runs_skips_and_retries_only_the_failed(sweep_env, capsys) -> None:
-    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
+    code, out = run_sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
     assert code == 0, out
     assert "[global-seed0] DONE" in out and "summary: " in out
     table = sweep_env["root"] / "results" / "tiny" / "summary.csv"
-    metrics_ = {(r["network"], r["metric"]) for r in _rows(table)}
+    metrics_ = {(r["network"], r["metric"]) for r in read_rows(table)}
     assert ("dense", "top1") in metrics_ and ("pruned", "aopc_gap_ig") in metrics_ and ("dense", "aopc_random") in metrics_
     assert {("dense", "coherence_gain"), ("pruned", "coherence_gain"), ("pruned", "reconstruction_error")} <= metrics_
     # concept metrics missing (e.g. a profile that asks for them later): only they are computed, the rest is reused
@@ -221,7 +156,7 @@ def test_local_sweep_runs_skips_and_retries_only_the_failed(sweep_env, capsys) -
     result_file = sweep_env["root"] / "results" / "tiny" / "runs" / "global-seed0.json"
     before = result_file.read_text()
     concept_file.unlink()
-    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
+    code, out = run_sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
     assert code == 0 and "[global-seed0] DONE" in out and concept_file.is_file() and result_file.read_text() == before
 
     # the pictures of seed 0 (picture_seeds): saliency grid, explorer frames and galleries of the dense and pruned
@@ -238,39 +173,39 @@ def test_local_sweep_runs_skips_and_retries_only_the_failed(sweep_env, capsys) -
     assert {p.name for p in (pictures / "concepts").glob("*.json")} == {"church_00.json", "church_50.json"}
     profiles = Path(os.environ["PRUNELIB_PROFILES"])
     profiles.write_text(profiles.read_text().replace('saliency_classes: "church,tench"', 'saliency_classes: "tench"'))
-    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
+    code, out = run_sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
     assert code == 0 and "[global-seed0] DONE" in out and result_file.read_text() == before
     assert json.loads((pictures / "saliency" / "maps.json").read_text())["classes"] == ["tench"]
     assert not list((sweep_env["root"] / "results" / "tiny").glob(".staging/*"))
 
-    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
+    code, out = run_sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes", "global")
     assert code == 0 and "[global-seed0] done earlier, skipped" in out and "RUNNING" not in out
     # the summary alone, redrawn from what is measured so far while no job runs (nor starts: lottery is not done)
     summary_before = table.read_text()
     table.unlink()
-    code, out = _sweep(sweep_env, capsys, "--summary-only", "--regimes", "global,lottery")
+    code, out = run_sweep(sweep_env, capsys, "--summary-only", "--regimes", "global,lottery")
     assert code == 0 and "(no job run)" in out and "RUNNING" not in out and table.read_text() == summary_before
 
     # a job that fails (its control's folder holds a foreign run) names its log; the finished job stays
     foreign = sweep_env["root"] / "checkpoints" / "tiny" / "seed0" / "lottery" / "control"
     foreign.mkdir(parents=True)
     (foreign / "run.json").write_text('{"foreign": true}')
-    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--regimes", "global,lottery")
+    code, out = run_sweep(sweep_env, capsys, "--executor", "local", "--regimes", "global,lottery")
     assert code == 1 and "[lottery-seed0] FAILED" in out and "holds a run of other inputs" in out
     log = Path(out.split("[lottery-seed0] FAILED")[1].split("log ")[1].split()[0])
     assert log.is_file() and "RunMismatch" in log.read_text()
     assert (sweep_env["root"] / "results" / "tiny" / "runs" / "global-seed0.json").is_file()
     shutil.rmtree(foreign)
-    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--regimes", "global,lottery")
+    code, out = run_sweep(sweep_env, capsys, "--executor", "local", "--regimes", "global,lottery")
     assert code == 0 and "[global-seed0] done earlier, skipped" in out and "[lottery-seed0] DONE" in out, out
-    assert {r["network"] for r in _rows(table)} == {"dense", "pruned", "control"}
+    assert {r["network"] for r in read_rows(table)} == {"dense", "pruned", "control"}
     # protocol v2: one fixed image set, so the same dense network measured by two jobs gets identical values
     runs = {name: json.loads((sweep_env["root"] / "results" / "tiny" / "runs" / f"{name}-seed0.json").read_text())
             for name in ("global", "lottery")}
     dense = {name: next(n for n in run["networks"] if n["network"] == "dense") for name, run in runs.items()}
     assert dense["global"]["images"] == dense["lottery"]["images"] and len(dense["global"]["images"]) == 10
     assert dense["global"]["methods"] == dense["lottery"]["methods"]
-    metrics_ = {(r["network"], r["metric"]) for r in _rows(table)}
+    metrics_ = {(r["network"], r["metric"]) for r in read_rows(table)}
     assert {("pruned", "agreement_spearman_vg"), ("control", "agreement_top10_iou_ig"),
             ("pruned", "aopc_above_random_vg")} <= metrics_
     # the lottery regime's pictures show the dense and the pruned network, not the unpruned control
@@ -281,7 +216,7 @@ def test_local_sweep_runs_skips_and_retries_only_the_failed(sweep_env, capsys) -
 def test_the_authors_regimes_take_their_loop_apart(sweep_env, capsys) -> None:
     """Two of the authors' regimes share the seed's dense network (trained once) and give the decomposition."""
     import json
-    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--regimes", "authors_code,authors_unpruned",
+    code, out = run_sweep(sweep_env, capsys, "--executor", "local", "--regimes", "authors_code,authors_unpruned",
                        "--parallel", "2")  # side by side: the second waits for the dense network, then reuses it
     assert code == 0, out
     results = sweep_env["root"] / "results" / "tiny"
@@ -308,76 +243,8 @@ def test_the_authors_regimes_take_their_loop_apart(sweep_env, capsys) -> None:
 def test_a_profile_without_lottery_rounds_is_refused_before_any_job(sweep_env, capsys) -> None:
     profiles = Path(os.environ["PRUNELIB_PROFILES"])
     profiles.write_text(profiles.read_text().replace("lottery_rounds: 1", "lottery_rounds: 0"))
-    code, out = _sweep(sweep_env, capsys, "--executor", "local", "--regimes", "lottery")
+    code, out = run_sweep(sweep_env, capsys, "--executor", "local", "--regimes", "lottery")
     assert code == 2 and "setting 'lottery_rounds' must be an integer >= 1, got 0" in out and out.count("\n") == 1
-
-
-# ------------------------------------------------------------------------ a real SLURM cluster
-LOCAL_SLURM = Path(__file__).parent.parent / "tools" / "local-slurm.sh"
-
-
-@pytest.fixture
-def slurm_cluster(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """munged, slurmctld and slurmd on this machine (tools/local-slurm.sh), stopped after the test."""
-    missing = [b for b in ("munged", "slurmctld", "slurmd", "sbatch", "squeue")
-               if not shutil.which(b) and not Path("/usr/sbin", b).exists()]
-    if missing:
-        pytest.skip(f"SLURM is not installed ({', '.join(missing)} missing): apt-get install slurm-wlm munge")
-    if os.geteuid() != 0:
-        pytest.skip("a single-node SLURM cluster needs root (slurmd)")
-    folder = tmp_path_factory.mktemp("slurm")
-    started = subprocess.run(["bash", str(LOCAL_SLURM), "start", str(folder)], capture_output=True, text=True)
-    try:
-        assert started.returncode == 0, f"the test cluster did not start: {started.stderr}"
-        monkeypatch.setenv("SLURM_CONF", str(folder / "slurm.conf"))
-        yield folder
-    finally:
-        subprocess.run(["bash", str(LOCAL_SLURM), "stop", str(folder)], check=False)
-
-
-def test_sweep_through_slurm_equals_the_local_executor(sweep_env, slurm_cluster, capsys, monkeypatch) -> None:
-    Path(os.environ["PRUNELIB_PROFILES"]).write_text(LIGHT)  # what is compared is the executor, not the stages
-    code, local_out = _sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0,1", "--parallel", "2")
-    assert code == 0, local_out
-    local = _rows(sweep_env["root"] / "results" / "tiny" / "summary.csv")
-
-    # the same sweep into fresh folders, through SLURM
-    for name, sub in (("PRUNELIB_RESULTS", "results-slurm"), ("PRUNELIB_CHECKPOINTS", "checkpoints-slurm"),
-                      ("PRUNELIB_LOGS", "logs-slurm")):
-        monkeypatch.setenv(name, str(sweep_env["root"] / sub))
-    code, out = _sweep(sweep_env, capsys, "--seeds", "0,1")  # auto: sbatch is on the PATH
-    assert code == 0, out
-    assert out.count("submitted (slurm job") == 2 and out.count("DONE") == 2
-    for log in sweep_env["root"].joinpath("logs-slurm").rglob("*_log.out"):
-        text = log.read_text()
-        assert "SLURM job" in text and "no SLURM" not in text, log  # every job ran under SLURM
-    slurm = _rows(sweep_env["root"] / "results-slurm" / "tiny" / "summary.csv")
-    assert slurm == local  # the same numbers, to the last printed digit
-
-
-def _one_gpu():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("one_gpu", Path(__file__).parents[1] / "tools" / "one_gpu.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_several_jobs_at_once_stop_at_the_deadline_and_resume(sweep_env, capsys) -> None:
-    """tools/one_gpu.py: a typo is refused before any work; jobs still running at the deadline are stopped with
-    what they finished kept, and the same command resumes them to complete results and a summary."""
-    (sweep_env["root"] / "profiles.yaml").write_text(LIGHT)  # what is tested is the bookkeeping
-    tool, jobs = _one_gpu(), ["tiny:0:global", "tiny:1:global"]
-    with pytest.raises(SystemExit):
-        tool.main(["--data", sweep_env["data"], "tiny:0:globl"])
-    assert "unknown regime 'globl'" in capsys.readouterr().err
-    assert tool.main(["--data", sweep_env["data"], "--parallel", "2", "--deadline", "2", "--no-summary", *jobs]) == 0
-    results = sweep_env["root"] / "results" / "tiny"
-    assert "deadline: stopping tiny:0:global" in capsys.readouterr().out
-    assert not any(json.loads(f.read_text())["complete"] for f in results.glob("runs/*.json"))
-    assert tool.main(["--data", sweep_env["data"], "--parallel", "2", "--deadline", "900", *jobs]) == 0
-    assert all(json.loads((results / "runs" / f"global-seed{s}.json").read_text())["complete"] for s in (0, 1))
-    assert {r["seed"] for r in _rows(results / "summary.csv")} == {"0", "1"}
 
 
 def test_the_caption_names_a_gpu_and_where_a_job_stopped(tmp_path, monkeypatch) -> None:

@@ -22,7 +22,7 @@ from prunelib.sweep.job import Job, run_job, stale
 from prunelib.sweep.summary import read_run
 from prunelib.synthetic import make_imagenette
 
-from test_sweep import LIGHT
+from tiny_sweep import LIGHT
 
 
 FOLDERS = (("PRUNELIB_PROFILES", "profiles.yaml"), ("PRUNELIB_RESULTS", "results"),
