@@ -40,6 +40,7 @@ from . import paths
 from . import data as imagenette
 from .checkpoint import save_json, swap_in
 from .fingerprints import stage_fingerprint
+from .kernel import LocalKernelManager
 from .models import resolve_device
 from .profiles import PROFILES_FILE, load_profile, profiles_file  # noqa: F401 (re-exported)
 from .progress import BATCH
@@ -186,7 +187,8 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
         backend = os.environ.pop("MPLBACKEND", None)  # Agg would glue figures as text instead of images
         try:
             papermill.execute_notebook(str(source), str(tmp_nb), parameters=stage_params, cwd=str(notebooks),
-                                       progress_bar=False, kernel_name="python3")
+                                       progress_bar=False, kernel_name="python3",
+                                       kernel_manager_class=LocalKernelManager)  # Unix sockets, not TCP
         except PapermillExecutionError as err:
             tqdm.write(f"[{name}] FAILED in cell {err.cell_index} ({err.ename}: {err.evalue}); "
                        f"the previous outputs of this stage are kept; the failed notebook is {tmp_nb}")

@@ -1,0 +1,38 @@
+"""The notebooks' kernel under ``reproduce`` (prunelib/kernel.py): Unix sockets in the temporary folder, TCP only
+where their path would be too long; a notebook runs in it, and ipykernel has nothing to warn of."""
+from __future__ import annotations
+
+import nbformat
+import papermill
+
+from prunelib import kernel
+from prunelib.kernel import LocalKernelManager
+
+
+def test_the_kernel_listens_on_sockets_in_the_temporary_folder(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(kernel.tempfile, "tempdir", None)  # gettempdir() reads TMPDIR again
+    km = LocalKernelManager()
+    assert km.transport == "ipc" and km.ip.startswith(str(tmp_path / "prunelib-kernel-"))
+    assert LocalKernelManager().ip != km.ip  # two kernels at once do not share sockets
+
+
+def test_a_temporary_folder_too_long_for_a_socket_falls_back_to_tcp(tmp_path, monkeypatch) -> None:
+    deep = tmp_path / ("x" * 40) / ("y" * 40)
+    deep.mkdir(parents=True)
+    monkeypatch.setenv("TMPDIR", str(deep))
+    monkeypatch.setattr(kernel.tempfile, "tempdir", None)
+    km = LocalKernelManager()
+    assert (km.transport, km.ip) == ("tcp", "127.0.0.1")
+
+
+def test_a_notebook_runs_in_it_over_ipc_and_nothing_is_warned(tmp_path, capfd) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("from ipykernel.kernelapp import IPKernelApp\n"
+                                          "print(6 * 7, IPKernelApp.instance().transport)")]
+    nbformat.write(nb, tmp_path / "in.ipynb")
+    papermill.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"), progress_bar=False,
+                               kernel_name="python3", kernel_manager_class=LocalKernelManager)
+    assert nbformat.read(tmp_path / "out.ipynb", 4).cells[0].outputs[0]["text"] == "42 ipc\n"
+    captured = capfd.readouterr()
+    assert "without encryption" not in captured.out + captured.err  # ipykernel >= 7 warns of a TCP kernel
