@@ -2,8 +2,9 @@
 
 jupyter_client starts a kernel on TCP ports of localhost by default, where anyone on the machine (a shared cluster
 node) can connect to them, and ipykernel warns of it in the terminal at every chapter. Over IPC the sockets are
-files in the temporary folder, readable by their owner only. A socket's path has a length limit (about 100
-bytes); where the temporary folder's path is too long for it, the kernel falls back to TCP (and its warning).
+files in the temporary folder that only their owner can connect to (connecting needs write permission). A socket's
+path has a length limit (about 100 bytes); where the temporary folder's path is too long for it, the kernel falls
+back to TCP (and its warning).
 """
 from __future__ import annotations
 
