@@ -2,6 +2,7 @@
 sphinx-book-theme then draws the link (a two-line Sphinx project, built in a few seconds)."""
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from sphinx.application import Sphinx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-from repository_link import repository_url, theme_options  # noqa: E402
+from repository_link import cite_with_url, repository_url, theme_options  # noqa: E402
 
 ACTIONS = {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "someone/prunelib-fork",
            "GITHUB_REF_NAME": "main"}
@@ -39,15 +40,48 @@ def test_the_theme_draws_the_button_only_where_the_repository_is_known(tmp_path,
         monkeypatch.delenv(name, raising=False)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
+    page = _build(tmp_path, "Title\n=====\n\nText.\n")
+    assert ('href="https://github.com/someone/prunelib-fork"' in page) == bool(environ)
+
+
+CITATION = """@misc{prunelib_reproduction,
+  title        = {A Reproduction},
+  year         = {2026}
+}"""
+
+
+def test_the_citation_gets_the_repository_as_its_url() -> None:
+    cited = cite_with_url(CITATION, "https://github.com/someone/prunelib-fork")
+    assert cited == CITATION[:-2] + ",\n  url          = {https://github.com/someone/prunelib-fork}\n}"
+    assert cite_with_url(cited, "https://elsewhere.example") == cited  # a url already there is kept
+    assert cite_with_url(CITATION, None) == CITATION
+    other = CITATION.replace("prunelib_reproduction", "suwal2025sparse")
+    assert cite_with_url(other, "https://github.com/someone/prunelib-fork") == other  # another entry: untouched
+
+
+@pytest.mark.parametrize("environ", [ACTIONS, {}])
+def test_the_built_citation_names_the_repository_only_where_it_is_known(tmp_path, monkeypatch, environ) -> None:
+    for name in (*ACTIONS, "PRUNELIB_REPOSITORY_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    block = "".join("   " + line + "\n" for line in CITATION.splitlines())
+    page = _build(tmp_path, f"Title\n=====\n\n.. code-block:: bibtex\n\n{block}")
+    text = re.sub(r"<[^>]+>", "", page)  # the highlighted block without its markup
+    assert ("url          = {https://github.com/someone/prunelib-fork}" in text) == bool(environ)
+    assert "title        = {A Reproduction}" in text
+
+
+def _build(tmp_path: Path, index_rst: str) -> str:
+    """The HTML of a one-page Sphinx project with the extension and sphinx-book-theme."""
     src = tmp_path / "src"
     src.mkdir()
     (src / "conf.py").write_text(
         f"import sys\nsys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
         "extensions = ['repository_link']\nhtml_theme = 'sphinx_book_theme'\n"
         "html_theme_options = {'use_repository_button': False}\n")
-    (src / "index.rst").write_text("Title\n=====\n\nText.\n")
+    (src / "index.rst").write_text(index_rst)
     app = Sphinx(str(src), str(src), str(tmp_path / "html"), str(tmp_path / "doctrees"), "html",
                  status=None, warning=None, freshenv=True)
     app.build()
-    page = (tmp_path / "html" / "index.html").read_text()
-    assert ('href="https://github.com/someone/prunelib-fork"' in page) == bool(environ)
+    return (tmp_path / "html" / "index.html").read_text()
