@@ -34,12 +34,17 @@ def test_without_a_repository_the_options_are_left_as_they_are() -> None:
     assert on["use_repository_button"] and on["repository_branch"] == "pages" and on["launch_buttons"] == {}
 
 
-@pytest.mark.parametrize("environ", [ACTIONS, {}])
-def test_the_theme_draws_the_button_only_where_the_repository_is_known(tmp_path, monkeypatch, environ) -> None:
+@pytest.fixture(params=[ACTIONS, {}], ids=["actions", "laptop"])
+def environ(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """The build's environment: a GitHub Actions build, or one that names no repository."""
     for name in (*ACTIONS, "PRUNELIB_REPOSITORY_URL"):
         monkeypatch.delenv(name, raising=False)
-    for name, value in environ.items():
+    for name, value in request.param.items():
         monkeypatch.setenv(name, value)
+    return request.param
+
+
+def test_the_theme_draws_the_button_only_where_the_repository_is_known(tmp_path, environ) -> None:
     page = _build(tmp_path, "Title\n=====\n\nText.\n")
     assert ('href="https://github.com/someone/prunelib-fork"' in page) == bool(environ)
 
@@ -59,12 +64,7 @@ def test_the_citation_gets_the_repository_as_its_url() -> None:
     assert cite_with_url(other, "https://github.com/someone/prunelib-fork") == other  # another entry: untouched
 
 
-@pytest.mark.parametrize("environ", [ACTIONS, {}])
-def test_the_built_citation_names_the_repository_only_where_it_is_known(tmp_path, monkeypatch, environ) -> None:
-    for name in (*ACTIONS, "PRUNELIB_REPOSITORY_URL"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in environ.items():
-        monkeypatch.setenv(name, value)
+def test_the_built_citation_names_the_repository_only_where_it_is_known(tmp_path, environ) -> None:
     block = "".join("   " + line + "\n" for line in CITATION.splitlines())
     page = _build(tmp_path, f"Title\n=====\n\n.. code-block:: bibtex\n\n{block}")
     text = re.sub(r"<[^>]+>", "", page)  # the highlighted block without its markup
