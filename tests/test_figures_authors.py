@@ -33,9 +33,9 @@ def test_the_answer_says_what_each_contrast_shows_with_its_numbers_and_the_paper
     said = fig.answer(_parts([0, 1, 2]))
     a1 = _item(said, "A1 - D")
     assert a1.startswith("- **A1 - D**, their code path, round 1, against its dense network: Gini, VG +0.041")
-    assert "over 3 seeds, paper +0.040: *rises*" in a1 and "within one run" not in said
+    assert "over 3 seeds, paper +0.040: *holds; effects above" in a1 and "within one run" not in said
     one = _item(fig.answer(_parts([0])), "S - D")
-    assert "(seed 0, within one run, paper +0.040): *rises*" in one
+    assert "(seed 0, within one run, paper +0.040): *holds; effects above" in one
     two = _item(fig.answer(_parts([0, 1])), "A1 - D")  # under three seeds: each seed's own verdict and numbers
     assert "seed 0, within one run" in two and "seed 1, within one run" in two
     assert _item(said, "A1 - S")  # every seed has both networks
@@ -66,7 +66,7 @@ def test_the_answer_says_what_annealing_the_retraining_changes_where_a_seed_has_
     runs.append({"regime": "authors_annealed", "seed": 0, "networks": [dense, annealed]})
     said = fig.answer(decomposition(runs, REFERENCE))
     item = _item(said, "C1 - A1")
-    assert "Gini, VG -0.030" in item and "*falls (within one run)*" not in item and "*falls*" in item
+    assert "Gini, VG -0.030" in item and "(within one run)*" not in item and "*opposite; effects above" in item
     assert "paper" not in item
     assert not _item(said, "L1 - C1")  # no lottery ticket done right measured
 
@@ -82,7 +82,7 @@ def test_the_answer_says_whether_a_lottery_ticket_done_right_reproduces_the_jump
              {"regime": "authors_lottery", "seed": 0, "networks": [dense, ticket]}]
     parts = decomposition(runs, REFERENCE)
     said = fig.answer(parts)
-    assert "Gini, VG -0.005" in _item(said, "L1 - C1") and "*falls*" in _item(said, "L1 - C1")
+    assert "Gini, VG -0.005" in _item(said, "L1 - C1") and "*opposite" in _item(said, "L1 - C1")
     right = _item(said, "L1 - D")
     ticket_vs_dense = next(c for c in parts["contrasts"] if c["contrast"] == "L1 - D")["metrics"]["gini_vg"]
     assert f"{ticket_vs_dense['estimate']:+.3f}" in right
@@ -104,7 +104,7 @@ def test_the_answer_and_tables_name_what_is_not_measured_yet() -> None:
 def test_the_contrast_table_has_one_row_per_contrast_and_metric_measured() -> None:
     rows = fig.contrast_rows(_parts([0, 1, 2]))
     a1 = next(r for r in rows if r["contrast"] == "A1 - D" and r["metric"] == "Gini, VG")
-    assert a1["interval over"] == "3 seeds" and a1["verdict"] == "rises"
+    assert a1["interval over"] == "3 seeds" and a1["verdict"].startswith("holds; effects above")
     assert a1["paper's jump"] == pytest.approx(0.04) and a1["effect"]["value"] == pytest.approx(0.041)
     one = next(r for r in fig.contrast_rows(_parts([0])) if r["contrast"] == "S - D")
     assert one["interval over"] == "4 images, seed 0"

@@ -1,9 +1,6 @@
-"""The seed-level rule (prunelib.sweep.seed_rule): its formulas on known answers, its simulation's noise against
-the power of a t-test (scipy's noncentral t), and its error rates by simulation with known truths (the rule's
-false-positive rate under no effect is at most 5 %, Holm's bound, up to 4 Monte-Carlo standard errors)."""
+"""The judging rule (prunelib.sweep.seed_rule): its formulas on known answers (intervals, Holm, the bound, the
+verdict words, class-clustered errors) and its application to jobs' result files. Its simulation: test_power.py."""
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
@@ -11,8 +8,8 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from prunelib.sweep import seed_rule
-from prunelib.sweep.seed_rule import (ALPHA, EXCLUDED, SCENARIOS, claim_verdict, claim_verdicts, judge_levels, mc_se,
-                                      simulate)
+from prunelib.sweep.seed_rule import (ALPHA, HOLDS, INCONCLUSIVE, LARGER, OPPOSITE, SMALLER, UNDERPOWERED, claim_verdict,
+                                      describe, judge_levels)
 
 
 def test_the_t_interval_of_three_seeds() -> None:
@@ -31,82 +28,80 @@ def test_holm_is_statsmodels_holm() -> None:
     assert seed_rule.holm([0.01, None, 0.04]) == pytest.approx([0.02, None, 0.04])
 
 
-def test_level_and_claim_verdicts_follow_the_rule() -> None:
-    up = [[0.05, 0.051, 0.049]] * 2  # two levels, three seeds, clearly up
+def _moments(per_level: list[list[float]]) -> list[tuple[float, float, float]]:
+    return [tuple(float(a) for a in seed_rule.seed_moments(np.array(v))) for v in per_level]
+
+
+def test_level_verdicts_follow_the_rule_with_their_bounds() -> None:
+    up = _moments([[0.05, 0.051, 0.049]] * 2)  # two levels, three seeds, clearly up
     rows = judge_levels(up, +1, [0.04, None])
-    assert [r["verdict"] for r in rows] == ["holds", "holds"]
-    assert [r["verdict"] for r in judge_levels(up, -1, [None, None])] == ["opposite", "opposite"]
+    assert [r["verdict"] for r in rows] == [HOLDS, HOLDS]
+    assert [r["verdict"] for r in judge_levels(up, -1, [None, None])] == [OPPOSITE, OPPOSITE]
+    # the bound is the 90 % interval's end in the claimed direction: mean + t(0.95, 2) sd / sqrt(3)
     null = [[0.001, -0.001, 0.0005]]
-    assert judge_levels(null, +1, [0.046])[0]["verdict"] == "excluded"
-    assert judge_levels(null, +1, [0.0001])[0]["verdict"] == "inconclusive"
-    assert claim_verdict(["excluded", "inconclusive"], [True, False]) == EXCLUDED
-    assert claim_verdict(["excluded", "inconclusive"], [True, True]) == "inconclusive"
-    assert claim_verdict(["holds", "opposite"], [True, True]) == "mixed"
+    (row,) = judge_levels(_moments(null), +1, [0.046])
+    sd = np.std(null[0], ddof=1)
+    assert row["bound"] == pytest.approx(np.mean(null[0]) + stats.t.ppf(0.95, 2) * sd / np.sqrt(3))
+    assert row["share"] == pytest.approx(row["bound"] / 0.046) and row["verdict"] == SMALLER
+    # a claimed fall: the bound is the lower end, and the share is of a paper's fall
+    (fall,) = judge_levels(_moments([[-0.001, 0.001, -0.0005]]), -1, [-0.046])
+    assert fall["bound"] == pytest.approx(fall["low90"]) and fall["verdict"] == SMALLER
+    # an interval beyond the paper's jump, not significant after Holm over two levels: larger than the paper's
+    beyond = _moments([[0.010, 0.030, 0.020], [0.0, 0.001, -0.001]])
+    rows = judge_levels(beyond, +1, [0.003, None])
+    assert rows[0]["p_holm"] >= ALPHA and rows[0]["low90"] > 0.003 and rows[0]["verdict"] == LARGER
+    # wide, nothing excluded: underpowered where the design's power is below 80 %, else inconclusive
+    wide = _moments([[0.05, -0.04, 0.01]])
+    assert judge_levels(wide, +1, [0.02], power=0.3)[0]["verdict"] == UNDERPOWERED
+    assert judge_levels(wide, +1, [0.02], power=0.9)[0]["verdict"] == INCONCLUSIVE
+    # no share where the paper's jump goes against the claim
+    assert judge_levels(wide, +1, [-0.013])[0]["share"] is None
+
+
+def test_claim_verdicts_over_levels() -> None:
+    def rows(*verdicts: str, jumps=None) -> list[dict]:
+        jumps = jumps or [0.04] * len(verdicts)
+        return [{"verdict": v, "paper_jump": j, "level": 10.0 * (k + 1)} for k, (v, j) in
+                enumerate(zip(verdicts, jumps))]
+    assert claim_verdict(rows(HOLDS, INCONCLUSIVE), +1) == HOLDS
+    assert claim_verdict(rows(SMALLER, SMALLER), +1) == SMALLER
+    assert claim_verdict(rows(SMALLER, INCONCLUSIVE), +1) == INCONCLUSIVE
+    assert claim_verdict(rows(SMALLER, INCONCLUSIVE), +1, power=0.5) == UNDERPOWERED
+    assert claim_verdict(rows(SMALLER, INCONCLUSIVE, jumps=[0.04, -0.01]), +1) == SMALLER  # a paper fall: no share
+    assert claim_verdict(rows(LARGER, INCONCLUSIVE), +1) == LARGER
+    assert claim_verdict(rows(HOLDS, OPPOSITE), +1) == f"{INCONCLUSIVE} (holds at 10 %, opposite at 20 %)"
+    assert claim_verdict(rows(seed_rule.TOO_FEW, SMALLER), +1) == SMALLER
+    assert describe(SMALLER, [{"verdict": SMALLER, "bound": 0.01, "share": 0.06},
+                              {"verdict": SMALLER, "bound": 0.02, "share": 0.48}], +1) == \
+        "smaller than the paper's; effects above 6 to 48 % of the paper's jump excluded"
 
 
 def test_the_vectorised_rule_is_the_rule() -> None:
     rng = np.random.default_rng(1)
     per_seed = rng.normal(0.01, 0.01, (300, 3, 3))
     paper = [0.03, None, 0.02]
-    fast = claim_verdicts(per_seed, +1, paper)
+    levels = seed_rule.judge_arrays(*seed_rule.seed_moments(per_seed), +1, paper, power=0.5)["verdict"]
+    fast = seed_rule.claim_arrays(levels, [j is not None for j in paper], power=0.5)
     for study, verdict in zip(per_seed, fast):
-        rows = judge_levels(study, +1, paper)
-        assert claim_verdict([r["verdict"] for r in rows], [j is not None for j in paper]) == verdict
+        rows = judge_levels(_moments(list(study)), +1, paper, power=0.5)
+        for k, r in enumerate(rows):
+            r["level"] = 10.0 * k
+        assert claim_verdict(rows, +1, power=0.5).split(" (")[0] == verdict
 
 
-@pytest.mark.parametrize("n_seeds", [3, 10])
-@pytest.mark.parametrize("name", list(SCENARIOS))
-def test_false_positives_under_no_effect_are_at_most_five_percent(n_seeds: int, name: str) -> None:
-    s = SCENARIOS[name]
-    sign = 1 if s["paper"] > 0 else -1
-    # Holm keeps the share of null studies with any significant level at or below 5 % whatever seed_sd and
-    # image_sd are (each seed's effect is normal, so its t-test is exact): the tolerance is Monte-Carlo error only,
-    # 4 standard errors of 4,000 studies (0.34 % each), so 5 % + 1.4 %
-    null = simulate(n_seeds, [0.0] * 4, seed_sd=s["seed_sd"], image_sd=s["image_sd"], sign=sign,
-                    paper=[s["paper"]] * 4, n_sims=4000, rng_seed=n_seeds)
-    false = sum(null.get(v, 0.0) for v in ("holds", "opposite", "mixed"))
-    assert false <= ALPHA + 4 * mc_se(ALPHA, 4000), null
-    # an effect as large as the paper's is wrongly declared excluded only when every level's 95 % interval misses it
-    # (at most 5 %, one level's miss; none of 80,000 in the printed simulation): 2.5 % is a loose check
-    power = simulate(n_seeds, [s["paper"]] * 4, seed_sd=s["seed_sd"], image_sd=s["image_sd"], sign=sign,
-                     paper=[s["paper"]] * 4, n_sims=4000, rng_seed=100 + n_seeds)
-    assert power.get(EXCLUDED, 0.0) <= 0.025, power
-    print(f"{n_seeds} seeds, {name}: false positives {false:.3f}; the paper's effect held {power.get('holds', 0):.3f}")
-
-
-def test_the_simulated_paired_differences_have_sd_image_sd() -> None:
-    """One level, no seed-to-seed variation: each seed's effect is the mean of n_images paired differences of sd
-    image_sd, so the rule's *holds* is the power of a two-sided one-sample t-test with noncentrality
-    effect sqrt(S) / (image_sd / sqrt(n_images)): 64.6 % here (38.9 % were the differences' sd sqrt(2) image_sd)."""
-    S, n_images, image_sd, effect, n = 5, 300, 0.1, 0.008, 4000
-    delta = effect * math.sqrt(S) / (image_sd / math.sqrt(n_images))
-    expected = stats.nct.sf(stats.t.ppf(1 - ALPHA / 2, S - 1), S - 1, delta)
-    held = simulate(S, [effect], seed_sd=0.0, image_sd=image_sd, n_images=n_images, paper=[None], n_sims=n,
-                    rng_seed=7).get("holds", 0.0)
-    assert expected == pytest.approx(0.6457, abs=1e-4)
-    assert abs(held - expected) <= 4 * mc_se(expected, n), held
-
-
-def test_the_monte_carlo_standard_error() -> None:
-    assert mc_se(0.05, 10_000) == pytest.approx(0.0021794, rel=1e-4)
-    assert mc_se(0.5, 100) == pytest.approx(0.05) and mc_se(0.0, 10) == 0.0
-
-
-def test_a_simulation_is_reproducible_and_counts_every_study() -> None:
-    kw = {"seed_sd": 0.001, "image_sd": 0.01, "paper": [0.002] * 2, "n_sims": 500}
-    one = simulate(3, [0.0, 0.001], **kw)
-    assert one == simulate(3, [0.0, 0.001], **kw)
-    for chunk in (500, 120):  # one chunk; four of 120 and a last of 20
-        counts = [500 * v for v in simulate(3, [0.0, 0.001], chunk=chunk, **kw).values()]
-        assert sum(counts) == pytest.approx(500) and all(c == pytest.approx(round(c)) for c in counts)
-
-
-def test_more_seeds_never_make_the_rule_stricter() -> None:
-    """The old floor rule detected less as seeds were added; this one converges."""
-    s = SCENARIOS["Gini VG"]
-    held = [simulate(n, [0.0115] * 4, seed_sd=s["seed_sd"], image_sd=s["image_sd"], paper=[0.046] * 4,
-                     n_sims=2000, rng_seed=n).get("holds", 0.0) for n in (3, 5, 10)]
-    assert held == sorted(held) and held[-1] > 0.99
+def test_clustered_moments_are_statsmodels_cluster_errors() -> None:
+    """Images of a class move together: the class-clustered standard error is larger than the per-image one, and
+    is the sandwich formula with statsmodels' small-sample factor G/(G-1) (n-1)/(n-1)."""
+    rng = np.random.default_rng(3)
+    classes = np.repeat(np.arange(10), 30)
+    y = rng.normal(0, 1, 10)[classes] + rng.normal(0, 0.5, 300)
+    mean, se, df = seed_rule.clustered_moments(y, classes)
+    r = y - y.mean()
+    by_class = np.array([r[classes == g].sum() for g in range(10)])
+    assert mean == pytest.approx(y.mean()) and df == 9
+    assert se == pytest.approx(np.sqrt(10 / 9 * (by_class ** 2).sum()) / 300, rel=1e-9)
+    assert se > 2 * y.std(ddof=1) / np.sqrt(300)
+    assert seed_rule.clustered_moments(y, None)[2] == 299
 
 
 def _network(kind: str, target: float, gini: list[float]) -> dict:
@@ -122,15 +117,16 @@ def test_seed_verdicts_on_jobs_with_a_known_effect() -> None:
         base = [0.40 + 0.01 * i + 0.003 * seed for i in range(6)]
         runs.append({"regime": "global", "seed": seed, "networks": [
             _network("dense", 0.0, base), _network("pruned", 0.2, [b + effect for b in base])]})
-    out = seed_rule.seed_verdicts(runs, reference)
+    out = seed_rule.seed_verdicts(runs, reference, power={})
     (row,) = out["levels"]["global"]["dense"]["gini_light"]["VG"]
     assert row["estimate"] == pytest.approx(0.05) and row["unit"] == "seed" and row["n_seeds"] == 3
     assert row["paper_jump"] == pytest.approx(0.04) and row["verdict"] == "holds"
-    assert out["claims"]["gini_light"]["by_regime"]["global"]["dense"]["VG"] == "holds"
-    one = seed_rule.seed_verdicts(runs[:1], reference)
-    assert one["claims"]["gini_light"]["by_regime"]["global"]["dense"]["VG"] == "holds within one run (1 seed)"
+    assert out["claims"]["gini_light"]["verdicts"]["global"]["dense"]["VG"] == "holds"
+    assert out["claims"]["gini_light"]["by_regime"]["global"]["dense"]["VG"].startswith("holds; effects above")
+    one = seed_rule.seed_verdicts(runs[:1], reference, power={})
+    assert one["claims"]["gini_light"]["verdicts"]["global"]["dense"]["VG"] == "holds within one run (1 seed)"
     runs[0]["networks"][1]["correct"] = [False] * 6  # shares no correct image with its dense network
-    out = seed_rule.seed_verdicts(runs, reference)
+    out = seed_rule.seed_verdicts(runs, reference, power={})
     assert out["unjudged"] == ["global seed 0 at 20 %: no image it and its dense network both classify correctly"]
 
 
@@ -150,11 +146,10 @@ def test_a_level_on_fewer_than_three_seeds_is_shown_not_judged() -> None:
         if seed < 2:  # seed 2 stopped before 50 %
             nets.append(_network("pruned", 0.5, [b + 0.2 * (seed - 0.5) for b in base]))
         runs.append({"regime": "global", "seed": seed, "networks": nets})
-    out = seed_rule.seed_verdicts(runs, reference)
+    out = seed_rule.seed_verdicts(runs, reference, power={})
     at20, at50 = out["levels"]["global"]["dense"]["gini_light"]["VG"]
     assert at20["verdict"] == "holds" and at20["n_seeds"] == 3
     assert at50["verdict"] == seed_rule.TOO_FEW and at50["n_seeds"] == 2 and at50["p_holm"] is None
     assert at20["p_holm"] == pytest.approx(at20["p"])  # Holm over the judged level alone
-    assert out["claims"]["gini_light"]["by_regime"]["global"]["dense"]["VG"] == \
+    assert out["claims"]["gini_light"]["verdicts"]["global"]["dense"]["VG"] == \
         "holds (50 % on fewer than 3 seeds: not judged)"
-    assert claim_verdict([seed_rule.TOO_FEW, "excluded"], [True, True]) == EXCLUDED

@@ -1,9 +1,9 @@
 """The paper's claims against every way the study ran it, in one vocabulary: the table of the landing page.
 
-Each cell is the verdict of the seed-level rule (:mod:`prunelib.sweep.seed_rule`, read from the sweeps'
-``seed_verdicts.json``) for one claim under one regime and reference, per saliency method: *holds*, *opposite*,
-*mixed*, *paper's effect excluded* or *inconclusive*, with "within one run (N seeds)" where fewer than 3 seeds
-speak. A column whose sweep has not been measured under that rule says so. The study's networks measured before
+Each cell is the verdict of the judging rule (:mod:`prunelib.sweep.seed_rule`, read from the sweeps'
+``seed_verdicts.json``) for one claim under one regime and reference, per saliency method, with its bound: *holds*,
+*opposite*, *larger than the paper's*, *smaller than the paper's*, *underpowered*, *inconclusive* or *not judged*,
+with "within one run (N seeds)" where fewer than 3 seeds speak. A column whose sweep has not been measured under that rule says so. The study's networks measured before
 the fixed image set (protocol v1, archived in ``results/<profile>/protocol-v1/``) are judged by the same rule,
 each seed over the images its own job explained.
 """

@@ -1,11 +1,9 @@
 """Section 6: the paper's numbers beside ours, and a verdict on each of the paper's claims within one run.
 
-A verdict is the seed-level rule (:mod:`prunelib.sweep.seed_rule`) with the image as the unit, as that rule judges a
-single seed (its rule 6): each pruned level against the dense network on the **same images** (the per-image
-difference over the images both classify correctly, its mean with a 95 % t-interval and a paired t-test), Holm
-over the levels of a claim, then *holds*, *opposite*, *mixed*, *paper's effect excluded* or *inconclusive* (rules
-4-5). Chapter 7 applies the same rule to the same networks, so the two chapters give one verdict; these speak of
-one training run.
+A verdict is the judging rule (:mod:`prunelib.sweep.seed_rule`) with the image as the unit, as that rule judges a
+single seed (its rule 7): each pruned level against the dense network on the **same images** (the per-image
+difference over the images both classify correctly, its mean with a class-clustered standard error), Holm over the
+levels of a claim, then the rule's verdict and bound. These speak of one training run and say so.
 """
 from __future__ import annotations
 
@@ -15,51 +13,67 @@ from pathlib import Path
 from .. import paths
 from ..checkpoint import save_json
 from ..reference import load_reference
-from ..sweep.seed_rule import claim_verdict, group_of, interval, judge_levels, paper_jumps
+from ..sweep.seed_rule import (WITHIN, claim_verdict, clustered_moments, describe, group_of, image_classes,
+                               judge_levels, paired, paper_jumps)
 from .common import near_chance_levels
-from .faithfulness import aopc_of, gini_of, level_key, per_image_aopc
+from .faithfulness import aopc_of, gini_of, level_key
 from .verdict_text import verdict_texts
 
-#: the metric stem of the seed-level rule for each quantity compared here (AOPC: MoRF)
+#: the metric stem of the judging rule for each quantity compared here (AOPC: MoRF)
 STEMS = {"gini": "gini", "aopc": "aopc_morf"}
 
 
-def _per_image(m: dict, method: str, level: str, quantity: str) -> dict[int, float]:
-    e = m["methods"][method][level]
-    images = m["images"][level]
-    if not images:  # the network classifies none of the images correctly
-        return {}
-    if quantity == "gini":
-        values = e["gini"]
-    else:
-        values = per_image_aopc(e, "morf").tolist()
-    return dict(zip(images, values))
+def _network(m: dict, method: str, level: str) -> dict:
+    """One level of the stage's measurement as the rule reads a network: its correctly classified images."""
+    return {"images": m["images"][level], "methods": {method: m["methods"][method][level]}}
 
 
-def paired_values(m: dict, method: str, level: str, quantity: str) -> list[float]:
-    """Per-image ``quantity(level) - quantity(dense)`` over the images both classify correctly."""
-    a, b = _per_image(m, method, level, quantity), _per_image(m, method, "0.0", quantity)
-    return [a[i] - b[i] for i in sorted(set(a) & set(b))]
+def fixed_set_classes(profile: str) -> dict[int, int] | None:
+    """``{validation index: class}`` of the profile's fixed image set, from any of its jobs' result files (None
+    where none measured the fixed set): the clusters of the within-run standard errors."""
+    for file in sorted((paths.results_dir(profile) / "runs").glob("*-seed*.json")):
+        run = json.loads(file.read_text())
+        dense = next((n for n in run.get("networks", []) if n["network"] == "dense"), None)
+        classes = image_classes(run, dense) if dense else None
+        if classes is not None:
+            return dict(zip(dense["images"], classes))
+    return None
 
 
-def paired_difference(m: dict, method: str, level: str, quantity: str) -> dict:
-    """Mean over shared images of ``quantity(level) - quantity(dense)`` with its 95 % t-interval and paired t-test
-    p-value (:func:`prunelib.sweep.seed_rule.interval`; None where the two networks share no correctly classified
-    image)."""
-    row = interval(paired_values(m, method, level, quantity))
-    return {"level": float(level), "n": row["n"], "estimate": row["estimate"], "low": row["low"],
-            "high": row["high"], "p": row["p"]}
+def paired_moments(m: dict, method: str, level: str, quantity: str, classes: dict[int, int] | None
+                   ) -> tuple[int, tuple[float, float, float] | None]:
+    """The number of images both ``level`` and the dense network classify correctly, and the (estimate,
+    class-clustered se, df) of their per-image ``quantity(level) - quantity(dense)`` (None under 2 images)."""
+    values, cls = paired(_network(m, method, level), _network(m, method, "0.0"), STEMS[quantity], method,
+                         classes=classes)
+    return len(values), (clustered_moments(values, cls) if len(values) >= 2 else None)
 
 
-def judge(m: dict, method: str, quantity: str, group: list[str], sign: int, jumps: dict) -> dict:
-    """The seed-level rule within one run for the levels ``group`` of one claim: ``{"verdict", "levels": [rows]}``,
-    each row a level's interval, Holm-adjusted p-value, the paper's jump there and the level's verdict."""
-    paper = [jumps.get((STEMS[quantity], method, round(100 * float(s)))) for s in group]
-    rows = judge_levels([paired_values(m, method, s, quantity) for s in group], sign, paper)
-    for row, s in zip(rows, group):
+def paired_difference(m: dict, method: str, level: str, quantity: str, classes: dict[int, int] | None) -> dict:
+    """Mean over shared images of ``quantity(level) - quantity(dense)`` with its 95 % t-interval from the
+    class-clustered standard error and its p-value (None where the two networks share under 2 images)."""
+    n, moments = paired_moments(m, method, level, quantity, classes)
+    if moments is None:
+        return {"level": float(level), "n": n, "estimate": None, "low": None, "high": None, "p": None}
+    (row,) = judge_levels([moments], +1, [None])
+    return {"level": float(level), "n": n, "estimate": row["estimate"], "low": row["low"], "high": row["high"],
+            "p": row["p"], "clustered": classes is not None}
+
+
+def judge(m: dict, method: str, quantity: str, group: list[str], sign: int, jumps: dict,
+          classes: dict[int, int] | None = None) -> dict:
+    """The judging rule within one run for the levels ``group`` of one claim: ``{"verdict" (the rule's word),
+    "text" (with "within one run" and its bound), "levels":
+    [rows]}``, each row a level's interval, Holm-adjusted p-value, bound, the paper's jump there and its verdict."""
+    measured = [(s, paired_moments(m, method, s, quantity, classes)[1]) for s in group]
+    measured = [(s, mo) for s, mo in measured if mo is not None]
+    paper = [jumps.get((STEMS[quantity], method, round(100 * float(s)))) for s, _ in measured]
+    rows = judge_levels([mo for _, mo in measured], sign, paper)
+    for row, (s, _) in zip(rows, measured):
         row["level"] = float(s)
-    verdict = claim_verdict([r["verdict"] for r in rows], [j is not None for j in paper]) if rows else "no level"
-    return {"verdict": verdict, "levels": rows}
+    verdict = claim_verdict(rows, sign) if rows else "no level"
+    return {"verdict": verdict, "text": describe(f"{verdict} {WITHIN}", rows, sign), "levels": rows,
+            "clustered": classes is not None}
 
 
 def paper_gaps(top1: dict[str, float], m: dict, reference: dict) -> dict:
@@ -97,16 +111,17 @@ def run_comparison_stage(*, profile: str, out_dir: Path) -> dict:
     at_chance = [level_key(s) for s in near_chance_levels(profile) if level_key(s) in levels]
     light = [s for s in levels if group_of(100 * float(s)) == "light" and s not in at_chance]
     aggressive = [s for s in levels if group_of(100 * float(s)) == "aggressive" and s not in at_chance]
-    diffs = {q: {meth: {s: paired_difference(m, meth, s, q) for s in levels if s != "0.0"}
+    classes = fixed_set_classes(profile)
+    diffs = {q: {meth: {s: paired_difference(m, meth, s, q, classes) for s in levels if s != "0.0"}
                  for meth in m["methods"]} for q in STEMS}
     reference = load_reference()
     jumps = paper_jumps(reference)
     gain = {c: {s: concepts["metrics"][c][s]["coherence"]["gain"] for s in levels} for c in concepts["classes"]}
     similarity = {c: {s: concepts["metrics"][c][s]["concept_similarity"] for s in levels} for c in concepts["classes"]}
 
-    judged = {"gini_light": {meth: judge(m, meth, "gini", light, +1, jumps) for meth in m["methods"]},
-              "aopc_light": {meth: judge(m, meth, "aopc", light, +1, jumps) for meth in m["methods"]},
-              "gini_aggressive": {meth: judge(m, meth, "gini", aggressive, -1, jumps) for meth in m["methods"]}}
+    judged = {key: {meth: judge(m, meth, quantity, group, sign, jumps, classes) for meth in m["methods"]}
+              for key, quantity, group, sign in (("gini_light", "gini", light, +1), ("aopc_light", "aopc", light, +1),
+                                                 ("gini_aggressive", "gini", aggressive, -1))}
     verdicts = {
         **{claim: {meth: j["verdict"] for meth, j in by.items()} for claim, by in judged.items()},
         "accuracy_holds": {s: abs(top1[s] - top1["0.0"]) <= 0.02 for s in levels if s != "0.0"},

@@ -2,7 +2,8 @@
 
 Five sentences, in order: the question; what was run (:func:`what_ran`); the answer (:func:`answer`, the seed-level
 verdicts of the paper's light-pruning claims under global pruning); how sure (:func:`how_sure`, the rule's error
-rates simulated with known answers, and what rests on one seed); why the paper saw an effect (:func:`why`, the
+rates and power simulated on the study's own variance, read from the simulation's output file, and what rests on
+one seed); why the paper saw an effect (:func:`why`, the
 decomposition of the authors' training loop). Chapter 7 glues them; the landing page opens with them.
 """
 from __future__ import annotations
@@ -13,16 +14,14 @@ import numpy as np
 import pandas as pd
 
 from ..reference import load_reference
-from .seed_rule import EXCLUDED, N_SIMS, TOO_FEW, mc_se, scenario_rates
+from .seed_rule import MIN_SEEDS, TOO_FEW, WITHIN, load_power
 
 QUESTION = ("Does pruning a network make its saliency maps sparser and more faithful, as Suwal et al. (2025) report "
             "for a ResNet-18 on ImageNette, or is the jump they see from their dense network to its pruned ones what "
             "a second training run would do anyway?")
 #: the paper's light-pruning claims the answer speaks of: (claim key of the seed-level rule, the metric's name)
 LIGHT = (("gini_light", "the Gini index"), ("aopc_light", "AOPC MoRF"))
-#: a verdict of the seed-level rule as the answer words it
-WORDS = {"holds": "confirmed", "opposite": "reversed", "mixed": "mixed", EXCLUDED: "excluded",
-         "inconclusive": "inconclusive"}
+
 
 
 def _dense_top1(df: pd.DataFrame) -> list[float]:
@@ -51,28 +50,30 @@ def answer(archived: dict[str, Any], n_seeds: int, fixed_set: dict[str, Any] | N
     say; and, where ``fixed_set`` (the verdicts on the fixed image set) judges them over seeds too, at which levels,
     and whether it says the same."""
     said = " and ".join(_said(archived))
-    sentence = f"Over {n_seeds} seeds of global pruning, the rise the paper reports at light pruning (10-50 % removed) "
+    sentence = (f"Over {n_seeds} seeds of global pruning, the judging rule's verdict on the rise the paper reports at "
+                "light pruning (10-50 % removed) ")
     judged, left_out = _seed_levels(fixed_set) if fixed_set is not None else ([], [])
     if not judged:
-        return sentence + f"is {said}."
+        return sentence + f"reads {said}."
     again = " and ".join(_said(fixed_set))
     levels = f"{judged[0]:.0f}-{judged[-1]:.0f} % removed" if len(judged) > 1 else f"{judged[0]:.0f} % removed"
     rest = f"; {listed([f'{v:.0f} %' for v in left_out])} on fewer seeds, not judged" if left_out else ""
     fixed = (f"and again on one fixed image set ({levels}{rest})" if again == said else
              f"and on one fixed image set ({levels}{rest}) {again}")
-    return sentence + f"is {said} on each job's own images, {fixed}."
+    return sentence + f"reads {said} on each job's own images, {fixed}."
 
 
 def _said(verdicts: dict[str, Any]) -> list[str]:
-    """The light claims' verdicts under global pruning, grouped: ``["excluded for the Gini index (VG and IG)",
+    """The light claims' verdicts under global pruning, grouped: ``["*holds* for the Gini index (VG and IG)",
     ...]`` (a verdict's qualifiers, "within one run" or the levels not judged, left to the sentence)."""
     said: dict[str, list[str]] = {}
     for key, name in LIGHT:
         by_method = verdicts["claims"][key]["by_regime"]["global"]["dense"]
-        bare = {m: v.split(" within")[0].split(" (")[0] for m, v in by_method.items()}
+        words = verdicts["claims"][key].get("verdicts", {}).get("global", {}).get("dense", by_method)
+        bare = {m: v.split(f" {WITHIN}")[0].split(" (")[0].split(";")[0] for m, v in words.items()}
         for verdict, methods in _grouped(bare).items():
-            said.setdefault(WORDS.get(verdict, verdict), []).append(f"{name} ({methods})")
-    return [f"{word} for {' and '.join(names)}" for word, names in said.items()]
+            said.setdefault(verdict, []).append(f"{name} ({methods})")
+    return [f"*{word}* for {' and '.join(names)}" for word, names in said.items()]
 
 
 def _seed_levels(verdicts: dict[str, Any]) -> tuple[list[float], list[float]]:
@@ -93,19 +94,23 @@ def _grouped(by_method: dict[str, str]) -> dict[str, str]:
     return {v: " and ".join(sorted(ms, key=lambda m: (m != "VG", m))) for v, ms in out.items()}
 
 
-def how_sure(rates: dict[str, dict[str, float]], n_seeds: int, one_seed: list[str], n_sims: int = N_SIMS) -> str:
-    """Sentence 4: the simulated error rates of the rule with ``n_seeds`` seeds (the false-positive rate pooled over
-    the scenarios, with its Monte-Carlo standard error), and what rests on one seed."""
-    false = float(np.mean([r["false"] for r in rates.values()]))
-    se = mc_se(false, n_sims * len(rates))
-    gini = min(rates[k]["power"] for k in rates if k.startswith("Gini"))
-    aopc = {k: r["power"] for k, r in rates.items() if k.startswith("AOPC")}
+def how_sure(power: dict[str, Any], n_seeds: int, one_seed: list[str]) -> str:
+    """Sentence 4: the judging rule's simulated false-positive rate (the largest over the light claims, with its
+    Monte-Carlo standard error) and its power at the paper's jumps with ``n_seeds`` seeds, as the simulation's output
+    file ``power`` holds them (:mod:`prunelib.sweep.power`), and what rests on one seed."""
     verbs = "rests on one seed and speaks" if len(one_seed) == 1 else "rest on one seed and speak"
     rest = f"; {' and '.join(one_seed)} {verbs} of one training run" if one_seed else ""
-    return (f"Simulated with known answers, the seed-level rule with {n_seeds} seeds calls an absent effect present "
-            f"in {100 * false:.1f} % of studies (± {100 * se:.1f} %) and detects an effect the size of the paper's "
-            f"Gini jumps in {100 * gini:.0f} % of them (AOPC MoRF: "
-            + ", ".join(f"{k[-2:]} {100 * v:.0f} %" for k, v in aopc.items()) + f"){rest}.")
+    rates = {(key, m): r["by_seeds"].get(str(n_seeds)) for key, _ in LIGHT
+             for m, r in power.get("claims", {}).get(key, {}).items()}
+    rates = {k: r for k, r in rates.items() if r is not None}
+    if not rates:
+        return f"The judging rule's error rates with {n_seeds} seeds are not simulated yet{rest}."
+    worst = max(rates.values(), key=lambda r: r["false_positive"])
+    held = ", ".join(f"{name} {m} {100 * rates[(key, m)]['power']:.0f} %" for key, name in LIGHT
+                     for m in ("VG", "IG") if "power" in rates.get((key, m), {}))
+    return (f"Simulated on the study's own seed-to-seed variance, the judging rule with {n_seeds} seeds calls an absent "
+            f"effect present in at most {100 * worst['false_positive']:.1f} % of studies "
+            f"(± {100 * worst['false_positive_se']:.1f} %) and detects the paper's jumps in {held} of them{rest}.")
 
 
 def listed(items: list[str]) -> str:
@@ -162,4 +167,4 @@ def abstract(*, archived_df: pd.DataFrame, archived_verdicts: dict[str, Any], st
     """The five sentences, in order (``study_verdicts``: the fixed image set's seed-level verdicts)."""
     n_seeds = int(archived_df[(archived_df.network == "dense") & (archived_df.regime == "global")].seed.nunique())
     return [QUESTION, what_ran(archived_df, study_df, authors_df), answer(archived_verdicts, n_seeds, study_verdicts),
-            how_sure(scenario_rates(n_seeds), n_seeds, one_seed), why(decomposition)]
+            how_sure(load_power(), max(n_seeds, MIN_SEEDS), one_seed), why(decomposition)]

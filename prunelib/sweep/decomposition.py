@@ -10,10 +10,11 @@ effect per seed over the images of the fixed set both networks classify correctl
 t-interval (:mod:`prunelib.sweep.seed_rule`; with fewer than 3 seeds, the per-image interval of each seed, "within
 one run"), beside the paper's dense -> pruned jump.
 
-A contrast's verdict on a metric is rule 4 of :mod:`prunelib.sweep.seed_rule` with the claimed direction "up" (the
-paper's jumps are rises), its p-values Holm-corrected over the metrics of the contrast: *holds* (a rise),
-*opposite* (a fall), *excluded* (the paper's jump lies outside the interval) or *inconclusive*; a verdict on one
-seed's images is *within one run* and says so (:func:`verdict_text`).
+A contrast's verdicts follow the judging rule (:mod:`prunelib.sweep.seed_rule`) with the claimed direction "up"
+(the paper's jumps are rises): its family is the contrast's metrics (Holm over them), each verdict with its bound.
+A contrast against ``D`` of a network the claims table judges (``A1``, ``A2``, ``L1``: a level of the paper's
+claim under that regime) is that claim's level and takes its row: one effect, one verdict, on every page. A verdict
+on one seed's images is *within one run* (class-clustered standard errors) and says so (:func:`verdict_text`).
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .seed_rule import MIN_SEEDS, holm, interval, level_verdict, measured, paired_values, paper_jumps
+from .seed_rule import (CLAIMS, MIN_SEEDS, WITHIN, clustered_moments, describe, image_classes, judge_levels, measured,
+                        paired, paper_jumps, seed_moments, seed_verdicts)
 
 #: the file the sweep writes the decomposition to, beside summary.csv
 DECOMPOSITION = "decomposition.json"
@@ -79,37 +81,50 @@ def decomposition(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict
     with_parents = _with_parents(runs)
     by_seed = networks_by_seed(runs)
     jumps = paper_jumps(reference)
+    claimed = _claim_rows(runs, reference)
+    classes = {run["seed"]: image_classes(run, run["networks"][0]) for run in runs}
     contrasts = []
     for a, b, isolates, paper_level in CONTRASTS:
         pairs = {s: (nets[a][0], nets[a][1] if b == "D" else nets[b][0]) for s, nets in sorted(with_parents.items())
                  if a in nets and b in nets}
         pairs = {s: pair for s, pair in pairs.items() if pair[1] is not None}
-        rows = {}
+        values, moments, keys = {}, [], []
         for stem, method in METRICS:
-            values = {s: paired_values(x, y, stem, method) for s, (x, y) in pairs.items()
-                      if measured(x, stem, method) and measured(y, stem, method)}
-            values = {s: v for s, v in values.items() if v}
-            if not values:
-                continue
-            effects = {s: float(np.mean(v)) for s, v in values.items()}
+            mine = {}
+            for s, (x, y) in pairs.items():
+                if measured(x, stem, method) and measured(y, stem, method):
+                    cls = classes.get(s)
+                    v, c = paired(x, y, stem, method, False, None if cls is None else dict(zip(x["images"], cls)))
+                    if v:
+                        mine[s] = (v, c)
+            if mine:
+                values[f"{stem}_{method.lower()}"] = (stem, method, mine)
+        rows = {}
+        for key, (stem, method, mine) in values.items():
+            effects = {s: float(np.mean(v)) for s, (v, _) in mine.items()}
             jump = jumps.get((stem, method, paper_level)) if paper_level else None
-            if len(effects) >= MIN_SEEDS:
-                ci, unit, runs_ = interval(list(effects.values())), "seed", {}
-            else:  # within one run: each seed's interval over its images; the row is the first seed's
-                runs_ = {s: {**_estimate(interval(v)), "n_images": len(v), "paper_jump": jump}
-                         for s, v in values.items()}
-                ci, unit = runs_[min(runs_)], "image"
-            rows[f"{stem}_{method.lower()}"] = {
-                "seeds": effects, "n_images": {s: len(v) for s, v in values.items()}, "unit": unit,
-                **_estimate(ci), "paper_jump": jump, "within_runs": runs_}
-        for row, p in zip(rows.values(), holm([r["p"] for r in rows.values()])):
-            row["p_holm"] = p
-            row["verdict"] = level_verdict(row, +1, row["paper_jump"])
-        for seed in sorted({s for r in rows.values() for s in r["within_runs"]}):  # each run's Holm over metrics
-            mine = [r["within_runs"][seed] for r in rows.values() if seed in r["within_runs"]]
-            for row, p in zip(mine, holm([r["p"] for r in mine])):
-                row["p_holm"] = p
-                row["verdict"] = level_verdict(row, +1, row["paper_jump"])
+            rows[key] = {"seeds": effects, "n_images": {s: len(v) for s, (v, _) in mine.items()},
+                         "unit": "seed" if len(effects) >= MIN_SEEDS else "image", "paper_jump": jump,
+                         "within_runs": {}, "family": f"the metrics of {a} - {b}"}
+        over_seeds = [k for k, r in rows.items() if r["unit"] == "seed"]
+        judged = judge_levels([seed_moments(np.array(list(rows[k]["seeds"].values()))) for k in over_seeds], +1,
+                              [rows[k]["paper_jump"] for k in over_seeds])
+        for k, row in zip(over_seeds, judged):
+            rows[k].update(row)
+        for seed in sorted({s for k, r in rows.items() if r["unit"] == "image" for s in values[k][2]}):
+            mine = [k for k, r in rows.items() if r["unit"] == "image" and seed in values[k][2]]
+            judged = judge_levels([clustered_moments(*values[k][2][seed]) for k in mine], +1,
+                                  [rows[k]["paper_jump"] for k in mine])
+            for k, row in zip(mine, judged):
+                rows[k]["within_runs"][seed] = {**row, "n_images": len(values[k][2][seed][0])}
+        for k, row in rows.items():
+            if row["unit"] == "image":  # the row repeats the first seed's verdict within its run
+                row.update({f: v for f, v in row["within_runs"][min(row["within_runs"])].items() if f != "n_images"})
+            claim = claimed.get((a, b, values[k][0], values[k][1]))
+            if claim is not None and claim["unit"] == row["unit"] == "seed":
+                row.update({f: claim[f] for f in ("estimate", "se", "df", "p", "p_holm", "low", "high", "low90",
+                                                   "high90", "bound", "share", "verdict", "paper_jump")},
+                           family=claim["family"])
         contrasts.append({"contrast": f"{a} - {b}", "isolates": isolates, "metrics": rows})
     networks = {s: {name: {"top1": n["top1"], "level": n["level"], "mask_sparsity": n.get("mask_sparsity"),
                            "n_correct": n.get("n_correct"), "history": n.get("history", [])}
@@ -117,21 +132,31 @@ def decomposition(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict
     return {"contrasts": contrasts, "networks": networks}
 
 
-def _estimate(ci: dict[str, Any]) -> dict[str, Any]:
-    return {k: ci[k] for k in ("estimate", "low", "high", "p")}
+def _claim_rows(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict[tuple, dict[str, Any]]:
+    """``{(minuend, "D", stem, method): row}``: the claims table's level row of each contrast against ``D`` that is
+    a level of one of the paper's claims under the minuend's regime (the claim's family: its levels)."""
+    verdicts = seed_verdicts(runs, reference)
+    out = {}
+    for name, (regime, rnd) in NETWORKS.items():
+        if regime is None:
+            continue
+        for key, stem, _, _, sentence in CLAIMS:
+            for method, rows in verdicts["levels"].get(regime, {}).get("dense", {}).get(key, {}).items():
+                for row in rows:
+                    target = _round_target(runs, regime, rnd)
+                    if target is not None and abs(row["level"] - 100 * target) < 1e-6:
+                        out[(name, "D", stem, method)] = {**row, "family": f"the levels of the claim: {sentence}"}
+    return out
 
 
-#: how a contrast's verdict reads (the claimed direction of every contrast is a rise)
-VERDICT_TEXT = {"holds": "rises", "opposite": "falls", "excluded": "paper's jump excluded",
-                "inconclusive": "inconclusive"}
+def _round_target(runs: list[dict[str, Any]], regime: str, rnd: int) -> float | None:
+    """The target sparsity of round ``rnd`` of ``regime``'s jobs."""
+    return next((n["target"] for r in runs if r["regime"] == regime for n in r["networks"]
+                 if n.get("round") == rnd and n["network"] == "pruned"), None)
 
 
 def verdict_text(row: dict[str, Any]) -> str:
-    """A contrast's verdict on one metric in words; one seed's verdict is said to be within one run. An interval
-    that excludes the paper's jump by lying beyond it, in its direction, says so: the rule's *excluded* is then a
-    larger effect than the paper's, not none."""
-    text = VERDICT_TEXT[row["verdict"]]
-    jump = row.get("paper_jump")
-    if row["verdict"] == "excluded" and jump is not None and row["low"] > jump > 0:
-        text += ": the effect is larger"
-    return f"{text} (within one run)" if row["unit"] == "image" else text
+    """A contrast's verdict on one metric in the rule's words, with its bound; one seed's verdict is said to be
+    within one run."""
+    text = describe(row["verdict"], [row], +1)
+    return f"{text} ({WITHIN})" if row["unit"] == "image" else text

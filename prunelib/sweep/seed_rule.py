@@ -1,40 +1,43 @@
-"""Verdicts from seed-level statistics (measurement protocol v2); the rule was written before its numbers existed.
+"""The judging rule: one verdict for every effect the study judges, on every page (measurement protocol v2).
 
 1. **The effect within one run.** For a seed, a regime and a pruned level, the paired effect is the mean over the
    images of the fixed set that both the level's network and its reference classify correctly of
    ``metric(level) - metric(reference)``. The reference is the dense network of the same seed, and under the
-   lottery regime also the seed's unpruned control (a retrained network is the natural null for a retrained
-   network); both are reported. Networks near chance are measured but never judged.
+   lottery regime also the seed's unpruned control; both are reported. Networks near chance are measured but
+   never judged (*not judged*).
 2. **Across seeds.** With S >= 3 seeds, each seed's effect is one draw of a random effect: the level's estimate is
-   their mean, with a 95 % t-interval on S - 1 degrees of freedom and the two-sided p-value of the one-sample
-   t-test (scipy).
-3. **Multiplicity.** The levels of one claim (light: up to 55 % removed; aggressive: 65 % and more) are corrected
-   together by Holm's step-down procedure at alpha = 0.05 (as statsmodels' ``multipletests`` computes it).
-4. **A level's verdict.** *holds* when its Holm-adjusted p-value is below 0.05 and the estimate lies in the claimed
-   direction; *opposite* when it lies in the other; otherwise *excluded* when the paper's jump at that level lies
-   outside the level's 95 % interval (the data are incompatible with an effect as large as the paper's); otherwise
-   *inconclusive*.
-5. **A claim's verdict** (per regime and saliency method): *holds*, *opposite* or *mixed* when some level holds,
-   some is opposite, or both; otherwise *paper's effect excluded* when every level of the group at which the paper
-   reports a jump is excluded; otherwise *inconclusive*.
-6. **Fewer than 3 seeds.** The same rule with the image as the unit (a paired t-test over the images of each
-   seed, Holm over levels), which speaks of one training run only; a verdict holds *within one run* when every
-   seed gives it, and says so.
-7. **A level measured on fewer seeds than that** (a job stopped before its last levels) within a claim judged over
-   3 or more seeds is shown with its seeds' mean and not judged; Holm's correction and the claim's verdict are
-   over the levels judged, and the claim names the levels left out. (Added with the first partial job: without it a
-   level on 2 seeds took a verdict from a t-interval on 1 degree of freedom, against rule 6.)
-
-The error rates of this rule are measured by simulation with known answers (:func:`simulate`, the settings of
-:data:`SCENARIOS`; ``python -m prunelib.sweep.seed_rule`` prints them, each with its Monte-Carlo standard error).
-With 3 or 5 seeds and 10,000 studies per setting, under no effect a claim comes out *holds*, *opposite* or *mixed*
-in 5.0 +- 0.1 % of studies (4.6-5.2 %, +- 0.2 %, per metric; Holm's procedure bounds it at 5 %); under an effect
-as large as the paper's, *paper's effect excluded* in none of 80,000 (below 0.004 % at 95 %; it cannot exceed
-5 %, the chance that one level's 95 % interval misses the true effect).
+   their mean, with the two-sided p-value of the one-sample t-test on S - 1 degrees of freedom, its 95 % t-interval
+   and its 90 % t-interval (scipy).
+3. **One multiplicity family per claim.** A claim's family is its levels (light: up to 55 % removed; aggressive:
+   65 % and more) for one regime, reference and saliency method; a contrast of the decomposition's family is its
+   metrics. The p-values of a family are corrected by Holm's step-down procedure at alpha = 0.05.
+4. **The bound.** The 90 % interval is two one-sided tests at 5 %: every effect beyond its end in the claimed
+   direction is excluded. That end is the level's *bound*, reported in the metric's units and, where the paper's
+   jump lies in the claimed direction, as a share of it ("effects above 6 % of the paper's jump excluded").
+5. **A level's verdict**, the first that applies: *holds* (Holm-adjusted p below 0.05, estimate in the claimed
+   direction); *opposite* (in the other); *larger than the paper's* (the 90 % interval lies beyond the paper's
+   jump); *smaller than the paper's* (the bound lies below the paper's jump); *underpowered* (the design's power to
+   detect the paper's jumps, :mod:`prunelib.sweep.power`, is below 80 %, and nothing of the paper's size is
+   excluded); else *inconclusive*.
+6. **A claim's verdict** over its levels: *holds* or *opposite* when some level does and none goes the other way
+   (both: *inconclusive*, naming them); else *smaller than the paper's* when every level with a paper jump in the
+   claimed direction is; else *larger than the paper's* when some level is; else *underpowered* or *inconclusive*.
+7. **Within one run.** With fewer than 3 seeds the same rule is applied with the image as the unit: per seed, the
+   mean paired difference with a class-clustered standard error (statsmodels OLS, ``cov_type="cluster"`` on the
+   image's class, t on G - 1 degrees of freedom); a verdict holds *within one run* when every seed gives it, and
+   always says so.
+8. **Too few seeds.** A level measured on fewer than 3 seeds within a claim judged over 3 or more is shown with its
+   seeds' mean and *not judged*; Holm's correction and the claim's verdict are over the levels judged, and the
+   claim names the levels left out.
+9. **Selection.** Where more than 5 % of the images drop out of a level's paired set (either network misclassifies
+   them), the effect over all images of the fixed set (each network on every image, correct or not) is reported
+   beside the paired one, and an aggressive claim is judged on it.
 """
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -46,9 +49,17 @@ from .summary import kept
 
 ALPHA = 0.05
 MIN_SEEDS = 3
-EXCLUDED = "paper's effect excluded"
-#: a level's verdict where it is measured on fewer than MIN_SEEDS seeds of a claim judged over seeds (rule 7)
-TOO_FEW = "not judged (fewer than 3 seeds)"
+#: the design power below which a claim nothing excludes is *underpowered* (rule 5)
+POWER_WANTED = 0.80
+#: more images than this share out of a level's paired set: the all-images effect is reported beside it (rule 9)
+DROP_OUT = 0.05
+HOLDS, OPPOSITE, LARGER, SMALLER = "holds", "opposite", "larger than the paper's", "smaller than the paper's"
+UNDERPOWERED, INCONCLUSIVE, NOT_JUDGED = "underpowered", "inconclusive", "not judged"
+#: every verdict word of the rule, in the order rule 5 tries them, and the word of what it cannot judge
+VERDICTS = (HOLDS, OPPOSITE, LARGER, SMALLER, UNDERPOWERED, INCONCLUSIVE)
+#: a level's verdict where it is measured on fewer than MIN_SEEDS seeds of a claim judged over seeds (rule 8)
+TOO_FEW = f"{NOT_JUDGED} (fewer than {MIN_SEEDS} seeds)"
+WITHIN = "within one run"
 #: the file the sweep writes the verdicts of this rule to, beside summary.csv
 SEED_VERDICTS = "seed_verdicts.json"
 LIGHT_MAX, AGGRESSIVE_MIN = 55.0, 65.0
@@ -60,6 +71,8 @@ CLAIMS = (
      "Light-to-moderate pruning raises AOPC MoRF - LeRF (faithfulness in both removal orders)"),
     ("gini_aggressive", "gini", -1, "aggressive", "Aggressive pruning lowers saliency sparsity (Gini down)"),
 )
+#: the claims judged over all images of the fixed set rather than the paired set (rule 9)
+ALL_IMAGES_GROUPS = ("aggressive",)
 #: the paper's label of a round-based network: their code's round 1 is its "20 %", round 2 its "30 %"
 ROUND_LABELS = {0.2: 20, 0.36: 30}
 
@@ -69,29 +82,17 @@ def group_of(level: float) -> str | None:
     return "light" if 0 < level <= LIGHT_MAX else "aggressive" if level >= AGGRESSIVE_MIN else None
 
 
-def interval(values: Sequence[float]) -> dict[str, float | int | None]:
-    """Mean, 95 % t-interval (n - 1 degrees of freedom) and two-sided one-sample t-test p-value of ``values``."""
-    x = np.asarray(values, dtype=float)
-    if len(x) < 2:
-        return {"n": len(x), "estimate": float(x.mean()) if len(x) else None, "low": None, "high": None, "p": None}
-    mean, low, high, p = (float(v[0]) for v in t_intervals(x[None, :]))
-    return {"n": len(x), "estimate": mean, "low": low, "high": high, "p": p}
-
-
-def t_intervals(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Row by row of ``x`` (R, n): mean, 95 % t-interval and two-sided one-sample t-test p-value (scipy's t)."""
+# ------------------------------------------------------------------------------------------ the rule, vectorised
+def seed_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, standard error and degrees of freedom of the last axis of ``x`` (..., S): the seed-level unit."""
     n = x.shape[-1]
-    mean, se = x.mean(-1), x.std(-1, ddof=1) / math.sqrt(n)
-    half = stats.t.ppf(1 - ALPHA / 2, n - 1) * se
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where(se > 0, 2 * stats.t.sf(np.abs(mean) / np.where(se > 0, se, 1), n - 1),
-                     np.where(mean != 0, 0.0, 1.0))
-    return mean, mean - half, mean + half, p
+    return x.mean(-1), x.std(-1, ddof=1) / math.sqrt(n), np.full(x.shape[:-1], n - 1.0)
 
 
 def holm_rows(p: np.ndarray) -> np.ndarray:
     """Holm-adjusted p-values of each row of ``p`` (R, m): the step-down ``max_{j<=k} (m - j) p_(j)``, capped at 1
-    (what ``statsmodels.stats.multitest.multipletests(method="holm")`` returns, row by row)."""
+    (what ``statsmodels.stats.multitest.multipletests(method="holm")`` returns, row by row; that function runs
+    ``gc.collect()`` on every call, too slow for the simulations)."""
     m = p.shape[-1]
     order = np.argsort(p, axis=-1)
     ranked = np.take_along_axis(p, order, -1) * (m - np.arange(m))
@@ -102,9 +103,7 @@ def holm_rows(p: np.ndarray) -> np.ndarray:
 
 
 def holm(p_values: Sequence[float | None]) -> list[float | None]:
-    """Holm-adjusted p-values (None stays None): :func:`holm_rows` on the known ones, which
-    ``tests/test_seed_rule.py`` checks against statsmodels' ``multipletests(method="holm")`` (that function runs
-    ``gc.collect()`` on every call, 0.06-0.3 s each in a process holding torch: too slow for the simulations)."""
+    """Holm-adjusted p-values (None stays None): :func:`holm_rows` on the known ones."""
     known = [i for i, p in enumerate(p_values) if p is not None]
     out: list[float | None] = [None] * len(p_values)
     if known:
@@ -114,44 +113,166 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
     return out
 
 
-def level_verdict(row: dict[str, Any], sign: int, paper_jump: float | None) -> str:
-    """Rule 4 for one level: ``row`` has ``estimate``, ``low``, ``high`` and ``p_holm``."""
-    if row.get("p_holm") is not None and row["p_holm"] < ALPHA:
-        return "holds" if np.sign(row["estimate"]) == sign else "opposite"
-    if paper_jump is not None and row.get("low") is not None and not row["low"] <= paper_jump <= row["high"]:
-        return "excluded"
-    return "inconclusive"
+def judge_arrays(estimate: np.ndarray, se: np.ndarray, df: np.ndarray, sign: int, jumps: Sequence[float | None],
+                 power: float | None = None) -> dict[str, np.ndarray]:
+    """Rules 2-5 for R families of L levels at once: ``estimate``, ``se``, ``df`` (R, L); ``jumps`` (L,) the
+    paper's jump per level (None: none); ``power`` the design's power at the paper's jumps (None: unknown).
+
+    Returns arrays (R, L): ``p``, ``p_holm``, ``low``/``high`` (95 %), ``low90``/``high90``, ``bound`` (the 90 %
+    end in the claimed direction), ``share`` (bound / jump where the jump lies in the claimed direction, else nan)
+    and ``verdict`` (strings of :data:`VERDICTS`)."""
+    est, se, df = (np.asarray(a, dtype=float) for a in (estimate, se, df))
+    jump = np.array([np.nan if j is None else j for j in jumps], dtype=float)[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(se > 0, np.abs(est) / np.where(se > 0, se, 1.0), np.where(est != 0, np.inf, 0.0))
+    p = 2 * stats.t.sf(t, df)
+    half95, half90 = stats.t.ppf(1 - ALPHA / 2, df) * se, stats.t.ppf(1 - ALPHA, df) * se
+    low90, high90 = est - half90, est + half90
+    toward = sign * jump > 0  # the paper's jump lies in the claimed direction
+    near, far = np.minimum(sign * low90, sign * high90), np.maximum(sign * low90, sign * high90)
+    bound = sign * far
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(toward, bound / np.where(toward, jump, 1.0), np.nan)
+    significant = holm_rows(p) < ALPHA
+    larger = toward & (near > sign * jump)
+    smaller = toward & (far < sign * jump)
+    weak = power is not None and power < POWER_WANTED
+    verdict = np.select(
+        [significant & (sign * est > 0), significant & (sign * est < 0), larger, smaller,
+         np.full(est.shape, weak)],
+        [HOLDS, OPPOSITE, LARGER, SMALLER, UNDERPOWERED], INCONCLUSIVE)
+    return {"p": p, "p_holm": holm_rows(p), "low": est - half95, "high": est + half95, "low90": low90,
+            "high90": high90, "bound": bound, "share": share, "verdict": verdict}
 
 
-def claim_verdict(level_verdicts: Sequence[str], has_jump: Sequence[bool]) -> str:
-    """Rule 5 over the levels of a group (``has_jump``: whether the paper reports a jump at each); levels not judged
-    (rule 7) take no part."""
-    kept_levels = [(v, j) for v, j in zip(level_verdicts, has_jump) if v != TOO_FEW]
-    level_verdicts, has_jump = [v for v, _ in kept_levels], [j for _, j in kept_levels]
-    holds, opposite = "holds" in level_verdicts, "opposite" in level_verdicts
-    if holds or opposite:
-        return "mixed" if holds and opposite else "holds" if holds else "opposite"
-    judged = [v for v, jump in zip(level_verdicts, has_jump) if jump]
-    if judged and all(v == "excluded" for v in judged):
-        return EXCLUDED
-    return "inconclusive"
+def claim_arrays(level_verdicts: np.ndarray, toward: Sequence[bool], power: float | None = None) -> np.ndarray:
+    """Rule 6 for R families at once: ``level_verdicts`` (R, L) -> (R,) claim verdicts; ``toward`` (L,): whether the
+    paper's jump at a level lies in the claimed direction."""
+    v = np.asarray(level_verdicts)
+    holds, opposite = (v == HOLDS).any(-1), (v == OPPOSITE).any(-1)
+    toward = np.asarray(toward, dtype=bool)
+    smaller = toward.any() & ((v == SMALLER) | ~toward[None, :]).all(-1)
+    weak = power is not None and power < POWER_WANTED
+    return np.select([holds & ~opposite, opposite & ~holds, holds & opposite, smaller, (v == LARGER).any(-1),
+                      np.full(holds.shape, weak)],
+                     [HOLDS, OPPOSITE, INCONCLUSIVE, SMALLER, LARGER, UNDERPOWERED], INCONCLUSIVE)
 
 
-def judge_levels(effects: Sequence[Sequence[float]], sign: int, paper_jumps: Sequence[float | None]) -> list[dict]:
-    """Rules 2-4 for the levels of one claim: ``effects[l]`` are level ``l``'s paired effects, one per seed (or,
-    within one run, one per image). Returns one row per level with its interval, Holm p-value and verdict."""
-    rows = [interval(e) for e in effects]
-    for row, p in zip(rows, holm([r["p"] for r in rows])):
-        row["p_holm"] = p
-    for row, jump in zip(rows, paper_jumps):
-        row["paper_jump"] = jump
-        row["verdict"] = level_verdict(row, sign, jump)
+# ----------------------------------------------------------------------------------------- the rule, one family
+def interval(values: Sequence[float]) -> dict[str, float | int | None]:
+    """Mean, 95 % t-interval (n - 1 degrees of freedom) and two-sided one-sample t-test p-value of ``values``."""
+    x = np.asarray(values, dtype=float)
+    if len(x) < 2:
+        return {"n": len(x), "estimate": float(x.mean()) if len(x) else None, "low": None, "high": None, "p": None}
+    out = judge_arrays(*(a[None, None] for a in seed_moments(x)), +1, [None])
+    return {"n": len(x), "estimate": float(x.mean()), "low": float(out["low"][0, 0]),
+            "high": float(out["high"][0, 0]), "p": float(out["p"][0, 0])}
+
+
+def clustered_moments(values: Sequence[float], classes: Sequence[int] | None) -> tuple[float, float, float]:
+    """Mean, standard error and degrees of freedom of per-image ``values`` within one run: the class-clustered
+    standard error of an intercept-only OLS (statsmodels, ``cov_type="cluster"``, t on G - 1 degrees of freedom),
+    or with ``classes`` None (images of unknown class) the ordinary one on n - 1."""
+    import statsmodels.api as sm
+    y = np.asarray(values, dtype=float)
+    if classes is None or len(set(classes)) < 2:
+        return float(y.mean()), float(y.std(ddof=1) / math.sqrt(len(y))), float(len(y) - 1)
+    fit = sm.OLS(y, np.ones((len(y), 1))).fit(cov_type="cluster", cov_kwds={"groups": np.asarray(classes)})
+    return float(fit.params[0]), float(fit.bse[0]), float(len(set(classes)) - 1)
+
+
+def judge_levels(moments: Sequence[tuple[float, float, float]], sign: int, paper_jumps: Sequence[float | None],
+                 power: float | None = None) -> list[dict[str, Any]]:
+    """Rules 2-5 for the levels of one family: ``moments[l]`` is level ``l``'s (estimate, se, df) (from
+    :func:`seed_moments` over seeds or :func:`clustered_moments` within one run). One row per level."""
+    if not moments:
+        return []
+    est, se, df = (np.array([[m[k] for m in moments]]) for k in range(3))
+    out = judge_arrays(est, se, df, sign, paper_jumps, power)
+    rows = []
+    for k, jump in enumerate(paper_jumps):
+        row = {"estimate": float(est[0, k]), "se": float(se[0, k]), "df": float(df[0, k]), "paper_jump": jump,
+               "verdict": str(out["verdict"][0, k])}
+        for key in ("p", "p_holm", "low", "high", "low90", "high90", "bound", "share"):
+            value = float(out[key][0, k])
+            row[key] = None if math.isnan(value) else value
+        rows.append(row)
     return rows
 
 
+def claim_verdict(rows: Sequence[dict[str, Any]], sign: int, power: float | None = None) -> str:
+    """Rule 6 over the rows of one claim's levels (levels not judged take no part)."""
+    judged = [r for r in rows if r["verdict"] in VERDICTS]
+    if not judged:
+        return TOO_FEW if rows else NOT_JUDGED
+    toward = [r["paper_jump"] is not None and sign * r["paper_jump"] > 0 for r in judged]
+    verdict = str(claim_arrays(np.array([[r["verdict"] for r in judged]]), toward, power)[0])
+    if verdict == INCONCLUSIVE and {HOLDS, OPPOSITE} <= {r["verdict"] for r in judged}:
+        at = {v: ", ".join(f"{r['level']:.0f} %" for r in judged if r["verdict"] == v) for v in (HOLDS, OPPOSITE)}
+        verdict += f" (holds at {at[HOLDS]}, opposite at {at[OPPOSITE]})"
+    return verdict
+
+
+def bound_text(rows: Sequence[dict[str, Any]], sign: int) -> str:
+    """What the data exclude over a claim's judged levels: ``"effects above 6-48 % of the paper's jump excluded"``
+    where every judged level has a share, else the bounds in the metric's units (``"effects above +0.012
+    excluded"``, below for a claimed fall)."""
+    judged = [r for r in rows if r["verdict"] in VERDICTS and r.get("bound") is not None]
+    if not judged:
+        return ""
+    word = "above" if sign > 0 else "below"
+    shares = [r["share"] for r in judged if r.get("share") is not None]
+    if len(shares) == len(judged):
+        lo, hi = min(shares), max(shares)
+        said = f"{100 * lo:.0f} %" if round(100 * lo) == round(100 * hi) else f"{100 * lo:.0f} to {100 * hi:.0f} %"
+        return f"effects {word} {said} of the paper's jump excluded"
+    lo, hi = min(r["bound"] for r in judged), max(r["bound"] for r in judged)
+    said = f"{lo:+.3f}" if f"{lo:+.3f}" == f"{hi:+.3f}" else f"{lo:+.3f} to {hi:+.3f}"
+    return f"effects {word} {said} excluded"
+
+
+def describe(verdict: str, rows: Sequence[dict[str, Any]], sign: int) -> str:
+    """A claim's verdict with its bound, as every page shows it: ``"smaller than the paper's; effects above 6 to
+    48 % of the paper's jump excluded"``; a verdict within one run keeps its words."""
+    bound = bound_text(rows, sign)
+    return f"{verdict}; {bound}" if bound else verdict
+
+
 # ----------------------------------------------------------------------------- from the jobs' result files
-def per_image(network: dict[str, Any], stem: str, method: str) -> dict[int, float]:
-    """``{validation index: value}`` of a metric stem (``gini``, ``aopc_morf``, ``aopc_lerf``, ``aopc_gap``)."""
+#: the simulation's output (:mod:`prunelib.sweep.power`), beside the noise profile's results
+POWER_FILE = "seed_rule_power.json"
+
+
+def load_power(folder: Path | None = None) -> dict[str, Any]:
+    """The simulation's output file (``results/noise/seed_rule_power.json`` unless ``folder`` is given), or ``{}``
+    where the simulation has not been run: then no verdict is *underpowered*."""
+    from .. import paths
+    file = (folder or paths.results_dir("noise")) / POWER_FILE
+    return json.loads(file.read_text()) if file.is_file() else {}
+
+
+def design_power(power: dict[str, Any], claim: str, method: str, n_seeds: int) -> float | None:
+    """The simulated power of ``claim`` for ``method`` with ``n_seeds`` seeds at the paper's jumps (None: not
+    simulated)."""
+    row = power.get("claims", {}).get(claim, {}).get(method, {}).get("by_seeds", {}).get(str(n_seeds), {})
+    return row.get("power")
+
+
+def image_classes(run: dict[str, Any], network: dict[str, Any]) -> list[int] | None:
+    """The class of each image of a network's measurement, where the job measured the fixed image set: the set is
+    ``image_set_per_class`` images per class sorted by validation index, and the validation split is ordered by
+    class, so the k-th image is of class ``k // per_class`` (:mod:`prunelib.image_set`). None otherwise (a job of
+    protocol v1 chose its own images)."""
+    per_class = run.get("settings", {}).get("image_set_per_class")
+    images = network["images"]
+    if not per_class or len(images) % per_class or images != sorted(images):
+        return None
+    return [k // per_class for k in range(len(images))]
+
+
+def per_image(network: dict[str, Any], stem: str, method: str, all_images: bool = False) -> dict[int, float]:
+    """``{validation index: value}`` of a metric stem (``gini``, ``aopc_morf``, ``aopc_lerf``, ``aopc_gap``) over the
+    images the network classifies correctly, or over all its images (``all_images``)."""
     entry = network["methods"][method]
     if stem == "gini":
         values = torch.tensor(entry["gini"], dtype=torch.float64)
@@ -159,7 +280,8 @@ def per_image(network: dict[str, Any], stem: str, method: str) -> dict[int, floa
         values = per_image_gap(entry)
     else:
         values = per_image_aopc(entry, stem.split("_")[1])
-    return {i: v for i, v, ok in zip(network["images"], values.tolist(), kept(network).tolist()) if ok}
+    keep = [True] * len(values) if all_images else kept(network).tolist()
+    return {i: v for i, v, ok in zip(network["images"], values.tolist(), keep) if ok}
 
 
 def measured(network: dict[str, Any], stem: str, method: str) -> bool:
@@ -172,10 +294,18 @@ def measured(network: dict[str, Any], stem: str, method: str) -> bool:
     return needs[stem]
 
 
+def paired(level: dict[str, Any], reference: dict[str, Any], stem: str, method: str, all_images: bool = False,
+           classes: dict[int, int] | None = None) -> tuple[list[float], list[int] | None]:
+    """Per-image ``level - reference`` over the images both classify correctly (or all images, ``all_images``),
+    finite values only, and each image's class (None where ``classes`` is None)."""
+    a, b = per_image(level, stem, method, all_images), per_image(reference, stem, method, all_images)
+    shared = [i for i in sorted(set(a) & set(b)) if math.isfinite(a[i] - b[i])]
+    return [a[i] - b[i] for i in shared], (None if classes is None else [classes[i] for i in shared])
+
+
 def paired_values(level: dict[str, Any], reference: dict[str, Any], stem: str, method: str) -> list[float]:
     """Per-image ``level - reference`` over the images both classify correctly (finite values only)."""
-    a, b = per_image(level, stem, method), per_image(reference, stem, method)
-    return [a[i] - b[i] for i in sorted(set(a) & set(b)) if math.isfinite(a[i] - b[i])]
+    return paired(level, reference, stem, method)[0]
 
 
 def paper_jumps(reference: dict[str, Any]) -> dict[tuple[str, str, int], float]:
@@ -196,14 +326,19 @@ def paper_label(method: str, target: float) -> int | None:
     return next((label for t, label in ROUND_LABELS.items() if abs(t - target) < 1e-6), None)
 
 
-def seed_verdicts(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict[str, Any]:
+def seed_verdicts(runs: list[dict[str, Any]], reference: dict[str, Any],
+                  power: dict[str, Any] | None = None) -> dict[str, Any]:
     """Apply the rule to the jobs' result files: ``{"levels": {regime: {reference: {claim: {method: [rows]}}}},
-    "claims": {claim: {"sentence", "by_regime": {regime: {reference: {method: verdict}}}}}, "unjudged": [...]}``."""
+    "claims": {claim: {"sentence", "by_regime": {regime: {reference: {method: verdict with its bound}}},
+    "verdicts": {regime: {reference: {method: verdict word}}}}}, "unjudged": [...]}``. ``power``: the simulation's
+    output (:func:`load_power` when None)."""
     from .. import regimes
+    power = load_power() if power is None else power
     jumps = paper_jumps(reference)
     methods = sorted({m for r in runs for n in r["networks"] for m in n["methods"] if m != "random"})
     levels: dict[str, Any] = {}
-    claims: dict[str, Any] = {key: {"sentence": sentence, "by_regime": {}} for key, _, _, _, sentence in CLAIMS}
+    claims: dict[str, Any] = {key: {"sentence": sentence, "by_regime": {}, "verdicts": {}}
+                              for key, _, _, _, sentence in CLAIMS}
     unjudged: list[str] = []
     for regime in sorted({r["regime"] for r in runs}):
         method_kind = regimes.get(regime).method
@@ -213,27 +348,27 @@ def seed_verdicts(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict
         for ref in references:
             for key, stem, sign, group, _ in CLAIMS:
                 for method in methods:
-                    rows = _claim_rows(regime_runs, ref, stem, method, sign, group, method_kind, jumps, unjudged)
+                    rows, verdict = _claim(regime_runs, ref, key, stem, method, sign, group, method_kind, jumps,
+                                           power, unjudged)
                     levels.setdefault(regime, {}).setdefault(ref, {}).setdefault(key, {})[method] = rows
-                    verdict = claim_verdict([r["verdict"] for r in rows], [r["paper_jump"] is not None for r in rows])
-                    if rows and rows[0]["unit"] == "image":
-                        verdict += f" within one run ({rows[0]['n_seeds']} seed{'s' if rows[0]['n_seeds'] > 1 else ''})"
-                    left_out = [f"{r['level']:.0f} %" for r in rows if r["verdict"] == TOO_FEW]
-                    if left_out:
-                        verdict += f" ({', '.join(left_out)} on fewer than {MIN_SEEDS} seeds: not judged)"
+                    claims[key]["verdicts"].setdefault(regime, {}).setdefault(ref, {})[method] = verdict
                     by = claims[key]["by_regime"].setdefault(regime, {}).setdefault(ref, {})
-                    by[method] = verdict if rows else "no level to judge"
+                    by[method] = describe(verdict, rows, sign) if rows else "no level to judge"
     return {"rule": __doc__.split("\n\n", 1)[1].strip(), "levels": levels, "claims": claims,
             "unjudged": sorted(set(unjudged))}
 
 
-def _claim_rows(regime_runs: list[dict], ref: str, stem: str, method: str, sign: int, group: str, method_kind: str,
-                jumps: dict, unjudged: list[str]) -> list[dict]:
-    by_target: dict[float, dict[int, list[float]]] = {}
+def _claim(regime_runs: list[dict], ref: str, key: str, stem: str, method: str, sign: int, group: str,
+           method_kind: str, jumps: dict, power: dict, unjudged: list[str]) -> tuple[list[dict], str]:
+    """The rows of one claim's levels and its verdict (rules 1-9)."""
+    all_images = group in ALL_IMAGES_GROUPS
+    by_target: dict[float, dict[int, dict[str, Any]]] = {}
     for run in regime_runs:
         reference = next((n for n in run["networks"] if n["network"] == ref), None)
         if reference is None:
             continue
+        classes = image_classes(run, reference)
+        class_of = None if classes is None else dict(zip(reference["images"], classes))
         for net in run["networks"]:
             if (net["network"] != "pruned" or group_of(100 * net["target"]) != group
                     or not measured(net, stem, method) or not measured(reference, stem, method)):
@@ -242,156 +377,60 @@ def _claim_rows(regime_runs: list[dict], ref: str, stem: str, method: str, sign:
             if net.get("near_chance"):
                 unjudged.append(f"{name}: near chance")
                 continue
-            values = paired_values(net, reference, stem, method)
-            if not values:
+            values, cls = paired(net, reference, stem, method, False, class_of)
+            every, every_cls = paired(net, reference, stem, method, True, class_of)
+            if not values and not all_images:
                 unjudged.append(f"{name}: no image it and its {ref} network both classify correctly")
                 continue
-            by_target.setdefault(round(net["target"], 6), {})[run["seed"]] = values
+            by_target.setdefault(round(net["target"], 6), {})[run["seed"]] = {
+                "paired": values, "all": every, "classes": every_cls if all_images else cls,
+                "judged": every if all_images else values, "dropped": 1 - len(values) / max(len(every), 1)}
     targets = sorted(by_target)
     seeds = sorted({s for t in targets for s in by_target[t]})
     label = lambda t: paper_label(method_kind, t)  # noqa: E731
     paper = [jumps.get((stem, method, label(t))) if label(t) is not None else None for t in targets]
+    basis = "all images" if all_images else "paired images"
     if len(seeds) >= MIN_SEEDS:
-        means = {t: [float(np.mean(v)) for v in by_target[t].values()] for t in targets}
+        seed_power = design_power(power, key, method, len(seeds))
+        means = {t: {s: float(np.mean(v["judged"])) for s, v in by_target[t].items()} for t in targets}
         full = [k for k, t in enumerate(targets) if len(by_target[t]) >= MIN_SEEDS]
-        judged = dict(zip(full, judge_levels([means[targets[k]] for k in full], sign, [paper[k] for k in full])))
-        rows = [judged.get(k) or {"n": len(means[t]), "estimate": float(np.mean(means[t])), "low": None,
-                                  "high": None, "p": None, "p_holm": None, "paper_jump": paper[k], "verdict": TOO_FEW}
+        moments = [tuple(float(a) for a in seed_moments(np.array(list(means[targets[k]].values()))))
+                   for k in full]
+        judged = dict(zip(full, judge_levels(moments, sign, [paper[k] for k in full], seed_power)))
+        rows = [judged.get(k) or {"estimate": float(np.mean(list(means[t].values()))), "paper_jump": paper[k],
+                                  "verdict": TOO_FEW, "p": None, "p_holm": None, "bound": None, "share": None}
                 for k, t in enumerate(targets)]
         for row, t in zip(rows, targets):
-            row.update(unit="seed", level=100 * t, n_seeds=len(by_target[t]),
-                       seeds={s: float(np.mean(v)) for s, v in by_target[t].items()},
-                       n_images={s: len(v) for s, v in by_target[t].items()})
-        return rows
-    per_seed = {s: judge_levels([by_target[t].get(s, []) for t in targets], sign, paper) for s in seeds}
+            row.update(unit="seed", basis=basis, level=100 * t, n_seeds=len(by_target[t]), seeds=means[t],
+                       design_power=seed_power, **_selection(by_target[t]))
+        verdict = claim_verdict(rows, sign, seed_power)
+        left_out = [f"{r['level']:.0f} %" for r in rows if r["verdict"] == TOO_FEW]
+        if left_out and verdict != TOO_FEW:
+            verdict += f" ({', '.join(left_out)} on fewer than {MIN_SEEDS} seeds: {NOT_JUDGED})"
+        return rows, verdict
+    per_seed = {s: judge_levels([clustered_moments(by_target[t][s]["judged"], by_target[t][s]["classes"])
+                                 if len(by_target[t].get(s, {}).get("judged", [])) >= 2 else (math.nan,) * 3
+                                 for t in targets], sign, paper) for s in seeds}
     rows = []
     for k, t in enumerate(targets):
         verdicts = {per_seed[s][k]["verdict"] for s in seeds}
-        first = per_seed[seeds[0]][k]
-        rows.append({**first, "unit": "image", "level": 100 * t, "n_seeds": len(seeds),
-                     "verdict": verdicts.pop() if len(verdicts) == 1 else "inconclusive",
-                     "seeds": {s: per_seed[s][k]["estimate"] for s in seeds},
-                     "n_images": {s: len(by_target[t].get(s, [])) for s in seeds}})
-    return rows
+        rows.append({**per_seed[seeds[0]][k], "unit": "image", "basis": basis, "level": 100 * t,
+                     "n_seeds": len(seeds), "verdict": verdicts.pop() if len(verdicts) == 1 else INCONCLUSIVE,
+                     "clustered": all(by_target[t].get(s, {}).get("classes") is not None for s in seeds),
+                     "seeds": {s: per_seed[s][k]["estimate"] for s in seeds}, **_selection(by_target[t])})
+    verdict = claim_verdict(rows, sign) if rows else NOT_JUDGED
+    return rows, f"{verdict} {WITHIN} ({len(seeds)} seed{'s' if len(seeds) > 1 else ''})" if rows else verdict
 
 
-# ----------------------------------------------------------------------------------------- simulation
-def simulate(n_seeds: int, effects: Sequence[float], *, seed_sd: float, image_sd: float, n_images: int = 300,
-             offset_sd: float = 0.02, image_effect_sd: float = 0.05, sign: int = +1,
-             paper: Sequence[float | None] | None = None, n_sims: int = 2000, rng_seed: int = 0,
-             chunk: int = 1000) -> dict[str, float]:
-    """How often each claim verdict comes out when the truth is known.
-
-    Each simulated study has ``n_seeds`` seeds; seed ``s`` has a dense network whose per-image values are
-    ``offset_s + b_i + e`` (a seed offset of sd ``offset_sd``, an image effect of sd ``image_effect_sd`` shared by
-    every network, and noise ``e`` of sd ``image_sd / sqrt(2)``, drawn afresh for every network) and, per level
-    ``l``, a pruned network ``offset_s + b_i + effects[l] + u_sl + e`` (``u_sl``: how much the effect varies from
-    seed to seed, sd ``seed_sd``). So ``image_sd`` is the sd of a per-image paired difference ``pruned - dense``
-    within one seed (as :data:`SCENARIOS` measures it), and a seed's paired effect has sd
-    ``sqrt(seed_sd**2 + image_sd**2 / n_images)`` around ``effects[l]``; the levels of a seed share its dense
-    network's noise, as they do in the study. Each seed's paired effect is the mean of its per-image differences,
-    as :func:`seed_verdicts` computes it; rules 2-5 are applied to every study (vectorised over studies, the same
-    formulas as :func:`judge_levels`, which ``tests/test_seed_rule.py`` checks). ``n_sims`` studies are drawn
-    ``chunk`` at a time (memory); the result depends on ``rng_seed``, ``n_sims`` and ``chunk``. Returns the share
-    of each claim verdict, each with a Monte-Carlo standard error of ``mc_se(share, n_sims)``.
-    """
-    rng = np.random.default_rng(rng_seed)
-    L = len(effects)
-    paper = list(paper) if paper is not None else [None] * L
-    effect = np.asarray(effects, dtype=float)[None, :, None, None]
-    noise_sd = image_sd / math.sqrt(2)  # per network, so that pruned - dense has sd image_sd per image
-    verdicts = []
-    for start in range(0, n_sims, chunk):
-        n = min(chunk, n_sims - start)
-        offsets = rng.normal(0, offset_sd, (n, 1, n_seeds, 1))
-        image = rng.normal(0, image_effect_sd, (n, 1, 1, n_images))
-        dense = rng.normal(0, noise_sd, (n, 1, n_seeds, n_images))
-        dense += offsets + image
-        u = rng.normal(0, seed_sd, (n, L, n_seeds, 1))
-        pruned = rng.normal(0, noise_sd, (n, L, n_seeds, n_images))
-        pruned += offsets + image + effect + u
-        pruned -= dense
-        per_seed = pruned.mean(-1)  # (n, L, seeds): each seed's mean per-image paired difference
-        verdicts.append(claim_verdicts(per_seed, sign, paper))
-    names, counts = np.unique(np.concatenate(verdicts), return_counts=True)
-    return {str(k): int(c) / n_sims for k, c in zip(names, counts)}
+def _selection(by_seed: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """Rule 9's numbers of one level: per seed, the images in the paired set, the share dropped, and the paired
+    and all-images effects."""
+    return {"n_images": {s: len(v["paired"]) for s, v in by_seed.items()},
+            "dropped": {s: v["dropped"] for s, v in by_seed.items()},
+            "paired_effect": {s: float(np.mean(v["paired"])) if v["paired"] else None for s, v in by_seed.items()},
+            "all_images_effect": {s: float(np.mean(v["all"])) if v["all"] else None for s, v in by_seed.items()}}
 
 
-def mc_se(rate: float, n: int) -> float:
-    """The Monte-Carlo (binomial) standard error ``sqrt(rate (1 - rate) / n)`` of a share ``rate`` of ``n``
-    simulated studies (0 when ``rate`` is 0 or 1: then ``3 / n`` bounds the true share at 95 %)."""
-    return math.sqrt(rate * (1 - rate) / n)
-
-
-def claim_verdicts(per_seed: np.ndarray, sign: int, paper: Sequence[float | None]) -> np.ndarray:
-    """Rules 2-5 for many studies at once: ``per_seed`` (studies, levels, seeds) of paired effects -> each study's
-    claim verdict; the formulas of :func:`judge_levels` and :func:`claim_verdict`, vectorised."""
-    mean, low, high, p = t_intervals(per_seed)
-    significant = holm_rows(p) < ALPHA
-    holds = (significant & (np.sign(mean) == sign)).any(-1)
-    opposite = (significant & (np.sign(mean) == -sign)).any(-1)
-    jumps = np.array([np.nan if j is None else j for j in paper])
-    has_jump = ~np.isnan(jumps)
-    excluded_level = (jumps[None, :] < low) | (jumps[None, :] > high)
-    excluded = has_jump.any() & (excluded_level | ~has_jump[None, :]).all(-1) & ~holds & ~opposite
-    return np.where(holds & opposite, "mixed", np.where(holds, "holds", np.where(opposite, "opposite",
-                    np.where(excluded, EXCLUDED, "inconclusive"))))
-
-
-#: the settings of the printed simulation: per metric, the seed-to-seed sd of a light level's effect and the sd of
-#: the per-image paired differences, the medians over the global regime's light levels of results/noise (protocol
-#: v1, 3 seeds; its seed sd also holds the image sample's noise, so it errs large), and the paper's dense -> 10 % jump
-SCENARIOS = {"Gini VG": {"seed_sd": 0.00085, "image_sd": 0.0075, "paper": 0.046},
-             "Gini IG": {"seed_sd": 0.00045, "image_sd": 0.0041, "paper": 0.018},
-             "AOPC MoRF VG": {"seed_sd": 0.0093, "image_sd": 0.084, "paper": 0.040},
-             "AOPC MoRF IG": {"seed_sd": 0.014, "image_sd": 0.122, "paper": -0.013}}
-
-
-#: studies per scenario in the printed simulation: a rate near 5 % has a Monte-Carlo standard error of 0.22 %
-N_SIMS = 10_000
-
-
-def _pct(rate: float, n: int) -> str:
-    """A simulated share of ``n`` studies as ``5.0 +- 0.2 %`` (its :func:`mc_se`), or ``0 of n`` / ``n of n``."""
-    if rate in (0, 1):
-        return f"{round(rate * n):,} of {n:,}"
-    se = 100 * mc_se(rate, n)
-    digits = 1 if se >= 0.095 else 2
-    return f"{100 * rate:.{digits}f} +- {se:.{digits}f} %"
-
-
-def scenario_rates(n_seeds: int, n_sims: int = N_SIMS) -> dict[str, dict[str, float]]:
-    """The rule simulated with known answers for each metric of :data:`SCENARIOS` with ``n_seeds`` seeds:
-    ``{metric: {"false": share of studies with no effect judged holds, opposite or mixed, "excluded": share with no
-    effect judged paper's effect excluded, "power": share with the paper's effect judged holds, "wrongly_excluded":
-    share with the paper's effect judged excluded}}``, each of ``n_sims`` studies; every scenario and truth draws its
-    own random numbers, so the rates are independent estimates."""
-    out = {}
-    for k, (name, s) in enumerate(SCENARIOS.items()):
-        kw = {"seed_sd": s["seed_sd"], "image_sd": s["image_sd"], "sign": 1 if s["paper"] > 0 else -1,
-              "paper": [s["paper"]] * 4, "n_sims": n_sims}
-        null = simulate(n_seeds, [0.0] * 4, rng_seed=100 * n_seeds + 2 * k, **kw)
-        power = simulate(n_seeds, [s["paper"]] * 4, rng_seed=100 * n_seeds + 2 * k + 1, **kw)
-        out[name] = {"false": sum(null.get(v, 0.0) for v in ("holds", "opposite", "mixed")),
-                     "excluded": null.get(EXCLUDED, 0.0), "power": power.get("holds", 0.0),
-                     "wrongly_excluded": power.get(EXCLUDED, 0.0)}
-    return out
-
-
-def main() -> None:  # pragma: no cover - prints the simulation; tests/test_seed_rule.py checks the rates
-    print(f"The seed-level rule, simulated ({N_SIMS:,} studies per scenario and truth; 4 light levels; Holm over "
-          "levels; each rate +- its Monte-Carlo standard error)")
-    for n_seeds in (3, 5):
-        rates = scenario_rates(n_seeds)
-        for name, r in rates.items():
-            print(f"{n_seeds} seeds, {name:13s}: no effect -> holds/opposite/mixed {_pct(r['false'], N_SIMS)}, "
-                  f"excluded {_pct(r['excluded'], N_SIMS)}; the paper's effect ({SCENARIOS[name]['paper']:+.3f}) -> "
-                  f"holds {_pct(r['power'], N_SIMS)}, wrongly excluded {_pct(r['wrongly_excluded'], N_SIMS)}")
-        n_all = N_SIMS * len(rates)
-        print(f"{n_seeds} seeds, all {len(rates)} scenarios ({n_all:,} studies): no effect -> holds/opposite/mixed "
-              f"{_pct(float(np.mean([r['false'] for r in rates.values()])), n_all)}; the paper's effect -> wrongly "
-              f"excluded {_pct(float(np.mean([r['wrongly_excluded'] for r in rates.values()])), n_all)}")
-
-
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":  # pragma: no cover - the rule's simulation lives in prunelib.sweep.power
+    from .power import main
     main()
