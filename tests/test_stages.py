@@ -17,7 +17,7 @@ def _metrics(gini_dense: list[float], gini_pruned: list[float], images_pruned: l
 def test_paired_difference_uses_only_shared_images() -> None:
     # images 0..3 at both levels, with +0.1 each; image 9 only at the pruned level (must be ignored)
     m = _metrics([0.2, 0.3, 0.4, 0.5], [0.3, 0.4, 0.5, 0.6, 0.99], [0, 1, 2, 3, 9])
-    d = paired_difference(m, "VG", "0.5", "gini")
+    d = paired_difference(m, "VG", "0.5", "gini", None)
     assert d["n"] == 4
     assert d["estimate"] == pytest.approx(0.1)
     assert d["low"] == pytest.approx(0.1) and d["high"] == pytest.approx(0.1) and d["p"] < 1e-9  # constant
@@ -39,19 +39,31 @@ def _two_levels(shift_10: float, shift_50: float, n: int = 200) -> dict:
 @pytest.mark.parametrize("shifts, sign, jumps, expected", [
     ((0.02, 0.0), +1, {}, "holds"),                      # a clear rise at one level, nothing at the other
     ((-0.02, 0.0), +1, {}, "opposite"),
-    ((0.02, -0.02), +1, {}, "mixed"),
-    ((0.0, 0.0), +1, {10: 0.046, 50: 0.046}, "paper's effect excluded"),  # no effect, the paper's far outside
+    ((0.02, -0.02), +1, {}, "inconclusive (holds at 10 %, opposite at 50 %)"),
+    ((0.0, 0.0), +1, {10: 0.046, 50: 0.046}, "smaller than the paper's"),  # no effect, the paper's far beyond
     ((0.0, 0.0), +1, {10: 0.0005}, "inconclusive"),       # no effect, the paper's jump inside the interval
     ((-0.02, -0.02), -1, {}, "holds"),                    # the aggressive claim: a fall
 ])
 def test_a_claim_within_one_run_is_the_seed_level_rule_on_images(shifts, sign, jumps, expected) -> None:
-    """Chapter 6 judges with the seed-level rule's image-level branch (t-intervals, Holm over the claim's levels,
-    the paper's jump for 'excluded'): the verdicts chapter 7 gives the same networks."""
+    """Chapter 6 judges with the judging rule's within-run branch (t-intervals, Holm over the claim's levels, the
+    bound against the paper's jump): the verdicts chapter 7 gives the same networks."""
     m = _two_levels(*shifts)
     out = judge(m, "VG", "gini", ["0.1", "0.5"], sign, {("gini", "VG", k): v for k, v in jumps.items()})
     assert out["verdict"] == expected
     assert [r["level"] for r in out["levels"]] == [0.1, 0.5]
     assert all(r["p_holm"] >= r["p"] for r in out["levels"])  # Holm over the two levels
+    assert out["text"].startswith(expected) and f"{expected} within one run" in out["text"]
+
+
+def test_a_verdict_within_one_run_clusters_on_class() -> None:
+    """Images of a class share a shift: the class-clustered interval is wider than the per-image one."""
+    m = _two_levels(0.0, 0.0)
+    shift = [0.01 * ((i // 20) % 3 - 1) for i in range(200)]
+    m["methods"]["VG"]["0.1"]["gini"] = [g + s for g, s in zip(m["methods"]["VG"]["0.1"]["gini"], shift)]
+    classes = {i: i // 20 for i in range(200)}
+    plain, clustered = (paired_difference(m, "VG", "0.1", "gini", c) for c in (None, classes))
+    assert clustered["estimate"] == pytest.approx(plain["estimate"])
+    assert clustered["high"] - clustered["low"] > 2 * (plain["high"] - plain["low"]) and clustered["clustered"]
 
 
 def test_paper_gaps_are_ours_minus_the_papers_at_shared_levels() -> None:

@@ -71,7 +71,7 @@ def judge(m: dict, method: str, quantity: str, group: list[str], sign: int, jump
     rows = judge_levels([mo for _, mo in measured], sign, paper)
     for row, (s, _) in zip(rows, measured):
         row["level"] = float(s)
-    verdict = claim_verdict(rows, sign) if rows else "no level"
+    verdict = claim_verdict([{**r, "level": 100 * r["level"]} for r in rows], sign) if rows else "no level"
     return {"verdict": verdict, "text": describe(f"{verdict} {WITHIN}", rows, sign), "levels": rows,
             "clustered": classes is not None}
 
