@@ -166,6 +166,40 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: the simulation's output as the book's Methods page includes it, beside the JSON
+POWER_TABLE = "seed_rule_power.md"
+NAMES = {"gini_light": "Gini up, light", "aopc_light": "AOPC MoRF up, light", "gap_light": "AOPC MoRF - LeRF up, light",
+         "gini_aggressive": "Gini down, aggressive (all images)"}
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The simulation's output as two Markdown tables (variance components; rates with their Monte-Carlo standard
+    errors), every number rounded once from the raw values of ``result``."""
+    seeds = result["seeds"]
+    lines = ["| claim | method | levels (%) | paper's jumps | seed sd | level sd | sampling sd |",
+             "|---|---|---|---|---|---|---|"]
+    for key, by in result["claims"].items():
+        for method, r in by.items():
+            jumps = ", ".join("–" if j is None else f"{j:+.3f}" for j in r["paper_jumps"])
+            lines.append(f"| {NAMES.get(key, key)} | {method} | {', '.join(f'{lv:g}' for lv in r['levels'])} | "
+                         f"{jumps} | {r['seed_sd']:.4f} | {r['level_sd']:.4f} | {r['sampling_sd']:.4f} |")
+    lines += ["", "| claim | method | " + " | ".join(f"{n} seeds: false positives | {n} seeds: power" for n in seeds)
+              + " |", "|---|---|" + "---|---|" * len(seeds)]
+    for key, by in result["claims"].items():
+        for method, r in by.items():
+            cells = []
+            for n in seeds:
+                s = r["by_seeds"][str(n)]
+                cells += [_pct(s["false_positive"], s["false_positive_se"]).strip(),
+                          _pct(s["power"], s["power_se"]).strip() if "power" in s else "–"]
+            lines.append(f"| {NAMES.get(key, key)} | {method} | " + " | ".join(cells) + " |")
+    lines += ["", f"{result['n_sims']:,} simulated studies per claim, method, truth and number of seeds; each rate "
+              "± its Monte-Carlo standard error. Power: the share of studies with the paper's jump at each level that "
+              "come out *holds*; – where the paper reports no jump in the claimed direction. Written by "
+              "`python -m prunelib.sweep.power` from the noise profile's fixed-set jobs."]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - reads the study's files; tests call calibrated
     from .. import paths
     from ..reference import load_reference
@@ -175,7 +209,8 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - reads
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), help="numbers of seeds, comma-separated")
     parser.add_argument("--rng-seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None,
-                        help=f"where to write the JSON (default results/<profile>/{POWER_FILE}; '-': nowhere)")
+                        help=f"where to write the JSON (default results/<profile>/{POWER_FILE}, with {POWER_TABLE} beside it; "
+                             "'-': nowhere)")
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     if args.n_sims < 1 or not seeds or min(seeds) < 2:
@@ -192,7 +227,8 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - reads
         from ..checkpoint import save_json
         out = args.out or folder / POWER_FILE
         save_json(result, out)
-        print(f"\nwritten: {out}")
+        out.with_name(POWER_TABLE).write_text(markdown(result))
+        print(f"\nwritten: {out} and {out.with_name(POWER_TABLE).name}")
 
 
 if __name__ == "__main__":  # pragma: no cover
