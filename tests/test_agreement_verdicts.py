@@ -39,12 +39,23 @@ def test_the_baseline_pools_every_other_seed_s_dense_network(tmp_path: Path) -> 
     assert agreement.baseline_rows(read_back, n_boot=20, seed=0) == agreement.baseline_rows(both, n_boot=20, seed=0)
 
 
-@pytest.mark.parametrize("spearman, verdict", [(0.0, "looks elsewhere"), (0.999, "closer than a second seed")])
+@pytest.mark.parametrize("spearman, verdict", [(0.0, "holds"), (0.999, "opposite")])  # claimed: down
 def test_a_level_is_judged_against_the_baseline(tmp_path: Path, spearman: float, verdict: str) -> None:
     runs = _runs(tmp_path, spearman)
     out = agreement.agreement_verdicts(runs, agreement.baselines(runs))
     (row,) = out["regimes"]["global"]["VG"]["spearman"]
     assert row["verdict"] == verdict and row["n"] == 3 and out["missing_baseline"] == []
+    assert out["baseline_pairs"] == [[0, 1], [0, 2], [1, 2]]
+    assert out["claim"]["verdicts"]["global"]["dense"]["VG"] == verdict
+
+
+def test_a_level_with_a_baseline_for_two_seeds_is_not_judged(tmp_path: Path) -> None:
+    runs = _runs(tmp_path, 0.0)
+    base = agreement.baselines(runs)
+    out = agreement.agreement_verdicts(runs, {s: b for s, b in base.items() if s != 0})
+    (row,) = out["regimes"]["global"]["VG"]["spearman"]
+    assert row["verdict"] == "not judged (a seed-to-seed baseline for 2 seeds; the rule needs 3)"
+    assert out["missing_baseline"] == [0] and out["baseline_pairs"] == [[1, 2]]
 
 
 def test_without_cached_maps_the_baseline_is_reported_missing(tmp_path: Path) -> None:

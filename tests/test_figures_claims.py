@@ -3,16 +3,17 @@ of the seed-level rule in its own words, and "not measured yet" where a sweep ha
 from __future__ import annotations
 
 from prunelib.figures import claims
-from prunelib.sweep.seed_rule import CLAIMS, seed_verdicts
+from prunelib.sweep.seed_rule import CLAIM_ROWS, seed_verdicts
 
 from test_decomposition import REFERENCE, _runs
 
 
 def test_the_authors_column_reads_the_seed_rule_of_the_authors_sweep() -> None:
-    authors = seed_verdicts(_runs([0, 1, 2]), REFERENCE, power={})  # A1 is +0.04-0.042 over dense on every seed
+    authors = seed_verdicts(_runs([0, 1, 2]), REFERENCE, power={}, concept_runs=[])  # A1 is +0.04-0.042 over dense on every seed
     rows = claims.claims_rows({"study": None, "authors": authors})
-    assert [r["claim"].split(" (added by this study")[0] for r in rows] == [sentence for *_, sentence in CLAIMS]
-    assert [key for (key, *_), r in zip(CLAIMS, rows) if "added by this study" in r["claim"]] == ["gap_light"]
+    assert [r["claim"].split(" (added by this study")[0] for r in rows] == [sentence for _, sentence in CLAIM_ROWS]
+    assert [key for (key, _), r in zip(CLAIM_ROWS, rows) if "added by this study" in r["claim"]] == \
+        ["gap_light", "agreement"]
     gini = rows[0]
     assert gini["the authors' code"].startswith("VG: holds; effects above") and " · IG: holds; " in gini["the authors' code"]
     assert gini["global pruning, fixed image set"] == claims.NOT_MEASURED
@@ -30,6 +31,17 @@ def test_the_lottery_column_falls_back_to_the_archived_measurement_and_says_so()
 
 
 def test_one_seed_says_within_one_run() -> None:
-    authors = seed_verdicts(_runs([0]), REFERENCE, power={})
+    authors = seed_verdicts(_runs([0]), REFERENCE, power={}, concept_runs=[])
     cell = claims.claims_rows({"study": None, "authors": authors})[0]["the authors' code"]
     assert "within one run (1 seed)" in cell
+
+
+def test_concepts_and_agreement_have_rows_and_say_why_they_are_not_judged() -> None:
+    study = {"claims": {"concepts_aggressive": {"by_regime": {"global": {"dense": {
+        "CRAFT": "not judged (concepts measured on 1 seed (0); the rule needs 3)"}}}}},
+        "agreement": {"claim": {"by_regime": {"global": {"dense": {"VG": "holds; effects above -0.010 excluded"}}}}}}
+    rows = {r["claim"]: r for r in claims.claims_rows({"study": study, "authors": None})}
+    (concepts,) = [r for c, r in rows.items() if c.startswith("Aggressive pruning lowers concept coherence")]
+    assert concepts["global pruning, fixed image set"] == "CRAFT: not judged (concepts measured on 1 seed (0); the rule needs 3)"
+    (agreement,) = [r for c, r in rows.items() if c.startswith("Pruning moves the saliency maps")]
+    assert agreement["global pruning, fixed image set"] == "VG: holds; effects above -0.010 excluded"

@@ -153,3 +153,23 @@ def test_a_level_on_fewer_than_three_seeds_is_shown_not_judged() -> None:
     assert at20["p_holm"] == pytest.approx(at20["p"])  # Holm over the judged level alone
     assert out["claims"]["gini_light"]["verdicts"]["global"]["dense"]["VG"] == \
         "holds (50 % on fewer than 3 seeds: not judged)"
+
+
+def _concepts(seed: int, change: float) -> dict:
+    def net(kind: str, level: float, shift: float) -> dict:
+        return {"network": kind, "level": level, "identity": f"{kind}{level}",
+                "classes": {c: {"coherence": {"per_concept": [0.9 + shift, 0.8 + shift]}} for c in ("a", "b")}}
+    return {"regime": "global", "seed": seed, "networks": [net("dense", 0.0, 0.0), net("pruned", 90.0, change)]}
+
+
+def test_concept_coherence_is_judged_over_seeds_or_not_judged_with_the_reason() -> None:
+    runs = [{"regime": "global", "seed": s, "networks": [{"identity": "pruned90.0", "near_chance": False}]}
+            for s in range(3)]
+    one = seed_rule.concept_verdicts(runs, [_concepts(0, -0.05)])
+    assert one["claim"]["verdicts"]["global"]["dense"]["CRAFT"] == \
+        "not judged (concepts measured on 1 seed (0); the rule needs 3)"
+    assert one["levels"]["global"][0]["estimate"] == pytest.approx(-0.05)
+    three = seed_rule.concept_verdicts(runs, [_concepts(s, c) for s, c in ((0, -0.05), (1, -0.051), (2, -0.049))])
+    (row,) = three["levels"]["global"]
+    assert row["verdict"] == HOLDS and row["estimate"] == pytest.approx(-0.05)  # a fall: the claimed direction
+    assert three["claim"]["by_regime"]["global"]["dense"]["CRAFT"].startswith("holds; effects below")

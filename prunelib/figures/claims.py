@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from .. import paths
-from ..sweep.seed_rule import CLAIMS, SEED_VERDICTS
+from ..sweep.seed_rule import AGREEMENT_CLAIM, CLAIM_ROWS, SEED_VERDICTS
 from ..sweep.summary import archive_dir
 
 #: the archived measurement of the study judged beside today's (:func:`prunelib.sweep.summary.archive_dir`)
@@ -25,7 +25,7 @@ COLUMNS = (("global pruning, 3 seeds (protocol v1)", "study-v1", "global", "dens
            ("the authors' code", "authors", "authors_code", "dense"))
 NOT_MEASURED = "not measured yet"
 #: the claims the study adds to the paper's (the paper reports MoRF alone)
-ADDED = {"gap_light": "added by this study, not the paper's"}
+ADDED = {"gap_light": "added by this study, not the paper's", "agreement": "added by this study, not the paper's"}
 
 
 def load_claims(study_profile: str, authors_profile: str) -> dict[str, dict[str, Any] | None]:
@@ -41,12 +41,13 @@ def load_claims(study_profile: str, authors_profile: str) -> dict[str, dict[str,
 
 
 def claims_rows(verdicts: dict[str, dict[str, Any] | None]) -> list[dict[str, str]]:
-    """One row per claim, one column per :data:`COLUMNS`: ``"VG: holds · IG: inconclusive"``. The lottery column
+    """One row per claim (:data:`prunelib.sweep.seed_rule.CLAIM_ROWS`: the paper's, concept coherence, map
+    agreement), one column per :data:`COLUMNS`: ``"VG: holds; effects above ... · IG: inconclusive; ..."``. The lottery column
     reads the archived measurement (protocol v1) until the fixed image set has a lottery job, and its heading says
     so; a claim the study adds is marked (:data:`ADDED`)."""
-    archived = all(_cell(verdicts, "study", key, "lottery", "control") is None for key, *_ in CLAIMS)
+    archived = all(_cell(verdicts, "study", key, "lottery", "control") is None for key, _ in CLAIM_ROWS)
     rows = []
-    for key, _, _, _, sentence in CLAIMS:
+    for key, sentence in CLAIM_ROWS:
         row = {"claim": sentence + (f" ({ADDED[key]})" if key in ADDED else "")}
         for heading, sweep, regime, reference in COLUMNS:
             if sweep == "study" and regime == "lottery" and archived:
@@ -60,8 +61,10 @@ def claims_rows(verdicts: dict[str, dict[str, Any] | None]) -> list[dict[str, st
 
 def _cell(verdicts: dict[str, dict[str, Any] | None], sweep: str, key: str, regime: str, reference: str
           ) -> dict[str, str] | None:
-    return ((verdicts.get(sweep) or {}).get("claims", {}).get(key, {}).get("by_regime", {}).get(regime, {})
-            .get(reference))
+    mine = verdicts.get(sweep) or {}
+    claim = (mine.get("agreement") or {}).get("claim", {}) if key == AGREEMENT_CLAIM[0] else \
+        mine.get("claims", {}).get(key, {})
+    return claim.get("by_regime", {}).get(regime, {}).get(reference)
 
 
 def _method_order(item: tuple[str, str]) -> int:

@@ -5,10 +5,11 @@ Each job stores, per network, the per-image agreement of its VG and IG maps with
 (:func:`prunelib.sweep.job.agreement`). The seed-to-seed baseline needs the dense networks' maps of two seeds on the
 same images: they are cached beside each checkpoint (:func:`prunelib.sweep.job.maps_file`, outside git), and the
 baseline of seed ``s`` pools the agreement of its dense network with every other seed's over the images both
-classify correctly. A level's verdict follows the seed-level rule (:mod:`prunelib.sweep.seed_rule`): per seed, the
-mean agreement of the level with its parent minus the seed's baseline; across seeds a 95 % t-interval; Holm over
-the levels of a regime; **looks elsewhere** when the interval lies below 0 (less agreement with its parent than a
-second seed has), **closer than a second seed** above 0, else **within seed-to-seed variation**.
+classify correctly. A level's verdict is the judging rule's (:mod:`prunelib.sweep.seed_rule`): per seed, the mean
+agreement of the level with its parent minus the seed's own baseline; across seeds its t-interval, bound and words;
+Holm over the levels of a regime; the claimed direction is down (*holds*: less agreement with its parent than a
+second seed has; *opposite*: more). A level whose baseline exists for fewer than 3 seeds is *not judged*, and the
+result names the baseline's pairs.
 """
 from __future__ import annotations
 
@@ -23,9 +24,11 @@ import torch
 from .. import checkpoint
 from ..runs import network_key
 from ..metrics.agreement import spearman, top_k_iou
-from .seed_rule import ALPHA, MIN_SEEDS, holm, interval
+from .seed_rule import AGREEMENT_CLAIM, MIN_SEEDS, NOT_JUDGED, claim_verdict, describe, judge_levels, seed_moments
 
 MEASURES = ("spearman", "top10_iou")
+#: the measure the table of claims judges agreement by (the other is shown in the agreement chapter)
+CLAIM_MEASURE = "spearman"
 BASELINE = "dense vs other seeds"
 
 
@@ -149,15 +152,31 @@ def agreement_verdicts(runs: list[dict[str, Any]], base: dict[int, dict[str, dic
                             continue
                         key = (net["network"], round(net["target"], 6))
                         by_level.setdefault(key, {})[run["seed"]] = float(np.mean(values)) - float(ref)
-                rows = [{"network": k[0], "level": 100 * k[1], "seeds": v, **interval(list(v.values()))}
+                rows = [{"network": k[0], "level": 100 * k[1], "seeds": v, "n": len(v),
+                         "estimate": float(np.mean(list(v.values())))}
                         for k, v in sorted(by_level.items(), key=lambda kv: kv[0][1])]
-                for row, p in zip(rows, holm([r["p"] if r["n"] >= MIN_SEEDS else None for r in rows])):
-                    row["p_holm"] = p
-                    row["verdict"] = ("within one run: no verdict" if row["n"] < MIN_SEEDS else
-                                      "looks elsewhere" if p < ALPHA and row["estimate"] < 0 else
-                                      "closer than a second seed" if p < ALPHA else "within seed-to-seed variation")
+                full = [r for r in rows if r["n"] >= MIN_SEEDS]
+                judged = judge_levels([tuple(float(a) for a in seed_moments(np.array(list(r["seeds"].values()))))
+                                       for r in full], -1, [None] * len(full))
+                for row, verdict in zip(full, judged):
+                    row.update(verdict)
+                for row in rows:
+                    if row["n"] < MIN_SEEDS:
+                        row["verdict"] = (f"{NOT_JUDGED} (a seed-to-seed baseline for {row['n']} "
+                                          f"seed{'s' if row['n'] != 1 else ''}; the rule needs {MIN_SEEDS})")
                 out.setdefault(regime, {}).setdefault(method, {})[measure] = rows
-    return {"regimes": out, "missing_baseline": sorted({r["seed"] for r in runs} - set(base))}
+    claim: dict[str, Any] = {"sentence": AGREEMENT_CLAIM[1], "by_regime": {}, "verdicts": {}}
+    for regime, by_method in out.items():
+        for method, by_measure in by_method.items():
+            rows = [r for r in by_measure.get(CLAIM_MEASURE, []) if r["network"] == "pruned"]
+            judged = [r for r in rows if not r["verdict"].startswith(NOT_JUDGED)]
+            verdict = claim_verdict(judged, -1) if judged else (rows[0]["verdict"] if rows else NOT_JUDGED)
+            claim["verdicts"].setdefault(regime, {}).setdefault("dense", {})[method] = verdict
+            claim["by_regime"].setdefault(regime, {}).setdefault("dense", {})[method] = (
+                describe(verdict, judged, -1) if judged else verdict)
+    pairs = sorted({tuple(sorted((s, o))) for s in base for o in base if s != o})
+    return {"regimes": out, "missing_baseline": sorted({r["seed"] for r in runs} - set(base)),
+            "baseline_pairs": [list(p) for p in pairs], "claim": claim}
 
 
 #: the file the aggregation writes the side-by-side picture to, beside summary.csv

@@ -71,6 +71,13 @@ CLAIMS = (
      "Light-to-moderate pruning raises AOPC MoRF - LeRF (faithfulness in both removal orders)"),
     ("gini_aggressive", "gini", -1, "aggressive", "Aggressive pruning lowers saliency sparsity (Gini down)"),
 )
+#: the claims judged from other measurements than the per-image metrics: (key, sentence)
+CONCEPTS_CLAIM = ("concepts_aggressive", "Aggressive pruning lowers concept coherence (CRAFT, mean coherence of a "
+                  "class's concepts)")
+AGREEMENT_CLAIM = ("agreement", "Pruning moves the saliency maps away from the dense network's by more than a second "
+                   "training run does (Spearman rank correlation)")
+#: every row of the table of claims, in order: (key, sentence)
+CLAIM_ROWS = tuple((key, sentence) for key, *_, sentence in CLAIMS) + (CONCEPTS_CLAIM, AGREEMENT_CLAIM)
 #: the claims judged over all images of the fixed set rather than the paired set (rule 9)
 ALL_IMAGES_GROUPS = ("aggressive",)
 #: the paper's label of a round-based network: their code's round 1 is its "20 %", round 2 its "30 %"
@@ -327,11 +334,13 @@ def paper_label(method: str, target: float) -> int | None:
 
 
 def seed_verdicts(runs: list[dict[str, Any]], reference: dict[str, Any],
-                  power: dict[str, Any] | None = None) -> dict[str, Any]:
+                  power: dict[str, Any] | None = None,
+                  concept_runs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Apply the rule to the jobs' result files: ``{"levels": {regime: {reference: {claim: {method: [rows]}}}},
     "claims": {claim: {"sentence", "by_regime": {regime: {reference: {method: verdict with its bound}}},
     "verdicts": {regime: {reference: {method: verdict word}}}}}, "unjudged": [...]}``. ``power``: the simulation's
-    output (:func:`load_power` when None)."""
+    output (:func:`load_power` when None); ``concept_runs``: the jobs' concept measurements (:func:`load_concepts`
+    when None), judged by :func:`concept_verdicts` (``levels["concepts"]``, ``claims["concepts_aggressive"]``)."""
     from .. import regimes
     power = load_power() if power is None else power
     jumps = paper_jumps(reference)
@@ -354,8 +363,75 @@ def seed_verdicts(runs: list[dict[str, Any]], reference: dict[str, Any],
                     claims[key]["verdicts"].setdefault(regime, {}).setdefault(ref, {})[method] = verdict
                     by = claims[key]["by_regime"].setdefault(regime, {}).setdefault(ref, {})
                     by[method] = describe(verdict, rows, sign) if rows else "no level to judge"
+    concepts = concept_verdicts(runs, load_concepts(runs) if concept_runs is None else concept_runs)
+    levels["concepts"] = concepts["levels"]
+    claims[CONCEPTS_CLAIM[0]] = {"sentence": CONCEPTS_CLAIM[1], **concepts["claim"]}
     return {"rule": __doc__.split("\n\n", 1)[1].strip(), "levels": levels, "claims": claims,
             "unjudged": sorted(set(unjudged))}
+
+
+def load_concepts(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The concept measurements (``results/<profile>/runs/concepts/<regime>-seed<k>.json``) of ``runs`` whose
+    networks are the ones the runs measured (by identity); others are left out."""
+    from .. import paths
+    out = []
+    for run in runs:
+        file = paths.results_dir(run.get("profile", "")) / "runs" / "concepts" / f"{run['regime']}-seed{run['seed']}.json"
+        if not run.get("profile") or not file.is_file():
+            continue
+        concepts = json.loads(file.read_text())
+        ids = {n.get("identity") for n in run["networks"]}
+        if all(n.get("identity") in ids for n in concepts.get("networks", [])):
+            out.append(concepts)
+    return out
+
+
+def concept_verdicts(runs: list[dict[str, Any]], concept_runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The concept claim under the rule: per seed, level and class, the change of the mean coherence of the class's
+    concepts from the dense network to the level; a seed's effect is its mean over the classes; the levels of the
+    aggressive group are a family (rules 2-6, claimed direction: down; no paper jump: coherence was judged by eye).
+    With fewer than 3 seeds measured every level is *not judged*, with the reason."""
+    def coherence(net: dict[str, Any], cls: str) -> float:
+        return float(np.mean(net["classes"][cls]["coherence"]["per_concept"]))
+
+    by_regime: dict[str, dict[float, dict[int, float]]] = {}
+    for c in concept_runs:
+        dense = next((n for n in c["networks"] if n["network"] == "dense"), None)
+        run = next((r for r in runs if r["regime"] == c["regime"] and r["seed"] == c["seed"]), None)
+        if dense is None or run is None:
+            continue
+        near = {n.get("identity") for n in run["networks"] if n.get("near_chance")}
+        for net in c["networks"]:
+            if net["network"] != "pruned" or group_of(net["level"]) != "aggressive" or net.get("identity") in near:
+                continue
+            classes = sorted(set(net["classes"]) & set(dense["classes"]))
+            change = [coherence(net, k) - coherence(dense, k) for k in classes]
+            if change:
+                by_regime.setdefault(c["regime"], {}).setdefault(round(net["level"], 1), {})[c["seed"]] = \
+                    float(np.mean(change))
+    levels: dict[str, Any] = {}
+    claim: dict[str, Any] = {"by_regime": {}, "verdicts": {}}
+    for regime in sorted({r["regime"] for r in runs}):
+        cells = by_regime.get(regime, {})
+        seeds = sorted({s for v in cells.values() for s in v})
+        if len(seeds) < MIN_SEEDS:
+            why = (f"{NOT_JUDGED} (concepts measured on {len(seeds)} seed{'s' if len(seeds) != 1 else ''}"
+                   f"{' (' + ', '.join(map(str, seeds)) + ')' if seeds else ''}; the rule needs {MIN_SEEDS})")
+            rows = [{"level": lv, "seeds": v, "estimate": float(np.mean(list(v.values()))), "verdict": why}
+                    for lv, v in sorted(cells.items())]
+            verdict = text = why
+        else:
+            full = [(lv, v) for lv, v in sorted(cells.items()) if len(v) >= MIN_SEEDS]
+            rows = judge_levels([tuple(float(a) for a in seed_moments(np.array(list(v.values())))) for _, v in full],
+                                -1, [None] * len(full))
+            for row, (lv, v) in zip(rows, full):
+                row.update(level=lv, seeds=v, unit="seed")
+            verdict = claim_verdict(rows, -1)
+            text = describe(verdict, rows, -1)
+        levels[regime] = rows
+        claim["by_regime"][regime] = {"dense": {"CRAFT": text}}
+        claim["verdicts"][regime] = {"dense": {"CRAFT": verdict}}
+    return {"levels": levels, "claim": claim}
 
 
 def _claim(regime_runs: list[dict], ref: str, key: str, stem: str, method: str, sign: int, group: str,
