@@ -105,7 +105,7 @@ def test_verdict_texts_carry_the_evidence_and_the_excluded_levels() -> None:
          "verdicts": {"gini_light": {"VG": "opposite", "IG": "opposite"},
                       "aopc_light": {"VG": "opposite", "IG": "opposite"},
                       "gini_aggressive": {"VG": "holds", "IG": "holds"},
-                      "accuracy_holds": {"0.5": True, "0.9": False}, "coherence_aggressive": {"church": "lower"}},
+                      "accuracy_holds": {"0.5": True, "0.9": False}, "coherence_aggressive": {"church": "not judged"}},
          "coherence_gain": {"church": {"0.0": 0.17, "0.5": 0.15, "0.9": 0.12}},
          "concept_similarity": {"church": {"0.0": 0.44, "0.9": 0.54}},
          "paper_gaps": {"top1_dense": (0.773, 0.8415), "top1": {"dense": -6.8}, "levels": [0.0, 0.1],
@@ -115,7 +115,7 @@ def test_verdict_texts_carry_the_evidence_and_the_excluded_levels() -> None:
     assert t["verdict_excluded"].endswith(": 98 %")
     assert t["verdict_accuracy"].endswith(": 50 %")
     assert "lowest at the dense and light levels (0 %, 50 %)" in t["verdict_concepts"]  # the rule, where it is shown
-    assert "church *lower* (0.120 against 0.150)" in t["verdict_concepts"] and "church 0.44 → 0.54" in t["verdict_concepts"]
+    assert "church 0.120 against 0.150" in t["verdict_concepts"] and "*Not judged* within one run" in t["verdict_concepts"] and "church 0.44 → 0.54" in t["verdict_concepts"]
     assert "dense top-1 77.3 % against the paper's 84.2 % (-6.8 points)" in t["verdict_gaps"]
     assert verdict_texts({**c, "aggressive": []})["verdict_concepts"].endswith("No aggressive level is above chance in this run.")
 

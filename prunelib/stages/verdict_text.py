@@ -24,13 +24,14 @@ def _concepts(c: dict) -> str:
     if not aggressive:
         return "No aggressive level is above chance in this run."
     last, before = aggressive[-1], ["0.0", *c["light"]]
-    per_class = "; ".join(f"{k} *{val}* ({min(gain[k][s] for s in aggressive):.3f} against "
-                          f"{min(gain[k][s] for s in before):.3f})" for k, val in c["verdicts"]["coherence_aggressive"].items())
+    per_class = "; ".join(f"{k} {min(gain[k][s] for s in aggressive):.3f} against {min(gain[k][s] for s in before):.3f}"
+                          for k in c["verdicts"]["coherence_aggressive"])
     distinct = "; ".join(f"{k} {sim[k]['0.0']:.2f} → {sim[k][last]:.2f}" for k in sim)
-    return (f"The rule: a class's coherence is *lower* when the lowest coherence gain of its concepts at the aggressive "
-            f"levels ({_pct(aggressive)}) is below the lowest at the dense and light levels ({_pct(before)}): "
-            f"{per_class}. Concept similarity (mean cosine between concept directions), dense → "
-            f"{100 * float(last):.0f} %: {distinct}")
+    return (f"*Not judged* within one run: the judging rule judges concept coherence over seeds (the table of "
+            f"claims). Described, per class, the lowest coherence gain of its concepts at the aggressive levels "
+            f"({_pct(aggressive)}) against the lowest at the dense and light levels ({_pct(before)}): {per_class}. "
+            f"Concept similarity (mean cosine between concept directions), dense → {100 * float(last):.0f} %: "
+            f"{distinct}")
 
 
 def _gap(g: dict) -> str:
@@ -48,8 +49,7 @@ def verdict_texts(c: dict) -> dict[str, str]:
                         + _claim(c, "aopc", c["light"], v["aopc_light"]),
         "verdict_aggressive": "aggressive pruning (70 % and more) lowers saliency sparsity: "
                               + _claim(c, "gini", c["aggressive"], v["gini_aggressive"]),
-        "verdict_concepts": "aggressive pruning lowers concept coherence (descriptive, one value per class and level, "
-                            "no interval). " + _concepts(c),
+        "verdict_concepts": "aggressive pruning lowers concept coherence: " + _concepts(c),
         "verdict_accuracy": "accuracy within 2 points of the dense network at: " + (_pct(held) or "no level"),
         "verdict_excluded": "levels left out of the verdicts because the network is near chance (top-1 below 2 x "
                             f"chance): {_pct(c['at_chance']) or 'none'}",
