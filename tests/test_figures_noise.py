@@ -71,25 +71,28 @@ def test_the_figure_has_one_legend_entry_for_the_dense_band_whatever_the_seeds_p
     assert sum("range" in label for label in labels) == 1, labels
 
 
-def test_spread_rows_set_the_ranges_on_own_and_same_images_beside_the_papers_jump() -> None:
-    floors = {"gini_vg": {"dense_seeds": 0.016, "dense_seed_means": 0.011, "same_network": 0.007}}
-    rows = {r["metric"]: r for r in spread_rows(DF, floors, reference={"gini": {"VG": [0.42, 0.47]},
-                                                                        "aopc": {"VG": [0.2, 0.25]}})}
-    assert rows["Gini, VG"] == {"metric": "Gini, VG", "dense, per seed": "0.450, 0.461",
-                               "seed-to-seed range": {"own images": 0.011, "same images": 0.016},
-                               "same network, other images": 0.007, "paper: dense -> 10 %": pytest.approx(0.05)}
+def _dense(gini: list[float], images: list[int], identity: str) -> dict:
+    return {"network": "dense", "identity": identity, "images": images, "correct": [True] * len(images),
+            "methods": {"VG": {"gini": gini, "road": {}}}}
+
+
+def test_spread_rows_count_each_seeds_dense_network_once_from_raw_values() -> None:
+    """Seeds 0 and 1 of global pruning, and the lottery job's copy of seed 0's dense network on other images: the
+    range over seeds is over the two global seeds (the copy counts only as "same network, other images"), from the
+    raw per-image values, each rounded once where shown."""
+    runs = [{"regime": "global", "seed": 0, "networks": [_dense([0.4500, 0.4510], [0, 1], "d0")]},
+            {"regime": "global", "seed": 1, "networks": [_dense([0.4600, 0.4640], [0, 1], "d1")]},
+            {"regime": "lottery", "seed": 0, "networks": [_dense([0.4400, 0.4420], [2, 3], "d0")]}]
+    rows = {r["metric"]: r for r in spread_rows(DF, runs, reference={"gini": {"VG": [0.42, 0.47]},
+                                                                     "aopc": {"VG": [0.2, 0.25]}})}
+    gini = rows["Gini, VG"]
+    assert gini["dense, per seed"] == "0.451, 0.462"
+    assert gini["seed-to-seed range"]["own images"] == pytest.approx(0.0115)
+    assert gini["seed-to-seed range"]["same images"] == pytest.approx(0.0115)  # images 0 and 1, paired
+    assert gini["same network, other images"] == pytest.approx(0.4505 - 0.441)
+    assert gini["paper: dense -> 10 %"] == pytest.approx(0.05)
     assert rows["coherence gain"]["seed-to-seed range"] == {"own images": None, "same images": None}
     assert "top-1" not in rows and "AOPC MoRF - LeRF, VG" not in rows  # no dense value of the gap in this table
-
-
-def test_load_floors_reads_the_archives_global_floors_and_names_a_missing_file(tmp_path, monkeypatch) -> None:
-    from prunelib.figures import noise
-    monkeypatch.setattr(noise, "archive_dir", lambda profile, name: tmp_path / profile / name)
-    (tmp_path / "p" / "v1").mkdir(parents=True)
-    (tmp_path / "p" / "v1" / noise.FLOORS).write_text('{"floors": {"global": {"gini_vg": {"dense_seeds": 0.02}}}}')
-    assert noise.load_floors("p", "v1") == {"gini_vg": {"dense_seeds": 0.02}}
-    with pytest.raises(FileNotFoundError, match="archive 'v2' of profile 'p'"):
-        noise.load_floors("p", "v2")
 
 
 def test_coverage_groups_each_regimes_seeds_by_the_largest_level_they_reach() -> None:

@@ -1,7 +1,7 @@
 """"Is it noise?": every metric against the level removed, both regimes, with the dense seeds' spread as a band.
 
 Reads the sweep's tidy table (``results/<profile>/summary.csv``, :mod:`prunelib.sweep.summary`) and, for the
-history of protocol v1, the noise floors of its retired rule (``verdicts.json`` of the archive); draws nothing it
+history of protocol v1, the spread of its dense networks computed from its jobs' result files; draws nothing it
 did not read.
 """
 from __future__ import annotations
@@ -17,7 +17,6 @@ from ..reference import load_reference
 from ..regimes import REGIMES
 from ..saliency import METHODS
 from ..stages.common import near_chance
-from ..sweep.summary import archive_dir
 from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
 from .tables import LEVEL
 
@@ -62,21 +61,6 @@ def metric_name(metric: str) -> str:
 COLOURS = {"global": "C0", "lottery": "C2"}
 #: the panels of the landing page's figure: top-1 and the paper's two claims for both saliency methods
 LANDING = ("top1", "gini_vg", "aopc_morf_vg", "gini_ig", "aopc_morf_ig")
-
-
-#: the file of an archived measurement that holds the noise floors of the retired floor rule (protocol v1)
-FLOORS = "verdicts.json"
-
-
-def load_floors(profile: str, archive: str) -> dict[str, dict]:
-    """The noise floors of the global regime that the retired floor rule judged protocol v1 by (``{metric: {
-    "dense_seeds", "dense_seed_means", "same_network", ...}}``), from the archive's ``verdicts.json``: history,
-    which :func:`spread_rows` sets beside the paper's jump."""
-    file = archive_dir(profile, archive) / FLOORS
-    if not file.exists():
-        raise FileNotFoundError(f"{file.name} of the archive {archive!r} of profile {profile!r} is missing: it holds "
-                                "the noise floors of protocol v1")
-    return json.loads(file.read_text())["floors"].get("global", {})
 
 
 def coverage(df: pd.DataFrame) -> str:
@@ -217,10 +201,14 @@ def plot_noise(df: pd.DataFrame, *, metrics: tuple[str, ...] | None = None, refe
     return fig
 
 
-def spread_rows(df: pd.DataFrame, floors: dict[str, dict], reference: dict | None = None) -> list[dict]:
-    """Per metric: the dense seeds' values (each over its own job's images) and how far apart they are, beside how
-    far the same network moves on another job's images, the seeds' largest paired difference on the same images,
-    and the paper's dense -> 10 % jump (where it has one). ``floors``: :func:`load_floors`."""
+def spread_rows(df: pd.DataFrame, runs: list[dict], reference: dict | None = None) -> list[dict]:
+    """Per metric: the dense networks' values of global pruning's seeds (each over its own job's images) and how far
+    apart they are, beside how far the same network moves on another job's images, the seeds' largest paired
+    difference on the same images, and the paper's dense -> 10 % jump (where it has one). Computed from the jobs'
+    result files ``runs`` (raw per-image values, each number rounded once where shown): one dense network per seed
+    of the global regime (another job's copy of a seed's dense network, such as the lottery job's, counts only for
+    "same network, other images"). A metric with no per-image values (the concept metrics) shows its values from
+    ``df`` and no range."""
     reference = reference if reference is not None else load_reference()
     paper_jump = {f"{stem}_{method.lower()}": values[1] - values[0] for key, stem in (("gini", "gini"), ("aopc", "aopc_morf"))
                   for method, values in reference[key].items()}
@@ -231,13 +219,43 @@ def spread_rows(df: pd.DataFrame, floors: dict[str, dict], reference: dict | Non
         dense = df[(df.network == "dense") & (df.metric == metric) & (df.regime == "global")].sort_values("seed")
         if dense.empty:
             continue
-        floor = floors.get(metric, {})
-        rows.append({"metric": metric_name(metric), "dense, per seed": ", ".join(f"{v:.3f}" for v in dense.value),
-                     "seed-to-seed range": {"own images": floor.get("dense_seed_means"),
-                                            "same images": floor.get("dense_seeds")},
-                     "same network, other images": floor.get("same_network"),
+        spread = _spread(runs, metric)
+        shown = spread["per_seed"] if spread else list(dense.value)
+        rows.append({"metric": metric_name(metric), "dense, per seed": ", ".join(f"{v:.3f}" for v in shown),
+                     "seed-to-seed range": {"own images": spread.get("own_images"),
+                                            "same images": spread.get("same_images")},
+                     "same network, other images": spread.get("same_network"),
                      "paper: dense -> 10 %": paper_jump.get(metric)})
     return rows
+
+
+def _same(a: dict, b: dict) -> bool:
+    """Whether two records of dense networks are the same network (the same checkpoint)."""
+    key = "identity" if a.get("identity") and b.get("identity") else "checkpoint_sha256"
+    return a.get(key) is not None and a.get(key) == b.get(key)
+
+
+def _spread(runs: list[dict], metric: str) -> dict:
+    """The raw numbers of one row of :func:`spread_rows` (``{}`` for a metric without per-image values)."""
+    from ..sweep.seed_rule import measured, per_image
+    stem, _, method = metric.rpartition("_")
+    method = method.upper()
+    if stem not in ("gini", "aopc_morf", "aopc_lerf", "aopc_gap"):
+        return {}
+    dense = {r["seed"]: next(n for n in r["networks"] if n["network"] == "dense")
+             for r in sorted(runs, key=lambda r: r["seed"]) if r["regime"] == "global"}
+    values = {s: per_image(n, stem, method) for s, n in dense.items() if measured(n, stem, method)}
+    if not values:
+        return {}
+    means = {s: float(np.mean(list(v.values()))) for s, v in values.items()}
+    paired = [abs(float(np.mean([values[a][i] - values[b][i] for i in set(values[a]) & set(values[b])])))
+              for a in values for b in values if a < b and set(values[a]) & set(values[b])]
+    copies = [abs(float(np.mean(list(per_image(n, stem, method).values()))) - means[r["seed"]])
+              for r in runs if r["regime"] != "global" and r["seed"] in means
+              for n in r["networks"] if n["network"] == "dense" and measured(n, stem, method)
+              and _same(n, dense[r["seed"]])]
+    return {"per_seed": [means[s] for s in sorted(means)], "own_images": max(means.values()) - min(means.values()),
+            "same_images": max(paired) if paired else None, "same_network": max(copies) if copies else None}
 
 
 #: the CRAFT metrics of ``summary.csv`` (the seeds of the profile's ``concept_seeds`` only)
