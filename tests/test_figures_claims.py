@@ -45,3 +45,15 @@ def test_concepts_and_agreement_have_rows_and_say_why_they_are_not_judged() -> N
     assert concepts["global pruning, fixed image set"] == "CRAFT: not judged (concepts measured on 1 seed (0); the rule needs 3)"
     (agreement,) = [r for c, r in rows.items() if c.startswith("Pruning moves the saliency maps")]
     assert agreement["global pruning, fixed image set"] == "VG: holds; effects above -0.010 excluded"
+
+
+def test_selection_rows_show_the_paired_and_all_images_effects_where_images_drop_out() -> None:
+    level = {"level": 95.0, "dropped": {"0": 0.35, "2": 0.44}, "paired_effect": {"0": 0.004, "2": -0.001},
+             "all_images_effect": {"0": -0.004, "2": -0.006}, "basis": "all images"}
+    kept = {**level, "level": 10.0, "dropped": {"0": 0.01, "2": 0.02}, "basis": "paired images"}
+    verdicts = {"levels": {"global": {"dense": {"gini_aggressive": {"VG": [level]}, "gini_light": {"VG": [kept]}}}}}
+    (row,) = claims.selection_rows(verdicts)
+    assert row["dropped (%)"] == "35, 44" and row["judged on"] == "all images"
+    assert row["paired effect"] == "seed 0: +0.004, seed 2: -0.001"
+    assert row["all-images effect"] == "seed 0: -0.004, seed 2: -0.006"
+    assert claims.selection_rows(None) == []

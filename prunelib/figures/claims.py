@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from .. import paths
-from ..sweep.seed_rule import AGREEMENT_CLAIM, CLAIM_ROWS, SEED_VERDICTS
+from ..sweep.seed_rule import AGREEMENT_CLAIM, CLAIM_ROWS, DROP_OUT, SEED_VERDICTS
 from ..sweep.summary import archive_dir
 
 #: the archived measurement of the study judged beside today's (:func:`prunelib.sweep.summary.archive_dir`)
@@ -70,3 +70,29 @@ def _cell(verdicts: dict[str, dict[str, Any] | None], sweep: str, key: str, regi
 def _method_order(item: tuple[str, str]) -> int:
     from ..saliency import METHODS
     return list(METHODS).index(item[0]) if item[0] in METHODS else len(METHODS)
+
+
+def selection_rows(verdicts: dict[str, Any] | None, threshold: float = DROP_OUT) -> list[dict[str, Any]]:
+    """Rule 9 of the judging rule, shown: per regime, claim, method and level at which some seed's paired set lost
+    more than ``threshold`` of the fixed set's images, the share dropped and the effect over the paired images beside
+    the effect over all images, per seed, and which of the two the claim is judged on."""
+    rows = []
+    for regime, by_ref in ((verdicts or {}).get("levels") or {}).items():
+        if regime == "concepts":
+            continue
+        for claim, by_method in by_ref.get("dense", {}).items():
+            for method, levels in by_method.items():
+                for level in levels:
+                    dropped = level.get("dropped") or {}
+                    if not dropped or max(dropped.values()) <= threshold:
+                        continue
+                    rows.append({"regime": regime, "claim": claim, "method": method, "level (%)": level["level"],
+                                 "dropped (%)": ", ".join(f"{100 * v:.0f}" for v in dropped.values()),
+                                 "paired effect": _per_seed(level.get("paired_effect")),
+                                 "all-images effect": _per_seed(level.get("all_images_effect")),
+                                 "judged on": level.get("basis", "paired images")})
+    return rows
+
+
+def _per_seed(values: dict[str, float | None] | None) -> str:
+    return ", ".join(f"seed {s}: {'–' if v is None else f'{v:+.3f}'}" for s, v in (values or {}).items())
