@@ -64,7 +64,7 @@ def answer(archived: dict[str, Any], n_seeds: int, fixed_set: dict[str, Any] | N
 
 
 def _said(verdicts: dict[str, Any]) -> list[str]:
-    """The light claims' verdicts under global pruning, grouped: ``["*holds* for the Gini index (VG and IG)",
+    """The light claims' verdicts under global pruning, grouped: ``["holds for the Gini index (VG and IG)",
     ...]`` (a verdict's qualifiers, "within one run" or the levels not judged, left to the sentence)."""
     said: dict[str, list[str]] = {}
     for key, name in LIGHT:
@@ -73,7 +73,7 @@ def _said(verdicts: dict[str, Any]) -> list[str]:
         bare = {m: v.split(f" {WITHIN}")[0].split(" (")[0].split(";")[0] for m, v in words.items()}
         for verdict, methods in _grouped(bare).items():
             said.setdefault(verdict, []).append(f"{name} ({methods})")
-    return [f"*{word}* for {' and '.join(names)}" for word, names in said.items()]
+    return [f"{word} for {' and '.join(names)}" for word, names in said.items()]
 
 
 def _seed_levels(verdicts: dict[str, Any]) -> tuple[list[float], list[float]]:
