@@ -114,3 +114,30 @@ def test_the_answer_names_the_fixed_sets_levels_and_whether_it_agrees() -> None:
     within = {**same, **_levels([(10.0, "smaller than the paper's")])}
     within["levels"]["global"]["dense"]["gini_light"]["VG"][0]["unit"] = "image"  # within one run: not said
     assert abstract.answer(v1, 3, within) == abstract.answer(v1, 3)
+
+
+def _study(gini: str, aopc: str, shares: list[float]) -> dict:
+    rows = [{"level": 10.0 * (i + 1), "n_seeds": 3, "share": s} for i, s in enumerate(shares)]
+    return {"claims": {k: {"verdicts": {"global": {"dense": {"VG": v}}}}
+                       for k, v in (("gini_light", gini), ("aopc_light", aopc))},
+            "levels": {"global": {"dense": {"gini_light": {"VG": rows}, "aopc_light": {"VG": rows}}}}}
+
+
+def test_key_findings_are_three_sentences_of_at_most_70_words_from_the_results() -> None:
+    reference = {"gini": {"VG": [0.40, 0.45]}}
+    power = {"claims": {"aopc_light": {"VG": {"by_seeds": {"3": {"power": 0.25}}}}}}
+    retrained = {"unit": "seed", "estimate": 0.05, "low": 0.04, "high": 0.06, "seeds": {"0": 0, "1": 0, "2": 0},
+                 "verdict": "holds"}
+    parts = {"contrasts": [{"contrast": "S - D", "metrics": {"gini_vg": retrained}}]}
+    said = abstract.key_findings(_study("smaller than the paper's; effects above 6 % excluded", "underpowered",
+                                        [0.02, 0.06]), parts, power, reference)
+    assert len(said) == 3 and len(" ".join(said).split()) <= 70
+    assert "(Gini index +0.050)" in said[0]
+    assert said[1] == ("Over 3 training seeds, sparsity rises by at most 6 % of the paper's jump and faithfulness "
+                       "is undecided (25 % power).")
+    assert said[2].endswith("+0.050 [+0.040, +0.060] over 3 seeds: the paper's jump comes with that retraining.")
+    holds = abstract.key_findings(_study("holds", "holds", [0.5]), parts, power, reference)
+    assert "sparsity rises as the paper reports and faithfulness rises as the paper reports" in holds[1]
+    parts["contrasts"][0]["metrics"]["gini_vg"]["verdict"] = "inconclusive"
+    assert abstract.key_findings(_study("holds", "holds", [0.5]), parts, power, reference)[2].endswith("undecided.")
+    assert abstract.key_findings({}, None, power, reference)[1] == "Global pruning is not yet judged over seeds."

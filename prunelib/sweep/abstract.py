@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..reference import load_reference
-from .seed_rule import MIN_SEEDS, TOO_FEW, WITHIN, load_power
+from .seed_rule import MIN_SEEDS, TOO_FEW, WITHIN, design_power, load_power
 
 QUESTION = ("Does pruning a network make its saliency maps sparser and more faithful, as Suwal et al. (2025) report "
             "for a ResNet-18 on ImageNette, or is the jump they see from their dense network to its pruned ones what "
@@ -168,3 +168,47 @@ def abstract(*, archived_df: pd.DataFrame, archived_verdicts: dict[str, Any], st
     n_seeds = int(archived_df[(archived_df.network == "dense") & (archived_df.regime == "global")].seed.nunique())
     return [QUESTION, what_ran(archived_df, study_df, authors_df), answer(archived_verdicts, n_seeds, study_verdicts),
             how_sure(load_power(), max(n_seeds, MIN_SEEDS), one_seed), why(decomposition)]
+
+
+#: how the key findings word a light claim's verdict (the rule's vocabulary, :mod:`prunelib.sweep.seed_rule`)
+PLAIN = {"holds": "rises as the paper reports", "opposite": "falls instead",
+         "larger than the paper's": "rises by more than the paper's jump",
+         "inconclusive": "is undecided", "underpowered": "is undecided"}
+
+
+def key_findings(study_verdicts: dict[str, Any], decomposition: dict[str, Any] | None,
+                 power: dict[str, Any], reference: dict[str, Any]) -> list[str]:
+    """The landing page's three sentences (at most 70 words): what the paper claimed, what the seeds of global
+    pruning on the fixed image set show (Vanilla-Gradient maps: the Gini index's bound as a share of the paper's
+    jump, AOPC's verdict and its design power), and what the authors' retraining without pruning does
+    (``S - D`` of the decomposition). Every number comes from the arguments."""
+    gini = reference["gini"]["VG"]
+    claim = (f"The paper reports that removing 10-50 % of a ResNet-18's weights makes its saliency maps sparser "
+             f"(Gini index {gini[1] - gini[0]:+.3f}) and more faithful.")
+    rows = study_verdicts.get("levels", {}).get("global", {}).get("dense", {})
+    verdicts = study_verdicts.get("claims", {})
+    seeds = sorted({n for r in rows.get("gini_light", {}).get("VG", []) for n in [r.get("n_seeds")] if n})
+    if not seeds:
+        return [claim, "Global pruning is not yet judged over seeds."]
+    n = max(seeds)
+
+    def said(key: str, metric: str) -> str:
+        verdict = verdicts[key]["verdicts"]["global"]["dense"]["VG"].split(" (")[0].split(";")[0]
+        if verdict == "smaller than the paper's":
+            share = max(r["share"] for r in rows[key]["VG"] if r.get("share") is not None)
+            return f"{metric} rises by at most {100 * share:.0f} % of the paper's jump"
+        wording = PLAIN.get(verdict, f"is {verdict}")
+        chance = design_power(power, key, "VG", n) if verdict in ("underpowered", "inconclusive") else None
+        return f"{metric} {wording}" + (f" ({100 * chance:.0f} % power)" if chance is not None else "")
+
+    seen = f"Over {n} training seeds, {said('gini_light', 'sparsity')} and {said('aopc_light', 'faithfulness')}."
+    by = {c["contrast"]: c["metrics"].get("gini_vg") for c in (decomposition or {}).get("contrasts", [])}
+    retrained = by.get("S - D")
+    if not retrained or retrained.get("unit") != "seed":
+        return [claim, seen]
+    cause = (f"Retraining the authors' dense network their way without pruning moves Gini by "
+             f"{retrained['estimate']:+.3f} [{retrained['low']:+.3f}, {retrained['high']:+.3f}] over "
+             f"{len(retrained['seeds'])} seeds: " + ("the paper's jump comes with that retraining."
+                                                   if retrained["verdict"] == "holds" else
+                                                   "whether the paper's jump comes with it is undecided."))
+    return [claim, seen, cause]
