@@ -60,8 +60,6 @@ def metric_name(metric: str) -> str:
 
 
 COLOURS = {"global": "C0", "lottery": "C2"}
-#: the panels of the landing page's figure: top-1 and the paper's two claims for both saliency methods
-LANDING = ("top1", "gini_vg", "aopc_morf_vg", "gini_ig", "aopc_morf_ig")
 
 
 #: the file of an archived measurement that holds the noise floors of the retired floor rule (protocol v1)
