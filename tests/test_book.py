@@ -62,6 +62,17 @@ def test_book_builds_without_warnings(book: tuple[Path, str]) -> None:
         assert (html / f"{doc}.html").is_file(), f"{doc} is in _toc.yml but was not rendered"
 
 
+def test_the_answer_comes_first_then_one_training_run() -> None:
+    """Right after the landing page come the verdict chapters (is it noise? what the authors' code did); the
+    chapters that follow seed 0 alone come after them, under a caption that says so."""
+    parts = yaml.safe_load((ROOT / "_toc.yml").read_text())["parts"]
+    assert [c["file"] for c in parts[0]["chapters"]] == ["book/notebooks/07_noise", "book/notebooks/08_authors_code"]
+    assert parts[1]["caption"] == "A closer look at one training run"
+    assert {c["file"] for c in parts[1]["chapters"]} == {f"book/notebooks/0{i}_{name}" for i, name in (
+        (1, "training"), (2, "saliency"), (3, "faithfulness"), (4, "concepts"), (5, "explorer"),
+        (6, "paper_vs_reproduction"))}
+
+
 #: what a page shows where an output had no form the book can render: Python's repr of the object
 REPR = re.compile(r"<[\w.]+ object(?: at 0x[0-9a-f]+)?>")
 

@@ -104,6 +104,42 @@ def _seeds(seeds: list[int]) -> str:
     return "seeds " + ", ".join(str(s) for s in seeds[:-1]) + f" and {seeds[-1]}"
 
 
+def same_networks(study: pd.DataFrame, archived: pd.DataFrame) -> list[tuple[str, int]]:
+    """(regime, seed) of the jobs whose networks are the same in two measurements (``summary.csv`` tables: the fixed
+    image set's and protocol v1's): the same top-1 on the validation set, to six digits, at every level both
+    measured. Top-1 is measured on the whole validation set in both, so only the network can change it."""
+    def top1(df: pd.DataFrame) -> pd.Series:
+        rows = df[df.metric == "top1"]
+        return rows.set_index(["regime", "seed", "network", rows.level.round(1)]).value.round(6)
+    a, b = top1(study), top1(archived)
+    both = a.index.intersection(b.index)
+    same = []
+    for (regime, seed), _ in both.to_frame(index=False).groupby(["regime", "seed"]):
+        keys = [k for k in both if k[:2] == (regime, seed)]
+        if (a.loc[keys] == b.loc[keys]).all():
+            same.append((str(regime), int(seed)))
+    return same
+
+
+def same_networks_said(study: pd.DataFrame, archived: pd.DataFrame) -> str:
+    """:func:`same_networks` in a sentence for the book: which seeds are the same networks in both measurements,
+    and which were trained again."""
+    same = same_networks(study, archived)
+    parts = []
+    for regime in [r for r in REGIMES if r in set(study.regime) & set(archived.regime)]:
+        seeds = sorted(int(s) for s in set(study[study.regime == regime].seed) & set(archived[archived.regime == regime].seed))
+        kept = [s for s in seeds if (regime, s) in same]
+        again = [s for s in seeds if (regime, s) not in same]
+        said = []
+        if kept:
+            said.append(f"{_seeds(kept)} {'is the same network' if len(kept) == 1 else 'are the same networks'} in "
+                        "both (the same top-1 to six digits at every level both measured)")
+        if again:
+            said.append(f"{_seeds(again)} {'was' if len(again) == 1 else 'were'} trained again for the fixed set")
+        parts.append(f"{REGIMES[regime].label}: " + "; ".join(said))
+    return ". ".join(p[0].upper() + p[1:] for p in parts) + "." if parts else ""
+
+
 def dense_band(df: pd.DataFrame, metric: str) -> tuple[float, float, int]:
     """(min, max, number of seeds) of ``metric`` over the dense networks of every seed (global regime's runs)."""
     dense = df[(df.network == "dense") & (df.metric == metric) & (df.regime == "global")]
@@ -137,9 +173,9 @@ def mean_line(every: pd.DataFrame, judged: pd.DataFrame) -> tuple[list[int], pd.
 
 
 def line_label(regime: str, seeds: list[int]) -> str:
-    """The legend's name for a regime's line over ``seeds`` (:func:`mean_line`): ``global: mean of 3 seeds``, or
-    with one seed ``global: seed 0`` (the regime's label of :data:`prunelib.regimes.REGIMES`)."""
-    what = f"mean of {len(seeds)} seeds" if len(seeds) > 1 else f"seed {seeds[0]}"
+    """The legend's name for a regime's line over ``seeds`` (:func:`mean_line`): ``global: mean of seeds 0, 1 and
+    2``, or with one seed ``global: seed 0`` (the regime's label of :data:`prunelib.regimes.REGIMES`)."""
+    what = f"mean of {_seeds(seeds)}" if len(seeds) > 1 else f"seed {seeds[0]}"
     return f"{REGIMES[regime].label}: {what}"
 
 
