@@ -16,3 +16,12 @@ def test_the_training_figure_draws_each_epoch_of_the_history() -> None:
     np.testing.assert_allclose(top1.get_xdata(), [6, 7])
     np.testing.assert_allclose(top1.get_ydata(), [71.0, 73.0])
     np.testing.assert_allclose(loss.get_ydata(), [1.07, 1.0])
+
+
+def test_a_level_whose_network_is_near_chance_is_flagged_in_the_table() -> None:
+    from prunelib.figures.accuracy import accuracy_rows
+    from prunelib.figures.tables import LEVEL
+    acc = {"classes": list(range(10)), "levels": [
+        {"sparsity_target": s, "sparsity": s, "val_top1_before_finetune": None, "val_top1": top1}
+        for s, top1 in ((0.0, 0.85), (0.5, 0.84), (0.98, 0.108))]}
+    assert [r[LEVEL] for r in accuracy_rows(acc)] == [0, 50, "98 (at chance)"]

@@ -212,3 +212,10 @@ def test_the_networks_of_both_measurements_are_the_same_where_their_top1_agrees_
     assert noise.same_networks_said(study, archived) == (
         f"{GLOBAL[0].upper()}{GLOBAL[1:]}: seed 1 is the same network in both (the same top-1 to six digits at every "
         "level both measured); seed 0 was trained again for the fixed set.")
+
+
+def test_a_network_near_chance_is_flagged_beside_its_level_in_the_table() -> None:
+    rows = [{"regime": "global", "seed": 0, "network": "pruned", "level": lvl, "metric": "top1", "value": v,
+             "ci_low": v, "ci_high": v, "n_images": 10} for lvl, v in ((50.0, 0.8), (98.0, 0.11))]
+    shown = network_rows(pd.DataFrame(rows))
+    assert [r[NETWORK[-1]] for r in shown] == [50, "98 (at chance)"]

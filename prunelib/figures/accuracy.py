@@ -9,8 +9,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..stages.common import near_chance
-from .style import CHANCE, CHANCE_LABEL, COLUMN_IN
-from .tables import LEVEL, level, percent
+from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, MIN_FONT_PT
+from .tables import LEVEL, flagged, level, percent
 
 
 def load_accuracy(stage_dir: str | Path) -> dict:
@@ -19,8 +19,10 @@ def load_accuracy(stage_dir: str | Path) -> dict:
 
 
 def accuracy_rows(acc: dict) -> list[dict]:
-    """One row per level: % removed (asked and measured) and top-1 (%) right after pruning and after fine-tuning."""
-    return [{LEVEL: level(r["sparsity_target"]), "measured (%)": percent(r["sparsity"]),
+    """One row per level: % removed (asked and measured; a network near chance flagged) and top-1 (%) right after
+    pruning and after fine-tuning."""
+    return [{LEVEL: flagged(level(r["sparsity_target"]), near_chance(r["val_top1"], len(acc["classes"]))),
+             "measured (%)": percent(r["sparsity"]),
              "top-1 before fine-tuning (%)": percent(r["val_top1_before_finetune"]), "top-1 (%)": percent(r["val_top1"])}
             for r in acc["levels"]]
 
@@ -72,7 +74,7 @@ def _heatmap(ax, matrix: np.ndarray, rows: list[str], cols: list[str], cmap: str
     ax.set_xticks(range(len(cols)), cols)
     ax.set_yticks(range(len(rows)), rows)
     for (i, j), v in np.ndenumerate(matrix):
-        ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=8,
+        ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=MIN_FONT_PT,
                 color="white" if (v - vmin) / (vmax - vmin + 1e-12) < 0.5 else "black")
     ax.figure.colorbar(im, ax=ax, fraction=0.04)
 

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure, SubFigure
 from ..craft.gallery import load_concepts  # noqa: F401  (the notebooks load a gallery from here, to plot it)
 from ..schedule import level_tag
 from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
-from .tables import LEVEL, level
+from .tables import LEVEL, flagged, level
 
 
 def _draw_gallery(fig: Figure | SubFigure, gallery: Mapping[str, Any], n_concepts: int, n_crops: int,
@@ -86,12 +86,13 @@ def gallery_path(stage_dir: str | os.PathLike, class_name: str, sparsity: float)
 
 
 def concept_rows(summary: Mapping[str, Any]) -> list[dict]:
-    """One row per (class, level) of ``coherence.json``: the four measured views and the NMF's iterations."""
-    rows = []
+    """One row per (class, level) of ``coherence.json``: the four measured views and the NMF's iterations; a network
+    near chance (``summary["at_chance"]``) flagged beside its level."""
+    rows, chance = [], {level(s) for s in summary.get("at_chance", [])}
     for name in summary["classes"]:
         for s in summary["levels"]:
             v = summary["metrics"][name][str(s)]
-            rows.append({"class": name, LEVEL: level(s), "coherence gain": v["coherence"]["gain"],
+            rows.append({"class": name, LEVEL: flagged(level(s), level(s) in chance), "coherence gain": v["coherence"]["gain"],
                          "concept similarity": v["concept_similarity"], "importance entropy": v["importance_entropy"],
                          "NMF reconstruction error": v["reconstruction_error"],
                          "NMF iterations": v["nmf_iterations"]})

@@ -19,7 +19,7 @@ from ..saliency import METHODS
 from ..stages.common import near_chance
 from ..sweep.summary import archive_dir
 from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
-from .tables import LEVEL
+from .tables import LEVEL, flagged
 
 
 def panels(df: pd.DataFrame) -> list[tuple[str, str, tuple[str, str | None] | None]]:
@@ -313,8 +313,10 @@ def network_rows(df: pd.DataFrame, *, concepts: bool = False) -> list[dict]:
     method's metrics grouped under the method), top-1 in %; a metric a network lacks is missing.
 
     ``concepts``: the CRAFT metrics (:data:`CONCEPT_METRICS`), for the networks that have them, instead of the
-    others. The intervals and image counts stay in ``summary.csv``."""
+    others. The intervals and image counts stay in ``summary.csv``. A network near chance is flagged beside its
+    level."""
     chosen = df[df.metric.isin(CONCEPT_METRICS) == concepts]
+    chance = {(regime, seed, network, round(lvl)) for regime, seed, network, lvl in chance_networks(df)}
     metrics = measure_order(set(chosen.metric))
     rows: dict[tuple, dict] = {}
 
@@ -328,7 +330,7 @@ def network_rows(df: pd.DataFrame, *, concepts: bool = False) -> list[dict]:
     for r in chosen.itertuples(index=False):
         key = (r.regime, int(r.seed), r.network, round(r.level))
         if key not in rows:
-            rows[key] = dict(zip(NETWORK, key))
+            rows[key] = dict(zip(NETWORK, (*key[:3], flagged(key[3], key in chance))))
             for metric in metrics:  # every row has every column, in one order
                 put(rows[key], metric, None)
         put(rows[key], r.metric, 100 * r.value if r.metric == "top1" else r.value)
