@@ -184,9 +184,9 @@ def plot_noise(df: pd.DataFrame, *, metrics: tuple[str, ...] | None = None, refe
     range (grey band), the lottery regime's unpruned control (star at 0 %) and the paper (squares). Networks near
     chance are grey crosses, left out of the lines, and do not set the axis.
 
-    A regime's line is the mean over the seeds that have every one of its levels (:func:`mean_line`), named by
-    their number in the legend (``mean of 3 seeds``); a seed that lacks a level is dots only. Where only one seed
-    has every level the line is that seed's (``seed 0``); where none has, each seed's own networks are joined
+    A regime's line is the mean over the seeds that have every one of its levels (:func:`mean_line`), named in
+    the legend (``mean of seeds 0, 1 and 2``); a seed that lacks a level is dots only. Where only one seed has every
+    level the line is that seed's, dotted (``seed 0``); where none has, each seed's own networks are joined
     (``each seed, no mean``). A panel whose metric only some seeds have names them in its title (:func:`panels`):
     its band is then over those seeds' dense networks only."""
     reference = reference if reference is not None else load_reference()
@@ -211,7 +211,8 @@ def plot_noise(df: pd.DataFrame, *, metrics: tuple[str, ...] | None = None, refe
             ax.plot(r.level, r.value, ".", color=colour, alpha=0.45, ms=4)
             seeds, line = mean_line(sub[(sub.regime == regime) & (sub.network != "control")], r)
             if seeds:
-                ax.plot(line.index, line.values, "-", color=colour, label=line_label(regime, seeds))
+                ax.plot(line.index, line.values, "-" if len(seeds) > 1 else ":", color=colour,  # a mean, or one seed
+                        label=line_label(regime, seeds))
             else:  # no seed has every level: no mean, each seed's own networks joined
                 for _, own in r.sort_values("level").groupby("seed"):
                     ax.plot(own.level, own.value, "-", color=colour, lw=0.8, alpha=0.6,
