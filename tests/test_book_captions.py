@@ -29,3 +29,12 @@ def test_a_cell_names_and_captions_its_table_or_says_what_is_wrong() -> None:
         "tab-x", "Every network, one row each.")
     with pytest.raises(ValueError, match="'name': ..., 'caption': ..."):
         table_spec({"table": {"name": "tab-x"}})
+
+
+def test_the_results_files_a_caption_names_become_pieces_of_their_own_where_they_exist() -> None:
+    from data_links import split_files
+    text = "Drawn by f from results/noise/summary.csv, results/x/missing.json · profile noise."
+    assert split_files(text, lambda path: "missing" not in path) == [
+        ("Drawn by f from ", False), ("results/noise/summary.csv", True),
+        (", results/x/missing.json · profile noise.", False)]
+    assert split_files("no file here", lambda path: True) == [("no file here", False)]
