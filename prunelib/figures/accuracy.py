@@ -80,12 +80,17 @@ def _heatmap(ax, matrix: np.ndarray, rows: list[str], cols: list[str], cmap: str
 
 
 def plot_per_class(acc: dict) -> Figure:
-    """Per-class validation accuracy (%), classes x pruning levels."""
+    """Per-class validation accuracy (%), classes x pruning levels; a level whose network is near chance says so
+    under its column, in grey."""
     levels = acc["levels"]
     matrix = 100 * np.array([r["val_per_class"] for r in levels]).T
+    chance = [near_chance(r["val_top1"], len(acc["classes"])) for r in levels]
     fig, ax = plt.subplots(figsize=(COLUMN_IN, 3.8))
-    _heatmap(ax, matrix, acc["classes"], [f"{100 * r['sparsity_target']:.0f}" for r in levels], "viridis", 0, 100,
-             ".0f")
+    _heatmap(ax, matrix, acc["classes"], [f"{100 * r['sparsity_target']:.0f}" + ("\nat chance" if c else "")
+                                          for r, c in zip(levels, chance)], "viridis", 0, 100, ".0f")
+    for label, c in zip(ax.get_xticklabels(), chance):
+        if c:
+            label.set_color(CHANCE["color"])
     ax.set(xlabel="weights removed (%)", title="per-class top-1 accuracy (%)")
     return fig
 
