@@ -39,7 +39,7 @@ def test_the_rows_are_the_contrasts_drawn_then_global_pruning_with_plain_labels(
     rows = jump.jump_rows(PARTS, VERDICTS)
     assert [(r["label"], r["metric"]) for r in rows] == [
         ("their code (A1) − dense (D)", "gini_vg"), ("their code (A1) − dense (D)", "aopc_morf_vg"),
-        ("mask held (L1) − annealed (C1)", "gini_vg"),
+        ("annealed, mask held (L1) − annealed (C1)", "gini_vg"),
         ("global pruning, 10 % − dense", "gini_vg"), ("global pruning, 20 % − dense", "gini_vg"),
         ("global pruning, 10 % − dense", "aopc_morf_vg")]
     a1, held = rows[0], rows[2]
@@ -61,7 +61,7 @@ def test_the_figure_draws_each_effect_its_interval_and_the_papers_jump(tmp_path,
     fig = jump.plot_jump(rows)
     gini, aopc = fig.axes
     assert [t.get_text() for t in gini.get_yticklabels()] == [
-        "their code (A1) − dense (D)", "mask held (L1) − annealed (C1)", "global pruning, 10 % − dense",
+        "their code (A1) − dense (D)", "annealed, mask held (L1) − annealed (C1)", "global pruning, 10 % − dense",
         "global pruning, 20 % − dense"]
     squares = [line for line in gini.get_lines() if line.get_marker() == "s"]
     assert sorted(float(s.get_xdata()[0]) for s in squares) == pytest.approx([0.03, 0.03, 0.03])  # none for L1 - C1

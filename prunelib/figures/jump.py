@@ -28,7 +28,7 @@ SEED_VERDICTS = "seed_verdicts.json"
 #: the metrics drawn (where the paper's jumps are largest), each with its title, as in seed_verdicts.json's claims
 METRICS = (("gini_vg", "gini_light", "Gini, VG"), ("aopc_morf_vg", "aopc_light", "AOPC MoRF, VG"))
 #: each network of the authors' loop in plain words
-PLAIN = {"D": "dense", "A1": "their code", "S": "retrained without pruning", "C1": "annealed", "L1": "mask held"}
+PLAIN = {"D": "dense", "A1": "their code", "S": "retrained without pruning", "C1": "annealed", "L1": "annealed, mask held"}
 #: the contrasts of the decomposition drawn, in order
 CONTRASTS = ("A1 - D", "S - D", "C1 - A1", "L1 - C1", "L1 - D")
 AUTHORS_GROUP, GLOBAL_GROUP = "the authors' code, taken apart", "global pruning, 3 seeds"
