@@ -19,6 +19,7 @@ import shutil
 import threading
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlparse
 
 import pytest
 
@@ -221,7 +222,7 @@ LAYOUT_PROBLEMS = """() => { const found = [];
 PICTURES = """() => [...document.querySelectorAll('article img')]
   .filter(i => !i.closest('.prunelib-static-explorer, .widget-subarea') && i.naturalWidth > 0)
   .map(i => { const f = i.closest('figure'), number = f && f.querySelector('figcaption .caption-number');
-    return {src: i.src.slice(0, 60), natural: i.naturalWidth, shown: i.getBoundingClientRect().width,
+    return {src: i.src.startsWith('data:') ? i.src.slice(0, 60) : i.src, natural: i.naturalWidth, shown: i.getBoundingClientRect().width,
             number: number ? number.innerText.trim() : null,
             caption: f && f.querySelector('figcaption') ? f.querySelector('figcaption').innerText.trim() : ''}; })"""
 #: the collapsed outputs (the galleries of every level): open, so that their pictures are measured as shown
@@ -273,12 +274,23 @@ def test_every_page_loads_cleanly(desktop: dict[str, dict]) -> None:
     assert not problems, problems
 
 
-def test_every_figure_is_numbered_captioned_and_its_text_readable(desktop: dict[str, dict]) -> None:
+def _dpi(src: str, html_dir: Path) -> float:
+    """The resolution a picture of the book was drawn at: a PNG file's own (matplotlib writes it), a concept
+    gallery's (WebP, embedded) prunelib.pictures.FIGURE_DPI."""
+    from PIL import Image
+
+    from prunelib import pictures
+    if src.startswith("data:image/webp"):
+        return pictures.FIGURE_DPI
+    with Image.open(html_dir / urlparse(src).path.lstrip("/")) as picture:
+        return float(picture.info["dpi"][0])
+
+
+def test_every_figure_is_numbered_captioned_and_its_text_readable(desktop: dict[str, dict], html_dir: Path) -> None:
     """At 1280 px every figure of a chapter is a numbered MyST figure with a caption that says where it comes
     from, and no picture is scaled down so far that its smallest text falls under 11 px: a figure's smallest text is
-    MIN_FONT_PT at DPI (prunelib.figures.style, held by tests/test_figure_style.py; a concept gallery, WebP, at
-    prunelib.pictures.FIGURE_DPI), so the rendered width over the natural width bounds every letter of it."""
-    from prunelib import pictures
+    MIN_FONT_PT (prunelib.figures.style, held by tests/test_figure_style.py) at the resolution it was drawn at, so
+    the rendered width over the natural width bounds every letter of it."""
     from prunelib.figures import style
     problems, figures = {}, 0
     for name, page in desktop.items():
@@ -286,8 +298,7 @@ def test_every_figure_is_numbered_captioned_and_its_text_readable(desktop: dict[
             continue
         found = []
         for pic in page["pictures"]:
-            in_gallery = "data:image/webp" in pic["src"]  # a concept gallery, drawn by prunelib.pictures
-            smallest = style.MIN_FONT_PT * (pictures.FIGURE_DPI if in_gallery else style.DPI) / 72  # px at natural size
+            smallest = style.MIN_FONT_PT * _dpi(pic["src"], html_dir) / 72  # px at natural size
             if pic["shown"] and pic["shown"] / pic["natural"] * smallest < 11:
                 found.append(f"{pic['src']}: {pic['natural']} px shown at {pic['shown']:.0f} px, its smallest text "
                              f"at {pic['shown'] / pic['natural'] * smallest:.1f} px")

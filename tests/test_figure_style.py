@@ -29,7 +29,7 @@ def visible_texts(fig) -> list[Text]:
 def test_a_figure_fits_the_column_with_readable_text(name: str) -> None:
     fig = DRAW[name]()
     fig.canvas.draw()
-    assert fig.dpi == style.DPI
+    assert fig.dpi == (style.PHOTO_DPI if name in GRIDS else style.DPI)
     assert fig.get_figwidth() <= style.COLUMN_IN + 1e-6, f"{name} is {fig.get_figwidth():.2f} in wide"
     small = {t.get_text()[:30]: t.get_fontsize() for t in visible_texts(fig) if t.get_fontsize() < style.MIN_FONT_PT}
     assert not small, f"{name} has text under {style.MIN_FONT_PT} pt: {small}"

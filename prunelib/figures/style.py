@@ -14,10 +14,16 @@ from typing import Sequence
 import matplotlib as mpl
 import numpy as np
 
+from ..pictures import FIGURE_DPI
+
 #: pixels of picture per pixel shown: figures are drawn at twice the resolution they are shown at
 SCALE = 2
 #: the figures' resolution: 1 inch of figure is 100 px as shown, 200 px of picture
 DPI = 100 * SCALE
+#: the resolution of a figure made of photographs (a saliency grid, a concept gallery): 1 inch is 100 px, the size
+#: it is shown at, where its smallest text is 11 px or more; its photographs (128 px) hold no more detail at 2x, and
+#: its pictures would weigh four times as much
+PHOTO_DPI = FIGURE_DPI
 #: the book's text column (688 px) in inches at 100 px an inch: the widest a figure is drawn
 COLUMN_IN = 6.88
 #: the smallest font of any text of a figure, in points (8.5 pt: 11.8 px at 100 px an inch, 11.3 px in the column's
