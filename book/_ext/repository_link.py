@@ -111,9 +111,8 @@ class RepositoryClone(SphinxDirective):
         source += "" if source.endswith(suffix) else suffix
         up = "../" * self.env.docname.count("/")
         link = nodes.reference("source", "source", refuri=f"{up}_sources/{source}")
-        return [nodes.paragraph("", "", nodes.Text("Fetch the project from where this book is published (this build "
-                                                   "does not name its repository; the "), link,
-                                nodes.Text(" of this page is part of it) and run the commands below in its folder."))]
+        return [nodes.paragraph("", "", nodes.Text("From where this book is published (this build does not name its "
+                                                   "repository; the "), link, nodes.Text(" of this page is part of it)."))]
 
 
 def _add_button(app: Sphinx, config: Config) -> None:
