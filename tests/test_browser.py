@@ -224,7 +224,8 @@ PICTURES = """() => [...document.querySelectorAll('article img')]
   .map(i => { const f = i.closest('figure'), number = f && f.querySelector('figcaption .caption-number');
     return {src: i.src.startsWith('data:') ? i.src.slice(0, 60) : i.src, natural: i.naturalWidth, shown: i.getBoundingClientRect().width,
             number: number ? number.innerText.trim() : null,
-            caption: f && f.querySelector('figcaption') ? f.querySelector('figcaption').innerText.trim() : ''}; })"""
+            caption: f && f.querySelector('figcaption') ? f.querySelector('figcaption').innerText.trim() : '',
+            provenance: f && f.querySelector('figcaption .provenance') ? f.querySelector('figcaption .provenance').innerText : ''}; })"""
 #: the collapsed outputs (the galleries of every level): open, so that their pictures are measured as shown
 OPEN_TOGGLES = """() => { document.querySelectorAll('button.toggle-button').forEach(b => b.click());
   document.querySelectorAll('details').forEach(d => d.open = true); }"""
@@ -255,7 +256,7 @@ def desktop(site: str, html_dir: Path, browser: "sync_api.Browser") -> dict[str,
             continue
         p = Page(browser, site)
         p.page.goto(f"{site}/{name}", wait_until="load")
-        p.page.wait_for_timeout(300)
+        p.page.wait_for_load_state("networkidle")  # index.html's redirect followed, the page's scripts run
         p.page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")  # equations typeset
         broken = p.page.evaluate(BROKEN_IMAGES)
         problems = p.problems + [f"broken image: {b}" for b in broken] + p.page.evaluate(LAYOUT_PROBLEMS)
@@ -287,8 +288,8 @@ def _dpi(src: str, html_dir: Path) -> float:
 
 
 def test_every_figure_is_numbered_captioned_and_its_text_readable(desktop: dict[str, dict], html_dir: Path) -> None:
-    """At 1280 px every figure of a chapter is a numbered MyST figure with a caption that says where it comes
-    from, and no picture is scaled down so far that its smallest text falls under 11 px: a figure's smallest text is
+    """At 1280 px every figure of a chapter is a numbered MyST figure with a caption that ends with where it comes
+    from, on a line of its own (book/_ext/data_links.py), and no picture is scaled down so far that its smallest text falls under 11 px: a figure's smallest text is
     MIN_FONT_PT (prunelib.figures.style, held by tests/test_figure_style.py) at the resolution it was drawn at, so
     the rendered width over the natural width bounds every letter of it."""
     from prunelib.figures import style
@@ -302,8 +303,8 @@ def test_every_figure_is_numbered_captioned_and_its_text_readable(desktop: dict[
             if pic["shown"] and pic["shown"] / pic["natural"] * smallest < 11:
                 found.append(f"{pic['src']}: {pic['natural']} px shown at {pic['shown']:.0f} px, its smallest text "
                              f"at {pic['shown'] / pic['natural'] * smallest:.1f} px")
-            if pic["number"] is None or "Drawn by" not in pic["caption"]:
-                found.append(f"{pic['src']}: not a numbered figure with its source in the caption")
+            if pic["number"] is None or not pic["provenance"].startswith("Drawn by"):
+                found.append(f"{pic['src']}: not a numbered figure with its source on a line of its caption")
             figures += pic["number"] is not None
         if found:
             problems[name] = found
