@@ -177,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="run no job: list the jobs of the profile's study design (its `study` setting) that "
                               "have no complete result, with the networks each lacks and their estimated hours")
     p_sweep.add_argument("--archive", metavar="NAME",
-                         help="run no job: judge the archived jobs of results/<profile>/NAME/ by the seed-level rule")
+                         help="run no job: judge the archived jobs of results/<profile>/NAME/ by the judging rule")
     p_sweep.add_argument("--debug", action="store_true", help="show the traceback of an error")
     _add_allow_emulated(p_sweep)
     return parser

@@ -21,8 +21,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
-#: resolution of every figure saved as a file: the book's (prunelib.figures.style.DPI), so a file shows what the
-#: book shows
+#: resolution of a figure saved as a file (a concept gallery): 100 px an inch, the size it is shown at in the book,
+#: where its smallest text is 11 px or more; its photographs hold no more detail at a higher resolution
 FIGURE_DPI = 100
 #: JPEG quality of photographs
 JPEG_QUALITY = 90

@@ -62,6 +62,17 @@ def test_book_builds_without_warnings(book: tuple[Path, str]) -> None:
         assert (html / f"{doc}.html").is_file(), f"{doc} is in _toc.yml but was not rendered"
 
 
+def test_the_answer_comes_first_then_one_training_run() -> None:
+    """Right after the landing page come the verdict chapters (is it noise? what the authors' code did); the
+    chapters that follow seed 0 alone come after them, under a caption that says so."""
+    parts = yaml.safe_load((ROOT / "_toc.yml").read_text())["parts"]
+    assert [c["file"] for c in parts[0]["chapters"]] == ["book/notebooks/07_noise", "book/notebooks/08_authors_code"]
+    assert parts[1]["caption"] == "A closer look at one training run"
+    assert {c["file"] for c in parts[1]["chapters"]} == {f"book/notebooks/0{i}_{name}" for i, name in (
+        (1, "training"), (2, "saliency"), (3, "faithfulness"), (4, "concepts"), (5, "explorer"),
+        (6, "paper_vs_reproduction"))}
+
+
 #: what a page shows where an output had no form the book can render: Python's repr of the object
 REPR = re.compile(r"<[\w.]+ object(?: at 0x[0-9a-f]+)?>")
 
@@ -188,3 +199,18 @@ def test_executed_explorer_saves_linked_widget_state() -> None:
     links = [m["state"] for m in state.values() if m["model_name"] == "LinkModel"]
     targets = {state[lk["target"][0].removeprefix("IPY_MODEL_")]["model_name"] for lk in links}
     assert targets == {"StackModel"}
+
+
+def test_the_citation_file_license_and_book_entry_agree() -> None:
+    """CITATION.cff, pyproject.toml and the book's BibTeX entry name one title, one author and one version; the
+    LICENSE is the code's (MIT, as pyproject says) and states the data's terms."""
+    import tomllib
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    entry = (ROOT / "book" / "intro.md").read_text().split("@misc{prunelib_reproduction,", 1)[1].split("\n}", 1)[0]
+    field = {m.group(1): m.group(2) for m in re.finditer(r"^\s*(\w+)\s*=\s*\{(.*)\},?$", entry, re.M)}
+    assert cff["version"] == project["version"] and cff["license"] == project["license"] == "MIT"
+    assert field["title"] == cff["title"] and field["author"] == "{" + cff["authors"][0]["name"] + "}"
+    assert "version" not in field and "url" not in field  # the build adds them (book/_ext/repository_link.py)
+    license_text = (ROOT / "LICENSE").read_text()
+    assert license_text.startswith("MIT License") and "non-commercial research" in license_text

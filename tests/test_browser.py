@@ -2,7 +2,9 @@
 
 Served from 127.0.0.1; every request to another host is blocked and reported, so a CDN dependency fails the
 test. The explorer's two sliders and its image buttons must swap the pictures with no kernel, and no page may
-log a console error or show a broken image. Set ``BOOK_SCREENSHOTS=PREFIX`` to keep screenshots of the explorer,
+log a console error or show a broken image. At 1280 px no text is under 11 px, figures' letters included; at
+390 px no page is wider than the screen, no table breaks a word or a number or runs past three screens, and every
+figure enlarges on a tap. Each page's weight is printed (``-s``; ``BOOK_PAGE_WEIGHTS=FILE`` keeps it as JSON). Set ``BOOK_SCREENSHOTS=PREFIX`` to keep screenshots of the explorer,
 at the dense level and at the most pruned one (``PREFIX_dense.png``, ``PREFIX_pruned.png``), and of the paper vs
 reproduction table (``PREFIX_table.png``): ``BOOK_SCREENSHOTS=results/screenshots/cpu pytest tests/test_browser.py``.
 """
@@ -10,12 +12,14 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import re
 import shutil
 import threading
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlparse
 
 import pytest
 
@@ -196,7 +200,7 @@ def test_the_paper_vs_reproduction_table_reads_as_a_table(site: str, browser: "s
 
 
 #: what a reader at 1280 px would miss: the parameters cell's defaults shown as if they were the chapter's (the
-#: injected cell after it has the real ones), an output whose end hides in a sideways scroll, or a table cell
+#: injected cell after it has the real ones), an output or an equation whose end hides in a sideways scroll, or a table cell
 #: aligned against its kind (numbers right, text left: book/_ext/table_cells.py marks the text)
 LAYOUT_PROBLEMS = """() => { const found = [];
   document.querySelectorAll('div.cell.tag_parameters').forEach(c => {
@@ -204,6 +208,9 @@ LAYOUT_PROBLEMS = """() => { const found = [];
   document.querySelectorAll('div.cell_output .output, div.cell_output .output pre').forEach(o => {
     const hidden = o.scrollWidth - o.clientWidth;
     if (hidden > 1) found.push(`${hidden} px of an output hidden sideways: ${o.innerText.slice(0, 50)}`); });
+  document.querySelectorAll('article mjx-container[display="true"]').forEach(m => {
+    const hidden = m.scrollWidth - m.clientWidth;
+    if (hidden > 1) found.push(`${hidden} px of an equation hidden sideways: ${m.textContent.slice(0, 30)}`); });
   document.querySelectorAll('div.cell_output table.dataframe td').forEach(td => {
     const want = td.classList.contains('text') ? 'left' : 'right', got = getComputedStyle(td).textAlign;
     if (got !== want) found.push(`a table cell is aligned ${got}, not ${want}: ${td.innerText.slice(0, 50)}`); });
@@ -215,19 +222,33 @@ LAYOUT_PROBLEMS = """() => { const found = [];
 PICTURES = """() => [...document.querySelectorAll('article img')]
   .filter(i => !i.closest('.prunelib-static-explorer, .widget-subarea') && i.naturalWidth > 0)
   .map(i => { const f = i.closest('figure'), number = f && f.querySelector('figcaption .caption-number');
-    return {src: i.src.slice(0, 60), natural: i.naturalWidth, shown: i.getBoundingClientRect().width,
+    return {src: i.src.startsWith('data:') ? i.src.slice(0, 60) : i.src, natural: i.naturalWidth, shown: i.getBoundingClientRect().width,
             number: number ? number.innerText.trim() : null,
-            caption: f && f.querySelector('figcaption') ? f.querySelector('figcaption').innerText.trim() : ''}; })"""
+            caption: f && f.querySelector('figcaption') ? f.querySelector('figcaption').innerText.trim() : '',
+            provenance: f && f.querySelector('figcaption .provenance') ? f.querySelector('figcaption .provenance').innerText : ''}; })"""
 #: the collapsed outputs (the galleries of every level): open, so that their pictures are measured as shown
 OPEN_TOGGLES = """() => { document.querySelectorAll('button.toggle-button').forEach(b => b.click());
   document.querySelectorAll('details').forEach(d => d.open = true); }"""
+
+
+#: the bytes a page loaded: the document and every resource it fetched (as sent, before decompression)
+WEIGHT = """() => { const n = performance.getEntriesByType('navigation')[0];
+  const resources = performance.getEntriesByType('resource');
+  return {bytes: n.encodedBodySize + resources.reduce((s, r) => s + r.encodedBodySize, 0),
+          mathjax: resources.some(r => r.name.includes('/mathjax/')),
+          math: document.querySelector('article .math, article mjx-container') !== null}; }"""
+#: text of an article set under 11 px at 1280 px: each element with text of its own and its computed font size
+SMALL_TEXT = """() => [...document.querySelectorAll('article *')].filter(e => e.offsetParent !== null
+    && [...e.childNodes].some(n => n.nodeType === 3 && n.data.trim()) && parseFloat(getComputedStyle(e).fontSize) < 11)
+  .map(e => `${e.tagName.toLowerCase()} ${getComputedStyle(e).fontSize}: ${e.textContent.trim().slice(0, 40)}`)"""
 
 
 @pytest.fixture(scope="module")
 def desktop(site: str, html_dir: Path, browser: "sync_api.Browser") -> dict[str, dict]:
     """Every page (outside ``_static/``'s templates) seen once at 1280 px, as the tests below read it: what went
     wrong while it loaded (console and page errors, failed or off-site requests, broken images, layout problems),
-    then, with its collapsed outputs opened, its pictures (:data:`PICTURES`)."""
+    its weight (:data:`WEIGHT`), then, with its collapsed outputs opened, its pictures (:data:`PICTURES`) and its
+    text under 11 px (:data:`SMALL_TEXT`)."""
     seen = {}
     for f in sorted(html_dir.rglob("*.html")):
         name = f.relative_to(html_dir).as_posix()
@@ -235,12 +256,15 @@ def desktop(site: str, html_dir: Path, browser: "sync_api.Browser") -> dict[str,
             continue
         p = Page(browser, site)
         p.page.goto(f"{site}/{name}", wait_until="load")
-        p.page.wait_for_timeout(300)
+        p.page.wait_for_load_state("networkidle")  # index.html's redirect followed, the page's scripts run
+        p.page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")  # equations typeset
         broken = p.page.evaluate(BROKEN_IMAGES)
         problems = p.problems + [f"broken image: {b}" for b in broken] + p.page.evaluate(LAYOUT_PROBLEMS)
+        weight = p.page.evaluate(WEIGHT)
         p.page.evaluate(OPEN_TOGGLES)
         p.page.wait_for_timeout(300)
-        seen[name] = {"problems": problems, "pictures": p.page.evaluate(PICTURES)}
+        seen[name] = {"problems": problems, "pictures": p.page.evaluate(PICTURES), **weight,
+                      "small_text": p.page.evaluate(SMALL_TEXT)}
         p.page.close()
     return seen
 
@@ -251,30 +275,59 @@ def test_every_page_loads_cleanly(desktop: dict[str, dict]) -> None:
     assert not problems, problems
 
 
-def test_every_figure_is_numbered_captioned_and_its_text_readable(desktop: dict[str, dict]) -> None:
-    """At 1280 px every figure of a chapter is a numbered MyST figure with a caption that says where it comes
-    from, and no picture is scaled down so far that its smallest text falls under 9 px: a figure's smallest text is
-    MIN_FONT_PT at DPI (prunelib.figures.style, held by tests/test_figure_style.py), so the rendered width over the
-    natural width bounds every letter of it."""
+def _dpi(src: str, html_dir: Path) -> float:
+    """The resolution a picture of the book was drawn at: a PNG file's own (matplotlib writes it), a concept
+    gallery's (WebP, embedded) prunelib.pictures.FIGURE_DPI."""
+    from PIL import Image
+
+    from prunelib import pictures
+    if src.startswith("data:image/webp"):
+        return pictures.FIGURE_DPI
+    with Image.open(html_dir / urlparse(src).path.lstrip("/")) as picture:
+        return float(picture.info["dpi"][0])
+
+
+def test_every_figure_is_numbered_captioned_and_its_text_readable(desktop: dict[str, dict], html_dir: Path) -> None:
+    """At 1280 px every figure of a chapter is a numbered MyST figure with a caption that ends with where it comes
+    from, on a line of its own (book/_ext/data_links.py), and no picture is scaled down so far that its smallest text falls under 11 px: a figure's smallest text is
+    MIN_FONT_PT (prunelib.figures.style, held by tests/test_figure_style.py) at the resolution it was drawn at, so
+    the rendered width over the natural width bounds every letter of it."""
     from prunelib.figures import style
-    smallest = style.MIN_FONT_PT * style.DPI / 72  # px of the smallest text at natural size
     problems, figures = {}, 0
     for name, page in desktop.items():
         if not name.startswith("book/"):
             continue
         found = []
         for pic in page["pictures"]:
-            if pic["shown"] and pic["shown"] / pic["natural"] * smallest < 9:
+            smallest = style.MIN_FONT_PT * _dpi(pic["src"], html_dir) / 72  # px at natural size
+            if pic["shown"] and pic["shown"] / pic["natural"] * smallest < 11:
                 found.append(f"{pic['src']}: {pic['natural']} px shown at {pic['shown']:.0f} px, its smallest text "
                              f"at {pic['shown'] / pic['natural'] * smallest:.1f} px")
-            in_gallery = "data:image/webp" in pic["src"]  # a gallery of every level, shown collapsed
-            if not in_gallery and (pic["number"] is None or "Drawn by" not in pic["caption"]):
-                found.append(f"{pic['src']}: not a numbered figure with its source in the caption")
+            if pic["number"] is None or not pic["provenance"].startswith("Drawn by"):
+                found.append(f"{pic['src']}: not a numbered figure with its source on a line of its caption")
             figures += pic["number"] is not None
         if found:
             problems[name] = found
     assert not problems, problems
     assert figures >= 20, f"only {figures} numbered figures in the book"
+
+
+def test_no_text_is_under_11_px_at_1280_px(desktop: dict[str, dict]) -> None:
+    small = {name: page["small_text"][:5] for name, page in desktop.items() if page["small_text"]}
+    assert not small, small
+
+
+def test_page_weight_is_reported_and_mathjax_loads_only_where_there_is_mathematics(desktop: dict[str, dict]) -> None:
+    """Every page's weight (the bytes it loaded) is printed (``-s``) and, with ``BOOK_PAGE_WEIGHTS=FILE``, written
+    as JSON; MathJax (1.3 MB) loads on a page only where it shows mathematics."""
+    weights = {name: page["bytes"] for name, page in desktop.items()}
+    for name, size in sorted(weights.items()):
+        print(f"{size / 1e6:6.2f} MB  {name}")
+    if os.environ.get("BOOK_PAGE_WEIGHTS"):
+        Path(os.environ["BOOK_PAGE_WEIGHTS"]).write_text(json.dumps(weights, indent=1, sort_keys=True) + "\n")
+    assert all(size > 0 for size in weights.values())
+    needless = [name for name, page in desktop.items() if page["mathjax"] and not page["math"]]
+    assert not needless, f"MathJax loaded on pages without mathematics: {needless}"
 
 
 def test_the_landing_page_opens_with_the_answer(site: str, browser: "sync_api.Browser") -> None:
@@ -308,21 +361,87 @@ READOUTS = """() => [...document.querySelectorAll('.prunelib-static-explorer .wi
   .filter(e => e.offsetParent !== null).map(e => [e.innerText, e.getBoundingClientRect().right])"""
 
 
-def test_no_page_is_wider_than_a_phone(site: str, html_dir: Path, browser: "sync_api.Browser") -> None:
-    """At 390 x 844 (a phone), no page scrolls sideways: long names wrap, tables wrap or scroll in their own box,
-    and the explorer's slider readouts (the level, the pixels removed) stay on the screen."""
-    pages = [f.relative_to(html_dir).as_posix() for f in sorted(html_dir.rglob("*.html"))
-             if not f.relative_to(html_dir).as_posix().startswith("_") and f.name not in ("index.html", "search.html")]
-    problems = {}
-    for name in pages:
+#: the words of a table cell broken over two lines: each run of characters between spaces (and the places a word
+#: may break: a hyphen, a dash, a slash) whose letters lie on more than one line
+BROKEN_WORDS = """() => { const found = [];
+  document.querySelectorAll('article table:not(.indextable) th, article table:not(.indextable) td').forEach(cell => {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      for (const m of n.data.matchAll(/[^\\s\\-–—\\/]{2,}/g)) {
+        const r = document.createRange(); r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);
+        const lines = new Set([...r.getClientRects()].filter(b => b.width > 0).map(b => Math.round(b.bottom)));
+        if (lines.size > 1) found.push(`"${m[0]}" in "${cell.innerText.trim().slice(0, 40)}"`);
+      } } });
+  return found.slice(0, 5); }"""
+#: the tables of an article taller than three screens
+TALL_TABLES = """() => [...document.querySelectorAll('article table:not(.indextable)')]
+  .map(t => [t.getBoundingClientRect().height, t.innerText.trim().slice(0, 40)])
+  .filter(([h]) => h > 3 * window.innerHeight).map(([h, text]) => `${Math.round(h)} px: ${text}`)"""
+#: the pictures of an article's figures that a tap does not enlarge (book/_static/zoom.js wraps each in a link)
+NOT_ENLARGEABLE = """() => [...document.querySelectorAll('article figure img')]
+  .filter(i => !i.closest('a.prunelib-zoom-link[href]')).map(i => i.alt.slice(0, 60) || i.src.slice(0, 60))"""
+
+
+@pytest.fixture(scope="module")
+def phone(site: str, html_dir: Path, browser: "sync_api.Browser") -> dict[str, dict]:
+    """Every page at 390 x 844 (a phone), as the tests below read it: what makes it wider than the screen
+    (:data:`PHONE_OVERFLOW`), the words broken in its tables (:data:`BROKEN_WORDS`), its tables taller than three
+    screens (:data:`TALL_TABLES`), its figures a tap does not enlarge (:data:`NOT_ENLARGEABLE`) and, on the
+    explorer, its slider readouts (:data:`READOUTS`)."""
+    seen = {}
+    for f in sorted(html_dir.rglob("*.html")):
+        name = f.relative_to(html_dir).as_posix()
+        if name.startswith("_") or f.name in ("index.html", "search.html"):
+            continue
         page = browser.new_page(viewport={"width": 390, "height": 844})
         page.goto(f"{site}/{name}", wait_until="load")
-        found = page.evaluate(PHONE_OVERFLOW)
-        if name == EXPLORER:
-            readouts = page.evaluate(READOUTS)
-            assert len(readouts) == 2 and all(text.strip() for text, _ in readouts), readouts
-            found += [f"slider readout {text!r} ends at {right:.0f} px" for text, right in readouts if right > 390]
-        if found:
-            problems[name] = found
+        page.wait_for_timeout(200)
+        seen[name] = {"overflow": page.evaluate(PHONE_OVERFLOW), "broken": page.evaluate(BROKEN_WORDS),
+                      "tall": page.evaluate(TALL_TABLES), "not_enlargeable": page.evaluate(NOT_ENLARGEABLE),
+                      "readouts": page.evaluate(READOUTS) if name == EXPLORER else None}
         page.close()
+    return seen
+
+
+def test_no_page_is_wider_than_a_phone(phone: dict[str, dict]) -> None:
+    """At 390 x 844 (a phone), no page scrolls sideways: long names wrap, tables scroll in their own box, and the
+    explorer's slider readouts (the level, the pixels removed) stay on the screen."""
+    problems = {name: page["overflow"] for name, page in phone.items() if page["overflow"]}
+    readouts = phone[EXPLORER]["readouts"]
+    assert len(readouts) == 2 and all(text.strip() for text, _ in readouts), readouts
+    problems.update({EXPLORER: [f"slider readout {text!r} ends at {right:.0f} px" for text, right in readouts
+                                if right > 390]} if any(right > 390 for _, right in readouts) else {})
     assert not problems, problems
+
+
+def test_no_table_breaks_a_word_or_a_number_or_runs_past_three_screens_on_a_phone(phone: dict[str, dict]) -> None:
+    broken = {name: page["broken"] for name, page in phone.items() if page["broken"]}
+    tall = {name: page["tall"] for name, page in phone.items() if page["tall"]}
+    assert not broken, f"words broken over two lines in a table cell: {broken}"
+    assert not tall, f"tables taller than three screens: {tall}"
+
+
+def test_every_figure_enlarges_on_a_tap(phone: dict[str, dict], site: str, browser: "sync_api.Browser",
+                                        tmp_path: Path) -> None:
+    """Every figure's picture is a link that enlarges it; tapped on the landing page at 390 px, the picture opens
+    in a dialog wider than the screen's column (to be read, scrolled sideways) and Escape closes it."""
+    missing = {name: page["not_enlargeable"] for name, page in phone.items() if page["not_enlargeable"]}
+    assert not missing, missing
+    p = Page(browser, site)
+    p.page.set_viewport_size({"width": 390, "height": 844})
+    p.page.goto(f"{site}/book/intro.html", wait_until="load")
+    figure = p.page.locator("article figure img").first
+    figure.scroll_into_view_if_needed()
+    shown = figure.bounding_box()["width"]
+    figure.click()
+    big = p.page.locator("dialog.prunelib-zoom[open] img")
+    big.wait_for(timeout=5_000)
+    p.page.wait_for_timeout(300)
+    assert big.bounding_box()["width"] > 1.5 * shown, (big.bounding_box(), shown)
+    p.page.screenshot(path=str(tmp_path / "enlarged.png"))
+    if os.environ.get("BOOK_SCREENSHOTS"):
+        shutil.copyfile(tmp_path / "enlarged.png", f"{os.environ['BOOK_SCREENSHOTS']}_enlarged.png")
+    p.page.keyboard.press("Escape")
+    assert p.page.locator("dialog.prunelib-zoom[open]").count() == 0
+    assert not p.problems, "\n".join(p.problems)
+    p.page.close()

@@ -12,13 +12,14 @@ import pandas as pd
 matplotlib.use("Agg")
 
 from prunelib import data, paths  # noqa: E402
-from prunelib.figures import accuracy, comparison, concepts, faithfulness, noise, saliency  # noqa: E402
+from prunelib.figures import accuracy, comparison, concepts, faithfulness, jump, noise, saliency  # noqa: E402
 from prunelib.figures.captions import show  # noqa: E402
 from prunelib.provenance import Source, figure_caption, published  # noqa: E402
 from prunelib.reference import load_reference  # noqa: E402
+from test_figure_jump import PARTS as JUMP_PARTS, VERDICTS as JUMP_VERDICTS  # noqa: E402
 
 #: the modules whose figures the notebooks 01-04, 06 and 07 show (the explorer's are drawn elsewhere)
-MODULES = (accuracy, saliency, faithfulness, concepts, comparison, noise)
+MODULES = (accuracy, saliency, faithfulness, concepts, comparison, noise, jump)
 LEVELS = ("0.0", "0.5")
 
 
@@ -86,6 +87,7 @@ DRAW = {
     "plot_headline": lambda: comparison.plot_headline(_accuracy(), _metrics(), load_reference()),
     "plot_differences": lambda: comparison.plot_differences(_comparison()),
     "plot_noise": lambda: noise.plot_noise(_noise(), reference=load_reference()),
+    "plot_jump": lambda: jump.plot_jump(jump.jump_rows(JUMP_PARTS, JUMP_VERDICTS)),
 }
 
 

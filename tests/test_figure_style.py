@@ -29,7 +29,7 @@ def visible_texts(fig) -> list[Text]:
 def test_a_figure_fits_the_column_with_readable_text(name: str) -> None:
     fig = DRAW[name]()
     fig.canvas.draw()
-    assert fig.dpi == style.DPI
+    assert fig.dpi == (style.PHOTO_DPI if name in GRIDS else style.DPI)
     assert fig.get_figwidth() <= style.COLUMN_IN + 1e-6, f"{name} is {fig.get_figwidth():.2f} in wide"
     small = {t.get_text()[:30]: t.get_fontsize() for t in visible_texts(fig) if t.get_fontsize() < style.MIN_FONT_PT}
     assert not small, f"{name} has text under {style.MIN_FONT_PT} pt: {small}"
@@ -44,9 +44,12 @@ def test_a_figure_fits_the_column_with_readable_text(name: str) -> None:
 
 
 def test_the_text_size_contract_holds_at_the_column_width() -> None:
-    """11 px at natural size: a figure shown at 9/11 of its size or more keeps every letter at 9 px or more."""
-    assert style.MIN_FONT_PT * style.DPI / 72 >= 11
-    assert style.COLUMN_IN * style.DPI <= 688
+    """Drawn at twice the pixels it is shown with, a figure no wider than the 688 px column keeps its smallest text
+    at 11 px or more when shown in the 672 px its picture gets at 1280 px."""
+    assert style.DPI == 2 * 100
+    natural = style.MIN_FONT_PT * style.DPI / 72
+    assert natural * 672 / (style.COLUMN_IN * style.DPI + 20) >= 11  # 20 px: what a tight bounding box may add
+    assert style.COLUMN_IN * 100 <= 688
 
 
 def test_a_network_at_chance_is_drawn_grey_and_does_not_set_the_axis() -> None:

@@ -140,3 +140,17 @@ def test_the_learning_rate_figure_shows_the_seed_with_the_most_networks() -> Non
     assert fig.fullest_seed(parts) == 1 and fig.fullest_seed(None) == 0
     parts["networks"]["0"]["A1"] = {"history": epoch}
     assert fig.fullest_seed(parts) == 0  # a tie: the lowest seed
+
+
+def test_the_learning_rate_figure_has_one_legend_for_both_panels_and_the_decomposition_few_ticks() -> None:
+    import matplotlib.pyplot as plt
+    parts = _parts([0])
+    lr_fig = fig.plot_learning_rates(parts, 0)
+    legend = [t.get_text() for t in lr_fig.legends[0].get_texts()]
+    assert legend and all(": " in text for text in legend) and len(legend) == len(set(legend))
+    assert all(ax.get_legend() is None for ax in lr_fig.axes)
+    plt.close(lr_fig)
+    drawn = fig.plot_decomposition(parts)
+    drawn.canvas.draw()
+    assert all(len(ax.get_xticks()) <= 6 for ax in drawn.axes)
+    plt.close(drawn)

@@ -5,6 +5,7 @@ import matplotlib
 import pandas as pd
 import pytest
 
+from prunelib.figures import noise
 from prunelib.figures.noise import (NETWORK, heading, measure_order, network_rows, plot_noise, spread_rows)
 from prunelib.figures.tables import DASH, LEVEL, table
 
@@ -142,10 +143,10 @@ def test_a_seed_missing_pruned_levels_does_not_enter_the_mean_line_and_the_legen
     fig = plot_noise(COMPLETE, reference=REFERENCE)
     lines = _lines(fig, "Gini, VG")
     # seeds 0, 1, 2 at 0.4 + 0.01 s + 0.001 level: their mean is 0.41 + 0.001 level; seed 3's 0.9 is not in it
-    assert lines[f"{GLOBAL}: mean of 3 seeds"] == ([0.0, 50.0, 90.0], pytest.approx([0.41, 0.46, 0.50]))
+    assert lines[f"{GLOBAL}: mean of seeds 0, 1 and 2"] == ([0.0, 50.0, 90.0], pytest.approx([0.41, 0.46, 0.50]))
     assert not any("mean over seeds" in label for label in lines)
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert f"{GLOBAL}: mean of 3 seeds" in legend
+    assert f"{GLOBAL}: mean of seeds 0, 1 and 2" in legend
     assert _band(fig, "Gini, VG") == pytest.approx((0.4, 0.9))  # the band: every dense seed, seed 3's too
 
 
@@ -196,8 +197,28 @@ def test_a_metric_of_fewer_seeds_names_them_in_its_title_and_its_band_is_theirs(
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert titles == ["top-1 (%)", "Gini, VG", "AOPC, random order (seeds 0, 2)"]
     assert _band(fig, "AOPC, random order (seeds 0, 2)") == pytest.approx((0.10, 0.14))  # seeds 0 and 2 only
-    assert _lines(fig, "AOPC, random order (seeds 0, 2)")[f"{GLOBAL}: mean of 2 seeds"] == (
+    assert _lines(fig, "AOPC, random order (seeds 0, 2)")[f"{GLOBAL}: mean of seeds 0 and 2"] == (
         [0.0, 50.0], pytest.approx([0.12, 0.125]))
     one = plot_noise(df[(df.metric != "aopc_random") | (df.seed == 0)], reference=REFERENCE)
     assert [ax.get_title() for ax in one.axes if ax.get_title().startswith("AOPC")] == ["AOPC, random order (seed 0)"]
     assert _band(one, "AOPC, random order (seed 0)") == pytest.approx((0.10, 0.10))  # one seed: a line
+
+
+def test_the_networks_of_both_measurements_are_the_same_where_their_top1_agrees_at_every_level() -> None:
+    def top1(seed: int, level: float, value: float) -> dict:
+        return {"regime": "global", "seed": seed, "network": "dense" if level == 0 else "pruned", "level": level,
+                "metric": "top1", "value": value}
+    archived = pd.DataFrame([top1(0, 0.0, 0.80), top1(0, 50.0, 0.79), top1(1, 0.0, 0.81), top1(1, 50.0, 0.805),
+                             top1(1, 90.0, 0.7)])
+    study = pd.DataFrame([top1(0, 0.0, 0.8001), top1(0, 50.0, 0.79), top1(1, 0.0, 0.81), top1(1, 50.000001, 0.8050001)])
+    assert noise.same_networks(study, archived) == [("global", 1)]  # seed 0's dense differs in the 4th digit
+    assert noise.same_networks_said(study, archived) == (
+        f"{GLOBAL[0].upper()}{GLOBAL[1:]}: seed 1 is the same network in both (the same top-1 to six digits at every "
+        "level both measured); seed 0 was trained again for the fixed set.")
+
+
+def test_a_network_near_chance_is_flagged_beside_its_level_in_the_table() -> None:
+    rows = [{"regime": "global", "seed": 0, "network": "pruned", "level": lvl, "metric": "top1", "value": v,
+             "ci_low": v, "ci_high": v, "n_images": 10} for lvl, v in ((50.0, 0.8), (98.0, 0.11))]
+    shown = network_rows(pd.DataFrame(rows))
+    assert [r[NETWORK[-1]] for r in shown] == [50, "98 (at chance)"]

@@ -11,7 +11,7 @@ from sphinx.application import Sphinx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-from repository_link import cite_with_url, repository_url, theme_options  # noqa: E402
+from repository_link import cite_with, commit_date, project_version, repository_url, theme_options  # noqa: E402
 
 ACTIONS = {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "someone/prunelib-fork",
            "GITHUB_REF_NAME": "main"}
@@ -55,13 +55,21 @@ CITATION = """@misc{prunelib_reproduction,
 }"""
 
 
-def test_the_citation_gets_the_repository_as_its_url() -> None:
-    cited = cite_with_url(CITATION, "https://github.com/someone/prunelib-fork")
-    assert cited == CITATION[:-2] + ",\n  url          = {https://github.com/someone/prunelib-fork}\n}"
-    assert cite_with_url(cited, "https://elsewhere.example") == cited  # a url already there is kept
-    assert cite_with_url(CITATION, None) == CITATION
+def test_the_citation_gets_the_fields_the_build_knows() -> None:
+    url = "https://github.com/someone/prunelib-fork"
+    cited = cite_with(CITATION, {"version": "0.1.0", "date": None, "url": url})
+    assert cited == CITATION[:-2] + ",\n  version      = {0.1.0},\n  url          = {" + url + "}\n}"
+    assert cite_with(cited, {"url": "https://elsewhere.example"}) == cited  # a field already there is kept
+    assert cite_with(CITATION, {"url": None}) == CITATION
     other = CITATION.replace("prunelib_reproduction", "suwal2025sparse")
-    assert cite_with_url(other, "https://github.com/someone/prunelib-fork") == other  # another entry: untouched
+    assert cite_with(other, {"url": url}) == other  # another entry: untouched
+
+
+def test_the_version_is_the_projects_and_the_date_the_commits(tmp_path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "2.3.4"\n')
+    assert project_version(tmp_path) == "2.3.4" and project_version(tmp_path / "none") is None
+    assert commit_date(tmp_path) is None  # not a git checkout
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", commit_date(ROOT) or "")
 
 
 def test_the_built_citation_names_the_repository_only_where_it_is_known(tmp_path, environ) -> None:
@@ -70,6 +78,15 @@ def test_the_built_citation_names_the_repository_only_where_it_is_known(tmp_path
     text = re.sub(r"<[^>]+>", "", page)  # the highlighted block without its markup
     assert ("url          = {https://github.com/someone/prunelib-fork}" in text) == bool(environ)
     assert "title        = {A Reproduction}" in text
+
+
+def test_the_clone_command_where_the_repository_is_known_else_a_link_to_the_source(tmp_path, environ) -> None:
+    page = _build(tmp_path, "Title\n=====\n\n.. repository-clone::\n")
+    text = re.sub(r"<[^>]+>", "", page)
+    if environ:
+        assert "git clone https://github.com/someone/prunelib-fork\ncd prunelib-fork" in text
+    else:
+        assert "git clone" not in text and 'href="_sources/index.rst"' in page
 
 
 def _build(tmp_path: Path, index_rst: str) -> str:

@@ -39,3 +39,12 @@ def test_leaves_cells_outside_a_dataframe_table_alone() -> None:
     both = other + table([{"verdict": "inconclusive"}]).to_html()
     assert mark_text_cells(both) == other + table([{"verdict": "inconclusive"}]).to_html().replace(
         "<td>inconclusive</td>", '<td class="text">inconclusive</td>')
+
+
+def test_a_long_text_cell_or_row_header_is_marked_long_so_that_its_column_stays_wide_enough() -> None:
+    long = "VG: paper's effect excluded · IG: inconclusive"
+    shown = table([{"claim": "Pruning sharpens saliency maps (Gini up)", "verdict": long},
+                   {"claim": "A1", "verdict": "holds"}], index="claim").to_html()
+    marked = mark_text_cells(shown)
+    assert f'<td class="text long">{long}</td>' in marked and '<td class="text">holds</td>' in marked
+    assert '<th class="long">Pruning sharpens saliency maps (Gini up)</th>' in marked and "<th>A1</th>" in marked

@@ -4,7 +4,8 @@
 
 Serves _build/html from 127.0.0.1 and drives Debian's headless chromium through playwright: the landing page, the
 saliency chapter, the explorer at the dense network and at its most pruned network that is not at chance, and the
-chapter of the authors' code; each page from its top and at its first figure, one screen high. Nothing is
+chapters "Is it noise?" and of the authors' code; each page from its top and at its first figure, one screen high;
+the first numbered table of "Is it noise?"; and the landing page's first figure enlarged by a tap. Nothing is
 downloaded.
 """
 from __future__ import annotations
@@ -20,7 +21,8 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 PAGES = {"landing": "book/intro.html", "saliency": "book/notebooks/02_saliency.html",
-         "explorer": "book/notebooks/05_explorer.html", "authors": "book/notebooks/08_authors_code.html"}
+         "explorer": "book/notebooks/05_explorer.html", "noise": "book/notebooks/07_noise.html",
+         "authors": "book/notebooks/08_authors_code.html"}
 SIZES = {"1280": (1280, 900), "390": (390, 844)}
 #: the explorer's level slider: its handle, and the labels of its levels in order
 HANDLE = ".prunelib-static-explorer .noUi-handle"
@@ -71,6 +73,16 @@ def main(out: Path) -> None:
                         figure.first.scroll_into_view_if_needed()
                         page.wait_for_timeout(300)
                         page.screenshot(path=str(out / f"{name}_figure_{size}.png"))
+                    table = page.locator("article .prunelib-table")
+                    if name == "noise" and table.count():  # a numbered table, with its caption
+                        table.first.scroll_into_view_if_needed()
+                        page.wait_for_timeout(300)
+                        page.screenshot(path=str(out / f"{name}_table_{size}.png"))
+                    if name == "landing" and figure.count():  # the first figure, enlarged by a tap
+                        page.locator("article figure img").first.click()
+                        page.locator("dialog.prunelib-zoom[open] img").wait_for(timeout=5_000)
+                        page.wait_for_timeout(300)
+                        page.screenshot(path=str(out / f"{name}_figure_enlarged_{size}.png"))
                 else:
                     steps = _explorer_levels(page)
                     box = page.locator(".prunelib-static-explorer").first

@@ -20,6 +20,10 @@ _NUMBER = r"[−+-]?\d+(?:\.\d+)?(?: ?%)?"
 NUMERIC = re.compile(rf"{_NUMBER}(?:, {_NUMBER})*|—")
 _DATAFRAME = re.compile(r"<table\b[^>]*\bclass=\"dataframe\"[^>]*>.*?</table>", re.S)
 _CELL = re.compile(r"<td>(.*?)</td>", re.S)
+_ROW_HEADER = re.compile(r"<th>(.*?)</th>", re.S)
+#: a cell of text longer than this wraps in a column wide enough to read (``class="long"``), never in one of a few
+#: letters; a shorter one keeps its column narrow
+LONG = 24
 
 
 def is_numeric(text: str) -> bool:
@@ -27,12 +31,19 @@ def is_numeric(text: str) -> bool:
     return NUMERIC.fullmatch(text.strip()) is not None
 
 
+def _classes(text: str) -> str:
+    return "text long" if len(re.sub(r"<[^>]+>", "", text).strip()) > LONG else "text"
+
+
 def mark_text_cells(html: str) -> str:
-    """``html`` with each cell of text in a pandas table (``class="dataframe"``) marked ``<td class="text">``;
-    cells of numbers, and everything outside such tables, are left as they are."""
+    """``html`` with each cell of text in a pandas table (``class="dataframe"``) marked ``<td class="text">``, and
+    each cell or row header of more than :data:`LONG` characters also ``long``; cells of numbers, and everything
+    outside such tables, are left as they are."""
     def cells(table: re.Match) -> str:
-        return _CELL.sub(lambda c: c.group(0) if is_numeric(c.group(1)) else f'<td class="text">{c.group(1)}</td>',
-                         table.group(0))
+        marked = _CELL.sub(lambda c: c.group(0) if is_numeric(c.group(1))
+                           else f'<td class="{_classes(c.group(1))}">{c.group(1)}</td>', table.group(0))
+        return _ROW_HEADER.sub(lambda c: f'<th class="long">{c.group(1)}</th>' if "long" in _classes(c.group(1))
+                               else c.group(0), marked)
     return _DATAFRAME.sub(cells, html)
 
 

@@ -9,8 +9,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..stages.common import near_chance
-from .style import CHANCE, CHANCE_LABEL, COLUMN_IN
-from .tables import LEVEL, level, percent
+from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, MIN_FONT_PT
+from .tables import LEVEL, flagged, level, percent
 
 
 def load_accuracy(stage_dir: str | Path) -> dict:
@@ -19,8 +19,10 @@ def load_accuracy(stage_dir: str | Path) -> dict:
 
 
 def accuracy_rows(acc: dict) -> list[dict]:
-    """One row per level: % removed (asked and measured) and top-1 (%) right after pruning and after fine-tuning."""
-    return [{LEVEL: level(r["sparsity_target"]), "measured (%)": percent(r["sparsity"]),
+    """One row per level: % removed (asked and measured; a network near chance flagged) and top-1 (%) right after
+    pruning and after fine-tuning."""
+    return [{LEVEL: flagged(level(r["sparsity_target"]), near_chance(r["val_top1"], len(acc["classes"]))),
+             "measured (%)": percent(r["sparsity"]),
              "top-1 before fine-tuning (%)": percent(r["val_top1_before_finetune"]), "top-1 (%)": percent(r["val_top1"])}
             for r in acc["levels"]]
 
@@ -72,18 +74,23 @@ def _heatmap(ax, matrix: np.ndarray, rows: list[str], cols: list[str], cmap: str
     ax.set_xticks(range(len(cols)), cols)
     ax.set_yticks(range(len(rows)), rows)
     for (i, j), v in np.ndenumerate(matrix):
-        ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=8,
+        ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=MIN_FONT_PT,
                 color="white" if (v - vmin) / (vmax - vmin + 1e-12) < 0.5 else "black")
     ax.figure.colorbar(im, ax=ax, fraction=0.04)
 
 
 def plot_per_class(acc: dict) -> Figure:
-    """Per-class validation accuracy (%), classes x pruning levels."""
+    """Per-class validation accuracy (%), classes x pruning levels; a level whose network is near chance says so
+    under its column, in grey."""
     levels = acc["levels"]
     matrix = 100 * np.array([r["val_per_class"] for r in levels]).T
+    chance = [near_chance(r["val_top1"], len(acc["classes"])) for r in levels]
     fig, ax = plt.subplots(figsize=(COLUMN_IN, 3.8))
-    _heatmap(ax, matrix, acc["classes"], [f"{100 * r['sparsity_target']:.0f}" for r in levels], "viridis", 0, 100,
-             ".0f")
+    _heatmap(ax, matrix, acc["classes"], [f"{100 * r['sparsity_target']:.0f}" + ("\nat chance" if c else "")
+                                          for r, c in zip(levels, chance)], "viridis", 0, 100, ".0f")
+    for label, c in zip(ax.get_xticklabels(), chance):
+        if c:
+            label.set_color(CHANCE["color"])
     ax.set(xlabel="weights removed (%)", title="per-class top-1 accuracy (%)")
     return fig
 

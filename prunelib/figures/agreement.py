@@ -21,7 +21,7 @@ from ..stages.common import near_chance
 from ..sweep.agreement import BASELINE, PICTURE, load_picture
 from ..sweep.seed_rule import SEED_VERDICTS, interval
 from ..sweep.summary import load_summary
-from .style import COLUMN_IN
+from .style import COLUMN_IN, MIN_FONT_PT
 
 MEASURES = {"spearman": "Spearman ρ", "top10_iou": "top-10 % IoU"}
 METHODS = ("vg", "ig")
@@ -29,7 +29,7 @@ COLOURS = {"global": "C0", "lottery": "C2"}
 
 
 def load_agreement(profile: str) -> tuple[pd.DataFrame, dict[str, Any] | None, dict[str, np.ndarray] | None]:
-    """The sweep's summary, its agreement verdicts (None before the seed-level rule ran) and the picture (None
+    """The sweep's summary, its agreement verdicts (None before the judging rule ran) and the picture (None
     where it was not drawn)."""
     verdicts = paths.results_dir(profile) / SEED_VERDICTS
     agreement = json.loads(verdicts.read_text()).get("agreement") if verdicts.is_file() else None
@@ -165,7 +165,7 @@ def plot_agreement_picture(shown: dict[str, np.ndarray] | None) -> Figure:
             m = shown["maps"][r, c].astype(np.float32)
             axes[r][c + 1].imshow(m, cmap="magma", vmin=0, vmax=float(np.quantile(m, 0.99)) or 1.0)
             rho, iou = shown["spearman"][r, c], shown["top10_iou"][r, c]
-            axes[r][c + 1].set_title(f"{label}\nρ {rho:.2f} · IoU {iou:.2f}", fontsize=8)
+            axes[r][c + 1].set_title(f"{label}\nρ {rho:.2f} · IoU {iou:.2f}", fontsize=MIN_FONT_PT)
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])

@@ -2,7 +2,7 @@
 
 Reads the sweep's ``results/<profile>/decomposition.json`` (:mod:`prunelib.sweep.decomposition`), which the
 aggregation writes from the jobs' result files of the ``authors_*`` regimes; draws nothing it did not read. Every
-figure is sized for the book's 688 px text column (6.9 in at 100 dpi) with fonts of at least 10 px as rendered.
+figure is sized for the book's text column (:mod:`prunelib.figures.style`).
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .. import paths
 from ..sweep.decomposition import CONTRASTS, DECOMPOSITION, METRICS, NETWORKS, verdict_text
@@ -100,7 +101,7 @@ def plot_learning_rates(parts: dict[str, Any] | None, seed: int = 0) -> Figure:
     networks: the dense network anneals to 0, the authors' later rounds retrain at a constant rate."""
     by_seed = {int(s): nets for s, nets in (parts or {}).get("networks", {}).items()}  # str keys once in JSON
     nets = {k: v for k, v in by_seed.get(seed, {}).items() if v.get("history")}
-    fig, (lr_ax, acc_ax) = plt.subplots(1, 2, figsize=(COLUMN_IN, 2.9))
+    fig, (lr_ax, acc_ax) = plt.subplots(1, 2, figsize=(COLUMN_IN, 3.9))
     for i, (name, net) in enumerate(sorted(nets.items(), key=lambda kv: list(NETWORKS).index(kv[0]))):
         epochs = [h["epoch"] + 1 for h in net["history"]]
         style = {"color": f"C{i}", "label": name, "lw": 1.5, "ls": "-" if i % 2 == 0 else "--"}
@@ -109,8 +110,10 @@ def plot_learning_rates(parts: dict[str, Any] | None, seed: int = 0) -> Figure:
     lr_ax.set(xlabel="epoch", ylabel="learning rate", title="learning rate per epoch")
     acc_ax.set(xlabel="epoch", ylabel="top-1 (%)", title="validation top-1")
     lr_ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
-    if nets:
-        acc_ax.legend(fontsize=10, frameon=False)
+    if nets:  # one legend for both panels, each network named in words
+        handles = lr_ax.get_lines()
+        fig.legend(handles, [f"{h.get_label()}: {NETWORK_NAMES[h.get_label()]}" for h in handles],
+                   loc="outside lower center", ncol=2, frameon=False)
     else:
         for ax in (lr_ax, acc_ax):
             ax.text(0.5, 0.5, "no epochs in the results yet", ha="center", va="center", transform=ax.transAxes)
@@ -141,6 +144,7 @@ def plot_decomposition(parts: dict[str, Any] | None) -> Figure:
             if row["paper_jump"] is not None:
                 ax.plot(row["paper_jump"], y, "s", color="C3", ms=6)
         ax.set(title=METRIC_NAMES[metric], xlabel="effect (difference of the mean)")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # tick labels that never run together
         ax.set_yticks(range(len(labels)), labels)
         ax.set_ylim(len(labels) - 0.5, -0.5)
     return fig

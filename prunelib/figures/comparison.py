@@ -9,10 +9,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..saliency import in_order
+from ..stages.common import near_chance
 from ..stages.faithfulness import aopc_of, gini_of, level_key
 from .faithfulness import at_chance, draw_levels, label, level_series
 from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
-from .tables import LEVEL, interval, percent
+from .tables import LEVEL, flagged, interval, percent
 
 
 def load_comparison(stage_dir: str | Path) -> dict:
@@ -22,12 +23,14 @@ def load_comparison(stage_dir: str | Path) -> dict:
 
 def comparison_rows(acc: dict, m: dict, reference: dict) -> list[dict]:
     """One row per pruning level of either study: top-1 (%), Gini and AOPC (MoRF) per method, the paper's beside
-    ours with its bootstrap 95 % interval; a level one of the two did not measure has no value there."""
+    ours with its bootstrap 95 % interval; a level one of the two did not measure has no value there; our network
+    near chance flagged beside its level."""
     ours_top1 = {round(r["sparsity_target"], 4): r["val_top1"] for r in acc["levels"]}
     paper = {round(s, 4): i for i, s in enumerate(reference["sparsity"])}
     rows = []
     for s in sorted(set(ours_top1) | set(paper)):
-        row = {LEVEL: round(100 * s),
+        chance = s in ours_top1 and near_chance(ours_top1[s], len(acc["classes"]))
+        row = {LEVEL: flagged(round(100 * s), chance),
                "top-1 (%)": {"paper": percent(_at(reference["top1"], paper, s)), "ours": percent(ours_top1.get(s))}}
         for method in in_order(m["methods"]):
             e = m["methods"][method].get(level_key(s))

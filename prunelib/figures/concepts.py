@@ -17,8 +17,8 @@ from matplotlib.figure import Figure, SubFigure
 
 from ..craft.gallery import load_concepts  # noqa: F401  (the notebooks load a gallery from here, to plot it)
 from ..schedule import level_tag
-from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
-from .tables import LEVEL, level
+from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, PHOTO_DPI, clamped, limits
+from .tables import LEVEL, flagged, level
 
 
 def _draw_gallery(fig: Figure | SubFigure, gallery: Mapping[str, Any], n_concepts: int, n_crops: int,
@@ -51,7 +51,7 @@ def plot_concept_gallery(gallery: Mapping[str, Any], n_concepts: int = 5, n_crop
     Each row is labelled with the concept id and its Sobol importance; the title defaults to
     :func:`gallery_title`.
     """
-    fig = plt.figure(figsize=(min(COLUMN_IN, 1.05 * n_crops + 0.9), 1.05 * n_concepts + 0.4))
+    fig = plt.figure(figsize=(min(COLUMN_IN, 1.05 * n_crops + 0.9), 1.05 * n_concepts + 0.4), dpi=PHOTO_DPI)
     _draw_gallery(fig, gallery, n_concepts, n_crops, title or gallery_title(gallery))
     return fig
 
@@ -60,7 +60,7 @@ def plot_gallery_pair(dense: Mapping[str, Any], pruned: Mapping[str, Any], n_con
                       n_crops: int = 3) -> Figure:
     """Two galleries side by side (the dense network's and a pruned one's): their ``n_concepts`` most important
     concepts, ``n_crops`` best crops each."""
-    fig = plt.figure(figsize=(COLUMN_IN, 1.05 * n_concepts + 0.5))
+    fig = plt.figure(figsize=(COLUMN_IN, 1.05 * n_concepts + 0.5), dpi=PHOTO_DPI)
     for sub, gallery in zip(fig.subfigures(1, 2, wspace=0.04), (dense, pruned)):
         _draw_gallery(sub, gallery, n_concepts, n_crops, gallery_title(gallery))
     return fig
@@ -86,12 +86,13 @@ def gallery_path(stage_dir: str | os.PathLike, class_name: str, sparsity: float)
 
 
 def concept_rows(summary: Mapping[str, Any]) -> list[dict]:
-    """One row per (class, level) of ``coherence.json``: the four measured views and the NMF's iterations."""
-    rows = []
+    """One row per (class, level) of ``coherence.json``: the four measured views and the NMF's iterations; a network
+    near chance (``summary["at_chance"]``) flagged beside its level."""
+    rows, chance = [], {level(s) for s in summary.get("at_chance", [])}
     for name in summary["classes"]:
         for s in summary["levels"]:
             v = summary["metrics"][name][str(s)]
-            rows.append({"class": name, LEVEL: level(s), "coherence gain": v["coherence"]["gain"],
+            rows.append({"class": name, LEVEL: flagged(level(s), level(s) in chance), "coherence gain": v["coherence"]["gain"],
                          "concept similarity": v["concept_similarity"], "importance entropy": v["importance_entropy"],
                          "NMF reconstruction error": v["reconstruction_error"],
                          "NMF iterations": v["nmf_iterations"]})

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from ..saliency import METHODS, in_order
 from ..stages.faithfulness import aopc_of, gini_of, level_key
 from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
-from .tables import LEVEL, interval, level
+from .tables import LEVEL, flagged, interval, level
 
 
 #: one name per removal order, as the book writes it
@@ -30,13 +30,13 @@ def load_metrics(stage_dir: str | Path) -> dict:
 
 def summary_rows(m: dict) -> list[dict]:
     """One row per (method, level): the images explained, mean Gini and AOPC (authors', MoRF and LeRF), each with
-    its bootstrap 95 % interval."""
-    rows = []
+    its bootstrap 95 % interval; a network near chance flagged beside its level."""
+    rows, chance = [], set(at_chance(m).round().tolist())
     for method in in_order(m["methods"]):
         by_level = m["methods"][method]
         for key in sorted(by_level, key=float):
             e = by_level[key]
-            rows.append({"method": method, LEVEL: level(key), "images": len(e["gini"]), "Gini": interval(gini_of(e)),
+            rows.append({"method": method, LEVEL: flagged(level(key), level(key) in chance), "images": len(e["gini"]), "Gini": interval(gini_of(e)),
                          "AOPC MoRF": interval(aopc_of(e, "morf")), "AOPC LeRF": interval(aopc_of(e, "lerf"))})
     return rows
 

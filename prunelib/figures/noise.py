@@ -18,7 +18,7 @@ from ..regimes import REGIMES
 from ..saliency import METHODS
 from ..stages.common import near_chance
 from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
-from .tables import LEVEL
+from .tables import LEVEL, flagged
 
 
 def panels(df: pd.DataFrame) -> list[tuple[str, str, tuple[str, str | None] | None]]:
@@ -59,8 +59,6 @@ def metric_name(metric: str) -> str:
 
 
 COLOURS = {"global": "C0", "lottery": "C2"}
-#: the panels of the landing page's figure: top-1 and the paper's two claims for both saliency methods
-LANDING = ("top1", "gini_vg", "aopc_morf_vg", "gini_ig", "aopc_morf_ig")
 
 
 def coverage(df: pd.DataFrame) -> str:
@@ -88,6 +86,42 @@ def _seeds(seeds: list[int]) -> str:
     if len(seeds) == 1:
         return f"seed {seeds[0]}"
     return "seeds " + ", ".join(str(s) for s in seeds[:-1]) + f" and {seeds[-1]}"
+
+
+def same_networks(study: pd.DataFrame, archived: pd.DataFrame) -> list[tuple[str, int]]:
+    """(regime, seed) of the jobs whose networks are the same in two measurements (``summary.csv`` tables: the fixed
+    image set's and protocol v1's): the same top-1 on the validation set, to six digits, at every level both
+    measured. Top-1 is measured on the whole validation set in both, so only the network can change it."""
+    def top1(df: pd.DataFrame) -> pd.Series:
+        rows = df[df.metric == "top1"]
+        return rows.set_index(["regime", "seed", "network", rows.level.round(1)]).value.round(6)
+    a, b = top1(study), top1(archived)
+    both = a.index.intersection(b.index)
+    same = []
+    for (regime, seed), _ in both.to_frame(index=False).groupby(["regime", "seed"]):
+        keys = [k for k in both if k[:2] == (regime, seed)]
+        if (a.loc[keys] == b.loc[keys]).all():
+            same.append((str(regime), int(seed)))
+    return same
+
+
+def same_networks_said(study: pd.DataFrame, archived: pd.DataFrame) -> str:
+    """:func:`same_networks` in a sentence for the book: which seeds are the same networks in both measurements,
+    and which were trained again."""
+    same = same_networks(study, archived)
+    parts = []
+    for regime in [r for r in REGIMES if r in set(study.regime) & set(archived.regime)]:
+        seeds = sorted(int(s) for s in set(study[study.regime == regime].seed) & set(archived[archived.regime == regime].seed))
+        kept = [s for s in seeds if (regime, s) in same]
+        again = [s for s in seeds if (regime, s) not in same]
+        said = []
+        if kept:
+            said.append(f"{_seeds(kept)} {'is the same network' if len(kept) == 1 else 'are the same networks'} in "
+                        "both (the same top-1 to six digits at every level both measured)")
+        if again:
+            said.append(f"{_seeds(again)} {'was' if len(again) == 1 else 'were'} trained again for the fixed set")
+        parts.append(f"{REGIMES[regime].label}: " + "; ".join(said))
+    return ". ".join(p[0].upper() + p[1:] for p in parts) + "." if parts else ""
 
 
 def dense_band(df: pd.DataFrame, metric: str) -> tuple[float, float, int]:
@@ -123,9 +157,9 @@ def mean_line(every: pd.DataFrame, judged: pd.DataFrame) -> tuple[list[int], pd.
 
 
 def line_label(regime: str, seeds: list[int]) -> str:
-    """The legend's name for a regime's line over ``seeds`` (:func:`mean_line`): ``global: mean of 3 seeds``, or
-    with one seed ``global: seed 0`` (the regime's label of :data:`prunelib.regimes.REGIMES`)."""
-    what = f"mean of {len(seeds)} seeds" if len(seeds) > 1 else f"seed {seeds[0]}"
+    """The legend's name for a regime's line over ``seeds`` (:func:`mean_line`): ``global: mean of seeds 0, 1 and
+    2``, or with one seed ``global: seed 0`` (the regime's label of :data:`prunelib.regimes.REGIMES`)."""
+    what = f"mean of {_seeds(seeds)}" if len(seeds) > 1 else f"seed {seeds[0]}"
     return f"{REGIMES[regime].label}: {what}"
 
 
@@ -134,9 +168,9 @@ def plot_noise(df: pd.DataFrame, *, metrics: tuple[str, ...] | None = None, refe
     range (grey band), the lottery regime's unpruned control (star at 0 %) and the paper (squares). Networks near
     chance are grey crosses, left out of the lines, and do not set the axis.
 
-    A regime's line is the mean over the seeds that have every one of its levels (:func:`mean_line`), named by
-    their number in the legend (``mean of 3 seeds``); a seed that lacks a level is dots only. Where only one seed
-    has every level the line is that seed's (``seed 0``); where none has, each seed's own networks are joined
+    A regime's line is the mean over the seeds that have every one of its levels (:func:`mean_line`), named in
+    the legend (``mean of seeds 0, 1 and 2``); a seed that lacks a level is dots only. Where only one seed has every
+    level the line is that seed's, dotted (``seed 0``); where none has, each seed's own networks are joined
     (``each seed, no mean``). A panel whose metric only some seeds have names them in its title (:func:`panels`):
     its band is then over those seeds' dense networks only."""
     reference = reference if reference is not None else load_reference()
@@ -161,7 +195,8 @@ def plot_noise(df: pd.DataFrame, *, metrics: tuple[str, ...] | None = None, refe
             ax.plot(r.level, r.value, ".", color=colour, alpha=0.45, ms=4)
             seeds, line = mean_line(sub[(sub.regime == regime) & (sub.network != "control")], r)
             if seeds:
-                ax.plot(line.index, line.values, "-", color=colour, label=line_label(regime, seeds))
+                ax.plot(line.index, line.values, "-" if len(seeds) > 1 else ":", color=colour,  # a mean, or one seed
+                        label=line_label(regime, seeds))
             else:  # no seed has every level: no mean, each seed's own networks joined
                 for _, own in r.sort_values("level").groupby("seed"):
                     ax.plot(own.level, own.value, "-", color=colour, lw=0.8, alpha=0.6,
@@ -297,8 +332,10 @@ def network_rows(df: pd.DataFrame, *, concepts: bool = False) -> list[dict]:
     method's metrics grouped under the method), top-1 in %; a metric a network lacks is missing.
 
     ``concepts``: the CRAFT metrics (:data:`CONCEPT_METRICS`), for the networks that have them, instead of the
-    others. The intervals and image counts stay in ``summary.csv``."""
+    others. The intervals and image counts stay in ``summary.csv``. A network near chance is flagged beside its
+    level."""
     chosen = df[df.metric.isin(CONCEPT_METRICS) == concepts]
+    chance = {(regime, seed, network, round(lvl)) for regime, seed, network, lvl in chance_networks(df)}
     metrics = measure_order(set(chosen.metric))
     rows: dict[tuple, dict] = {}
 
@@ -312,7 +349,7 @@ def network_rows(df: pd.DataFrame, *, concepts: bool = False) -> list[dict]:
     for r in chosen.itertuples(index=False):
         key = (r.regime, int(r.seed), r.network, round(r.level))
         if key not in rows:
-            rows[key] = dict(zip(NETWORK, key))
+            rows[key] = dict(zip(NETWORK, (*key[:3], flagged(key[3], key in chance))))
             for metric in metrics:  # every row has every column, in one order
                 put(rows[key], metric, None)
         put(rows[key], r.metric, 100 * r.value if r.metric == "top1" else r.value)

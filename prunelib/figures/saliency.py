@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from ..pictures import load_photos
 from ..stages.faithfulness import level_key
-from .style import COLUMN_IN
+from .style import COLUMN_IN, PHOTO_DPI
 
 
 def load_maps(stage_dir: str | Path) -> dict:
@@ -56,7 +56,8 @@ def plot_saliency_grid(maps: dict, method: str, at_chance: Sequence[float] = ())
     """
     shown = [j for j, s in enumerate(maps["levels"]) if float(s) not in {float(c) for c in at_chance}]
     n_img = maps["images"].shape[0]
-    fig, axes = plt.subplots(n_img, len(shown) + 1, figsize=(COLUMN_IN, 1.02 * n_img + 0.5), squeeze=False)
+    fig, axes = plt.subplots(n_img, len(shown) + 1, figsize=(COLUMN_IN, 1.02 * n_img + 0.5), squeeze=False,
+                             dpi=PHOTO_DPI)
     for k in range(n_img):
         _image_cell(axes[k, 0], maps, k)
         row_max = max(float(np.abs(maps[method][j, k]).max()) for j in shown) or 1.0
@@ -77,7 +78,7 @@ def plot_saliency_pair(maps: dict, level: float, n_images: int = 3) -> Figure:
     methods = maps["methods"]
     j = [float(s) for s in maps["levels"]].index(float(level))
     fig, axes = plt.subplots(n_images, 1 + 2 * len(methods), figsize=(COLUMN_IN, 1.45 * n_images + 0.4),
-                             squeeze=False)
+                             dpi=PHOTO_DPI, squeeze=False)
     for k in range(n_images):
         _image_cell(axes[k, 0], maps, k)
         for m, method in enumerate(methods):

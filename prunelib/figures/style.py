@@ -1,10 +1,11 @@
-"""How the book's figures are drawn, so that they can be read where they are shown: its 688 px text column.
+"""How the book's figures are drawn, so that they can be read where they are shown: its text column (672 px of
+picture at 1280 px) and, enlarged by a tap, a phone.
 
-Every figure is drawn at :data:`DPI` and at most :data:`COLUMN_IN` wide, so that it is shown at its natural size
-(or barely scaled down) in the column; no text is smaller than :data:`MIN_FONT_PT`, 11 px at natural size. The
-tests hold every ``plot_…`` function to this (``tests/test_figure_style.py``) and the browser test checks the
-scale each picture is shown at (``tests/test_browser.py``). Networks near chance are drawn apart, in grey, and
-never set an axis (:func:`clamped`).
+Every figure is drawn at most :data:`COLUMN_IN` wide at :data:`DPI`, twice the pixels it is shown with in the column
+(:data:`SCALE`), so that it stays sharp on a high-density screen and when enlarged; no text is smaller than
+:data:`MIN_FONT_PT`, 11 px or more as shown in the column. The tests hold every ``plot_…`` function to this
+(``tests/test_figure_style.py``) and the browser test checks the scale each picture is shown at
+(``tests/test_browser.py``). Networks near chance are drawn apart, in grey, and never set an axis (:func:`clamped`).
 """
 from __future__ import annotations
 
@@ -13,12 +14,21 @@ from typing import Sequence
 import matplotlib as mpl
 import numpy as np
 
-#: the figures' resolution: 1 inch of figure is 100 px of picture
-DPI = 100
-#: the book's text column (688 px) in inches at :data:`DPI`: the widest a figure is drawn
+from ..pictures import FIGURE_DPI
+
+#: pixels of picture per pixel shown: figures are drawn at twice the resolution they are shown at
+SCALE = 2
+#: the figures' resolution: 1 inch of figure is 100 px as shown, 200 px of picture
+DPI = 100 * SCALE
+#: the resolution of a figure made of photographs (a saliency grid, a concept gallery): 1 inch is 100 px, the size
+#: it is shown at, where its smallest text is 11 px or more; its photographs (128 px) hold no more detail at 2x, and
+#: its pictures would weigh four times as much
+PHOTO_DPI = FIGURE_DPI
+#: the book's text column (688 px) in inches at 100 px an inch: the widest a figure is drawn
 COLUMN_IN = 6.88
-#: the smallest font of any text of a figure, in points (8 pt at 100 dpi: 11 px as shown in the column)
-MIN_FONT_PT = 8.0
+#: the smallest font of any text of a figure, in points (8.5 pt: 11.8 px at 100 px an inch, 11.3 px in the column's
+#: 672 px)
+MIN_FONT_PT = 8.5
 #: the colour and marker of a network near chance, wherever one is drawn
 CHANCE = {"color": "0.6", "marker": "x", "ls": "none"}
 CHANCE_LABEL = "at chance (not judged)"

@@ -3,7 +3,8 @@
 - a number has 3 decimals, a percentage (a column whose name ends in ``(%)``) 1, an integer none;
 - a missing value (``None``, NaN: e.g. a level the paper did not report) is an em dash;
 - a value and its 95 % interval are three columns of one group (:func:`interval`), so the numbers line up;
-- a pruning level is an integer percentage of weights removed, in the column :data:`LEVEL` (:func:`level`).
+- a pruning level is an integer percentage of weights removed, in the column :data:`LEVEL` (:func:`level`);
+  a network near chance says so beside its level (:func:`flagged`).
 
 Rows are plain dicts, one key per column; a dict as a value makes a group of columns under one heading (two
 header rows). :func:`table` returns a DataFrame of the displayed strings (numbers right-aligned in the book by
@@ -27,6 +28,12 @@ DECIMALS, PERCENT_DECIMALS = 3, 1
 def level(sparsity: float | str) -> int:
     """A pruning level as the integer percentage of weights removed: ``0.1`` or ``"0.1"`` -> ``10``."""
     return round(100 * float(sparsity))
+
+
+def flagged(level_pct: int, at_chance: bool) -> int | str:
+    """A level as a table shows it: the integer % removed, followed by " (at chance)" where its network is near
+    chance (measured, judged by no verdict)."""
+    return f"{level_pct} (at chance)" if at_chance else level_pct
 
 
 def percent(fraction: float | None) -> float | None:

@@ -19,7 +19,7 @@ from .seed_rule import MIN_SEEDS, TOO_FEW, WITHIN, design_power, load_power
 QUESTION = ("Does pruning a network make its saliency maps sparser and more faithful, as Suwal et al. (2025) report "
             "for a ResNet-18 on ImageNette, or is the jump they see from their dense network to its pruned ones what "
             "a second training run would do anyway?")
-#: the paper's light-pruning claims the answer speaks of: (claim key of the seed-level rule, the metric's name)
+#: the paper's light-pruning claims the answer speaks of: (claim key of the judging rule, the metric's name)
 LIGHT = (("gini_light", "the Gini index"), ("aopc_light", "AOPC MoRF"))
 
 

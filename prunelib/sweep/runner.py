@@ -306,7 +306,7 @@ def _stop_local(handle, grace_s: float = 60.0) -> None:
 
 def judge_archive(profile: str, name: str, echo: Callable[[str], None] = print) -> Path:
     """Write ``seed_verdicts.json`` of an archived measurement of ``profile`` (``results/<profile>/<name>/``,
-    :func:`prunelib.sweep.summary.archive_dir`): the seed-level rule of today applied to its jobs as they were
+    :func:`prunelib.sweep.summary.archive_dir`): the judging rule of today applied to its jobs as they were
     measured, each seed's effects paired over the images its own job explained. Its other files stay as written."""
     from ..checkpoint import save_json
     from ..reference import load_reference
@@ -318,12 +318,12 @@ def judge_archive(profile: str, name: str, echo: Callable[[str], None] = print) 
         raise FileNotFoundError(f"{paths.portable(archive_dir(profile, name) / 'runs')} holds no job's result file")
     out = archive_dir(profile, name) / SEED_VERDICTS
     save_json(seed_verdicts(runs, load_reference()), out)
-    echo(f"{paths.portable(out)}: the seed-level rule on {len(runs)} archived jobs")
+    echo(f"{paths.portable(out)}: the judging rule on {len(runs)} archived jobs")
     return out
 
 
 def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = print) -> list[str]:
-    """Write ``summary.csv``, ``seed_verdicts.json`` (the seed-level rule, :mod:`prunelib.sweep.seed_rule`) and,
+    """Write ``summary.csv``, ``seed_verdicts.json`` (the judging rule, :mod:`prunelib.sweep.seed_rule`) and,
     for the authors' regimes, ``decomposition.json`` (:mod:`prunelib.sweep.decomposition`) of ``profile`` from its
     current result files, all or none; and where the networks' maps are on this machine, the side-by-side picture
     of the agreement chapter (:func:`prunelib.sweep.agreement.picture`).
