@@ -20,6 +20,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
+from .checkpoint import process_alive
+
 #: the longest socket path used: the kernel appends "-<port>" (up to 6 bytes) and a Unix socket path has 107
 MAX_SOCKET_PATH = 96
 #: the start of the name of a kernel's folder in the temporary folder: ``prunelib-kernel-<pid>-<8 hex>``
@@ -38,16 +40,6 @@ def socket_prefix() -> str:
     return str(kernel_folder() / SOCKETS)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_orphans(tmp: Path | None = None) -> list[Path]:
     """Remove the kernel folders of this user in the temporary folder whose process no longer runs (a reproduce
     killed before it could shut its kernel down); return them."""
@@ -58,7 +50,7 @@ def remove_orphans(tmp: Path | None = None) -> list[Path]:
             mine = folder.is_dir() and not folder.is_symlink() and folder.stat().st_uid == os.getuid()
         except OSError:
             continue
-        if mine and pid.isdigit() and not _alive(int(pid)):
+        if mine and pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed

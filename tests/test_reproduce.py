@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -238,3 +239,48 @@ def test_other_images_at_the_same_path_re_run_the_stages_that_read_the_data(proj
     out = capsys.readouterr().out
     assert "[a] done" in out and "[b] up to date, skipped" in out
 
+
+
+def test_a_deleted_stage_output_makes_the_stage_run_again(project: dict, capsys) -> None:
+    root, kwargs = project["root"], project["kwargs"]
+    assert runner.reproduce("tiny", **kwargs) == 0
+    (root / "results" / "tiny" / "a" / "value.json").unlink()
+    capsys.readouterr()
+    assert runner.reproduce("tiny", **kwargs) == 0
+    out = capsys.readouterr().out
+    assert "[a] runs again:" in out and "tiny/a changed since the stage wrote it" in out
+    assert (root / "results" / "tiny" / "a" / "value.json").read_text() == "1"
+    assert "[b] up to date, skipped" in out  # its input is back as it was
+    shutil.rmtree(root / "results" / "tiny" / "b")
+    assert runner.reproduce("tiny", **kwargs) == 0
+    assert "tiny/b is missing" in capsys.readouterr().out and (root / "results" / "tiny" / "b" / "b.json").is_file()
+
+
+def test_a_reproduce_that_runs_nothing_leaves_the_manifest_alone(project: dict) -> None:
+    root, kwargs = project["root"], project["kwargs"]
+    assert runner.reproduce("tiny", **kwargs) == 0
+    manifest = root / "results" / "tiny" / "manifest.json"
+    before = manifest.read_bytes(), manifest.stat().st_mtime_ns
+    assert runner.reproduce("tiny", **kwargs) == 0
+    assert (manifest.read_bytes(), manifest.stat().st_mtime_ns) == before
+
+
+@pytest.mark.parametrize("content", ["[]", '{"stages": [1]}', '{"sta'])
+def test_a_broken_manifest_is_named_and_begun_anew(project: dict, capsys, content: str) -> None:
+    root, kwargs = project["root"], project["kwargs"]
+    (root / "results" / "tiny").mkdir(parents=True)
+    (root / "results" / "tiny" / "manifest.json").write_text(content)
+    assert runner.reproduce("tiny", **kwargs) == 0
+    out = capsys.readouterr().out
+    assert "manifest.json is not" in out and "every stage runs again" in out
+    assert set(json.loads((root / "results" / "tiny" / "manifest.json").read_text())["stages"]) == {"a", "b"}
+
+
+def test_a_second_reproduce_of_a_profile_is_one_line(project: dict, capsys) -> None:
+    from prunelib import runs
+    from prunelib.__main__ import main as cli
+    from prunelib.provenance import STAGING
+    with runs.locked(paths.results_dir("tiny") / STAGING, wait=False):  # a reproduce of tiny at work
+        assert cli(["reproduce", "--profile", "tiny"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "reproduce --profile tiny is running already" in err
