@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -284,3 +285,50 @@ def test_a_second_reproduce_of_a_profile_is_one_line(project: dict, capsys) -> N
         assert cli(["reproduce", "--profile", "tiny"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "reproduce --profile tiny is running already" in err
+
+
+SLEEPER = """import time
+from pathlib import Path
+from prunelib.paths import resolve
+Path(resolve(out_dir), "started").write_text("")
+time.sleep(120)
+"""
+
+RUN = """import sys
+import prunelib.profiles
+from prunelib import reproduce as runner
+for key in ("value", "fail", "unused", "warn"):
+    prunelib.profiles.SETTINGS[key] = (lambda v: True, "anything")
+try:
+    runner.reproduce("tiny", stages=(("a", "a.ipynb"),), notebooks=runner.Path(sys.argv[1]),
+                     book_notebooks=runner.Path(sys.argv[2]), device="cpu")
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_a_terminated_reproduce_shuts_its_kernel_down_and_leaves_no_sockets(project: dict, monkeypatch) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+    root = project["root"]
+    _notebook(root / "nb" / "a.ipynb", SLEEPER)
+    temporary = Path(tempfile.mkdtemp(prefix="pk"))  # short enough for a socket's path
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).parent.parent)] + sys.path))
+    started = root / "results" / "tiny" / ".staging" / "a" / "started"
+    process = subprocess.Popen([sys.executable, "-c", RUN, str(root / "nb"), str(root / "book")])
+    try:
+        for _ in range(600):  # the cell is running (a minute at most)
+            if started.exists() or process.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert started.exists() and list(temporary.glob("prunelib-kernel-*"))
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 130
+        assert not list(temporary.glob("prunelib-kernel-*"))  # sockets and connection file went with the kernel
+        assert not (root / "results" / "tiny" / "a").exists()
+    finally:
+        process.kill()
+        shutil.rmtree(temporary)
