@@ -19,8 +19,9 @@
   prunelib modules the notebook imports, and the content of the results of the stages before it) equals the one
   stored in its executed notebook and in the manifest, and its outputs are there as it wrote them
   (:func:`stage_stale`). A change to one figure's code re-runs the stages that draw it, not the training.
-- After the chapters' job, the sweep's summary and verdicts are aggregated again when a result file they are drawn
-  from changed (:func:`aggregated`); one ``reproduce`` of a profile runs at a time (:func:`profile_lock`).
+- Before the notebooks, the sweep's summary and verdicts are aggregated again when a result file they are drawn
+  from (the chapters' job's among them), the profile's settings or the data changed (:func:`aggregated`); one
+  ``reproduce`` of a profile runs at a time (:func:`profile_lock`).
 - ``results/<profile>/manifest.json`` records, per stage that succeeded, its fingerprint, time, parameters and
   provenance (data, seed, device, package versions, git commit); the run's own provenance at the top is
   written only when every stage it ran succeeded, so it never names inputs no result came from.
@@ -212,8 +213,8 @@ def _reproduce(profile: str, *, data: str | None, device: str, force: bool, only
         except runs.Busy as err:
             raise runs.Busy(f"the chapters' job ({CHAPTER_REGIME}-seed{params.get('seed', 0)}) is being run by "
                             f"another process ({err}); run reproduce again when it has finished") from None
-        if not aggregated(profile, data):
-            return 1
+    if not aggregated(profile, data):  # the chapters read the sweep's summary and verdicts too
+        return 1
     executed_folder = executed_dir(profile, book_notebooks)
     done_before: list[Path] = []  # the results folders of the stages before this one: its inputs
     status, ran = 0, False
@@ -292,7 +293,7 @@ def _reproduce(profile: str, *, data: str | None, device: str, force: bool, only
 
 def aggregated(profile: str, data: str) -> bool:
     """Bring ``profile``'s summary and verdicts up to date with its result files (:func:`prunelib.sweep.runner.
-    aggregation_stale`) after the chapters' job ran: False, said, where the aggregation failed (the chapters would
+    aggregation_stale`), after the chapters' job ran: False, said, where the aggregation failed (the chapters would
     show numbers of other results)."""
     from .sweep import runner
     why = runner.aggregation_stale(profile, data)
