@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import hashlib
 import json
 import os
+import platform
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -23,10 +26,14 @@ from torch.nn.utils import prune
 DIGESTS = "digests.json"
 
 
+#: this machine's name as temporaries carry it (a folder may be shared by the nodes of a cluster)
+HOST = re.sub(r"[^A-Za-z0-9_-]", "-", platform.node()) or "host"
+
+
 def temporary(path: Path) -> Path:
-    """A temporary name beside ``path`` that no other process or thread uses (two jobs may write one folder):
-    ``.<name>.<pid>.<8 hex>.tmp``."""
-    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    """A temporary name beside ``path`` that no other process or thread uses (two jobs may write one folder, from
+    two machines): ``.<name>.<pid>@<host>.<8 hex>.tmp``."""
+    return path.with_name(f".{path.name}.{os.getpid()}@{HOST}.{uuid.uuid4().hex[:8]}.tmp")
 
 
 def process_alive(pid: int) -> bool:
@@ -42,10 +49,10 @@ def process_alive(pid: int) -> bool:
 
 def remove_orphans(path: Path) -> list[Path]:
     """Remove the temporaries of ``path`` (:func:`temporary`) left by processes of this machine that no longer run
-    (killed while writing); return them. A live writer's temporary stays."""
+    (killed while writing); return them. A live writer's temporary stays, and another machine's."""
     removed = []
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
-        pid = tmp.name[len(path.name) + 2:].split(".")[0]
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*@{HOST}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2:].split("@")[0]
         if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             tmp.unlink(missing_ok=True)
             removed.append(tmp)

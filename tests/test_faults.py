@@ -87,12 +87,14 @@ def test_a_full_disk_names_the_file_and_leaves_no_temporary(tmp_path: Path, monk
 
 def test_a_killed_save_s_temporary_is_removed_by_the_next(tmp_path: Path) -> None:
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    orphan = tmp_path / f".a.pt.{int(gone.stdout)}.0123abcd.tmp"  # a process killed while writing a.pt
+    orphan = tmp_path / f".a.pt.{int(gone.stdout)}@{checkpoint.HOST}.0123abcd.tmp"  # killed while writing a.pt
     orphan.write_bytes(b"half")
+    elsewhere = tmp_path / f".a.pt.{int(gone.stdout)}@another-node.0123abcd.tmp"  # its pid means nothing here
+    elsewhere.write_bytes(b"being written")
     live = checkpoint.temporary(tmp_path / "a.pt")  # this process's: a writer still at work
     live.write_bytes(b"being written")
     checkpoint.save({"x": 1}, tmp_path / "a.pt")
-    assert not orphan.exists() and live.exists()
+    assert not orphan.exists() and live.exists() and elsewhere.exists()
 
 
 # finding 8: a full disk during the aggregation; the smaller defect "a new summary.csv beside old verdicts" -------
