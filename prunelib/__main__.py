@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "data", None):  # a path the user typed: from the current folder, before anything else
         args.data = str(paths.from_user(args.data))
     from .data import DataError
-    from .runs import RunMismatch
+    from .runs import Busy, RunMismatch
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m prunelib {args.command}: interrupted; what finished is kept, and the same command "
               "resumes the rest", file=sys.stderr)
         return 130
-    except (UserError, DataError, RunMismatch, OSError, ValueError) as err:  # SweepError is a ValueError
+    except (UserError, DataError, RunMismatch, Busy, OSError, ValueError) as err:  # SweepError is a ValueError
         if args.debug or os.environ.get("PRUNELIB_DEBUG"):
             raise
         print(f"python -m prunelib {args.command}: error: {_one_line(err)}", file=sys.stderr)

@@ -17,29 +17,34 @@
   has failed too: the runner names the cell and the first line, and the cause is to be fixed, not hidden.
 - A stage is skipped when its fingerprint (:mod:`prunelib.fingerprints`: its parameters, its notebook, the
   prunelib modules the notebook imports, and the content of the results of the stages before it) equals the one
-  stored in its executed notebook and in the manifest, and its outputs exist. A change to one figure's code
-  re-runs the stages that draw it, not the training.
+  stored in its executed notebook and in the manifest, and its outputs are there as it wrote them
+  (:func:`stage_stale`). A change to one figure's code re-runs the stages that draw it, not the training.
+- Before the notebooks, the sweep's summary and verdicts are aggregated again when a result file they are drawn
+  from (the chapters' job's among them), the profile's settings or the data changed (:func:`aggregated`); one
+  ``reproduce`` of a profile runs at a time (:func:`profile_lock`).
 - ``results/<profile>/manifest.json`` records, per stage that succeeded, its fingerprint, time, parameters and
   provenance (data, seed, device, package versions, git commit); the run's own provenance at the top is
   written only when every stage it ran succeeded, so it never names inputs no result came from.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import papermill
 from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
 
-from . import paths
+from . import paths, runs
 from . import data as imagenette
 from .checkpoint import save_json, swap_in
-from .fingerprints import stage_fingerprint
+from .fingerprints import results_digest, stage_fingerprint
 from .kernel import LocalKernelManager
 from .models import resolve_device
 from .profiles import PROFILES_FILE, load_profile, profiles_file  # noqa: F401 (re-exported)
@@ -129,10 +134,63 @@ def _stamp(notebook: Path, source: Path, executed: Path, **info: str) -> None:
     notebook.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
+def read_manifest(path: Path) -> dict:
+    """``results/<profile>/manifest.json``: ``{"stages": {name: record}, ...}``. It only says which stages are
+    current, so one that is missing or not such a mapping is named and begun anew (every stage then runs again)."""
+    if not path.is_file():
+        return {"stages": {}}
+    try:
+        manifest = json.loads(path.read_text())
+        if isinstance(manifest, dict) and isinstance(manifest.get("stages"), dict) and all(
+                isinstance(r, dict) for r in manifest["stages"].values()):
+            return manifest
+        why = "not a mapping with the stages' records"
+    except (OSError, ValueError) as err:
+        why = f"not readable ({err})"
+    tqdm.write(f"{paths.portable(path)} is {why}: begun anew, so every stage runs again")
+    return {"stages": {}}
+
+
+def stage_stale(record: dict, key: str, executed: Path, outputs: Path) -> str | None:
+    """Why a stage is not current (None: it is): its fingerprint ``key`` must be the one its manifest ``record``
+    and its executed notebook hold, and its ``outputs`` folder must be there with the content it had when the stage
+    wrote it (a file deleted or changed since makes the stage run again)."""
+    if record.get("fingerprint") != key or stored_fingerprint(executed) != key:
+        return "its inputs, notebook or code changed"
+    if not outputs.is_dir():
+        return f"{paths.portable(outputs)} is missing"
+    if record.get("outputs") != results_digest([outputs]):
+        return f"{paths.portable(outputs)} changed since the stage wrote it"
+    return None
+
+
+@contextlib.contextmanager
+def profile_lock(profile: str) -> Iterator[None]:
+    """Hold ``profile``'s lock for one ``reproduce`` (``results/<profile>/.staging/.lock``): a second one at the
+    same time stops at once with :class:`prunelib.runs.Busy` saying who runs it."""
+    try:
+        with runs.locked(paths.results_dir(profile) / STAGING, wait=False):
+            yield
+    except runs.Busy as err:
+        raise runs.Busy(f"reproduce --profile {profile} is running already ({err}); run it again when that one "
+                        "has finished") from None
+
+
 def reproduce(profile: str, *, data: str | None = None, device: str = "auto", force: bool = False,
               only: list[str] | None = None, stages: tuple[tuple[str, str], ...] = STAGES,
               notebooks: Path = NOTEBOOKS, book_notebooks: Path = BOOK_NOTEBOOKS) -> int:
-    """Run the stages of ``profile``; return 0 on success, 1 if a stage failed (its old outputs are kept)."""
+    """Run the stages of ``profile``; return 0 on success, 1 if a stage failed (its old outputs are kept). One
+    reproduce of a profile runs at a time (:func:`profile_lock`); SIGTERM stops it as Ctrl-C does, its kernel
+    shut down."""
+    from .sweep.job import stopped_by_sigterm
+    load_profile(profile)  # an unknown profile is named before the lock is taken
+    with stopped_by_sigterm(), profile_lock(profile):
+        return _reproduce(profile, data=data, device=device, force=force, only=only, stages=stages,
+                          notebooks=notebooks, book_notebooks=book_notebooks)
+
+
+def _reproduce(profile: str, *, data: str | None, device: str, force: bool, only: list[str] | None,
+               stages: tuple[tuple[str, str], ...], notebooks: Path, book_notebooks: Path) -> int:
     params = load_profile(profile)
     if stages is STAGES:  # the shipped stages: the ones this profile names (default: the six of the book)
         wanted = str(params.pop("stages", ",".join(DEFAULT_STAGES))).split(",")
@@ -146,14 +204,20 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
     params.update(profile=profile, data=data, device=resolved, regime=CHAPTER_REGIME)
     results = paths.results_dir(profile)
     manifest_path = results / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"stages": {}}
+    manifest = read_manifest(manifest_path)
     run_provenance = dict(provenance(profile, data, resolved, params.get("seed", 0)), params=params)
     if {name for name, _ in stages} & set(JOB_STAGES) and not only:
         from .stages import study  # the chapters' networks: the sweep's engine trains and measures what is not current
-        study.job_result(profile, int(params.get("seed", 0)), CHAPTER_REGIME, data, device=resolved)
+        try:
+            study.job_result(profile, int(params.get("seed", 0)), CHAPTER_REGIME, data, device=resolved)
+        except runs.Busy as err:
+            raise runs.Busy(f"the chapters' job ({CHAPTER_REGIME}-seed{params.get('seed', 0)}) is being run by "
+                            f"another process ({err}); run reproduce again when it has finished") from None
+    if not aggregated(profile, data):  # the chapters read the sweep's summary and verdicts too
+        return 1
     executed_folder = executed_dir(profile, book_notebooks)
     done_before: list[Path] = []  # the results folders of the stages before this one: its inputs
-    status = 0
+    status, ran = 0, False
     bar = tqdm(stages, desc=f"reproduce --profile {profile}", unit="stage")
     for name, notebook_name in bar:
         bar.set_postfix_str(name)
@@ -175,10 +239,12 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
                                 + sweep_outputs([profile] + [v for k, v in stage_params.items()
                                                              if k.endswith("_profile") and isinstance(v, str)]))
         done_before.append(results / name)
-        current = record.get("fingerprint") == key and stored_fingerprint(executed) == key
-        if not force and current and (results / name).exists():
+        why = stage_stale(record, key, executed, results / name)
+        if not force and why is None:
             tqdm.write(f"[{name}] up to date, skipped")
             continue
+        if not force and record:
+            tqdm.write(f"[{name}] runs again: {why}")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         tmp_nb = staging.parent / notebook_name  # the failed notebook stays here for inspection
@@ -211,13 +277,33 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
         swap_in(staging, results / name)
         executed.parent.mkdir(parents=True, exist_ok=True)
         tmp_nb.replace(executed)
-        manifest["stages"][name] = {"fingerprint": key, "seconds": round(seconds, 1),
+        ran = True
+        manifest["stages"][name] = {"fingerprint": key, "outputs": results_digest([results / name]),
+                                    "seconds": round(seconds, 1),
                                     "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                     "params": {k: v for k, v in stage_params.items() if k != "out_dir"},
                                     **{k: run_provenance[k] for k in ("data", "device", "git_commit", "git_dirty")}}
         save_json(manifest, manifest_path)
         tqdm.write(f"[{name}] done in {seconds:.0f} s")
-    if status == 0:  # the run's own provenance, only when everything it ran succeeded
+    if status == 0 and ran:  # the run's own provenance, only when everything it ran succeeded (and it ran some)
         manifest.update(run_provenance)
         save_json(manifest, manifest_path)
     return status
+
+
+def aggregated(profile: str, data: str) -> bool:
+    """Bring ``profile``'s summary and verdicts up to date with its result files (:func:`prunelib.sweep.runner.
+    aggregation_stale`), after the chapters' job ran: False, said, where the aggregation failed (the chapters would
+    show numbers of other results)."""
+    from .sweep import runner
+    why = runner.aggregation_stale(profile, data)
+    if why is None:
+        return True
+    tqdm.write(f"the summary and verdicts of {profile} are not drawn from its results as they are now ({why}): "
+               "aggregating them again")
+    if runner.aggregate(profile, data, tqdm.write):
+        tqdm.write(f"reproduce --profile {profile} stopped: its summary and verdicts could not be brought up to date "
+                   f"with its results (above); `python -m prunelib sweep --profile {profile} --summary-only` tries "
+                   "again")
+        return False
+    return True

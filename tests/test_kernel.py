@@ -2,6 +2,10 @@
 where their path would be too long; a notebook runs in it, and ipykernel has nothing to warn of."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import nbformat
 import papermill
 
@@ -36,3 +40,39 @@ def test_a_notebook_runs_in_it_over_ipc_and_nothing_is_warned(tmp_path, capfd) -
     assert nbformat.read(tmp_path / "out.ipynb", 4).cells[0].outputs[0]["text"] == "42 ipc\n"
     captured = capfd.readouterr()
     assert "without encryption" not in captured.out + captured.err  # ipykernel >= 7 warns of a TCP kernel
+
+
+def test_the_sockets_folder_is_private_under_any_umask_and_removed_at_shutdown(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(kernel.tempfile, "tempdir", None)
+    os.chmod(tmp_path, 0o1777)  # a temporary folder as /tmp is: anyone may enter it
+    old = os.umask(0)
+    try:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("import os, stat\nfrom ipykernel.kernelapp import IPKernelApp\n"
+                                              "app = IPKernelApp.instance()\n"
+                                              "folder = os.path.dirname(app.ip)\n"
+                                              "print(oct(os.stat(folder).st_mode & 0o777), "
+                                              "os.path.dirname(app.connection_file) == folder)")]
+        nbformat.write(nb, tmp_path / "in.ipynb")
+        papermill.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"), progress_bar=False,
+                                   kernel_name="python3", kernel_manager_class=LocalKernelManager)
+    finally:
+        os.umask(old)
+    assert nbformat.read(tmp_path / "out.ipynb", 4).cells[0].outputs[0]["text"] == "0o700 True\n"
+    assert not list(tmp_path.glob("prunelib-kernel-*"))  # sockets and connection file gone with the kernel
+
+
+def test_a_killed_run_s_kernel_folder_is_removed_by_the_next(tmp_path, monkeypatch) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f"prunelib-kernel-{int(gone.stdout)}-0123abcd"  # a reproduce killed with SIGKILL
+    left.mkdir()
+    (left / "k-1").write_text("")
+    (left / "kernel.json").write_text("{}")
+    running = tmp_path / f"prunelib-kernel-{os.getpid()}-89abcdef"  # this process's kernel, still running
+    running.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(kernel.tempfile, "tempdir", None)
+    km = LocalKernelManager()
+    assert km.ip.startswith(str(tmp_path / "prunelib-kernel-"))
+    assert not left.exists() and running.exists()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -238,3 +240,95 @@ def test_other_images_at_the_same_path_re_run_the_stages_that_read_the_data(proj
     out = capsys.readouterr().out
     assert "[a] done" in out and "[b] up to date, skipped" in out
 
+
+
+def test_a_deleted_stage_output_makes_the_stage_run_again(project: dict, capsys) -> None:
+    root, kwargs = project["root"], project["kwargs"]
+    assert runner.reproduce("tiny", **kwargs) == 0
+    (root / "results" / "tiny" / "a" / "value.json").unlink()
+    capsys.readouterr()
+    assert runner.reproduce("tiny", **kwargs) == 0
+    out = capsys.readouterr().out
+    assert "[a] runs again:" in out and "tiny/a changed since the stage wrote it" in out
+    assert (root / "results" / "tiny" / "a" / "value.json").read_text() == "1"
+    assert "[b] up to date, skipped" in out  # its input is back as it was
+    shutil.rmtree(root / "results" / "tiny" / "b")
+    assert runner.reproduce("tiny", **kwargs) == 0
+    assert "tiny/b is missing" in capsys.readouterr().out and (root / "results" / "tiny" / "b" / "b.json").is_file()
+
+
+def test_a_reproduce_that_runs_nothing_leaves_the_manifest_alone(project: dict) -> None:
+    root, kwargs = project["root"], project["kwargs"]
+    assert runner.reproduce("tiny", **kwargs) == 0
+    manifest = root / "results" / "tiny" / "manifest.json"
+    before = manifest.read_bytes(), manifest.stat().st_mtime_ns
+    assert runner.reproduce("tiny", **kwargs) == 0
+    assert (manifest.read_bytes(), manifest.stat().st_mtime_ns) == before
+
+
+@pytest.mark.parametrize("content", ["[]", '{"stages": [1]}', '{"sta'])
+def test_a_broken_manifest_is_named_and_begun_anew(project: dict, capsys, content: str) -> None:
+    root, kwargs = project["root"], project["kwargs"]
+    (root / "results" / "tiny").mkdir(parents=True)
+    (root / "results" / "tiny" / "manifest.json").write_text(content)
+    assert runner.reproduce("tiny", **kwargs) == 0
+    out = capsys.readouterr().out
+    assert "manifest.json is not" in out and "every stage runs again" in out
+    assert set(json.loads((root / "results" / "tiny" / "manifest.json").read_text())["stages"]) == {"a", "b"}
+
+
+def test_a_second_reproduce_of_a_profile_is_one_line(project: dict, capsys) -> None:
+    from prunelib import runs
+    from prunelib.__main__ import main as cli
+    from prunelib.provenance import STAGING
+    with runs.locked(paths.results_dir("tiny") / STAGING, wait=False):  # a reproduce of tiny at work
+        assert cli(["reproduce", "--profile", "tiny"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "reproduce --profile tiny is running already" in err
+
+
+SLEEPER = """import time
+from pathlib import Path
+from prunelib.paths import resolve
+Path(resolve(out_dir), "started").write_text("")
+time.sleep(120)
+"""
+
+RUN = """import sys
+import prunelib.profiles
+from prunelib import reproduce as runner
+for key in ("value", "fail", "unused", "warn"):
+    prunelib.profiles.SETTINGS[key] = (lambda v: True, "anything")
+try:
+    runner.reproduce("tiny", stages=(("a", "a.ipynb"),), notebooks=runner.Path(sys.argv[1]),
+                     book_notebooks=runner.Path(sys.argv[2]), device="cpu")
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_a_terminated_reproduce_shuts_its_kernel_down_and_leaves_no_sockets(project: dict, monkeypatch) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+    root = project["root"]
+    _notebook(root / "nb" / "a.ipynb", SLEEPER)
+    temporary = Path(tempfile.mkdtemp(prefix="pk"))  # short enough for a socket's path
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).parent.parent)] + sys.path))
+    started = root / "results" / "tiny" / ".staging" / "a" / "started"
+    process = subprocess.Popen([sys.executable, "-c", RUN, str(root / "nb"), str(root / "book")])
+    try:
+        for _ in range(600):  # the cell is running (a minute at most)
+            if started.exists() or process.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert started.exists() and list(temporary.glob("prunelib-kernel-*"))
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 130
+        assert not list(temporary.glob("prunelib-kernel-*"))  # sockets and connection file went with the kernel
+        assert not (root / "results" / "tiny" / "a").exists()
+    finally:
+        process.kill()
+        shutil.rmtree(temporary)

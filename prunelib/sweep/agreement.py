@@ -14,9 +14,8 @@ result names the baseline's pairs.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -61,15 +60,38 @@ def _dense_networks(runs: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
 BASELINES = "agreement_baselines.json"
 
 
-def baselines(runs: list[dict[str, Any]], stored: Path | None = None) -> dict[int, dict[str, dict[str, list[float]]]]:
+def stored_pairs(stored: Path | None, echo: Callable[[str], None] = print
+                 ) -> dict[str, dict[str, dict[str, list[float]]]]:
+    """The pairs of :data:`BASELINES` computed before (empty where there is no file). The file is a cache: one that
+    is not such a mapping is named and left out (the pairs whose maps are here are computed again, and it is
+    rewritten)."""
+    if stored is None or not stored.is_file():
+        return {}
+    try:
+        kept = json.loads(stored.read_text())
+        if isinstance(kept, dict) and all(isinstance(pair, dict) and all(
+                isinstance(by_measure, dict) and all(isinstance(by_measure.get(m), list) for m in MEASURES)
+                for by_measure in pair.values()) for pair in kept.values()):
+            return kept
+        why = "not a mapping of network pairs to each method's per-image agreement"
+    except (OSError, ValueError) as err:
+        why = f"not readable: {err}"
+    echo(f"{stored} is {why}; rebuilt from the dense networks' maps on this machine (a pair whose maps are not "
+         "here is left out of the baselines)")
+    return {}
+
+
+def baselines(runs: list[dict[str, Any]], stored: Path | None = None, echo: Callable[[str], None] = print
+              ) -> dict[int, dict[str, dict[str, list[float]]]]:
     """``{seed: {method: {measure: [per image]}}}``: seed's dense network against every other seed's dense network,
     over the images both classify correctly, pooled over the other seeds.
 
     ``stored``: a JSON file of the pairs computed before (keyed by the two dense networks,
     :func:`prunelib.runs.network_key`). A pair whose maps are on this machine is computed; else it is taken from
-    the file when both networks are the ones measured; the file is then rewritten with the pairs of ``runs``."""
+    the file when both networks are the ones measured (:func:`stored_pairs`); the file is then rewritten with the
+    pairs of ``runs``."""
     maps = _dense_maps(runs)
-    kept = json.loads(stored.read_text()) if stored is not None and stored.is_file() else {}
+    kept = stored_pairs(stored, echo)
     dense = _dense_networks(runs)
     pairs: dict[str, dict[str, dict[str, list[float]]]] = {}
     out: dict[int, dict[str, dict[str, list[float]]]] = {}
@@ -238,10 +260,8 @@ def _picture(first: dict[str, Any], other: dict[str, Any], data: str | None) -> 
 
 def save_picture(shown: dict[str, np.ndarray], path: Path) -> None:
     """Write :func:`picture`'s arrays to ``path`` (``.npz``) through a temporary file: never half a file."""
-    tmp = checkpoint.temporary(path)
-    with open(tmp, "wb") as f:
+    with checkpoint.writing(path) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, **shown)
-    os.replace(tmp, path)
 
 
 def load_picture(path: Path) -> dict[str, np.ndarray] | None:

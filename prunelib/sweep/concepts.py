@@ -56,10 +56,9 @@ def wanted(job, params: dict[str, Any]) -> bool:
 def is_current(job, params: dict[str, Any], networks: list[dict[str, Any]]) -> bool:
     """Whether ``job``'s concept file covers these networks (records with their identity and checkpoint digest, in
     order, :func:`prunelib.runs.same_networks`) with the profile's settings."""
-    path = concepts_file(job)
-    if not path.is_file():
+    done = pictures.read_record(concepts_file(job), "networks")
+    if done is None:
         return False
-    done = json.loads(path.read_text())
     return (done.get("settings") == _settings(job, params)
             and same_networks(done["networks"], networks))
 
@@ -84,7 +83,7 @@ def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any]
     drawn = {id(n) for n in pictures.drawn(networks)}
     val = validation_split(job.data, params.get("val_per_class") or 0, job.seed)
     device = resolve_device(job.device)
-    models = [load_network(paths.resolve(n["checkpoint"])).to(device) for n in networks]
+    models = [load_network(paths.resolve(n["checkpoint"]), n["checkpoint_sha256"]).to(device) for n in networks]
     dense = models[0]
     dense_g, _ = split_resnet(dense)
     out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": s, "networks": []}
@@ -117,4 +116,17 @@ def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any]
 def load_concepts(profile: str) -> list[dict[str, Any]]:
     """Every job's concept file of ``profile`` (empty if none)."""
     folder = paths.results_dir(profile) / "runs" / "concepts"
-    return [json.loads(f.read_text()) for f in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    return [_read(f) for f in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """A job's concept file, checked to be one; ValueError naming it (a record is refused, not guessed at)."""
+    try:
+        done = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{paths.portable(path)} is not a readable concept file ({err}); remove it and run the "
+                         "sweep again, which measures that job's concepts anew") from None
+    if not isinstance(done, dict) or not isinstance(done.get("networks"), list):
+        raise ValueError(f"{paths.portable(path)} is not a job's concept file (a mapping with its networks); remove "
+                         "it and run the sweep again")
+    return done

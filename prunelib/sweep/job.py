@@ -89,10 +89,12 @@ def _params(job: Job) -> dict[str, Any]:
     return load_profile(job.profile)
 
 
-def load_network(path: Path) -> torch.nn.Module:
-    """A network of a job from its checkpoint, masks made permanent, in eval mode."""
+def load_network(path: Path, expected: str | None = None) -> torch.nn.Module:
+    """A network of a job from its checkpoint, masks made permanent, in eval mode; ``expected``: the checkpoint's
+    sha256 as a result records it (checked where the folder's digest record lacks the file,
+    :func:`prunelib.checkpoint.verify`)."""
     model = resnet18()
-    checkpoint.load_model_state(model, checkpoint.load(path)["model"])
+    checkpoint.load_model_state(model, checkpoint.load(path, expected=expected)["model"])
     return make_permanent(model).eval()
 
 
@@ -202,6 +204,21 @@ def stale(job: Job, done: dict[str, Any], params: dict[str, Any] | None = None) 
     return runs.differences(done.get("inputs", {}), job_inputs(job, params)) + replaced(done)
 
 
+def missing(job: Job, done: dict[str, Any], params: dict[str, Any]) -> list[str]:
+    """Why ``done``'s networks are not one per network of ``job``'s regime: the dense network, the control where
+    the regime has one, and each level (or round) of the profile, each once. Empty: one of each."""
+    regime = regimes.get(job.regime)
+    folders = ["dense"] + (["control"] if regime.has_control else []) + (
+        [round_folder(r) for r in range(1, regime.n_rounds(params) + 1)] if regime.method == "authors"
+        else [level_folder(s) for s in regime.levels(params)])
+    found = [n["network"] if n["network"] != "pruned" else
+             round_folder(n["round"]) if "round" in n else level_folder(n["target"]) for n in done["networks"]]
+    return ([f"it has no measurement of the network {f}" for f in folders if f not in found]
+            + [f"it measures the network {f} {found.count(f)} times" for f in dict.fromkeys(found)
+               if found.count(f) > 1]
+            + [f"it measures a network {f} the regime does not have" for f in dict.fromkeys(found) if f not in folders])
+
+
 def replaced(done: dict[str, Any]) -> list[str]:
     """The networks of ``done`` whose run folder on this machine now holds another run or another checkpoint (a
     network trained again, here or on another machine, from the same inputs: CPUs differ in their last bits). The
@@ -285,7 +302,7 @@ class Measurement:
             print(f"measuring {self.job.name}: {record['network']} {paths.portable(record['checkpoint'])} on "
                   f"{len(image_set)} images", flush=True)
         device = resolve_device(self.job.device)
-        model = load_network(paths.resolve(record["checkpoint"])).to(device)
+        model = load_network(paths.resolve(record["checkpoint"]), record["checkpoint_sha256"]).to(device)
         t0 = time.perf_counter()
         image_size, methods = self.settings["image_size"], tuple(self.settings["methods"])
         correct = predict(model, val.images[image_set], image_size=image_size, bf16=False).argmax(1).cpu() == y

@@ -81,7 +81,7 @@ def load_drawn(networks: list[dict[str, Any]], device: str = "auto") -> dict[flo
         path = paths.resolve(n["checkpoint"])
         if not path.is_file():
             raise FileNotFoundError(f"{n['checkpoint']} is not on this machine")
-        models[float(n["target"])] = load_network(path).to(resolve_device(device))
+        models[float(n["target"])] = load_network(path, n.get("checkpoint_sha256")).to(resolve_device(device))
     if len(models) != len(shown):
         raise ValueError(f"two networks share a target sparsity ({[n['target'] for n in shown]}); the pictures "
                          "key the levels by it")
@@ -91,13 +91,30 @@ def load_drawn(networks: list[dict[str, Any]], device: str = "auto") -> dict[flo
 def is_current(job, params: dict[str, Any], networks: list[dict[str, Any]]) -> bool:
     """Whether ``job``'s pictures show these networks (by identity) with the profile's settings."""
     record = pictures_dir(job) / RECORD
-    if not record.is_file():
+    done = read_record(record, "identities")
+    if done is None:
         return False
-    done = json.loads(record.read_text())
     identities, digests = done.get("identities", []), done.get("checkpoints")  # digests: kept since 2026-12
     recorded = ([{"identity": i, "checkpoint_sha256": c} for i, c in zip(identities, digests)] if digests is not None
                 else [{"identity": i} for i in identities])
     return done.get("settings") == settings(params) and same_networks(recorded, drawn(networks))
+
+
+def read_record(path: Path, names: str) -> dict[str, Any] | None:
+    """The record of a job's derived files (``pictures.json``, a concept file): a mapping with a list under
+    ``names``; None where there is none, or where it is broken (truncated, not such a mapping), which is said,
+    naming it: what it records is then made again."""
+    if not path.is_file():
+        return None
+    try:
+        done = json.loads(path.read_text())
+        if isinstance(done, dict) and isinstance(done.get(names), list):
+            return done
+        why = f"not a record of what they were made from (no list of {names})"
+    except (OSError, ValueError) as err:
+        why = f"not readable ({err})"
+    print(f"{paths.portable(path)} is {why}: made again", flush=True)
+    return None
 
 
 def make_pictures(job, networks: list[dict[str, Any]], params: dict[str, Any], provenance: dict[str, Any]

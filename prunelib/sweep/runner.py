@@ -10,11 +10,13 @@
 - A job whose result file is current (same networks, same measurement settings) is skipped, so re-submitting a
   sweep runs only what is missing or failed. A failed job names its log and leaves the others' results in place.
 - Then one aggregation step writes ``results/<profile>/summary.csv`` and ``seed_verdicts.json`` from every finished
-  job.
+  job, all or none, and ``aggregation.json``, the digest of what they were drawn from (:func:`aggregation_stale`
+  tells whether they still are). A failed aggregation (a full disk) is reported and the sweep goes on.
 - Logs and submitit's files go to ``logs/sweep/<profile>/`` (``$PRUNELIB_LOGS``).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -28,10 +30,10 @@ from ..runs import differences  # aggregate() names its list of runs `runs`
 from . import concepts, pictures
 from .agreement import PICTURE
 from .decomposition import DECOMPOSITION
-from .job import (Job, check_machine, job_inputs, networks_to_train, read_result, replaced, run_job, stale,
+from .job import (Job, check_machine, job_inputs, missing, networks_to_train, read_result, replaced, run_job, stale,
                   stopped_by_sigterm)
 from .seed_rule import SEED_VERDICTS
-from .summary import SUMMARY_FILE
+from .summary import SUMMARY_FILE, runs_dir
 
 #: what a sweep writes into ``results/<profile>/``: the jobs' ``runs/`` and what :func:`aggregate` draws from them
 OUTPUTS = ("runs", SUMMARY_FILE, SEED_VERDICTS, DECOMPOSITION, PICTURE)
@@ -100,7 +102,8 @@ def threads_per_job(parallel: int | None, cpus_per_job: int | None, cpu_count: i
 
 
 def is_done(job: Job) -> bool:
-    """Whether ``job``'s result file is complete (every network measured) and current
+    """Whether ``job``'s result file is complete (one network per level of its regime, :func:`~.job.missing`) and
+    current
     (:func:`prunelib.sweep.job.stale`: the same inputs, and networks whose run folders and checkpoints, where present
     here, are the ones it measured), concept metrics and pictures included."""
     if not job.result_file.is_file():
@@ -111,8 +114,8 @@ def is_done(job: Job) -> bool:
     except ValueError:
         return False
     params = load_profile(job.profile)
-    if not done.get("complete", True) or stale(job, done, params):  # a file of before "complete": a whole job
-        return False
+    if not done.get("complete", True) or stale(job, done, params) or missing(job, done, params):
+        return False  # (a file of before "complete": a whole job)
     return ((not concepts.wanted(job, params)
              or concepts.is_current(job, params, done["networks"]))
             and (not pictures.wanted(job, params) or pictures.is_current(job, params, done["networks"])))
@@ -333,7 +336,7 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
     and said so, since it measures the networks it names). An error in the aggregation keeps every file as it was
     and is reported (the returned list names it), so that the jobs' results stay and the same command can try
     again."""
-    from ..checkpoint import save_json
+    from ..checkpoint import write_json, writing
     from ..reference import load_reference
     from .agreement import BASELINES, agreement_verdicts, baseline_rows, baselines, picture, save_picture
     from .decomposition import decomposition
@@ -350,26 +353,94 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
                  "names; the job runs again to measure the ones here)")
         return "; ".join(why) or None
 
+    results = paths.results_dir(profile)
     try:
+        read_from = aggregation_inputs(profile, data)
         runs = load_runs(profile, skip=why_stale, echo=echo)
         if not runs:
             echo("no current result file: the summary and verdict files are left as they were")
             return []
-        base = baselines(runs, paths.results_dir(profile) / BASELINES)  # reused where the maps are gone
+        for run in runs:
+            if bad := non_finite(run):
+                echo(f"{paths.portable(runs_dir(profile) / (run['regime'] + '-seed' + str(run['seed']) + '.json'))}"
+                     f" holds {len(bad)} value(s) that are not finite numbers ({', '.join(bad[:3])}"
+                     f"{', ...' if len(bad) > 3 else ''}): the verdicts leave those images out")
+        base = baselines(runs, results / BASELINES, echo)  # reused where the maps are gone
         by_seeds = {**seed_verdicts(runs, load_reference()), "agreement": agreement_verdicts(runs, base)}
         parts = decomposition(runs, load_reference()) if any(r["regime"].startswith("authors_") for r in runs) else None
-        write_summary(profile, runs, extra=baseline_rows(base, runs[0]["settings"]["n_bootstrap"],
-                                                         runs[0]["settings"]["image_seed"]))
-        save_json(by_seeds, paths.results_dir(profile) / SEED_VERDICTS)
-        if parts is not None:
-            save_json(parts, paths.results_dir(profile) / DECOMPOSITION)
+        extra = baseline_rows(base, runs[0]["settings"]["n_bootstrap"], runs[0]["settings"]["image_seed"])
+        with contextlib.ExitStack() as written:  # every file moved into place at the end, or none
+            write_summary(profile, runs, extra=extra, out=written.enter_context(writing(results / SUMMARY_FILE)))
+            write_json(by_seeds, written.enter_context(writing(results / SEED_VERDICTS)))
+            if parts is not None:
+                write_json(parts, written.enter_context(writing(results / DECOMPOSITION)))
+            write_json({"inputs": read_from}, written.enter_context(writing(results / AGGREGATED)))
         shown = picture(runs, data)  # where the maps are on this machine; else the last picture stays
         if shown is not None:
-            save_picture(shown, paths.results_dir(profile) / PICTURE)
-    except (ValueError, KeyError, ZeroDivisionError) as err:
+            save_picture(shown, results / PICTURE)
+    except (ValueError, KeyError, ZeroDivisionError, OSError) as err:
         echo(f"aggregation FAILED ({type(err).__name__}: {err}); the summary and verdict files are left as they were")
         return ["aggregation"]
     return []
+
+
+#: what the last aggregation of a profile was drawn from (:func:`aggregation_inputs`), beside what it wrote
+AGGREGATED = "aggregation.json"
+
+
+def aggregation_inputs(profile: str, data: str | None) -> str:
+    """The digest of what :func:`aggregate` draws ``profile``'s summary and verdicts from: every job's result and
+    concept file (names and bytes), the profile's settings and the data's contents (they decide which files are
+    current)."""
+    import hashlib
+    import json
+    from ..data import locate, split_digests
+    from ..fingerprints import results_digest
+    from ..profiles import load_profile
+    folder = runs_dir(profile)
+    files = sorted(folder.glob("*.json")) + sorted((folder / "concepts").glob("*.json"))
+    return hashlib.sha256(json.dumps([results_digest(files), load_profile(profile), split_digests(locate(data))],
+                                     sort_keys=True, default=str).encode()).hexdigest()
+
+
+def aggregation_stale(profile: str, data: str | None) -> str | None:
+    """Why ``profile``'s summary and verdicts are not drawn from its result files as they are now (a job's file
+    changed, added or removed, or the profile's settings or data changed since :func:`aggregate` wrote them); None
+    when they are, or when there is nothing to aggregate."""
+    import json
+    if not any(runs_dir(profile).glob("*.json")):
+        return None
+    record, results = paths.results_dir(profile) / AGGREGATED, paths.results_dir(profile)
+    missing_files = [name for name in (SUMMARY_FILE, SEED_VERDICTS) if not (results / name).is_file()]
+    if missing_files:
+        return f"{', '.join(missing_files)} missing"
+    try:
+        recorded = json.loads(record.read_text()).get("inputs")
+    except (OSError, ValueError, AttributeError):
+        return f"{paths.portable(record)} does not say what they were drawn from"
+    return None if recorded == aggregation_inputs(profile, data) else "a job's result, the settings or the data changed"
+
+
+def non_finite(run: dict[str, Any]) -> list[str]:
+    """Where a job's result holds a measurement that is not a finite number (NaN, infinity): ``["networks[1]
+    methods.VG.gini[3]", ...]``, in the measurements (``top1``, ``methods``, ``agreement``) of its networks."""
+    import math
+    found: list[str] = []
+
+    def walk(value: Any, where: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{where}.{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{where}[{i}]")
+        elif isinstance(value, float) and not math.isfinite(value):
+            found.append(where)
+
+    for i, network in enumerate(run["networks"]):
+        for key in ("top1", "methods", "agreement"):
+            walk(network.get(key), f"networks[{i}] {key}")
+    return found
 
 
 def _locate(data: str | None) -> Path:

@@ -25,12 +25,12 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 
 from .. import metrics, paths, regimes
+from ..checkpoint import writing
 from ..provenance import commit_label
 import torch
 
@@ -175,23 +175,28 @@ def summary_rows(runs: list[dict[str, Any]], concept_jobs: list[dict[str, Any]])
 
 
 def write_summary(profile: str, runs: list[dict[str, Any]] | None = None,
-                  extra: list[dict[str, Any]] = ()) -> Path:
-    """Aggregate every finished job of ``profile`` (or ``runs``) into ``results/<profile>/summary.csv``, written
-    atomically; ``extra`` rows (the seed-to-seed agreement baseline) are appended."""
+                  extra: list[dict[str, Any]] = (), out: Path | None = None) -> Path:
+    """Aggregate every finished job of ``profile`` (or ``runs``) into ``results/<profile>/summary.csv`` (or ``out``,
+    written in place), written atomically; ``extra`` rows (the seed-to-seed agreement baseline) are appended."""
     from .concepts import load_concepts
     rows = summary_rows(load_runs(profile) if runs is None else runs, load_concepts(profile)) + list(extra)
     if not rows:
         raise FileNotFoundError(f"no finished jobs in {runs_dir(profile)}: run `python -m prunelib sweep "
                                 f"--profile {profile}` first")
-    out = paths.results_dir(profile) / SUMMARY_FILE
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", newline="") as fh:
+    if out is None:
+        with writing(paths.results_dir(profile) / SUMMARY_FILE) as tmp:
+            _write_rows(rows, tmp)
+        return paths.results_dir(profile) / SUMMARY_FILE
+    _write_rows(rows, out)
+    return out
+
+
+def _write_rows(rows: list[dict[str, Any]], path: Path) -> None:
+    with open(path, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         writer.writeheader()
         for row in rows:
             writer.writerow({k: _fmt(row[k]) for k in COLUMNS})
-    tmp.replace(out)
-    return out
 
 
 def _fmt(value: Any) -> Any:
