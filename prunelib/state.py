@@ -3,8 +3,9 @@ on a clean machine and keeps every result reproducible. Checkpoints stay a cache
 
 Per seed of a profile, under ``results/<profile>/state/seed<k>/``:
 
-- ``dense-maps.bin``: the dense network's saliency maps on the fixed image set, as per-image rank bins
-  (:func:`compact_maps`): the reference every later network's agreement is computed against.
+- ``dense-maps.bin``: the dense network's saliency maps on the fixed image set, of the images it classifies
+  correctly, as per-image rank bins (:func:`compact_maps`): the reference every later network's agreement is
+  computed against (in an unbroken job as in a unit).
 - ``<regime>/round_<r>.bin``: where round ``r`` of a lottery or authors' regime starts: the mask of every pruned
   tensor as packed bits, the BatchNorm statistics where the regime keeps them (authors' rewind), and in ``meta`` the
   digests of the round's parent checkpoint and of the initial weights (regenerated from the seed and checked,
@@ -27,8 +28,11 @@ import torch
 
 from . import checkpoint, paths
 
-#: the agreement reference's bits per pixel: its rank within its image, in ``2**MAP_BITS`` equal bins
-MAP_BITS = 8
+#: the agreement reference's bits per pixel: its rank within its image, in ``2**MAP_BITS`` bins (4: Spearman's
+#: correlation within about 2e-3 of the full maps', the top pixels exact; the state of a seed's dense network ~4 MB)
+MAP_BITS = 4
+#: the share of most salient pixels whose overlap the agreement measures (``top10_iou``): kept exactly
+TOP_FRACTION = 0.1
 
 
 def seed_dir(profile: str, seed: int) -> Path:
@@ -136,19 +140,24 @@ def read_round(path: Path, shapes: dict[str, tuple[int, ...]]
 
 # ----------------------------------------------------------------------------- the agreement reference
 
-def compact_maps(maps: dict[str, torch.Tensor], bits: int = MAP_BITS) -> dict[str, np.ndarray]:
-    """Saliency maps ``{method: (N, H, W)}`` as each pixel's rank within its image, in ``2**bits`` equal bins
-    (uint8 for ``bits <= 8``, uint16 above): what the agreement measures read (ranks and the top pixels), in a
-    fraction of the bytes. Ties are ranked by pixel order, as :func:`prunelib.metrics.agreement.top_k_iou` breaks
-    them."""
+def compact_maps(maps: dict[str, torch.Tensor], bits: int = MAP_BITS, top: float = TOP_FRACTION
+                 ) -> dict[str, np.ndarray]:
+    """Saliency maps ``{method: (N, H, W)}`` as each pixel's rank within its image in ``2**bits`` bins, one edge
+    exactly at the ``top`` most salient pixels: what the agreement measures read (ranks for Spearman's correlation,
+    the top pixels for their IoU, :mod:`prunelib.metrics.agreement`), ``{method: (N, H, W) uint8}``. Ties are ranked
+    by pixel order, as :func:`~prunelib.metrics.agreement.top_k_iou` breaks them."""
+    levels = 1 << bits
     out = {}
     for method, m in maps.items():
         flat = m.float().flatten(1)
         n = flat.shape[1]
+        k = max(1, round(top * n))  # as top_k_iou counts the top pixels
+        cut = n - k
+        edge = min(max(round(levels * cut / n), 1), levels - 1)
         order = torch.sort(flat, dim=1, stable=True).indices
         ranks = torch.empty_like(order).scatter_(1, order, torch.arange(n).expand_as(order))
-        binned = (ranks * (1 << bits)) // n
-        out[method] = binned.reshape(m.shape).numpy().astype(np.uint8 if bits <= 8 else np.uint16)
+        binned = torch.where(ranks < cut, ranks * edge // max(cut, 1), edge + (ranks - cut) * (levels - edge) // k)
+        out[method] = binned.reshape(m.shape).numpy().astype(np.uint8)
     return out
 
 
@@ -157,13 +166,26 @@ def restore_maps(arrays: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
     return {method: torch.from_numpy(a.astype(np.float32)) for method, a in arrays.items()}
 
 
+def _pack(a: np.ndarray, bits: int) -> np.ndarray:
+    """uint8 values below ``2**bits`` as ``bits`` bits each."""
+    return np.packbits(np.unpackbits(a.reshape(-1, 1), axis=1)[:, 8 - bits:])
+
+
+def _unpack(packed: np.ndarray, bits: int, shape: tuple[int, ...]) -> np.ndarray:
+    n = int(np.prod(shape))
+    planes = np.unpackbits(packed, count=n * bits).reshape(n, bits)
+    return np.packbits(np.pad(planes, ((0, 0), (8 - bits, 0))), axis=1).reshape(shape)
+
+
 def write_reference(profile: str, seed: int, network: dict[str, Any], settings: dict[str, Any],
                     correct: torch.Tensor, maps: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Write the seed's dense ``network`` (a job's record of it) as the agreement reference of its later networks
     (:func:`write_maps`, with its checkpoint digest and the measurement ``settings``) and return the reference as
     every job reads it back (:func:`read_reference`)."""
-    arrays = {f"maps:{k}": v for k, v in compact_maps(maps).items()}
-    meta = {"bits": MAP_BITS, "checkpoint_sha256": network["checkpoint_sha256"], "settings": settings}
+    kept = {k: v[correct] for k, v in maps.items()}  # agreement is over images both networks classify correctly
+    arrays = {f"maps:{k}": _pack(v, MAP_BITS) for k, v in compact_maps(kept).items()}
+    shape = list(next(iter(maps.values())).shape[1:])
+    meta = {"bits": MAP_BITS, "shape": shape, "checkpoint_sha256": network["checkpoint_sha256"], "settings": settings}
     write_arrays({"correct": correct.numpy().astype(np.uint8), **arrays}, meta, maps_file(profile, seed))
     return read_reference(profile, seed, network, settings)
 
@@ -180,8 +202,12 @@ def read_reference(profile: str, seed: int, network: dict[str, Any], settings: d
             json.dumps(settings)):
         raise ValueError(f"{paths.portable(path)} holds the maps of another dense network or settings than this "
                          f"job's (checkpoint {network['checkpoint_sha256'][:12]}); run the seed's dense unit again")
-    maps = restore_maps({k[len("maps:"):]: a for k, a in arrays.items() if k.startswith("maps:")})
-    return torch.from_numpy(arrays["correct"].astype(bool)), maps
+    correct = torch.from_numpy(arrays["correct"].astype(bool))
+    shape = (int(correct.sum()), *meta["shape"])
+    kept = restore_maps({k[len("maps:"):]: _unpack(a, meta["bits"], shape) for k, a in arrays.items()
+                         if k.startswith("maps:")})
+    maps = {k: torch.zeros((len(correct), *meta["shape"])).index_put_((correct,), v) for k, v in kept.items()}
+    return correct, maps  # an image the dense network misclassifies has no map (it is in no agreement)
 
 
 def write_next_round(profile: str, seed: int, regime_name: str, r: int, source: Path, initial: dict[str, str],

@@ -33,9 +33,23 @@ def test_masks_pack_to_bits_and_back(tmp_path) -> None:
 def test_the_reference_keeps_each_pixels_rank_in_bins() -> None:
     maps = {"VG": torch.tensor([[[0.5, 0.1], [0.9, 0.1]]])}
     assert state.compact_maps(maps, bits=2)["VG"].tolist() == [[[2, 0], [3, 1]]]  # ties ranked by pixel order
-    exact = state.restore_maps(state.compact_maps(maps, bits=8))["VG"]
-    assert spearman(exact, maps["VG"]).item() == pytest.approx(spearman(maps["VG"], maps["VG"]).item(), abs=0.06)
-    assert top_k_iou(exact, maps["VG"], 0.25).item() == 1.0
+
+
+def test_the_reference_gives_the_agreement_of_the_full_maps(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("PRUNELIB_RESULTS", str(tmp_path))
+    generator = torch.Generator().manual_seed(0)
+    dense, other = (torch.rand(3, 20, 20, generator=generator) for _ in range(2))
+    correct = torch.tensor([True, False, True])
+    network = {"checkpoint_sha256": "d" * 64}
+    state.write_reference("p", 0, network, {"s": 1}, correct, {"VG": dense.half()})
+    back_correct, back = state.read_reference("p", 0, network, {"s": 1})
+    assert back_correct.tolist() == correct.tolist() and back["VG"][1].abs().sum() == 0  # no map where misclassified
+    kept = correct.nonzero().flatten()
+    assert top_k_iou(other[kept], back["VG"][kept]).tolist() == top_k_iou(other[kept], dense.half()[kept]).tolist()
+    assert (spearman(other[kept], back["VG"][kept]) - spearman(other[kept], dense.half()[kept])).abs().max() < 0.01
+    assert state.maps_file("p", 0).stat().st_size < 2 * 400 * state.MAP_BITS / 8 + 1000
+    with pytest.raises(ValueError, match="another dense network"):
+        state.read_reference("p", 0, {"checkpoint_sha256": "e" * 64}, {"s": 1})
 
 
 def test_initial_weights_are_checked_against_their_digest() -> None:
@@ -46,36 +60,38 @@ def test_initial_weights_are_checked_against_their_digest() -> None:
         state.initial_weights(4, digest)
 
 
-def test_a_lottery_round_runs_as_a_unit_from_the_state_in_git(sweep_env, monkeypatch) -> None:
+@pytest.mark.parametrize("regime, earlier", [("lottery", ["dense", "control", "pruned"]),
+                                              ("authors_code", ["dense", "pruned"])])
+def test_a_round_runs_as_a_unit_from_the_state_in_git(sweep_env, monkeypatch, regime, earlier) -> None:
     root = sweep_env["root"]
     (root / "profiles.yaml").write_text(LIGHT.replace("lottery_rounds: 1", "lottery_rounds: 3")
-                                        + '  study: "0: lottery"\n')
-    run_job(Job("tiny", 0, "lottery", data=sweep_env["data"]), progress=False)  # the unbroken chain
-    chain = json.loads((root / "results/tiny/runs/lottery-seed0.json").read_text())
-    assert [n["network"] for n in chain["networks"]] == ["dense", "control", "pruned", "pruned", "pruned"]
+                                        .replace("authors_rounds: 1", "authors_rounds: 3") + f'  study: "0: {regime}"\n')
+    run_job(Job("tiny", 0, regime, data=sweep_env["data"]), progress=False)  # the unbroken chain
+    chain = json.loads((root / f"results/tiny/runs/{regime}-seed0.json").read_text())
+    assert [n["network"] for n in chain["networks"]] == earlier + ["pruned", "pruned"]
 
     # a clean checkout as git holds it once round 1 is measured: the results so far and the state they wrote
-    clean = root / "clean"
+    clean, kept = root / "clean", len(earlier)
     shutil.copytree(root / "results/tiny/state", clean / "results/tiny/state")
-    (clean / "results/tiny/state/seed0/lottery/round_3.bin").unlink()
-    checkpoint.save_json({**chain, "networks": chain["networks"][:3], "complete": False},
-                         clean / "results/tiny/runs/lottery-seed0.json")
+    (clean / f"results/tiny/state/seed0/{regime}/round_3.bin").unlink()
+    checkpoint.save_json({**chain, "networks": chain["networks"][:kept], "complete": False},
+                         clean / f"results/tiny/runs/{regime}-seed0.json")
     monkeypatch.setenv("PRUNELIB_RESULTS", str(clean / "results"))
     monkeypatch.setenv("PRUNELIB_CHECKPOINTS", str(clean / "checkpoints"))
-    assert [(r["unit"].name, r["ready"]) for r in plan("tiny")] == [("lottery-seed0-round2", True),
-                                                                    ("lottery-seed0-round3", False)]
+    assert [(r["unit"].name, r["ready"]) for r in plan("tiny")] == [(f"{regime}-seed0-round2", True),
+                                                                    (f"{regime}-seed0-round3", False)]
 
-    run_unit("tiny", "lottery-seed0-round2", data=sweep_env["data"], progress=False)
-    unit = json.loads((clean / "results/tiny/runs/lottery-seed0.json").read_text())
+    run_unit("tiny", f"{regime}-seed0-round2", data=sweep_env["data"], progress=False)
+    unit = json.loads((clean / f"results/tiny/runs/{regime}-seed0.json").read_text())
     assert not (clean / "checkpoints/seed0/dense").exists()  # nothing but the round was trained
-    assert unit["complete"] is False and len(unit["networks"]) == 4
+    assert unit["complete"] is False and len(unit["networks"]) == kept + 1
 
     def same(network: dict) -> dict:  # what does not depend on the machine's clock or folders
         out = {k: v for k, v in network.items() if k not in ("seconds", "measure_seconds", "checkpoint", "history")}
         return {**out, "history": [{k: v for k, v in h.items() if k != "seconds"} for h in network["history"]]}
 
-    assert same(unit["networks"][3]) == same(chain["networks"][3])  # identity, weights' digest, every measurement
-    assert unit["networks"][:3] == chain["networks"][:3]
-    assert ((clean / "results/tiny/state/seed0/lottery/round_3.bin").read_bytes()
-            == (root / "results/tiny/state/seed0/lottery/round_3.bin").read_bytes())  # the next round's masks
-    assert [(r["unit"].name, r["ready"]) for r in plan("tiny")] == [("lottery-seed0-round3", True)]
+    assert same(unit["networks"][kept]) == same(chain["networks"][kept])  # identity, weights, every measurement
+    assert unit["networks"][:kept] == chain["networks"][:kept]
+    assert ((clean / f"results/tiny/state/seed0/{regime}/round_3.bin").read_bytes()
+            == (root / f"results/tiny/state/seed0/{regime}/round_3.bin").read_bytes())  # where round 3 starts
+    assert [(r["unit"].name, r["ready"]) for r in plan("tiny")] == [(f"{regime}-seed0-round3", True)]

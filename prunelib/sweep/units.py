@@ -89,9 +89,12 @@ def _target(unit: Unit, params: dict[str, Any]) -> float:
 
 def measured_network(unit: Unit, networks: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any] | None:
     """The network of ``unit`` among a job's measured ``networks``, or None."""
-    kind = "pruned" if unit.round else unit.part
-    return next((n for n in networks if n["network"] == kind
-                 and (kind != "pruned" or abs(n["target"] - _target(unit, params)) < 1e-9)), None)
+    if not unit.round:
+        return next((n for n in networks if n["network"] == unit.part), None)
+    pruned = [n for n in networks if n["network"] == "pruned"]  # a record without its target: by its place
+    return next((n for i, n in enumerate(pruned, start=1)
+                 if abs(n.get("target", -1.0) - _target(unit, params)) < 1e-9 or "target" not in n and i == unit.round),
+                None)
 
 
 def plan(profile: str) -> list[dict[str, Any]]:
@@ -100,12 +103,13 @@ def plan(profile: str) -> list[dict[str, Any]]:
     a measured network again (for the state it writes), whether it can start on a clean checkout (the state it starts
     from is in git), and the names of the units that write what it lacks."""
     from ..profiles import load_profile, parse_study
+    from .summary import load_runs
     params = load_profile(profile)
     timed = _timed(profile)
+    by_job = {(r["regime"], r["seed"]): r for r in load_runs(profile, echo=lambda _: None)}
     rows: list[dict[str, Any]] = []
     for seed, regime in parse_study(str(params.get("study", ""))):
-        job = Job(profile, seed, regime)
-        done = read_result(job.result_file) if job.result_file.is_file() else None
+        done = by_job.get((regime, seed))
         if done is not None and done.get("complete", True):
             continue
         units = job_units(profile, seed, regime, params)
