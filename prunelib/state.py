@@ -3,7 +3,7 @@ on a clean machine and keeps every result reproducible. Checkpoints stay a cache
 
 Per seed of a profile, under ``results/<profile>/state/seed<k>/``:
 
-- ``dense-maps.bin``: the dense network's saliency maps on the fixed image set, of the images it classifies
+- ``dense-<digest>-maps.bin``: the dense network's saliency maps on the fixed image set, of the images it classifies
   correctly, as per-image rank bins (:func:`compact_maps`): the reference every later network's agreement is
   computed against (in an unbroken job as in a unit).
 - ``<regime>/round_<r>.bin``: where round ``r`` of a lottery or authors' regime starts: the mask of every pruned
@@ -45,9 +45,10 @@ def round_file(profile: str, seed: int, regime: str, r: int) -> Path:
     return seed_dir(profile, seed) / regime / f"round_{r}.bin"
 
 
-def maps_file(profile: str, seed: int) -> Path:
-    """The seed's dense maps, the agreement reference of its later networks."""
-    return seed_dir(profile, seed) / "dense-maps.bin"
+def maps_file(profile: str, seed: int, checkpoint_sha256: str) -> Path:
+    """The maps of the seed's dense network whose checkpoint has this digest (two jobs of a seed may have measured
+    two realizations of it, trained on two machines): the agreement reference of the networks pruned from it."""
+    return seed_dir(profile, seed) / f"dense-{checkpoint_sha256[:16]}-maps.bin"
 
 
 # ----------------------------------------------------------------------------- the container
@@ -186,7 +187,8 @@ def write_reference(profile: str, seed: int, network: dict[str, Any], settings: 
     arrays = {f"maps:{k}": _pack(v, MAP_BITS) for k, v in compact_maps(kept).items()}
     shape = list(next(iter(maps.values())).shape[1:])
     meta = {"bits": MAP_BITS, "shape": shape, "checkpoint_sha256": network["checkpoint_sha256"], "settings": settings}
-    write_arrays({"correct": correct.numpy().astype(np.uint8), **arrays}, meta, maps_file(profile, seed))
+    write_arrays({"correct": correct.numpy().astype(np.uint8), **arrays}, meta,
+                 maps_file(profile, seed, network["checkpoint_sha256"]))
     return read_reference(profile, seed, network, settings)
 
 
@@ -194,7 +196,7 @@ def read_reference(profile: str, seed: int, network: dict[str, Any], settings: d
                    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """``(correct (N,) bool, {method: (N, H, W) float rank bins})`` of the seed's dense ``network``; a ValueError
     when the state in git holds another network's maps or maps measured with other settings."""
-    path = maps_file(profile, seed)
+    path = maps_file(profile, seed, network["checkpoint_sha256"])
     if not path.is_file():
         raise ValueError(f"{paths.portable(path)} is missing: the seed's dense unit writes it")
     arrays, meta = read_arrays(path)
@@ -216,7 +218,8 @@ def write_next_round(profile: str, seed: int, regime_name: str, r: int, source: 
     write where round ``r`` starts, from that network's checkpoint ``source`` (lottery: its ``best.pt`` or
     ``final.pt``; authors: its ``last.pt``, whose BatchNorm statistics the round keeps, its masks accumulating on
     those round ``r - 1`` started from). ``initial``: ``{"initial": init.pt's sha256, "initial_weights": its
-    tensors' digest}``. Returns the bytes written; None where the regime has no round ``r``."""
+    tensors' digest}``. Returns the bytes written; None where the regime has no round ``r`` (or, for the authors'
+    loop, where the state round ``r - 1`` started from is not kept)."""
     from . import regimes
     from .models import resnet18
     from .pruning import authors_masks, layerwise_masks, make_permanent
@@ -231,7 +234,10 @@ def write_next_round(profile: str, seed: int, regime_name: str, r: int, source: 
         return write_round(path, masks, {"parent": checkpoint.file_sha256(source), **initial})
     previous = None
     if r > 1:
-        previous, _, _ = read_round(round_file(profile, seed, regime_name, r - 1), shapes(model))
+        before = round_file(profile, seed, regime_name, r - 1)
+        if not before.is_file():  # a job begun before its state was kept: its masks accumulate on unknown ones
+            return None
+        previous, _, _ = read_round(before, shapes(model))
     masks = authors_masks(model, regime.rate(params), previous)
     return write_round(path, masks, {"parent": checkpoint.state_digest(source), **initial}, buffers=state)
 

@@ -12,7 +12,7 @@ from prunelib import checkpoint, state
 from prunelib.metrics.agreement import spearman, top_k_iou
 from prunelib.sweep.job import Job, run_job
 from prunelib.sweep.units import plan, run_unit
-from tiny_sweep import LIGHT
+from tiny_sweep import LIGHT, run_sweep
 
 
 def test_masks_pack_to_bits_and_back(tmp_path) -> None:
@@ -47,9 +47,9 @@ def test_the_reference_gives_the_agreement_of_the_full_maps(monkeypatch, tmp_pat
     kept = correct.nonzero().flatten()
     assert top_k_iou(other[kept], back["VG"][kept]).tolist() == top_k_iou(other[kept], dense.half()[kept]).tolist()
     assert (spearman(other[kept], back["VG"][kept]) - spearman(other[kept], dense.half()[kept])).abs().max() < 0.01
-    assert state.maps_file("p", 0).stat().st_size < 2 * 400 * state.MAP_BITS / 8 + 1000
-    with pytest.raises(ValueError, match="another dense network"):
-        state.read_reference("p", 0, {"checkpoint_sha256": "e" * 64}, {"s": 1})
+    assert state.maps_file("p", 0, "d" * 64).stat().st_size < 2 * 400 * state.MAP_BITS / 8 + 1000
+    with pytest.raises(ValueError, match="another dense network or settings"):
+        state.read_reference("p", 0, network, {"s": 2})
 
 
 def test_initial_weights_are_checked_against_their_digest() -> None:
@@ -95,3 +95,14 @@ def test_a_round_runs_as_a_unit_from_the_state_in_git(sweep_env, monkeypatch, re
     assert ((clean / f"results/tiny/state/seed0/{regime}/round_3.bin").read_bytes()
             == (root / f"results/tiny/state/seed0/{regime}/round_3.bin").read_bytes())  # where round 3 starts
     assert [(r["unit"].name, r["ready"]) for r in plan("tiny")] == [(f"{regime}-seed0-round3", True)]
+
+
+def test_a_unit_not_left_is_refused_naming_those_left(sweep_env, capsys) -> None:
+    (sweep_env["root"] / "profiles.yaml").write_text(LIGHT + '  study: "0: lottery"\n')
+    code, out = run_sweep(sweep_env, capsys, "--unit", "lottery-seed0-round9")
+    assert code == 2 and "no unit 'lottery-seed0-round9' is left on the tiny profile; left: lottery-seed0-dense, " \
+                         "lottery-seed0-control, lottery-seed0-round1" in out
+    code, out = run_sweep(sweep_env, capsys, "--unit", "lottery-seed0-round1")
+    assert code == 2 and "starts from state that git lacks: run lottery-seed0-dense first" in out
+    code, out = run_sweep(sweep_env, capsys, "--remaining")
+    assert code == 0 and "  lottery-seed0-round1: not timed yet; after lottery-seed0-dense" in out

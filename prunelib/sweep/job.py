@@ -355,14 +355,16 @@ def network_order(network: dict[str, Any]) -> tuple[int, float]:
     return ({"dense": 0, "control": 1}.get(network["network"], 2), float(network.get("target", 0.0)))
 
 
-def keep_state(job: Job, params: dict[str, Any], record: dict[str, Any], initial: dict[str, str]) -> int | None:
+def keep_state(job: Job, params: dict[str, Any], record: dict[str, Any], initial: dict[str, str] | None = None
+               ) -> int | None:
     """After ``record``'s network is measured, write into git's state (:mod:`prunelib.state`) where the job's next
     round starts from it (the dense network: round 1; round ``r``: round ``r + 1``); ``initial``: the dense run's
-    initial-weight digests (:func:`prunelib.state.initial_digests`). Returns the bytes written, None where no round
-    starts from it."""
+    initial-weight digests (:func:`prunelib.state.initial_digests`; default: of its ``init.pt`` here). Returns the
+    bytes written, None where no round starts from it."""
     regime = regimes.get(job.regime)
     if record["network"] == "control" or regime.method not in ("lottery", "authors"):
         return None
+    initial = initial or state.initial_digests(job.checkpoints / "dense" / "init.pt")
     path = paths.resolve(record["checkpoint"])
     if record["network"] == "dense":
         r = 1
@@ -532,7 +534,7 @@ def _run_job(job: Job, *, progress: bool) -> Path:
 
         def on_network(record: dict[str, Any]) -> None:
             measurement.add(record)
-            keep_state(job, params, record, state.initial_digests(job.checkpoints / "dense" / "init.pt"))
+            keep_state(job, params, record)
 
         records = train_networks(job, progress=progress, on_network=on_network)
         measured = measurement.finish()

@@ -24,7 +24,8 @@ from typing import Any
 from .. import paths, pipeline, regimes, runs, state
 from ..runs import differences
 from .compute import _timed, network_hours
-from .job import Job, Measurement, job_inputs, keep_state, network_record, pruned_record, read_result
+from .job import (Job, Measurement, job_inputs, keep_state, network_record, pruned_record, read_result,
+                  stopped_by_sigterm)
 
 #: the hours a unit may take on the slowest bf16 CPU the study runs on (a 2-core AMD EPYC, Zen 4)
 LIMIT_HOURS = 2.0
@@ -62,10 +63,18 @@ def job_units(profile: str, seed: int, regime_name: str, params: dict[str, Any])
                                                                    range(1, regime.n_rounds(params) + 1)]]
 
 
-def needs(unit: Unit) -> list[Path]:
-    """The state files ``unit`` starts from: a round its masks (and the dense reference its agreement is with), the
-    control the dense reference and round 1's record of the initial weights; the dense unit and a whole job none."""
-    reference = state.maps_file(unit.profile, unit.seed)
+def reference_file(unit: Unit, networks: list[dict[str, Any]]) -> Path:
+    """The agreement reference of ``unit``'s job: the maps of the dense network its result file measured (a name no
+    file has while none is measured)."""
+    dense = next((n for n in networks if n["network"] == "dense"), None)
+    return state.maps_file(unit.profile, unit.seed, dense["checkpoint_sha256"] if dense else "not-measured-yet")
+
+
+def needs(unit: Unit, networks: list[dict[str, Any]]) -> list[Path]:
+    """The state files ``unit`` starts from, given its job's measured ``networks``: a round its masks (and the dense
+    reference its agreement is with), the control the dense reference and round 1's record of the initial weights;
+    the dense unit and a whole job none."""
+    reference = reference_file(unit, networks)
     if unit.part == "control":
         return [reference, state.round_file(unit.profile, unit.seed, unit.regime, 1)]
     if unit.round is not None:
@@ -73,11 +82,11 @@ def needs(unit: Unit) -> list[Path]:
     return []
 
 
-def makes(unit: Unit, params: dict[str, Any]) -> list[Path]:
-    """The state files ``unit`` writes once its network is measured."""
+def makes(unit: Unit, networks: list[dict[str, Any]], params: dict[str, Any]) -> list[Path]:
+    """The state files ``unit`` writes once its network is measured (given its job's measured ``networks``)."""
     regime = regimes.get(unit.regime)
     if unit.part == "dense":
-        return [state.maps_file(unit.profile, unit.seed), state.round_file(unit.profile, unit.seed, unit.regime, 1)]
+        return [reference_file(unit, networks), state.round_file(unit.profile, unit.seed, unit.regime, 1)]
     if unit.round is not None and unit.round < regime.n_rounds(params):
         return [state.round_file(unit.profile, unit.seed, unit.regime, unit.round + 1)]
     return []
@@ -116,14 +125,14 @@ def plan(profile: str) -> list[dict[str, Any]]:
         networks = done["networks"] if done else []
         left = [u for u in units if u.part == "job" or measured_network(u, networks, params) is None]
         while True:  # a unit left that starts from state git lacks: its maker runs again
-            wanted = {p for u in left for p in needs(u) if not p.is_file()}
-            makers = [u for u in units if u not in left and wanted & set(makes(u, params))]
+            wanted = {p for u in left for p in needs(u, networks) if not p.is_file()}
+            makers = [u for u in units if u not in left and wanted & set(makes(u, networks, params))]
             if not makers:
                 break
             left = [u for u in units if u in left or u in makers]
         for u in left:
-            missing = {p for p in needs(u) if not p.is_file()}
-            waits = [m.name for m in units if missing & set(makes(m, params))]
+            missing = {p for p in needs(u, networks) if not p.is_file()}
+            waits = [m.name for m in units if missing & set(makes(m, networks, params))]
             rows.append({"unit": u, "hours": unit_hours(u, params, timed), "waits": waits, "ready": not missing,
                          "remakes": u.part != "job" and measured_network(u, networks, params) is not None})
     return rows
@@ -149,6 +158,16 @@ def plan_report(profile: str) -> list[str]:
         start = "can start here" if row["ready"] else "after " + ", ".join(row["waits"])
         again = "; makes a measured network again, for the state it writes" if row["remakes"] else ""
         lines.append(f"  {u.name}: {said}; {start}{again}")
+    from ..profiles import load_profile
+    from . import concepts, pictures
+    params = load_profile(profile)
+    for job in sorted({Job(profile, r["unit"].seed, r["unit"].regime) for r in rows if r["unit"].part != "job"},
+                      key=lambda j: j.name):
+        extra = [what for what, module in (("concept metrics", concepts), ("pictures", pictures))
+                 if module.wanted(job, params)]
+        if extra:
+            lines.append(f"  ({job.name}: its {' and '.join(extra)} read every network of the job at once, so they "
+                         "are not cut into units: a sweep of the whole job on one machine makes them)")
     total = sum(r["hours"] or 0.0 for r in rows)
     lines.append(f"{len(rows)} unit{'s' if len(rows) != 1 else ''} left, about {total:.1f} hours"
                  if rows else "No unit left.")
@@ -180,7 +199,7 @@ def run_unit(profile: str, name: str, *, data: str | None = None, device: str = 
                         "a unit only adds to a job of today's inputs")
     networks = done["networks"] if done else []
     _check_parent(unit, networks, params)
-    with runs.locked(job.lock_folder, wait=False):
+    with stopped_by_sigterm(), runs.locked(job.lock_folder, wait=False):
         record, initial = _train(unit, job, params)
         earlier = measured_network(unit, networks, params)
         measurement = Measurement(job, progress=progress)
