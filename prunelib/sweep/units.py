@@ -200,7 +200,7 @@ def run_unit(profile: str, name: str, *, data: str | None = None, device: str = 
     networks = done["networks"] if done else []
     _check_parent(unit, networks, params)
     with stopped_by_sigterm(), runs.locked(job.lock_folder, wait=False):
-        record, initial = _train(unit, job, params)
+        record, initial = _train(unit, job, params, progress)
         earlier = measured_network(unit, networks, params)
         measurement = Measurement(job, progress=progress)
         if earlier is not None:  # made again for the state it writes: it must be the network measured
@@ -238,7 +238,7 @@ def _networks_made(unit: Unit, params: dict[str, Any]) -> int:
     return 1 + regime.has_control + len(regime.levels(params))
 
 
-def _train(unit: Unit, job: Job, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def _train(unit: Unit, job: Job, params: dict[str, Any], progress: bool) -> tuple[dict[str, Any], dict[str, str]]:
     """Train (or find trained here) the network of ``unit`` from the state in git; return its record and the
     digests of the initial weights it records (:func:`prunelib.state.initial_digests`)."""
     from ..models import resnet18
@@ -254,7 +254,7 @@ def _train(unit: Unit, job: Job, params: dict[str, Any]) -> tuple[dict[str, Any]
                                   val_per_class=params.get("val_per_class") or None)
     if unit.part == "dense":
         folder = job.checkpoints / "dense"
-        report = pipeline.train_dense(splits, dense_cfg, folder, device=job.device)
+        report = pipeline.train_dense(splits, dense_cfg, folder, device=job.device, progress=progress)
         return (network_record("dense", 0.0, folder / "best.pt", report, sum(h["seconds"] for h in report["history"])),
                 state.initial_digests(folder / "init.pt"))
     model = resnet18()
@@ -265,16 +265,17 @@ def _train(unit: Unit, job: Job, params: dict[str, Any]) -> tuple[dict[str, Any]
     if unit.part == "control":
         folder = job.checkpoints / regime.name / "control"
         model.load_state_dict(weights)
-        result = train(model, *splits, recipe, folder, device=job.device,
+        result = train(model, *splits, recipe, folder, device=job.device, progress=progress,
                        identity={"stage": "control", "initial": meta["initial"]})
         return (network_record("control", 0.0, folder / "best.pt", result,
                                sum(h["seconds"] for h in result["history"])), initial)
     out = job.checkpoints / regime.name
     if regime.method == "lottery":
         report = lottery_round(unit.round, _target(unit, params), masks, weights, recipe, *splits, out,
-                               parent=meta["parent"], initial_digest=meta["initial"], device=job.device)
+                               parent=meta["parent"], initial_digest=meta["initial"], device=job.device,
+                               progress=progress)
     else:
         report = authors_round(unit.round, regime.rate(params), masks, buffers, weights, recipe, *splits, out,
                                enforce_mask=regime.enforce_mask, parent=meta["parent"],
-                               initial_digest=meta["initial"], device=job.device)
+                               initial_digest=meta["initial"], device=job.device, progress=progress)
     return pruned_record(job, report), initial
