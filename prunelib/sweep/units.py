@@ -65,9 +65,9 @@ def job_units(profile: str, seed: int, regime_name: str, params: dict[str, Any])
 
 def reference_file(unit: Unit, networks: list[dict[str, Any]]) -> Path:
     """The agreement reference of ``unit``'s job: the maps of the dense network its result file measured (a name no
-    file has while none is measured)."""
-    dense = next((n for n in networks if n["network"] == "dense"), None)
-    return state.maps_file(unit.profile, unit.seed, dense["checkpoint_sha256"] if dense else "not-measured-yet")
+    file has while none is measured, or for a record older than checkpoint digests)."""
+    dense = next((n for n in networks if n["network"] == "dense"), {})
+    return state.maps_file(unit.profile, unit.seed, dense.get("checkpoint_sha256", "not-measured-yet"))
 
 
 def needs(unit: Unit, networks: list[dict[str, Any]]) -> list[Path]:
