@@ -176,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--remaining", action="store_true",
                          help="run no job: list the jobs of the profile's study design (its `study` setting) that "
                               "have no complete result, with the networks each lacks and their estimated hours")
+    p_sweep.add_argument("--unit", metavar="NAME",
+                         help="run one unit that --remaining lists (e.g. lottery-seed0-round2) from the state in "
+                              "git, writing its results and the next unit's state under results/ (nothing committed)")
     p_sweep.add_argument("--archive", metavar="NAME",
                          help="run no job: judge the archived jobs of results/<profile>/NAME/ by the judging rule")
     p_sweep.add_argument("--debug", action="store_true", help="show the traceback of an error")
@@ -244,7 +247,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 0
         if args.remaining:
             from .sweep.compute import remaining_report
-            print("\n".join(remaining_report(args.profile)))
+            from .sweep.units import plan_report
+            print("\n".join(remaining_report(args.profile) + plan_report(args.profile)))
+            return 0
+        if args.unit:
+            from .sweep.units import run_unit
+            print(run_unit(args.profile, args.unit, data=args.data))
             return 0
         seeds, regime_names = runner.parse_seeds(args.seeds), runner.parse_regimes(args.regimes)
         return runner.run_sweep(args.profile, seeds, regime_names, data=args.data, executor=args.executor,

@@ -158,8 +158,13 @@ def state_digest(path: str | os.PathLike, key: str = "model") -> str:
     """sha256 of the tensors under ``key`` of a checkpoint (names, dtypes, shapes and values, in key order): the
     identity of the weights a run starts from, whatever else the file holds (``last.pt`` also keeps the timings
     of its epochs, which differ between two trainings of the same weights)."""
+    return tensors_digest(load(path)[key])
+
+
+def tensors_digest(state: dict[str, torch.Tensor]) -> str:
+    """sha256 of a state dict's tensors (names, dtypes, shapes and values, in name order), whatever file holds them."""
     h = hashlib.sha256()
-    for name, tensor in sorted(load(path)[key].items()):
+    for name, tensor in sorted(state.items()):
         t = tensor.detach().cpu().contiguous()
         h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
         h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())

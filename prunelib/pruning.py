@@ -11,6 +11,7 @@ initial values before retraining.
 """
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -104,6 +105,13 @@ def prune_layerwise(model: nn.Module, sparsity: float, include_batchnorm: bool =
     for _, m in prunable(model, include_batchnorm):
         prune.l1_unstructured(m, "weight", amount=round(sparsity * m.weight.numel()))
     return model
+
+
+def layerwise_masks(model: nn.Module, sparsity: float, include_batchnorm: bool = True) -> dict[str, torch.Tensor]:
+    """The masks :func:`prune_layerwise` would attach to ``model`` (which stays as it is): ``{"<layer>.weight": bool
+    tensor, True = kept}``, what the next lottery round starts from."""
+    pruned = prune_layerwise(copy.deepcopy(model), sparsity, include_batchnorm)
+    return {f"{name}.weight": m.weight_mask.bool() for name, m in prunable(pruned, include_batchnorm)}
 
 
 @torch.no_grad()

@@ -5,6 +5,7 @@ The reproduce page shows these rows (``compute_rows``) for the profiles of the b
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .. import paths
@@ -54,6 +55,18 @@ def _timed(profile: str) -> list[tuple[str, dict[str, Any]]]:
             if r["provenance"].get("device", "cpu") == "cpu" for n in r["networks"]]
 
 
+def network_hours(timed: list[tuple[str, dict[str, Any]]], regime: str, kind: str) -> float | None:
+    """The mean hours of training and measuring one ``kind`` of network (dense, control, pruned) of ``regime``,
+    from ``timed`` (:func:`_timed`): the same regime's, else the same method's (any regime's for a dense network);
+    None where none is timed."""
+    from ..regimes import get
+    if kind == "dense":
+        return _hours([n for _, n in timed if n["network"] == "dense"])
+    same = [n for r, n in timed if r == regime and n["network"] == kind]
+    method = [n for r, n in timed if get(r).method == get(regime).method and n["network"] == kind]
+    return _hours(same) if same else _hours(method)
+
+
 def remaining_rows(profile: str, *, here: bool = False) -> list[dict[str, Any]]:
     """The jobs of the profile's ``study`` (the seeds x regimes its verdicts are designed on) that have no complete
     result yet, in the study's order: regime, seed, the networks measured of those the job makes, those left to
@@ -73,13 +86,7 @@ def remaining_rows(profile: str, *, here: bool = False) -> list[dict[str, Any]]:
     dense_seeds = {r["seed"] for r in runs for n in r["networks"] if n["network"] == "dense"}
     dense_gone = {r["seed"] for r in runs for n in r["networks"] if n["network"] == "dense" and not _kept(n)}
     timed = _timed(profile)
-
-    def kind_hours(regime: str, kind: str) -> float | None:
-        if kind == "dense":
-            return _hours([n for _, n in timed if n["network"] == "dense"])
-        same = [n for r, n in timed if r == regime and n["network"] == kind]
-        method = [n for r, n in timed if get(r).method == get(regime).method and n["network"] == kind]
-        return _hours(same) if same else _hours(method)
+    kind_hours = functools.partial(network_hours, timed)
 
     rows = []
     for seed, regime in parse_study(str(params.get("study", ""))):

@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterator
 import torch
 
 from ..stages.common import inputs
-from .. import checkpoint, paths, pipeline, regimes, runs
+from .. import checkpoint, paths, pipeline, regimes, runs, state
 from . import concepts, pictures
 from .summary import kept
 from ..models import resnet18, resolve_device
@@ -120,22 +120,18 @@ def train_networks(job: Job, *, progress: bool = True,
     dense_cfg = TrainConfig.from_params(params, seed=job.seed)
     dense_dir = job.checkpoints / "dense"
     dense = pipeline.train_dense(splits, dense_cfg, dense_dir, device=job.device, progress=progress)
-    done(_record("dense", 0.0, dense_dir / "best.pt", dense, sum(h["seconds"] for h in dense["history"])))
+    done(network_record("dense", 0.0, dense_dir / "best.pt", dense, sum(h["seconds"] for h in dense["history"])))
     if regime.has_control:
         control_dir = job.checkpoints / regime.name / "control"
         model = resnet18()
         checkpoint.load_model_state(model, checkpoint.load(dense_dir / "init.pt")["model"])
         result = train(model, *splits, regime.control_recipe(dense_cfg), control_dir, device=job.device,
                        progress=progress, identity={"stage": "control", "initial": runs.file_digest(dense_dir / "init.pt")})
-        done(_record("control", 0.0, control_dir / "best.pt", result, sum(h["seconds"] for h in result["history"])))
+        done(network_record("control", 0.0, control_dir / "best.pt", result,
+                            sum(h["seconds"] for h in result["history"])))
 
     def level_done(r: dict[str, Any]) -> None:
-        folder = round_folder(r["round"]) if "round" in r else level_folder(r["sparsity_target"])
-        record = _record("pruned", r["sparsity_target"], job.checkpoints / regime.name / folder / "final.pt",
-                         r, r.get("finetune_seconds"))
-        if "round" in r:  # the authors' loop: its round, and the sparsity its mask would enforce
-            record.update(round=r["round"], mask_sparsity=r["mask_sparsity"])
-        done(record)
+        done(pruned_record(job, r))
 
     if regime.method == "authors":
         authors_schedule(dense_dir, regime.n_rounds(params), regime.rate(params), regime.recipe(dense_cfg, params),
@@ -148,7 +144,17 @@ def train_networks(job: Job, *, progress: bool = True,
     return records
 
 
-def _record(network: str, target: float, path: Path, trained: dict[str, Any], seconds: float | None
+def pruned_record(job: Job, report: dict[str, Any]) -> dict[str, Any]:
+    """The record of a pruned level or round of ``job`` from its schedule's ``report``."""
+    folder = round_folder(report["round"]) if "round" in report else level_folder(report["sparsity_target"])
+    record = network_record("pruned", report["sparsity_target"], job.checkpoints / job.regime / folder / "final.pt",
+                            report, report.get("finetune_seconds"))
+    if "round" in report:  # the authors' loop: its round, and the sparsity its mask would enforce
+        record.update(round=report["round"], mask_sparsity=report["mask_sparsity"])
+    return record
+
+
+def network_record(network: str, target: float, path: Path, trained: dict[str, Any], seconds: float | None
             ) -> dict[str, Any]:
     """What the job records of a network: ``trained`` is its training's result (top-1 on the whole validation
     split, overall and per class, and for a pruned network before its fine-tuning)."""
@@ -271,16 +277,36 @@ class Measurement:
             self.networks.append({**earlier, **record})
             if first:
                 self.dense_reused = True
-                self.reference = (kept(earlier), checkpoint.load(maps_file(record, self.settings)))
+                self._keep_reference(self.networks[-1], kept(earlier),
+                                     checkpoint.load(maps_file(record, self.settings)))
             return self.networks[-1]  # the file stays as it was until the job is complete
-        self.networks.append(self._measure(record))
-        self.provenance = None  # something was measured by this job's code
+        self.networks.append(self.measure(record))
         self._write(complete=False)
         return self.networks[-1]
+
+    def resume(self, networks: list[dict[str, Any]]) -> None:
+        """Go on from ``networks`` measured earlier (a unit on another machine: their records, kept as measured),
+        the dense network's agreement reference read from the state in git (:func:`prunelib.state.read_reference`)."""
+        dense = next((n for n in networks if n["network"] == "dense"), None)
+        if dense is not None:
+            self.reference = state.read_reference(self.job.profile, self.job.seed, dense, self.settings)
+            self.dense_reused = True
+        self.networks = list(networks)
 
     def finish(self) -> dict[str, Any]:
         """Write the result file as complete and return its content."""
         return self._write(complete=True)
+
+    def write(self, *, complete: bool) -> dict[str, Any]:
+        """Write the result file with the networks so far, in the job's order (dense, control, pruned)."""
+        self.networks.sort(key=network_order)
+        return self._write(complete=complete)
+
+    def _keep_reference(self, dense: dict[str, Any], correct: torch.Tensor, maps: dict[str, torch.Tensor]) -> None:
+        """Make the dense network's maps the agreement reference of the job's later networks, in the compact form git
+        keeps (:func:`prunelib.state.write_reference`), so that a network measured by a unit on a clean machine is
+        compared with the same reference as one measured in an unbroken job."""
+        self.reference = state.write_reference(self.job.profile, self.job.seed, dense, self.settings, correct, maps)
 
     def _write(self, *, complete: bool) -> dict[str, Any]:
         job = self.job
@@ -292,7 +318,10 @@ class Measurement:
         checkpoint.save_json(out, job.result_file)
         return out
 
-    def _measure(self, record: dict[str, Any]) -> dict[str, Any]:
+    def measure(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The measurements of the network of ``record`` (the first one measured is the job's agreement reference),
+        not written into the result file."""
+        self.provenance = None  # something was measured by this job's code
         from ..stages.common import near_chance
         from ..stages.faithfulness import measure
         from ..training import predict
@@ -314,14 +343,16 @@ class Measurement:
                          maps_out=maps)
         maps = {m: as_saliency(v).to(torch.float16).cpu() for m, v in maps.items() if m != "random"}
         save_maps(record, self.settings, maps)
-        self.reference = self.reference or (correct, maps)  # the dense network, measured first
         sparsity = sparsity_report(model)
-        return {**record, "level": 100 * sparsity["global"],
-                "layers": {name: 100 * layer["sparsity"] for name, layer in sparsity["layers"].items()},
-                "near_chance": near_chance(record["top1"], 10), "images": image_set.tolist(),
-                "correct": correct.tolist(), "n_correct": int(correct.sum()), "methods": result,
-                "agreement": agreement(image_set, (correct, maps), self.reference),
-                "measure_seconds": time.perf_counter() - t0}
+        measured = {**record, "level": 100 * sparsity["global"],
+                    "layers": {name: 100 * layer["sparsity"] for name, layer in sparsity["layers"].items()},
+                    "near_chance": near_chance(record["top1"], 10), "images": image_set.tolist(),
+                    "correct": correct.tolist(), "n_correct": int(correct.sum()), "methods": result,
+                    "agreement": agreement(image_set, (correct, maps), self.reference or (correct, maps)),
+                    "measure_seconds": time.perf_counter() - t0}
+        if self.reference is None:  # the dense network, measured first
+            self._keep_reference(measured, correct, maps)
+        return measured
 
     def _image_set(self) -> tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor]:
         """The validation split, the fixed set's indices and its images and labels (loaded once, when needed)."""
@@ -333,6 +364,32 @@ class Measurement:
             x, y = inputs(val, image_set, self.settings["image_size"], torch.device("cpu"))
             self._images = (val, image_set, x, y)
         return self._images
+
+
+def network_order(network: dict[str, Any]) -> tuple[int, float]:
+    """Where a network stands in its job's result file: the dense network, the control, then the pruned ones by
+    their target."""
+    return ({"dense": 0, "control": 1}.get(network["network"], 2), float(network.get("target", 0.0)))
+
+
+def keep_state(job: Job, params: dict[str, Any], record: dict[str, Any], initial: dict[str, str] | None = None
+               ) -> int | None:
+    """After ``record``'s network is measured, write into git's state (:mod:`prunelib.state`) where the job's next
+    round starts from it (the dense network: round 1; round ``r``: round ``r + 1``); ``initial``: the dense run's
+    initial-weight digests (:func:`prunelib.state.initial_digests`; default: of its ``init.pt`` here). Returns the
+    bytes written, None where no round starts from it."""
+    regime = regimes.get(job.regime)
+    if record["network"] == "control" or regime.method not in ("lottery", "authors"):
+        return None
+    initial = initial or state.initial_digests(job.checkpoints / "dense" / "init.pt")
+    path = paths.resolve(record["checkpoint"])
+    if record["network"] == "dense":
+        r = 1
+    else:
+        r = 1 + (record["round"] if "round" in record else
+                 [round(s, 6) for s in regime.levels(params)].index(round(record["target"], 6)) + 1)
+    source = path.parent / ("last.pt" if regime.method == "authors" else path.name)
+    return state.write_next_round(job.profile, job.seed, job.regime, r, source, initial, params)
 
 
 def _earlier_measurements(job: Job, inputs_now: dict[str, Any], settings: dict[str, Any]
@@ -490,9 +547,14 @@ def _run_job(job: Job, *, progress: bool) -> Path:
     origin = provenance(job.profile, job.data, str(resolve_device(job.device)), job.seed)
     with runs.locked(job.lock_folder, wait=False):  # the same job started twice (a re-run after a killed parent)
         measurement = Measurement(job, progress=progress, origin=origin)
-        records = train_networks(job, progress=progress, on_network=measurement.add)
-        measured = measurement.finish()
         params = _params(job)
+
+        def on_network(record: dict[str, Any]) -> None:
+            measurement.add(record)
+            keep_state(job, params, record)
+
+        records = train_networks(job, progress=progress, on_network=on_network)
+        measured = measurement.finish()
         if concepts.wanted(job, params) and not concepts.is_current(job, params, records):
             concepts.measure_concepts(job, measured["networks"], params, progress=progress)
         if pictures.wanted(job, params) and not pictures.is_current(job, params, measured["networks"]):
