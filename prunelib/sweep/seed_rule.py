@@ -508,8 +508,3 @@ def _selection(by_seed: dict[int, dict[str, Any]]) -> dict[str, Any]:
             "dropped": {s: v["dropped"] for s, v in by_seed.items()},
             "paired_effect": {s: float(np.mean(v["paired"])) if v["paired"] else None for s, v in by_seed.items()},
             "all_images_effect": {s: float(np.mean(v["all"])) if v["all"] else None for s, v in by_seed.items()}}
-
-
-if __name__ == "__main__":  # pragma: no cover - the rule's simulation lives in prunelib.sweep.power
-    from .power import main
-    main()
