@@ -38,3 +38,9 @@ def set_size(params: dict[str, Any]) -> tuple[int, int]:
     spread over the classes, rounded up) and ``image_set_seed`` (default 0)."""
     per_class = params.get("image_set_per_class") or -(-int(params["n_attribution_images"]) // len(CLASSES))
     return int(per_class), int(params.get("image_set_seed", 0))
+
+
+def kept(network: dict[str, Any]) -> torch.Tensor:
+    """(N,) bool: the images of a network's measurement its metrics are over, those it classifies correctly (a
+    result of the first protocol, whose images were all chosen correct, keeps all)."""
+    return torch.tensor(network.get("correct", [True] * len(network["images"])), dtype=torch.bool)

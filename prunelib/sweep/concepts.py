@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from .. import checkpoint, paths
+from ..networks import load_network
 from ..runs import same_networks
 from ..craft import split_resnet
 from ..models import resolve_device
@@ -75,7 +76,6 @@ def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any]
     from ..selection import choose_correct
     from ..stages.common import inputs, validation_split
     from ..stages.concepts import class_concepts, save_gallery
-    from .job import load_network
 
     s = _settings(job, params)
     galleries = pictures.staging_dir(job) / "concepts"

@@ -42,7 +42,8 @@ import torch
 from ..stages.common import inputs
 from .. import checkpoint, paths, pipeline, regimes, runs, state
 from . import concepts, pictures
-from .summary import kept
+from ..image_set import kept
+from ..networks import load_network
 from ..models import resnet18, resolve_device
 from ..provenance import provenance
 from ..pruning import make_permanent, sparsity_report
@@ -87,15 +88,6 @@ class Job:
 def _params(job: Job) -> dict[str, Any]:
     from ..profiles import load_profile
     return load_profile(job.profile)
-
-
-def load_network(path: Path, expected: str | None = None) -> torch.nn.Module:
-    """A network of a job from its checkpoint, masks made permanent, in eval mode; ``expected``: the checkpoint's
-    sha256 as a result records it (checked where the folder's digest record lacks the file,
-    :func:`prunelib.checkpoint.verify`)."""
-    model = resnet18()
-    checkpoint.load_model_state(model, checkpoint.load(path, expected=expected)["model"])
-    return make_permanent(model).eval()
 
 
 def train_networks(job: Job, *, progress: bool = True,

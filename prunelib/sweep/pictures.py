@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import checkpoint, paths
+from ..networks import load_network
 from ..runs import same_networks
 from ..provenance import caption
 
@@ -75,7 +76,6 @@ def load_drawn(networks: list[dict[str, Any]], device: str = "auto") -> dict[flo
     """The networks :func:`drawn` picks from a job's records, in eval mode on ``device``, keyed by target sparsity;
     FileNotFoundError naming a checkpoint that is not on this machine."""
     from ..models import resolve_device
-    from .job import load_network
     shown, models = drawn(networks), {}
     for n in shown:
         path = paths.resolve(n["checkpoint"])

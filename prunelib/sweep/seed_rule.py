@@ -46,7 +46,7 @@ import torch
 from scipy import stats
 
 from ..stages.faithfulness import per_image_aopc, per_image_gap
-from .summary import kept
+from ..image_set import kept
 
 ALPHA = 0.05
 MIN_SEEDS = 3

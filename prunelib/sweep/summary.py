@@ -28,12 +28,12 @@ import math
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import torch
 
 from .. import metrics, paths, regimes
 from ..checkpoint import writing
+from ..image_set import kept
 from ..provenance import commit_label
-import torch
-
 from ..stages.faithfulness import aopc_of, gini_of, per_image_aopc, per_image_gap
 
 COLUMNS = ("regime", "seed", "network", "level", "metric", "value", "ci_low", "ci_high", "n_images")
@@ -91,12 +91,6 @@ def _n_val(network: dict[str, Any]) -> int | None:
         return network["n_val"]
     run_file = paths.resolve(network["checkpoint"]).parent / "run.json"  # the job's own identity record, where present
     return json.loads(run_file.read_text())["data"]["n_val"] if run_file.is_file() else None
-
-
-def kept(network: dict[str, Any]) -> torch.Tensor:
-    """(N,) bool: the images of a network's measurement its metrics are over, those it classifies correctly (a
-    result of the first protocol, whose images were all chosen correct, keeps all)."""
-    return torch.tensor(network.get("correct", [True] * len(network["images"])), dtype=torch.bool)
 
 
 def network_rows(run: dict[str, Any], network: dict[str, Any]) -> Iterator[dict[str, Any]]:
