@@ -236,7 +236,7 @@ def _train_or_prune(args: argparse.Namespace) -> int:
     return 0
 
 
-def _before_work(args: argparse.Namespace, folders: list[tuple[Path, str, str]]) -> Path:
+def _before_work(args: argparse.Namespace, *, folders: list[tuple[Path, str, str]]) -> Path:
     """:func:`prunelib.settings.before_work` for ``sweep`` and ``reproduce``, which measure what their profile says."""
     from . import settings
     params = load_profile(args.profile)
@@ -262,7 +262,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             print("\n".join(remaining_report(args.profile)))
             return 0
         seeds, regime_names = runner.parse_seeds(args.seeds), runner.parse_regimes(args.regimes)
-        root = _before_work(args, runner.output_folders(args.profile))
+        root = _before_work(args, folders=[])  # run_sweep checks its folders once its options are checked
         return runner.run_sweep(args.profile, seeds, regime_names, data=str(root), executor=args.executor,
                                 partition=args.partition, gpus_per_job=args.gpus_per_job,
                                 cpus_per_job=args.cpus_per_job, timeout_min=args.timeout_min,
@@ -270,7 +270,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "reproduce":
         from .reproduce import executed_dir, reproduce
         from .sweep.runner import output_folders
-        root = _before_work(args, output_folders(args.profile) + [
+        root = _before_work(args, folders=output_folders(args.profile) + [
             (executed_dir(args.profile), "executed notebooks", "PRUNELIB_RESULTS"),
             (paths.cache_dir(), "cache", "PRUNELIB_CACHE")])
         return reproduce(args.profile, data=str(root), device=args.device, force=args.force,

@@ -9,7 +9,8 @@ it), then calls :func:`before_work`, which
    smoke run) given no data and finding none runs on a synthetic ImageNette it generates, and says so in one line;
 2. checks the settings that depend on the data (:func:`check_against_data`): the per-class subsets, the fixed image
    set and CRAFT's crops against the images each class has, and the decoded splits against the machine's memory;
-3. checks that every folder the command writes can be written.
+3. checks that every folder the command writes can be written (a sweep checks its own in
+   :func:`prunelib.sweep.runner.run_sweep`, once its options are checked).
 
 Nothing is decoded, trained or written before all three pass; a failure names the setting, the file or the folder.
 """
@@ -124,8 +125,8 @@ def before_work(profile: str, params: dict[str, Any], *, data: str | None, downl
                 echo: Callable[[str], None] = print) -> Path:
     """The module's three checks for a command of ``profile`` (settings ``params``, already checked by
     :func:`prunelib.profiles.check`); returns the ImageNette root the command is to read."""
-    check_writable(folders)
     root = find_data(profile, data, download=download_wanted(download), echo=echo)
     check_against_data(params, root, image_size=image_size, measures=measures)
+    check_writable(folders)
     return root
 
