@@ -81,7 +81,8 @@ def parse_methods(text: str) -> list[str]:
     names = [m.strip() for m in str(text).split(",") if m.strip()]
     unknown = [m for m in names if m not in METHODS]
     if not names or unknown:
-        raise ValueError(f"expected comma-separated saliency methods among {', '.join(METHODS)}, got {text!r}")
+        raise ValueError(f"{'unknown saliency methods ' + ', '.join(map(repr, unknown)) if unknown else 'none named'}"
+                         f"; the methods are {', '.join(METHODS)}")
     return names
 
 
@@ -92,7 +93,7 @@ def parse_classes(text: str) -> list[str]:
     names = [c.strip() for c in str(text).split(",") if c.strip()]
     unknown = [c for c in names if c not in CLASSES]
     if unknown:
-        raise ValueError(f"{', '.join(map(repr, unknown))}: not among ImageNette's classes, "
+        raise ValueError(f"not ImageNette classes: {', '.join(map(repr, unknown))}; the classes are "
                          f"{', '.join(CLASSES)}")
     return names
 
@@ -215,7 +216,8 @@ def check(name: str, params: Any, source: Path | str = "the profile") -> None:
         try:
             valid = ok(value)
         except ValueError as err:  # a parser's own message says what is wrong
-            raise ProfileError(f"{source}: profile {name!r}, setting {key!r}: {err}") from None
+            raise ProfileError(f"{source}: profile {name!r}, setting {key!r} must be {expected}, got {value!r}: "
+                               f"{err}") from None
         if not valid:
             raise ProfileError(f"{source}: profile {name!r}, setting {key!r} must be {expected}, got {value!r}")
     try:

@@ -34,13 +34,13 @@ def _exit_code(argv: list[str]) -> int:
     ("levels", "50,99.999", "here 50, 100"),                 # saved as level_100
     ("removal_percentages", "abc", "comma-separated numbers"),
     ("removal_percentages", "0,10,150", r"in \[0, 100\)"),
-    ("saliency_classes", "church,churhc", "'churhc': not among ImageNette's classes"),
-    ("craft_classes", "churhc", "'churhc': not among ImageNette's classes"),
+    ("saliency_classes", "church,churhc", "not ImageNette classes: 'churhc'"),
+    ("craft_classes", "churhc", "not ImageNette classes: 'churhc'"),
     ("n_bootstrap", 1, "n_bootstrap' must be an integer >= 2"),
     ("n_concepts", 1000, "'n_concepts' .1000. exceeds what CRAFT can factorise: 64 crops"),
     ("lr", float("inf"), "'lr' must be a finite number"),
     ("finetune_lr", float("nan"), "'finetune_lr' must be a finite number"),
-    ("methods", "VG,XX", "saliency methods among"),
+    ("methods", "VG,XX", "unknown saliency methods 'XX'"),
 ])
 def test_a_setting_the_job_could_not_run_is_refused_by_the_profile_check(key, value, message) -> None:
     params = {"image_size": 32, "craft_images": 4, "craft_classes": "church", key: value}
