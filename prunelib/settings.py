@@ -55,8 +55,9 @@ def find_data(profile: str, data: str | None, *, download: bool = False,
                 and not paths.resolve("data").exists()):
             raise
     folder = ensure_imagenette(synthetic_folder())
-    echo(f"no ImageNette given or found: the {profile} profile runs on a synthetic ImageNette generated in "
-         f"{paths.portable(folder)} (for the real one: --data PATH, PRUNELIB_DATA=PATH or --download)")
+    echo(f"no ImageNette given or found: the {profile} profile runs on the synthetic ImageNette of "
+         f"{paths.portable(folder)}, generated when missing (for the real one: --data PATH, PRUNELIB_DATA=PATH or "
+         "--download)")
     return locate(folder)
 
 

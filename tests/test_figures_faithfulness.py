@@ -38,3 +38,14 @@ def test_every_network_at_chance_is_said_in_each_panel_without_a_warning() -> No
         fig = faithfulness.plot_road_curves(_metrics([0.9, 0.5], []))
     assert fig.axes[-1].get_legend() is None
     assert _texts(fig) == ["no curve: every network at chance (0 %, 50 %)"] * 2
+
+
+def test_a_method_the_paper_did_not_measure_leaves_its_panel_of_the_paper_row_empty_without_a_warning() -> None:
+    from prunelib.reference import load_reference
+    m = _metrics([0.9, 0.5], [0.0, 0.5])
+    m["methods"]["SG"] = m["methods"]["VG"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = faithfulness.plot_road_curves(m, reference=load_reference())
+    paper_row = fig.axes[3:]
+    assert paper_row[1].get_legend() is not None and not paper_row[2].axison
