@@ -135,7 +135,7 @@ def test_the_smoke_profile_without_data_generates_a_synthetic_imagenette(monkeyp
     assert root == settings.synthetic_folder() and (root / "SHA256SUMS").is_file()
     assert data.class_counts(root, "val") == [12] * 10
     said = capsys.readouterr().out.strip().splitlines()
-    assert len(said) == 1 and "runs on a synthetic ImageNette" in said[0]
+    assert len(said) == 1 and "runs on the synthetic ImageNette" in said[0]
     with pytest.raises(data.DataError, match="--download"):  # any other profile: how to get the real data
         settings.find_data("cpu", None)
 
