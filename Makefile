@@ -21,16 +21,19 @@ SYNTHETIC   := $(CURDIR)/.cache/synthetic-imagenette
 PRUNELIB_DATA ?= $(if $(wildcard $(SHARED_DATA)/val),$(SHARED_DATA),$(SYNTHETIC))
 export PRUNELIB_DATA
 
-# $(call make_synthetic,FOLDER): the synthetic ImageNette of a machine without the data (64 px, 12 + 12 per class)
-make_synthetic = $(abspath $(PY)) -c "from prunelib.synthetic import make_imagenette; \
-	make_imagenette('$(1)', n_train=12, n_val=12, size=64)"
+# $(call make_synthetic,FOLDER): the synthetic ImageNette of a machine without the data (prunelib.synthetic.SMALL:
+# 64 px, 12 + 12 per class), generated once
+make_synthetic = $(abspath $(PY)) -c "from prunelib.synthetic import ensure_imagenette; ensure_imagenette('$(1)')"
 
 ## make test: the whole suite (unit tests, notebooks with nbval, the book with -W, the browser test), on every core:
 ## TEST_WORKERS pytest-xdist workers (auto: one per core), a test file (and the notebooks together) to one worker
 ## (tests/conftest.py), each worker with 2 torch threads that sleep when idle (OMP_WAIT_POLICY=PASSIVE), so that a
 ## worker busy in Python leaves its core to the other's torch. TEST_WORKERS=0: one process, torch's default threads.
 TEST_WORKERS ?= auto
+VALID_WORKERS = $(filter auto,$(TEST_WORKERS))$(shell echo '$(TEST_WORKERS)' | grep -Ex '[0-9]+')
 test: $(STAMP)
+	$(if $(VALID_WORKERS),,$(error TEST_WORKERS must be auto or a whole number of pytest-xdist workers \
+	  (0: one process), got '$(TEST_WORKERS)'))
 	@test -d "$(PRUNELIB_DATA)" || $(call make_synthetic,$(SYNTHETIC))
 	@echo "data: $(PRUNELIB_DATA)"
 	$(if $(filter 0,$(TEST_WORKERS)),,OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE) \
@@ -56,6 +59,8 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W --keep-going \
 	  $(if $(shell find $(BOOK_STATIC) -newer $(BOOK_INDEX) 2>/dev/null | head -1),--all)
 
-## make smoke: the whole pipeline on tiny data (a few minutes on 2 cores)
+## make smoke: the whole pipeline on tiny data (a few minutes on 2 cores): the data of `make test`
 smoke: $(STAMP)
+	@test -d "$(PRUNELIB_DATA)" || $(call make_synthetic,$(SYNTHETIC))
+	@echo "data: $(PRUNELIB_DATA)"
 	$(PY) -m prunelib reproduce --profile smoke

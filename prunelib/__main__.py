@@ -8,18 +8,22 @@ Run folders are keyed by what defines them (run.json: the data's digests, the re
 was pruned from; see prunelib/runs.py). A folder that holds a run of other inputs is refused with the
 differing fields named: remove it, or pass another --out.
 
-User errors (bad options, missing or inconsistent data, a run folder of other inputs, an unwritable folder) are
-one line on stderr and exit status 2, checked before any data is loaded; --debug shows the traceback.
+User errors (bad options, a setting the job could not run, missing or inconsistent data, a run folder of other
+inputs, an unwritable folder) are one line on stderr and exit status 2, checked before any data is loaded
+(prunelib/settings.py: one check shared by every command); --debug shows the traceback. Folders named by
+environment variables (PRUNELIB_RESULTS, ...) are read from the current folder and passed on absolute.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
 from typing import Callable
 
 from . import paths
+from .profiles import load_profile
 
 #: the recipe options of ``train`` / ``prune`` (name in profiles.yaml and TrainConfig, type, what it must be)
 _RECIPE_OPTIONS = ("image_size", "batch_size", "weight_decay", "optimizer", "label_smoothing", "flat_fraction",
@@ -50,7 +54,7 @@ def _checked(kind: Callable, test: Callable, expected: str) -> Callable[[str], o
 POSITIVE_INT = _checked(int, lambda v: v >= 1, "an integer >= 1")
 COUNT = _checked(int, lambda v: v >= 0, "an integer >= 0 (0 = all)")
 IMAGE_SIZE = _checked(int, lambda v: v >= 32, "an image size in pixels >= 32 (ResNet-18 downsamples 32x)")
-POSITIVE = _checked(float, lambda v: v > 0, "a number > 0")
+POSITIVE = _checked(float, lambda v: v > 0 and math.isfinite(v), "a finite number > 0")
 FRACTION = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 SEED = _checked(int, lambda v: v >= 0, "an integer seed >= 0")
 
@@ -97,11 +101,18 @@ def _add_allow_emulated(p: argparse.ArgumentParser) -> None:
                         "prunelib/hardware.py)")
 
 
+def _add_download(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--download", action="store_true",
+                   help="fetch ImageNette (1.5 GB, through torchvision, its checksum checked) into the data folder "
+                        "when it is not there (also PRUNELIB_DOWNLOAD=1)")
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", type=profile, default="smoke",
                    help="parameter set of prunelib/profiles.yaml (default: smoke); options below override it, "
                         "and checkpoints go to checkpoints/<profile>/")
     p.add_argument("--data", help="ImageNette folder (default: $PRUNELIB_DATA, else ./data)")
+    _add_download(p)
     p.add_argument("--device", type=device, default="auto", help="auto | cpu | cuda[:N] (default: auto)")
     p.add_argument("--image-size", type=IMAGE_SIZE, help="training/evaluation image size (paper: 224)")
     p.add_argument("--batch-size", type=POSITIVE_INT)
@@ -146,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--profile", type=profile, default="smoke",
                        help="parameter set of prunelib/profiles.yaml (default: smoke; the book's: noise, authors)")
     p_rep.add_argument("--data", help="ImageNette folder (default: $PRUNELIB_DATA, else ./data)")
+    _add_download(p_rep)
     p_rep.add_argument("--device", type=device, default="auto", help="auto | cpu | cuda (default: auto)")
     p_rep.add_argument("--force", action="store_true", help="re-run every stage even if its outputs are current")
     p_rep.add_argument("--only", help="comma-separated stage names to run (default: all)")
@@ -162,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--regimes", default="global",
                          help=f"comma-separated pruning regimes: {', '.join(REGIMES)} (default: global)")
     p_sweep.add_argument("--data", help="ImageNette folder (default: $PRUNELIB_DATA, else ./data)")
+    _add_download(p_sweep)
     p_sweep.add_argument("--executor", default="auto", choices=runner.EXECUTORS,
                          help="auto: SLURM where sbatch is on the PATH, else local (default: auto)")
     p_sweep.add_argument("--partition", help="SLURM partition")
@@ -186,14 +199,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _writable(folder: Path, what: str, variable: str) -> None:
-    """Fail early, in one line, when ``folder`` cannot be created or written."""
-    try:
-        paths.check_writable(folder, what, variable)
-    except OSError as err:
-        raise UserError(str(err)) from None
-
-
 def _recipe(args: argparse.Namespace, params: dict, epochs: int, lr: float):
     from .training import TrainConfig
     chosen = {k: getattr(args, k) for k in _RECIPE_OPTIONS if getattr(args, k, None) is not None}
@@ -202,7 +207,6 @@ def _recipe(args: argparse.Namespace, params: dict, epochs: int, lr: float):
 
 
 def _train_or_prune(args: argparse.Namespace) -> int:
-    from .profiles import load_profile
     params = load_profile(args.profile)
     pick = lambda name: getattr(args, name) if getattr(args, name, None) is not None else params[name]  # noqa: E731
     run = paths.checkpoint_dir(args.profile)
@@ -215,13 +219,12 @@ def _train_or_prune(args: argparse.Namespace) -> int:
         if not (dense / "best.pt").is_file():
             raise UserError(f"no dense network in {dense} (best.pt missing): run `python -m prunelib train "
                             f"--profile {args.profile}` first, or pass --dense")
-    _writable(out, "checkpoint", "--out or PRUNELIB_CHECKPOINTS")
-    _writable(paths.cache_dir(), "cache", "PRUNELIB_CACHE")
-
-    from . import pipeline
-    from .data import locate
-    root = locate(args.data)  # layout and class folders, before anything is decoded
+    from . import pipeline, settings
     subset, val_subset = pick("subset_per_class") or None, pick("val_per_class") or None
+    root = settings.before_work(args.profile, {**params, "subset_per_class": subset, "val_per_class": val_subset},
+                                data=args.data, download=args.download, image_size=cfg.image_size, measures=False,
+                                folders=[(out, "checkpoint", "--out or PRUNELIB_CHECKPOINTS"),
+                                         (paths.cache_dir(), "cache", "PRUNELIB_CACHE")])
     pipeline.check_precision(cfg, root, subset, args.device, f"`python -m prunelib {args.command}`",
                              fp32_option="--no-bf16")
     splits = pipeline.load_splits(root, subset, seed=cfg.seed, val_per_class=val_subset)
@@ -236,6 +239,14 @@ def _train_or_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _before_work(args: argparse.Namespace, *, folders: list[tuple[Path, str, str]]) -> Path:
+    """:func:`prunelib.settings.before_work` for ``sweep`` and ``reproduce``, which measure what their profile says."""
+    from . import settings
+    params = load_profile(args.profile)
+    return settings.before_work(args.profile, params, data=args.data, download=args.download,
+                                image_size=int(params["image_size"]), measures=True, folders=folders)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if getattr(args, "allow_emulated_bf16", False):
         from .hardware import allow
@@ -246,6 +257,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             runner.judge_archive(args.profile, args.archive)
             return 0
         if args.remaining:
+            if "study" not in load_profile(args.profile):
+                raise UserError(f"profile {args.profile!r} has no `study` setting: --remaining lists the jobs of a "
+                                "study's design that are not measured; name them in the profile (e.g. study: "
+                                "\"0,1,2: global\") or run the sweep")
             from .sweep.compute import remaining_report
             from .sweep.units import plan_report
             print("\n".join(remaining_report(args.profile) + plan_report(args.profile)))
@@ -255,18 +270,24 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(run_unit(args.profile, args.unit, data=args.data))
             return 0
         seeds, regime_names = runner.parse_seeds(args.seeds), runner.parse_regimes(args.regimes)
-        return runner.run_sweep(args.profile, seeds, regime_names, data=args.data, executor=args.executor,
+        root = _before_work(args, folders=[])  # run_sweep checks its folders once its options are checked
+        return runner.run_sweep(args.profile, seeds, regime_names, data=str(root), executor=args.executor,
                                 partition=args.partition, gpus_per_job=args.gpus_per_job,
                                 cpus_per_job=args.cpus_per_job, timeout_min=args.timeout_min,
                                 summary_only=args.summary_only, parallel=args.parallel)
     if args.command == "reproduce":
-        from .reproduce import reproduce
-        return reproduce(args.profile, data=args.data, device=args.device, force=args.force,
+        from .reproduce import executed_dir, reproduce
+        from .sweep.runner import output_folders
+        root = _before_work(args, folders=output_folders(args.profile) + [
+            (executed_dir(args.profile), "executed notebooks", "PRUNELIB_RESULTS"),
+            (paths.cache_dir(), "cache", "PRUNELIB_CACHE")])
+        return reproduce(args.profile, data=str(root), device=args.device, force=args.force,
                          only=args.only.split(",") if args.only else None)
     return _train_or_prune(args)
 
 
 def main(argv: list[str] | None = None) -> int:
+    paths.absolute_environment()  # a notebook's kernel or a job, started elsewhere, reads the same folders
     args = build_parser().parse_args(argv)
     if getattr(args, "data", None):  # a path the user typed: from the current folder, before anything else
         args.data = str(paths.from_user(args.data))

@@ -36,7 +36,8 @@ STD = (0.229, 0.224, 0.225)  #: ImageNet channel standard deviations
 SPLITS = ("train", "val")
 _EXTENSIONS = (".jpeg", ".jpg")
 _HINT = ("point prunelib at a local copy with `--data PATH` or `PRUNELIB_DATA=PATH` (a folder holding "
-         "train/<wnid>/ and val/<wnid>/, e.g. ../shared/data/imagenette2-224)")
+         "train/<wnid>/ and val/<wnid>/, e.g. ../shared/data/imagenette2-224), or fetch ImageNette (1.5 GB) into "
+         "that folder with `--download` (or PRUNELIB_DOWNLOAD=1)")
 
 
 class DataError(ValueError):
@@ -63,7 +64,8 @@ def locate(path: str | os.PathLike | None = None, *, download: bool = False) -> 
     else ``$PRUNELIB_DATA`` (relative: to the current folder, as a user typed it), else the project's ``data/``;
     accepts ``root/{train,val}/<wnid>/`` and
     torchvision's ``root/imagenette2*/{train,val}/<wnid>/``. With ``download=True`` and nothing found, runs
-    ``torchvision.datasets.Imagenette(root, size="full", download=True)`` for both splits.
+    ``torchvision.datasets.Imagenette(root, size="full", download=True)`` for both splits: torchvision shows the
+    download's progress and checks the archive's MD5 before extracting it.
     """
     source = "the given path" if path is not None else "$PRUNELIB_DATA" if os.environ.get("PRUNELIB_DATA") else "the project's data/"
     env = os.environ.get("PRUNELIB_DATA")
@@ -73,7 +75,7 @@ def locate(path: str | os.PathLike | None = None, *, download: bool = False) -> 
         root = _download(folder)
     if root is None:
         if not folder.exists():
-            raise DataError(f"ImageNette folder {folder} ({source}) does not exist; {_HINT}, or pass download=True")
+            raise DataError(f"ImageNette folder {folder} ({source}) does not exist; {_HINT}")
         if not folder.is_dir():
             raise DataError(f"ImageNette path {folder} ({source}) is not a folder; {_HINT}")
         raise DataError(f"wrong layout in {folder} ({source}): expected train/ and val/ folders (or "
@@ -91,7 +93,8 @@ def _download(folder: Path) -> Path | None:
             Imagenette(str(folder), split=split, size="full", download=True)
     except Exception as err:  # URLError, OSError, RuntimeError from a broken archive, ...
         raise DataError(f"downloading ImageNette into {folder} failed ({type(err).__name__}: {err}); "
-                        f"without internet, {_HINT}") from err
+                        "without internet, point prunelib at a local copy with `--data PATH` or `PRUNELIB_DATA=PATH` "
+                        "(a folder holding train/<wnid>/ and val/<wnid>/)") from err
     return _find_root(folder)
 
 
@@ -122,13 +125,18 @@ def _list_split(root: Path, split: str) -> list[tuple[str, int]]:
     return samples
 
 
-def split_size(root: str | os.PathLike, split: str, per_class: int = 0) -> int:
-    """How many images of ``split`` in ``root`` a run uses (with ``per_class`` > 0, at most that many of each class),
-    from the file listing: nothing is decoded."""
+def class_counts(root: str | os.PathLike, split: str) -> list[int]:
+    """The images of each class (in :data:`CLASSES` order) in ``split`` of ``root``, from the file listing."""
     counts = [0] * len(WNIDS)
     for _, label in _list_split(Path(root), split):
         counts[label] += 1
-    return sum(min(c, per_class) if per_class else c for c in counts)
+    return counts
+
+
+def split_size(root: str | os.PathLike, split: str, per_class: int = 0) -> int:
+    """How many images of ``split`` in ``root`` a run uses (with ``per_class`` > 0, at most that many of each class),
+    from the file listing: nothing is decoded."""
+    return sum(min(c, per_class) if per_class else c for c in class_counts(root, split))
 
 
 # --------------------------------------------------------------------------------------- checksums

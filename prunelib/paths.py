@@ -16,19 +16,38 @@ if not (ROOT / "pyproject.toml").exists():  # pragma: no cover - installed as a 
     ROOT = Path.cwd()
 
 
+#: the environment variables that name folders; a relative one is read from the current folder, and the command line
+#: writes it back absolute (:func:`absolute_environment`) so that a notebook's kernel or a job, started in another
+#: folder, reads the same folder
+FOLDER_VARIABLES = ("PRUNELIB_DATA", "PRUNELIB_CACHE", "PRUNELIB_CHECKPOINTS", "PRUNELIB_RESULTS", "PRUNELIB_LOGS",
+                    "PRUNELIB_PROFILES")
+
+
+def _from_environment(variable: str, default: Path) -> Path:
+    value = os.environ.get(variable)
+    return from_user(value) if value else default
+
+
+def absolute_environment() -> None:
+    """Make every relative path of :data:`FOLDER_VARIABLES` in ``os.environ`` absolute, from the current folder."""
+    for variable in FOLDER_VARIABLES:
+        if os.environ.get(variable):
+            os.environ[variable] = str(from_user(os.environ[variable]))
+
+
 def cache_dir() -> Path:
     """Decoded-image caches and checksum stamps (``$PRUNELIB_CACHE``, default ``<root>/.cache``)."""
-    return Path(os.environ.get("PRUNELIB_CACHE", ROOT / ".cache"))
+    return _from_environment("PRUNELIB_CACHE", ROOT / ".cache")
 
 
 def checkpoint_dir(profile: str) -> Path:
     """Checkpoints of one profile (``$PRUNELIB_CHECKPOINTS/<profile>``, default ``<root>/checkpoints/<profile>``)."""
-    return Path(os.environ.get("PRUNELIB_CHECKPOINTS", ROOT / "checkpoints")) / profile
+    return _from_environment("PRUNELIB_CHECKPOINTS", ROOT / "checkpoints") / profile
 
 
 def results_dir(profile: str) -> Path:
     """Small generated results of one profile (``$PRUNELIB_RESULTS/<profile>``, default ``<root>/results/<profile>``)."""
-    return Path(os.environ.get("PRUNELIB_RESULTS", ROOT / "results")) / profile
+    return _from_environment("PRUNELIB_RESULTS", ROOT / "results") / profile
 
 
 def portable(path: str | os.PathLike) -> str:

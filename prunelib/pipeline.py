@@ -93,4 +93,8 @@ def parse_levels(levels: str) -> list[float]:
         raise ValueError(f"levels must be percentages in (0, 100), got {levels!r}")
     if any(b <= a for a, b in zip(values, values[1:])):
         raise ValueError(f"levels must be strictly increasing (each is cumulative), got {levels!r}")
+    tags = [level_tag(v) for v in values]  # a level's folder is named to 0.01 %
+    if len(set(tags)) < len(tags) or float(tags[-1]) >= 100:
+        raise ValueError(f"levels must differ by at least 0.01 % and stay below 100 % at that precision (each names "
+                         f"a folder level_<percent>, here {', '.join(tags)}), got {levels!r}")
     return values

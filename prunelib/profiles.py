@@ -1,14 +1,19 @@
 """Run profiles (``prunelib/profiles.yaml``, or ``$PRUNELIB_PROFILES``): read safely and checked before any work.
 
-A profile is a mapping of settings. Every key must be one of :data:`SETTINGS`, with a value of its type and range;
-``methods`` must name saliency methods of :data:`prunelib.saliency.METHODS`, ``road_precision`` one of
-``fp32``/``bf16``. A mistake (a YAML syntax error, a file that is not a mapping, a Python tag, an unknown key, a
-wrong value) is a :class:`ProfileError` naming the file, the profile and the key, raised when a command starts,
-not hours later inside a job.
+A profile is a mapping of settings, under a name that is a plain word (it names folders: ``results/<profile>/``).
+Every key must be one of :data:`SETTINGS`, with a value of its type and range, parsed by the same function its job
+parses it with (:func:`prunelib.pipeline.parse_levels` for ``levels``, :func:`parse_methods`, :func:`parse_classes`,
+:func:`prunelib.stages.explorer_frames.parse_percentages`); numbers must be finite, and settings that bound each other
+(``n_concepts`` and the crops of ``craft_images``) are checked together. A mistake (a YAML syntax error, a file that
+is not a mapping, a Python tag, an unknown key, a wrong value) is a :class:`ProfileError` naming the file, the
+profile and the key, raised when a command starts, not hours later inside a job. What depends on the data (the
+image set against the validation split) is checked by :mod:`prunelib.settings` once the data are located.
 """
 from __future__ import annotations
 
+import math
 import os
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -28,7 +33,7 @@ def _int(low: int) -> Callable[[Any], bool]:
 
 def _number(low: float, high: float | None = None, *, open_low: bool = False) -> Callable[[Any], bool]:
     def ok(v: Any) -> bool:
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             return False
         return (v > low if open_low else v >= low) and (high is None or v < high)
     return ok
@@ -69,9 +74,48 @@ def _study(v: Any) -> bool:
         return False
 
 
-def _methods(v: Any) -> bool:
+def parse_methods(text: str) -> list[str]:
+    """``"VG, IG"`` -> ``["VG", "IG"]``: saliency methods of :data:`prunelib.saliency.METHODS`, spaces stripped; a
+    ValueError names an unknown one."""
     from .saliency import METHODS
-    return isinstance(v, str) and bool(v) and all(m.strip() in METHODS for m in v.split(","))
+    names = [m.strip() for m in str(text).split(",") if m.strip()]
+    unknown = [m for m in names if m not in METHODS]
+    if not names or unknown:
+        raise ValueError(f"{'unknown saliency methods ' + ', '.join(map(repr, unknown)) if unknown else 'none named'}"
+                         f"; the methods are {', '.join(METHODS)}")
+    return names
+
+
+def parse_classes(text: str) -> list[str]:
+    """``"church, tench"`` -> ``["church", "tench"]``: ImageNette class names (:data:`prunelib.data.CLASSES`), spaces
+    stripped; a ValueError names a misspelt one."""
+    from .data import CLASSES
+    names = [c.strip() for c in str(text).split(",") if c.strip()]
+    unknown = [c for c in names if c not in CLASSES]
+    if unknown:
+        raise ValueError(f"not ImageNette classes: {', '.join(map(repr, unknown))}; the classes are "
+                         f"{', '.join(CLASSES)}")
+    return names
+
+
+def _parsed(parse: Callable[[Any], Any]) -> Callable[[Any], bool]:
+    """A check that parses the value as its job will: the parser's ValueError is the message."""
+    def ok(v: Any) -> bool:
+        if not isinstance(v, str):
+            return False
+        parse(v)
+        return True
+    return ok
+
+
+def _levels(text: str) -> list[float]:
+    from .pipeline import parse_levels
+    return parse_levels(text)
+
+
+def _percentages(text: str) -> list[float]:
+    from .stages.explorer_frames import parse_percentages
+    return parse_percentages(text)
 
 
 #: the settings that say how the book draws a profile, not what its jobs compute (left out of a job's inputs)
@@ -89,7 +133,7 @@ SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "val_per_class": (_int(0), "an integer >= 0 (0 = all)"),
     "epochs": (_int(1), "an integer >= 1"),
     "batch_size": (_int(1), "an integer >= 1"),
-    "lr": (_number(0, open_low=True), "a number > 0"),
+    "lr": (_number(0, open_low=True), "a finite number > 0"),
     "eps": (_number(0, open_low=True), "a number > 0 (the optimiser's epsilon)"),
     "weight_decay": (_number(0), "a number >= 0"),
     "optimizer": (_choice("ranger", "adamw", "sgd"), "ranger, adamw or sgd"),
@@ -97,29 +141,29 @@ SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "flat_fraction": (_number(0, 1), "a number in [0, 1)"),
     "schedule_unit": (_choice("step", "epoch"), "step or epoch"),
     "finetune_epochs": (_int(1), "an integer >= 1"),
-    "finetune_lr": (_number(0, open_low=True), "a number > 0"),
-    "levels": (_text, "comma-separated percentages like '10,20,30'"),
+    "finetune_lr": (_number(0, open_low=True), "a finite number > 0"),
+    "levels": (_parsed(_levels), "comma-separated percentages like '10,20,30'"),
     "lottery_rate": (_number(0, 100, open_low=True), "a percentage in (0, 100)"),
     "lottery_rounds": (_int(1), "an integer >= 1"),
     "authors_rounds": (_int(1), "an integer >= 1"),
-    "methods": (_methods, "comma-separated saliency methods of prunelib.saliency.METHODS (VG, IG, SG)"),
+    "methods": (_parsed(parse_methods), "comma-separated saliency methods of prunelib.saliency.METHODS (VG, IG, SG)"),
     "n_attribution_images": (_int(1), "an integer >= 1"),
     "image_set_per_class": (_int(1), "an integer >= 1 (validation images per class)"),
     "image_set_seed": (_int(0), "an integer >= 0"),
     "ig_steps": (_int(1), "an integer >= 1"),
     "road_precision": (_choice("fp32", "bf16"), "fp32 or bf16"),
     "bf16": (lambda v: isinstance(v, bool), "true or false (train under bf16 autocast; default true)"),
-    "n_bootstrap": (_int(1), "an integer >= 1"),
+    "n_bootstrap": (_int(2), "an integer >= 2 (resamples of a percentile interval)"),
     "seed": (_int(0), "an integer >= 0"),
     "craft_images": (_int(1), "an integer >= 1"),
-    "craft_classes": (_text, "comma-separated ImageNette class names"),
+    "craft_classes": (_parsed(parse_classes), "comma-separated ImageNette class names"),
     "n_concepts": (_int(1), "an integer >= 1"),
     "concept_seeds": (_seeds,
                       "comma-separated integer seeds, or empty"),
     "picture_seeds": (_seeds,
                       "comma-separated integer seeds, or empty"),
-    "saliency_classes": (_text, "comma-separated ImageNette class names"),
-    "removal_percentages": (_text, "comma-separated percentages"),
+    "saliency_classes": (_parsed(parse_classes), "comma-separated ImageNette class names"),
+    "removal_percentages": (_parsed(_percentages), "comma-separated increasing percentages in [0, 100)"),
 }
 
 
@@ -148,8 +192,20 @@ def read_profiles(source: Path | None = None) -> dict[str, dict[str, Any]]:
     return profiles
 
 
+#: what a profile's name may be: it names folders (``results/<profile>/``, ``checkpoints/<profile>/``)
+PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+#: the channels of ResNet-18's last block, the activations CRAFT factorises: at most that many concepts
+CONCEPT_CHANNELS = 512
+#: the concepts a job fits when its profile names none (:func:`prunelib.sweep.concepts.settings`)
+DEFAULT_CONCEPTS = 10
+
+
 def check(name: str, params: Any, source: Path | str = "the profile") -> None:
-    """Raise :class:`ProfileError` unless ``params`` is a mapping of known settings with valid values."""
+    """Raise :class:`ProfileError` unless ``name`` is a plain word and ``params`` a mapping of known settings with
+    valid values (each parsed as its job parses it), consistent with each other."""
+    if not isinstance(name, str) or not PROFILE_NAME.fullmatch(name):
+        raise ProfileError(f"{source}: profile name {name!r} must be letters, digits, '_' and '-' (it names the "
+                           "folders results/<profile>/ and checkpoints/<profile>/)")
     if not isinstance(params, dict):
         raise ProfileError(f"{source}: profile {name!r} must be a mapping of settings, got {type(params).__name__}")
     for key, value in params.items():
@@ -157,8 +213,42 @@ def check(name: str, params: Any, source: Path | str = "the profile") -> None:
             raise ProfileError(f"{source}: profile {name!r} has an unknown setting {key!r}; known settings are "
                                f"{', '.join(sorted(SETTINGS))}")
         ok, expected = SETTINGS[key]
-        if not ok(value):
+        try:
+            valid = ok(value)
+        except ValueError as err:  # a parser's own message says what is wrong
+            raise ProfileError(f"{source}: profile {name!r}, setting {key!r} must be {expected}, got {value!r}: "
+                               f"{err}") from None
+        if not valid:
             raise ProfileError(f"{source}: profile {name!r}, setting {key!r} must be {expected}, got {value!r}")
+    try:
+        check_concepts(params)
+    except ValueError as err:
+        raise ProfileError(f"{source}: profile {name!r}: {err}") from None
+
+
+def concept_crops(params: dict[str, Any], n_images: int | None = None) -> int:
+    """The crops CRAFT cuts from ``n_images`` images of a class (default: ``craft_images``) at the profile's image
+    size (:func:`prunelib.sweep.concepts.settings` sets the patch size, :func:`prunelib.craft.crops.crop_starts` the
+    grid)."""
+    from .craft.crops import crop_starts
+    from .sweep.concepts import patch_size
+    size = int(params["image_size"])
+    per_image = len(crop_starts(size, patch_size(size))) ** 2
+    return per_image * (int(params["craft_images"]) if n_images is None else n_images)
+
+
+def check_concepts(params: dict[str, Any], n_images: int | None = None) -> None:
+    """Raise ValueError when CRAFT cannot fit ``n_concepts`` concepts: NMF needs at least as many crops (of
+    ``n_images``, default ``craft_images``) and channels (:data:`CONCEPT_CHANNELS`) as concepts."""
+    if "craft_classes" not in params or "image_size" not in params or "craft_images" not in params:
+        return
+    n_concepts = int(params.get("n_concepts", DEFAULT_CONCEPTS))
+    crops = concept_crops(params, n_images)
+    if n_concepts > min(crops, CONCEPT_CHANNELS):
+        raise ValueError(f"setting 'n_concepts' ({n_concepts}) exceeds what CRAFT can factorise: "
+                         f"{crops} crops of {n_images if n_images is not None else params['craft_images']} images "
+                         f"a class at {params['image_size']} px and {CONCEPT_CHANNELS} channels; lower n_concepts "
+                         "or raise craft_images")
 
 
 def load_profile(name: str) -> dict[str, Any]:

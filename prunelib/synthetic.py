@@ -12,6 +12,7 @@ import colorsys
 import hashlib
 import math
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -51,4 +52,23 @@ def make_imagenette(root: str | os.PathLike, *, n_train: int = 4, n_val: int = 2
                 lines.append(f"{hashlib.sha256((root / rel).read_bytes()).hexdigest()}  {rel}\n")
     if checksums:
         (root / "SHA256SUMS").write_text("".join(lines))
+    return root
+
+
+#: the synthetic ImageNette of a machine without the data (``make test``, the smoke run): 12 + 12 images a class at 64 px
+SMALL = {"n_train": 12, "n_val": 12, "size": 64}
+
+
+def ensure_imagenette(root: str | os.PathLike) -> Path:
+    """``root`` holding the :data:`SMALL` synthetic ImageNette: generated when it has no ``SHA256SUMS`` (written
+    last), into a temporary sibling renamed into place, so an interrupted generation is never taken for a finished
+    one. Returns ``root``."""
+    root = Path(root)
+    if (root / "SHA256SUMS").is_file():
+        return root
+    tmp = root.with_name(f"{root.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    make_imagenette(tmp, **SMALL)
+    shutil.rmtree(root, ignore_errors=True)  # an incomplete copy of an earlier, interrupted generation
+    os.replace(tmp, root)
     return root

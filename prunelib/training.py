@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,11 @@ SCHEDULES = ("cosine", "constant")
 SCHEDULE_UNITS = ("step", "epoch")
 #: the smallest image ResNet-18 can learn from (five stride-2 stages: 32 px is a 1x1 feature map)
 MIN_IMAGE_SIZE = 32
+
+
+class TrainingDiverged(ValueError):
+    """The training loss became NaN or infinite: the run stops before that epoch is saved, so its folder keeps the
+    last finite epoch; the message names the epoch, the step and the rate."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +81,10 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "image_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ValueError(f"TrainConfig.lr must be > 0, got {self.lr}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"TrainConfig.lr must be a finite number > 0, got {self.lr}")
+        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
+            raise ValueError(f"TrainConfig.weight_decay must be a finite number >= 0, got {self.weight_decay}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"TrainConfig.label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 0.0 <= self.flat_fraction < 1.0:
@@ -86,8 +94,8 @@ class TrainConfig:
         if self.schedule_unit not in SCHEDULE_UNITS:
             raise ValueError(f"TrainConfig.schedule_unit must be one of {', '.join(SCHEDULE_UNITS)}, "
                              f"got {self.schedule_unit!r}")
-        if self.eps is not None and not self.eps > 0:
-            raise ValueError(f"TrainConfig.eps must be > 0, got {self.eps}")
+        if self.eps is not None and not (self.eps > 0 and math.isfinite(self.eps)):
+            raise ValueError(f"TrainConfig.eps must be a finite number > 0, got {self.eps}")
         if self.image_size < MIN_IMAGE_SIZE:
             raise ValueError(f"TrainConfig.image_size must be >= {MIN_IMAGE_SIZE} (ResNet-18 downsamples 32x), "
                              f"got {self.image_size}")
@@ -216,10 +224,15 @@ def _train(model: nn.Module, train_split: "data.Split", val_split: "data.Split",
                            disable=not progress, mininterval=5.0)
         loss_sum, seen, t_epoch = 0.0, 0, time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]  # the rate of the epoch's first step
-        for x, y in bar:
+        for step, (x, y) in enumerate(bar):
             x, y = x.to(dev).contiguous(memory_format=torch.channels_last), y.to(dev)
             with autocast(dev, cfg.bf16):
                 loss = loss_fn(model(x).float(), y)
+            if not math.isfinite(loss.item()):
+                raise TrainingDiverged(
+                    f"the training loss is {loss.item()} at epoch {epoch + 1}, step {step + 1} (rate "
+                    f"{optimizer.param_groups[0]['lr']:g}) in {paths.portable(run_dir)}: the run stops before "
+                    "this epoch is saved; lower the learning rate (--lr, or the profile's lr / finetune_lr)")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

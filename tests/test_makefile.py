@@ -62,3 +62,20 @@ def test_a_test_file_is_one_unit_of_work_and_the_notebooks_together_are_one() ->
     assert xdist_scope("tests/test_sweep.py::test_x") != xdist_scope("tests/test_book.py::test_x")
     cells = {xdist_scope(f"notebooks/{name}.ipynb::Cell {k}") for name in ("01_training", "07_noise") for k in (0, 3)}
     assert cells == {"notebooks"}
+
+
+@pytest.mark.parametrize("workers", ["-3", "two", "1 2"])
+def test_make_test_refuses_a_number_of_workers_that_is_not_one(workers: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "TEST_WORKERS")}
+    run = subprocess.run(["make", "-n", "-o", ".venv/.installed", "test", f"TEST_WORKERS={workers}"], cwd=ROOT,
+                         env=env, capture_output=True, text=True)
+    assert run.returncode != 0 and "TEST_WORKERS must be auto or a whole number" in run.stderr
+    assert "-m pytest" not in run.stdout
+
+
+def test_make_smoke_generates_the_synthetic_data_it_runs_on_when_there_is_none(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    env["PRUNELIB_DATA"] = str(tmp_path / "none")
+    out = subprocess.run(["make", "-n", "-o", ".venv/.installed", "smoke", f"SYNTHETIC={tmp_path / 'none'}"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    assert "ensure_imagenette" in out and out.index("ensure_imagenette") < out.index("reproduce --profile smoke")

@@ -151,3 +151,21 @@ def test_cli_rejects_bad_levels(capsys) -> None:
     with pytest.raises(SystemExit):
         cli(["prune", "--levels", "10,150"])
     assert "percentages in (0, 100)" in capsys.readouterr().err
+
+
+def test_a_non_finite_loss_stops_training_before_the_epoch_is_saved(splits, tmp_path) -> None:
+    from prunelib.training import TrainingDiverged
+    cfg = dataclasses.replace(CFG, epochs=1, lr=1e30, optimizer="sgd")
+    model = pipeline.resnet18(seed=0)
+    with pytest.raises(TrainingDiverged, match=r"the training loss is (nan|inf) at epoch 1, step \d"):
+        _run(model, splits, tmp_path / "run", cfg)
+    assert not (tmp_path / "run" / "history.json").exists() and not (tmp_path / "run" / "last.pt").exists()
+
+
+def test_cli_train_refuses_a_rate_that_is_not_finite(capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli(["train", "--lr", "inf", "--epochs", "1"])
+    assert "--lr: expected a finite number > 0, got 'inf'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="lr must be a finite number"):
+        TrainConfig(lr=float("nan"))
+

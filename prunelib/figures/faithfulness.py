@@ -125,9 +125,17 @@ def plot_road_curves(m: dict, order: str = "morf", reference: dict | None = None
                         label=f"{100 * s:.0f} %")
             ax.set(title=f"paper: {label(method)}", xlabel="pixels removed, MoRF (%)",
                    ylabel="accuracy on imputed images" if ax is axes[1][0] else None)
-        axes[1][-1].legend(title="weights removed", ncol=2)
+        axes[1][len(paper) - 1].legend(title="weights removed", ncol=2)
+        for ax in axes[1][len(paper):]:  # methods the paper did not measure (SmoothGrad)
+            ax.axis("off")
     left_out = ", ".join(f"{c:.0f} %" for c in sorted(chance))
-    axes[0][-1].legend(title="weights removed" + (f"\n({left_out}: at chance)" if left_out else ""), ncol=2)
+    drawn = next((ax.get_legend_handles_labels() for ax in axes[0] if ax.get_legend_handles_labels()[0]), None)
+    if drawn:  # the levels are coloured alike in every panel: one legend says it
+        axes[0][-1].legend(*drawn, title="weights removed" + (f"\n({left_out}: at chance)" if left_out else ""),
+                           ncol=2)
+    for ax in axes[0] if not drawn else ():
+        ax.text(0.5, 0.5, f"no curve: every network at chance ({left_out})" if left_out else "no image explained",
+                transform=ax.transAxes, ha="center", va="center", wrap=True)
     return fig
 
 

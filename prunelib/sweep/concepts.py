@@ -40,12 +40,18 @@ def concepts_file(job) -> Path:
     return paths.results_dir(job.profile) / "runs" / "concepts" / f"{job.name}.json"
 
 
+def patch_size(image_size: int) -> int:
+    """CRAFT's crop size at ``image_size``: the official 64 px at 224 px, scaled."""
+    return max(2, round(64 * image_size / 224))
+
+
 def settings(params: dict[str, Any]) -> dict[str, Any]:
     """What the concept metrics depend on besides the networks."""
+    from ..profiles import DEFAULT_CONCEPTS, parse_classes
     image_size = int(params["image_size"])
-    return {"classes": [c.strip() for c in str(params["craft_classes"]).split(",") if c.strip()],
-            "n_images": int(params["craft_images"]), "n_concepts": int(params.get("n_concepts", 10)),
-            "patch_size": max(2, round(64 * image_size / 224)), "image_size": image_size, "image_seed": IMAGE_SEED}
+    return {"classes": parse_classes(params["craft_classes"]),
+            "n_images": int(params["craft_images"]), "n_concepts": int(params.get("n_concepts", DEFAULT_CONCEPTS)),
+            "patch_size": patch_size(image_size), "image_size": image_size, "image_seed": IMAGE_SEED}
 
 
 def wanted(job, params: dict[str, Any]) -> bool:

@@ -444,7 +444,8 @@ def save_maps(record: dict[str, Any], settings: dict[str, Any], maps: dict[str, 
 def _settings(job: Job, params: dict[str, Any]) -> dict[str, Any]:
     """What the measurements depend on besides the networks (compared before a result is reused)."""
     from ..image_set import set_size
-    methods = str(params.get("methods", "VG,IG")).split(",") + ["random"]
+    from ..profiles import parse_methods
+    methods = parse_methods(params.get("methods", "VG,IG")) + ["random"]
     per_class, image_set_seed = set_size(params)
     return {"image_size": int(params["image_size"]), "image_set_per_class": per_class,
             "image_set_seed": image_set_seed, "protocol": 2,

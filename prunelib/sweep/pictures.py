@@ -28,6 +28,7 @@ from typing import Any
 from .. import checkpoint, paths
 from ..networks import load_network
 from ..runs import same_networks
+from ..profiles import parse_classes, parse_methods
 from ..provenance import caption
 
 #: the seed of the images' shuffle and of the explorer's ROAD noise (the job's :data:`~.job.IMAGE_SEED`)
@@ -60,8 +61,8 @@ def wanted(job, params: dict[str, Any]) -> bool:
 def settings(params: dict[str, Any]) -> dict[str, Any]:
     """What the pictures depend on besides the networks."""
     from ..stages.explorer_frames import PERCENTAGES, parse_percentages
-    return {"classes": [c.strip() for c in str(params["saliency_classes"]).split(",") if c.strip()],
-            "methods": [m.strip() for m in str(params.get("methods", "VG,IG")).split(",")],
+    return {"classes": parse_classes(params["saliency_classes"]),
+            "methods": parse_methods(params.get("methods", "VG,IG")),
             "image_size": int(params["image_size"]), "val_per_class": int(params.get("val_per_class") or 0),
             "percentages": parse_percentages(params.get("removal_percentages", PERCENTAGES)),
             "explorer_images": EXPLORER_IMAGES, "image_seed": IMAGE_SEED}

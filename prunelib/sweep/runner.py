@@ -49,6 +49,13 @@ def logs_dir(profile: str) -> Path:
     return Path(os.environ.get("PRUNELIB_LOGS", paths.ROOT / "logs")) / "sweep" / profile
 
 
+def output_folders(profile: str) -> list[tuple[Path, str, str]]:
+    """The folders a sweep of ``profile`` writes: ``(folder, what it holds, the variable that moves it)``."""
+    return [(logs_dir(profile), "logs", "PRUNELIB_LOGS"),
+            (paths.results_dir(profile), "results", "PRUNELIB_RESULTS"),
+            (paths.checkpoint_dir(profile), "checkpoint", "PRUNELIB_CHECKPOINTS")]
+
+
 def parse_seeds(text: str) -> list[int]:
     """``"0,1,2"`` -> ``[0, 1, 2]`` (distinct integers >= 0)."""
     try:
@@ -176,9 +183,7 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
                          "itself); add --executor local to run them on this machine")
     cpus_per_job = threads_per_job(parallel, cpus_per_job, os.cpu_count())
     poll_s = poll_s if poll_s is not None else 5.0 if kind == "slurm" else 0.5
-    for folder, what, variable in ((logs_dir(profile), "logs", "PRUNELIB_LOGS"),
-                                   (paths.results_dir(profile), "results", "PRUNELIB_RESULTS"),
-                                   (paths.checkpoint_dir(profile), "checkpoint", "PRUNELIB_CHECKPOINTS")):
+    for folder, what, variable in output_folders(profile):
         paths.check_writable(folder, what, variable)  # before any job: nothing is lost to it afterwards
     data = paths.portable(_locate(data))
     if summary_only:
