@@ -3,7 +3,7 @@
 A profile is a mapping of settings, under a name that is a plain word (it names folders: ``results/<profile>/``).
 Every key must be one of :data:`SETTINGS`, with a value of its type and range, parsed by the same function its job
 parses it with (:func:`prunelib.pipeline.parse_levels` for ``levels``, :func:`parse_methods`, :func:`parse_classes`,
-:func:`prunelib.stages.explorer_frames.parse_percentages`); numbers must be finite, and settings that bound each other
+:func:`parse_percentages`); numbers must be finite, and settings that bound each other
 (``n_concepts`` and the crops of ``craft_images``) are checked together. A mistake (a YAML syntax error, a file that
 is not a mapping, a Python tag, an unknown key, a wrong value) is a :class:`ProfileError` naming the file, the
 profile and the key, raised when a command starts, not hours later inside a job. What depends on the data (the
@@ -113,9 +113,20 @@ def _levels(text: str) -> list[float]:
     return parse_levels(text)
 
 
-def _percentages(text: str) -> list[float]:
-    from .stages.explorer_frames import parse_percentages
-    return parse_percentages(text)
+#: percentages of pixels removed that the explorer shows by default (0: the intact image)
+PERCENTAGES = "0,10,20,30,50,70,90"
+
+
+def parse_percentages(text: str) -> list[float]:
+    """``"0,10,50"`` -> ``[0.0, 10.0, 50.0]``: increasing percentages of pixels removed, in [0, 100)."""
+    try:
+        values = [float(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"percentages: expected comma-separated numbers like '0,10,50', got {text!r}") from None
+    if not values or any(not 0 <= v < 100 for v in values) or any(b <= a for a, b in zip(values, values[1:])):
+        raise ValueError(f"percentages: expected increasing percentages in [0, 100), got {text!r} "
+                         "(100 % would leave no pixel to impute from)")
+    return values
 
 
 #: the settings that say how the book draws a profile, not what its jobs compute (left out of a job's inputs)
@@ -163,7 +174,7 @@ SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "picture_seeds": (_seeds,
                       "comma-separated integer seeds, or empty"),
     "saliency_classes": (_parsed(parse_classes), "comma-separated ImageNette class names"),
-    "removal_percentages": (_parsed(_percentages), "comma-separated increasing percentages in [0, 100)"),
+    "removal_percentages": (_parsed(parse_percentages), "comma-separated increasing percentages in [0, 100)"),
 }
 
 
@@ -228,10 +239,8 @@ def check(name: str, params: Any, source: Path | str = "the profile") -> None:
 
 def concept_crops(params: dict[str, Any], n_images: int | None = None) -> int:
     """The crops CRAFT cuts from ``n_images`` images of a class (default: ``craft_images``) at the profile's image
-    size (:func:`prunelib.sweep.concepts.settings` sets the patch size, :func:`prunelib.craft.crops.crop_starts` the
-    grid)."""
-    from .craft.crops import crop_starts
-    from .sweep.concepts import patch_size
+    size (:func:`prunelib.craft.crops.patch_size` and :func:`~prunelib.craft.crops.crop_starts`)."""
+    from .craft.crops import crop_starts, patch_size
     size = int(params["image_size"])
     per_image = len(crop_starts(size, patch_size(size))) ** 2
     return per_image * (int(params["craft_images"]) if n_images is None else n_images)

@@ -16,6 +16,11 @@ from ..metrics.validation import check_images
 from ..progress import progress_bar
 
 
+def patch_size(image_size: int) -> int:
+    """CRAFT's crop size at ``image_size``: the official 64 px at 224 px, scaled."""
+    return max(2, round(64 * image_size / 224))
+
+
 def crop_stride(patch_size: int) -> int:
     """The official stride, ``int(0.8 * patch_size)``."""
     return int(0.8 * patch_size)

@@ -22,25 +22,12 @@ from ..figures.explorer import (ExplorerFrames, ImageFrames, LevelFrames, Method
 from ..figures.saliency import load_maps
 from ..metrics import gini, road_images
 from ..models import device_of
+from ..profiles import PERCENTAGES, parse_percentages
 from ..saliency import in_order
 from .common import inputs
 
-#: percentages of pixels removed that the explorer shows by default (0: the intact image)
-PERCENTAGES = "0,10,20,30,50,70,90"
 #: sigma of ROAD's imputation noise, in the units of the normalised image (as the faithfulness stage uses it)
 NOISE = 0.01
-
-
-def parse_percentages(text: str) -> list[float]:
-    """``"0,10,50"`` -> ``[0.0, 10.0, 50.0]``: increasing percentages of pixels removed, in [0, 100)."""
-    try:
-        values = [float(v) for v in str(text).split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"percentages: expected comma-separated numbers like '0,10,50', got {text!r}") from None
-    if not values or any(not 0 <= v < 100 for v in values) or any(b <= a for a, b in zip(values, values[1:])):
-        raise ValueError(f"percentages: expected increasing percentages in [0, 100), got {text!r} "
-                         "(100 % would leave no pixel to impute from)")
-    return values
 
 
 @torch.no_grad()

@@ -27,6 +27,7 @@ from .. import checkpoint, paths
 from ..networks import load_network
 from ..runs import same_networks
 from ..craft import split_resnet
+from ..craft.crops import patch_size
 from ..models import resolve_device
 from ..progress import progress_bar
 from . import pictures
@@ -38,11 +39,6 @@ IMAGE_SEED = 0
 def concepts_file(job) -> Path:
     """Where ``job``'s concept metrics are written."""
     return paths.results_dir(job.profile) / "runs" / "concepts" / f"{job.name}.json"
-
-
-def patch_size(image_size: int) -> int:
-    """CRAFT's crop size at ``image_size``: the official 64 px at 224 px, scaled."""
-    return max(2, round(64 * image_size / 224))
 
 
 def settings(params: dict[str, Any]) -> dict[str, Any]:

@@ -60,7 +60,7 @@ def wanted(job, params: dict[str, Any]) -> bool:
 
 def settings(params: dict[str, Any]) -> dict[str, Any]:
     """What the pictures depend on besides the networks."""
-    from ..stages.explorer_frames import PERCENTAGES, parse_percentages
+    from ..profiles import PERCENTAGES, parse_percentages
     return {"classes": parse_classes(params["saliency_classes"]),
             "methods": parse_methods(params.get("methods", "VG,IG")),
             "image_size": int(params["image_size"]), "val_per_class": int(params.get("val_per_class") or 0),
