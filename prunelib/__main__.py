@@ -239,12 +239,17 @@ def _train_or_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size(params: dict) -> int | None:
+    """A profile's image size (None where it names none: nothing is decoded at a size it chose)."""
+    return int(params["image_size"]) if "image_size" in params else None
+
+
 def _before_work(args: argparse.Namespace, *, folders: list[tuple[Path, str, str]]) -> Path:
     """:func:`prunelib.settings.before_work` for ``sweep`` and ``reproduce``, which measure what their profile says."""
     from . import settings
     params = load_profile(args.profile)
     return settings.before_work(args.profile, params, data=args.data, download=args.download,
-                                image_size=int(params["image_size"]), measures=True, folders=folders)
+                                image_size=_size(params), measures=True, folders=folders)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -68,11 +68,11 @@ def _class_limit(counts: list[int], per_class: int) -> tuple[int, int]:
     return offered[fewest], fewest
 
 
-def check_against_data(params: dict[str, Any], root: Path, *, image_size: int, measures: bool,
+def check_against_data(params: dict[str, Any], root: Path, *, image_size: int | None, measures: bool,
                        memory_bytes: int | None = None) -> None:
     """Raise :class:`SettingsError` when ``params`` ask more of the data at ``root`` than it holds, or when decoding
-    its splits at ``image_size`` would not fit in ``memory_bytes`` (default: the machine's). ``measures``: the
-    command also measures (the image set and CRAFT's images are checked too). Reads the file listing only."""
+    its splits at ``image_size`` (None: not checked) would not fit in ``memory_bytes`` (default: the machine's).
+    ``measures``: the command also measures (the image set and CRAFT's images are checked too). Reads the file listing only."""
     from .data import CLASSES, class_counts
     from .image_set import set_size
     from .profiles import check_concepts, parse_classes
@@ -100,6 +100,8 @@ def check_against_data(params: dict[str, Any], root: Path, *, image_size: int, m
                                n_images=min(int(params["craft_images"]), offered))
             except ValueError as err:
                 raise SettingsError(f"{err} (class {name!r}: {offered} validation images{cut})") from None
+    if image_size is None:
+        return
     needed = (sum(train) + sum(val)) * 3 * image_size ** 2  # load_split decodes each whole split, uint8
     memory = memory_bytes if memory_bytes is not None else _memory_bytes()
     if memory and needed > memory:
@@ -121,7 +123,7 @@ def check_writable(folders: list[tuple[Path, str, str]]) -> None:
         paths.check_writable(folder, what, variable)
 
 
-def before_work(profile: str, params: dict[str, Any], *, data: str | None, download: bool, image_size: int,
+def before_work(profile: str, params: dict[str, Any], *, data: str | None, download: bool, image_size: int | None,
                 measures: bool, folders: list[tuple[Path, str, str]],
                 echo: Callable[[str], None] = print) -> Path:
     """The module's three checks for a command of ``profile`` (settings ``params``, already checked by

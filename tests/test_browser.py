@@ -331,17 +331,25 @@ def test_page_weight_is_reported_and_mathjax_loads_only_where_there_is_mathemati
 
 
 def test_the_landing_page_opens_with_the_answer(site: str, browser: "sync_api.Browser") -> None:
-    """The first paragraph is the abstract (the question, what was run, the answer, how sure, why the paper
-    differs), then the table of claims and a numbered, captioned figure."""
+    """The page opens with the key findings (at most three sentences and 70 words: the paper's claim, what the seeds
+    show, what made the paper's jump), then the table of claims, whose top is in the first screen at 1280 px, then a
+    numbered, captioned figure; the longer abstract (the question first) follows them."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{site}/book/intro.html", wait_until="load")
-    first = page.evaluate("() => document.querySelector('article section p:not(:has(em:only-child))').innerText")
-    assert first.startswith("Does pruning") and "seeds" in first and "simulated" in first.lower()
-    assert "authors' training loop" in first and first.count(". ") >= 4, first
+    box = page.locator("article .admonition.key-findings").first
+    assert box.locator(".admonition-title").inner_text().strip() == "Key findings"
+    findings = box.locator("p:not(.admonition-title)").first.inner_text()
+    assert len(findings.split()) <= 70 and findings.count(". ") <= 2 and "seeds" in findings, findings
+    assert box.bounding_box()["y"] < 900
+    table = page.locator("article table").first
+    assert table.bounding_box()["y"] < 900, "the table of claims starts below the first screen"
     header = page.evaluate("() => [...document.querySelectorAll('article table thead th')].map(t => t.innerText)")
     assert "the authors' code" in header and any("global pruning" in h for h in header), header
     number = page.evaluate("() => document.querySelector('article figure figcaption .caption-number').innerText")
     assert number.strip().startswith("Fig. 1"), number
+    summary = page.evaluate("() => [...document.querySelectorAll('article section p')].map(p => p.innerText)"
+                            ".find(t => t.startsWith('Does pruning')) || ''")
+    assert "seeds" in summary and "authors' training loop" in summary and summary.count(". ") >= 4, summary
     page.close()
 
 

@@ -103,10 +103,10 @@ def test_the_answer_and_tables_name_what_is_not_measured_yet() -> None:
 
 def test_the_contrast_table_has_one_row_per_contrast_and_metric_measured() -> None:
     rows = fig.contrast_rows(_parts([0, 1, 2]))
-    a1 = next(r for r in rows if r["contrast"] == "A1 - D" and r["metric"] == "Gini, VG")
+    a1 = next(r for r in rows if r["contrast"].startswith("A1 - D: ") and r["metric"] == "Gini, VG")
     assert a1["interval over"] == "3 seeds" and a1["verdict"].startswith("holds; effects above")
     assert a1["paper's jump"] == pytest.approx(0.04) and a1["effect"]["value"] == pytest.approx(0.041)
-    one = next(r for r in fig.contrast_rows(_parts([0])) if r["contrast"] == "S - D")
+    one = next(r for r in fig.contrast_rows(_parts([0])) if r["contrast"].startswith("S - D: "))
     assert one["interval over"] == "4 images, seed 0"
 
 
@@ -125,7 +125,8 @@ def test_the_figures_draw_the_histories_and_the_intervals_they_read() -> None:
 
 
 def test_under_three_seeds_each_seed_is_shown_and_judged_within_its_own_run() -> None:
-    rows = [r for r in fig.contrast_rows(_parts([0, 1])) if r["contrast"] == "A1 - D" and r["metric"] == "Gini, VG"]
+    rows = [r for r in fig.contrast_rows(_parts([0, 1]))
+            if r["contrast"].startswith("A1 - D: ") and r["metric"] == "Gini, VG"]
     assert [r["interval over"].split(", ")[1] for r in rows] == ["seed 0", "seed 1"]
     assert all(r["verdict"].endswith("(within one run)") for r in rows)
     assert rows[0]["effect"]["value"] != rows[1]["effect"]["value"]  # each seed's own effect

@@ -3,21 +3,35 @@ where their path would be too long; a notebook runs in it, and ipykernel has not
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
+from typing import Iterator
 
 import nbformat
 import papermill
+import pytest
 
 from prunelib import kernel
 from prunelib.kernel import LocalKernelManager
 
 
-def test_the_kernel_listens_on_sockets_in_the_temporary_folder(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A temporary folder whose path leaves room for a socket's: pytest's own, under pytest-xdist, is long enough to
+    send the kernel to TCP (the fallback tested below)."""
+    folder = Path(tempfile.mkdtemp(prefix="k", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_kernel_listens_on_sockets_in_the_temporary_folder(short_tmp, monkeypatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(short_tmp))
     monkeypatch.setattr(kernel.tempfile, "tempdir", None)  # gettempdir() reads TMPDIR again
     km = LocalKernelManager()
-    assert km.transport == "ipc" and km.ip.startswith(str(tmp_path / "prunelib-kernel-"))
+    assert km.transport == "ipc" and km.ip.startswith(str(short_tmp / "prunelib-kernel-"))
     assert LocalKernelManager().ip != km.ip  # two kernels at once do not share sockets
 
 
@@ -42,10 +56,10 @@ def test_a_notebook_runs_in_it_over_ipc_and_nothing_is_warned(tmp_path, capfd) -
     assert "without encryption" not in captured.out + captured.err  # ipykernel >= 7 warns of a TCP kernel
 
 
-def test_the_sockets_folder_is_private_under_any_umask_and_removed_at_shutdown(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
+def test_the_sockets_folder_is_private_under_any_umask_and_removed_at_shutdown(short_tmp, monkeypatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(short_tmp))
     monkeypatch.setattr(kernel.tempfile, "tempdir", None)
-    os.chmod(tmp_path, 0o1777)  # a temporary folder as /tmp is: anyone may enter it
+    os.chmod(short_tmp, 0o1777)  # a temporary folder as /tmp is: anyone may enter it
     old = os.umask(0)
     try:
         nb = nbformat.v4.new_notebook()
@@ -54,25 +68,25 @@ def test_the_sockets_folder_is_private_under_any_umask_and_removed_at_shutdown(t
                                               "folder = os.path.dirname(app.ip)\n"
                                               "print(oct(os.stat(folder).st_mode & 0o777), "
                                               "os.path.dirname(app.connection_file) == folder)")]
-        nbformat.write(nb, tmp_path / "in.ipynb")
-        papermill.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"), progress_bar=False,
+        nbformat.write(nb, short_tmp / "in.ipynb")
+        papermill.execute_notebook(str(short_tmp / "in.ipynb"), str(short_tmp / "out.ipynb"), progress_bar=False,
                                    kernel_name="python3", kernel_manager_class=LocalKernelManager)
     finally:
         os.umask(old)
-    assert nbformat.read(tmp_path / "out.ipynb", 4).cells[0].outputs[0]["text"] == "0o700 True\n"
-    assert not list(tmp_path.glob("prunelib-kernel-*"))  # sockets and connection file gone with the kernel
+    assert nbformat.read(short_tmp / "out.ipynb", 4).cells[0].outputs[0]["text"] == "0o700 True\n"
+    assert not list(short_tmp.glob("prunelib-kernel-*"))  # sockets and connection file gone with the kernel
 
 
-def test_a_killed_run_s_kernel_folder_is_removed_by_the_next(tmp_path, monkeypatch) -> None:
+def test_a_killed_run_s_kernel_folder_is_removed_by_the_next(short_tmp, monkeypatch) -> None:
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    left = tmp_path / f"prunelib-kernel-{int(gone.stdout)}-0123abcd"  # a reproduce killed with SIGKILL
+    left = short_tmp / f"prunelib-kernel-{int(gone.stdout)}-0123abcd"  # a reproduce killed with SIGKILL
     left.mkdir()
     (left / "k-1").write_text("")
     (left / "kernel.json").write_text("{}")
-    running = tmp_path / f"prunelib-kernel-{os.getpid()}-89abcdef"  # this process's kernel, still running
+    running = short_tmp / f"prunelib-kernel-{os.getpid()}-89abcdef"  # this process's kernel, still running
     running.mkdir()
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(short_tmp))
     monkeypatch.setattr(kernel.tempfile, "tempdir", None)
     km = LocalKernelManager()
-    assert km.ip.startswith(str(tmp_path / "prunelib-kernel-"))
+    assert km.ip.startswith(str(short_tmp / "prunelib-kernel-"))
     assert not left.exists() and running.exists()

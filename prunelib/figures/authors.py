@@ -57,15 +57,15 @@ def network_rows(parts: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def contrast_rows(parts: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """One row per contrast and metric measured: the estimate with its 95 % interval, what the interval is over
-    (seeds, or one seed's images), the paper's jump it is set beside and the verdict; one row saying so when no
-    contrast is measured yet."""
+    """One row per contrast (named with what it isolates) and metric measured: the estimate with its 95 % interval,
+    what the interval is over (seeds, or one seed's images), the paper's jump it is set beside and the verdict; one
+    row saying so when no contrast is measured yet."""
     rows = []
     order = [f"{stem}_{method.lower()}" for stem, method in METRICS]
     for contrast in (parts or {}).get("contrasts", []):
         for metric, row in sorted(contrast["metrics"].items(), key=lambda kv: order.index(kv[0])):
             for over, judged in _judged(row):
-                rows.append({"contrast": contrast["contrast"], "isolates": contrast["isolates"],
+                rows.append({"contrast": f"{contrast['contrast']}: {contrast['isolates']}",
                              "metric": METRIC_NAMES[metric],
                              "effect": {"value": judged["estimate"], "95 % interval": _interval(judged)},
                              "interval over": over, "paper's jump": row["paper_jump"],
