@@ -72,7 +72,8 @@ def check_against_data(params: dict[str, Any], root: Path, *, image_size: int | 
                        memory_bytes: int | None = None) -> None:
     """Raise :class:`SettingsError` when ``params`` ask more of the data at ``root`` than it holds, or when decoding
     its splits at ``image_size`` (None: not checked) would not fit in ``memory_bytes`` (default: the machine's).
-    ``measures``: the command also measures (the image set and CRAFT's images are checked too). Reads the file listing only."""
+    ``measures``: the command also measures (the image set and CRAFT's images are checked too). Reads the file
+    listing only."""
     from .data import CLASSES, class_counts
     from .image_set import set_size
     from .profiles import check_concepts, parse_classes
