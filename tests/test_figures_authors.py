@@ -155,3 +155,12 @@ def test_the_learning_rate_figure_has_one_legend_for_both_panels_and_the_decompo
     drawn.canvas.draw()
     assert all(len(ax.get_xticks()) <= 6 for ax in drawn.axes)
     plt.close(drawn)
+
+
+def test_the_contrasts_over_seeds_and_within_one_run_go_to_two_tables() -> None:
+    three, one = _parts([0, 1, 2]), _parts([0])
+    none = [{"contrast": "none", "metric": "none", "verdict": "no two networks of a contrast measured yet"}]
+    assert fig.contrast_rows(three, over_seeds=True) == fig.contrast_rows(three) and all(
+        r["interval over"] == "3 seeds" for r in fig.contrast_rows(three, over_seeds=True))
+    assert fig.contrast_rows(three, over_seeds=False) == none == fig.contrast_rows(one, over_seeds=True)
+    assert fig.contrast_rows(one, over_seeds=False) == fig.contrast_rows(one)

@@ -56,14 +56,17 @@ def network_rows(parts: dict[str, Any] | None) -> list[dict[str, Any]]:
     return rows
 
 
-def contrast_rows(parts: dict[str, Any] | None) -> list[dict[str, Any]]:
+def contrast_rows(parts: dict[str, Any] | None, over_seeds: bool | None = None) -> list[dict[str, Any]]:
     """One row per contrast (named with what it isolates) and metric measured: the estimate with its 95 % interval,
     what the interval is over (seeds, or one seed's images), the paper's jump it is set beside and the verdict; one
-    row saying so when no contrast is measured yet."""
+    row saying so when no contrast is measured yet. ``over_seeds``: only the rows judged over seeds (True) or only
+    those judged within one run (False), so that the two never stand in one table."""
     rows = []
     order = [f"{stem}_{method.lower()}" for stem, method in METRICS]
     for contrast in (parts or {}).get("contrasts", []):
         for metric, row in sorted(contrast["metrics"].items(), key=lambda kv: order.index(kv[0])):
+            if over_seeds is not None and (row["unit"] == "seed") != over_seeds:
+                continue
             for over, judged in _judged(row):
                 rows.append({"contrast": f"{contrast['contrast']}: {contrast['isolates']}",
                              "metric": METRIC_NAMES[metric],
