@@ -173,3 +173,16 @@ def test_concept_coherence_is_judged_over_seeds_or_not_judged_with_the_reason() 
     (row,) = three["levels"]["global"]
     assert row["verdict"] == HOLDS and row["estimate"] == pytest.approx(-0.05)  # a fall: the claimed direction
     assert three["claim"]["by_regime"]["global"]["dense"]["CRAFT"].startswith("holds; effects below")
+
+
+def test_one_image_within_one_run_has_no_interval_and_no_warning() -> None:
+    import math
+    import warnings
+
+    from prunelib.sweep.seed_rule import clustered_moments
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mean, se, df = clustered_moments([0.25], [3])
+        empty = clustered_moments([], None)
+    assert mean == 0.25 and math.isnan(se) and df == 0.0
+    assert math.isnan(empty[0]) and math.isnan(empty[1])

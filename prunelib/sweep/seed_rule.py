@@ -183,6 +183,8 @@ def clustered_moments(values: Sequence[float], classes: Sequence[int] | None) ->
     or with ``classes`` None (images of unknown class) the ordinary one on n - 1."""
     import statsmodels.api as sm
     y = np.asarray(values, dtype=float)
+    if len(y) < 2:  # no spread to estimate: no interval (as numpy's would be, without its warning)
+        return (float(y[0]) if len(y) else math.nan), math.nan, 0.0
     if classes is None or len(set(classes)) < 2:
         return float(y.mean()), float(y.std(ddof=1) / math.sqrt(len(y))), float(len(y) - 1)
     fit = sm.OLS(y, np.ones((len(y), 1))).fit(cov_type="cluster", cov_kwds={"groups": np.asarray(classes)})
