@@ -36,3 +36,15 @@ def test_no_committed_notebook_shows_a_cut_table() -> None:
             if ELIDED.search(html):
                 cut.append(f"{notebook.name}, cell {i}: {''.join(c['source'])[:60]!r}")
     assert not cut, f"tables cut short by pandas: {cut}"
+
+
+def test_no_executed_notebook_weighs_5_mb_or_shows_a_figure_twice() -> None:
+    """A figure glued by ``show`` and displayed again as the cell's value doubles a page's weight."""
+    import json
+    from pathlib import Path
+    for path in sorted(Path(__file__).resolve().parent.parent.joinpath("book", "notebooks").glob("*.ipynb")):
+        assert path.stat().st_size < 5 * 2 ** 20, f"{path.name}: {path.stat().st_size / 2 ** 20:.1f} MB"
+        cells = json.loads(path.read_text())["cells"]
+        twice = [c.get("id") for c in cells for o in c.get("outputs", [])
+                 if o.get("output_type") == "execute_result" and "image/png" in o.get("data", {})]
+        assert not twice, f"{path.name}: cells {twice} show their figure a second time"

@@ -21,7 +21,7 @@ from ..stages.common import near_chance
 from ..sweep.agreement import BASELINE, PICTURE, load_picture
 from ..sweep.seed_rule import SEED_VERDICTS, interval
 from ..sweep.summary import load_summary
-from .style import COLUMN_IN, MIN_FONT_PT
+from .style import COLUMN_IN, MIN_FONT_PT, PHOTO_DPI
 
 MEASURES = {"spearman": "Spearman ρ", "top10_iou": "top-10 % IoU"}
 METHODS = ("vg", "ig")
@@ -156,7 +156,7 @@ def plot_agreement_picture(shown: dict[str, np.ndarray] | None) -> Figure:
         return fig
     methods, labels = list(shown["methods"]), list(shown["labels"])
     fig, axes = plt.subplots(len(methods), len(labels) + 1, figsize=(COLUMN_IN, 1.65 * len(methods) + 0.2),
-                             squeeze=False)
+                             dpi=PHOTO_DPI, squeeze=False)
     for r, method in enumerate(methods):
         axes[r][0].imshow(shown["image"])
         axes[r][0].set_title("image" if r == 0 else "", fontsize=9)
