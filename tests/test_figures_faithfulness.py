@@ -2,12 +2,25 @@
 from __future__ import annotations
 
 import warnings
+from typing import Iterator
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
+
 from prunelib.figures import faithfulness  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_open_figures() -> Iterator[None]:
+    """Each test starts with no pyplot figure open, so that a warning it turns into an error is its own figure's,
+    not matplotlib's count of the figures that earlier tests on the same worker left open."""
+    plt.close("all")
+    yield
+    plt.close("all")
 
 LEVELS = ("0.0", "0.5")
 
