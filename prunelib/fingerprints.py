@@ -1,6 +1,7 @@
-"""Stage fingerprints that cover what a stage depends on, and nothing else.
+"""A chapter's declared inputs: what a stage of ``reproduce`` depends on, and nothing else.
 
-A stage of ``reproduce`` is re-run when its fingerprint changes. The fingerprint hashes
+A stage is current while its inputs, declared now (:func:`stage_inputs`), are the ones its manifest record holds
+(:func:`prunelib.currency.why_stale`); its fingerprint is their digest. The inputs are
 
 - the stage's parameters and its notebook's source;
 - the source of the prunelib modules the notebook imports, followed through their own imports (so a change to
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Iterable
 
 from . import __version__
+from .currency import digest
 
 PACKAGE = Path(__file__).resolve().parent
 #: files of a stage's results folder that say when and where it ran rather than what it computed
@@ -103,13 +105,17 @@ def results_digest(folders: Iterable[Path]) -> str:
     return h.hexdigest()
 
 
+def stage_inputs(params: dict, notebook: Path, upstream: Iterable[Path] = ()) -> dict:
+    """The declared inputs of a stage: ``{"params", "package", "notebook", "code": {module: sha256}, "results"}``:
+    its ``params``, prunelib's version, its notebook's digest, the source digest of every prunelib module it imports
+    (the chapter's code: minutes to draw again, so its source is its version) and the digest of the results it
+    reads (the results folders ``upstream`` of the stages before it and of the sweeps)."""
+    return {"params": params, "package": __version__, "notebook": hashlib.sha256(Path(notebook).read_bytes()).hexdigest(),
+            "code": {str(m.relative_to(PACKAGE)): hashlib.sha256(m.read_bytes()).hexdigest()
+                     for m in imported_modules(notebook_code(notebook))},
+            "results": results_digest(upstream)}
+
+
 def stage_fingerprint(params: dict, notebook: Path, upstream: Iterable[Path] = ()) -> str:
-    """The fingerprint of a stage: its ``params``, its notebook, the modules it imports and its inputs' content
-    (the results folders ``upstream`` of the stages before it)."""
-    h = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
-    h.update(__version__.encode())
-    h.update(Path(notebook).read_bytes())
-    for module in imported_modules(notebook_code(notebook)):
-        h.update(str(module.relative_to(PACKAGE)).encode() + b"\0" + module.read_bytes())
-    h.update(results_digest(upstream).encode())
-    return h.hexdigest()
+    """The fingerprint of a stage: the digest of :func:`stage_inputs`."""
+    return digest(stage_inputs(params, notebook, upstream))

@@ -44,7 +44,8 @@ from tqdm.auto import tqdm
 from . import paths, runs
 from . import data as imagenette
 from .checkpoint import save_json, swap_in
-from .fingerprints import results_digest, stage_fingerprint
+from .currency import digest, why_stale
+from .fingerprints import results_digest, stage_inputs
 from .kernel import LocalKernelManager
 from .models import resolve_device
 from .profiles import PROFILES_FILE, load_profile, profiles_file  # noqa: F401 (re-exported)
@@ -151,12 +152,16 @@ def read_manifest(path: Path) -> dict:
     return {"stages": {}}
 
 
-def stage_stale(record: dict, key: str, executed: Path, outputs: Path) -> str | None:
-    """Why a stage is not current (None: it is): its fingerprint ``key`` must be the one its manifest ``record``
-    and its executed notebook hold, and its ``outputs`` folder must be there with the content it had when the stage
+def stage_stale(record: dict, inputs: dict, executed: Path, outputs: Path) -> str | None:
+    """Why a stage is not current (None: it is): its manifest ``record`` must hold the stage's declared ``inputs``
+    as they are now (:func:`prunelib.fingerprints.stage_inputs`, :func:`prunelib.currency.why_stale`), its executed
+    notebook their fingerprint, and its ``outputs`` folder must be there with the content it had when the stage
     wrote it (a file deleted or changed since makes the stage run again)."""
-    if record.get("fingerprint") != key or stored_fingerprint(executed) != key:
-        return "its inputs, notebook or code changed"
+    why = why_stale(record.get("inputs"), inputs)
+    if why:
+        return f"its inputs changed ({'; '.join(why[:3])}{'; ...' if len(why) > 3 else ''})"
+    if stored_fingerprint(executed) != digest(inputs):
+        return f"{paths.portable(executed)} is not the notebook these inputs executed"
     if not outputs.is_dir():
         return f"{paths.portable(outputs)} is missing"
     if record.get("outputs") != results_digest([outputs]):
@@ -235,11 +240,12 @@ def _reproduce(profile: str, *, data: str | None, device: str, force: bool, only
         inputs = {k: v for k, v in stage_params.items() if k != "out_dir"}
         if "data" in declared:  # the images' contents, not only their path: other images there re-run the stage
             inputs["data_contents"] = contents
-        key = stage_fingerprint(inputs, source, upstream=[d for d in done_before if d.is_dir()]
-                                + sweep_outputs([profile] + [v for k, v in stage_params.items()
-                                                             if k.endswith("_profile") and isinstance(v, str)]))
+        now = stage_inputs(inputs, source, upstream=[d for d in done_before if d.is_dir()]
+                           + sweep_outputs([profile] + [v for k, v in stage_params.items()
+                                                        if k.endswith("_profile") and isinstance(v, str)]))
+        key = digest(now)
         done_before.append(results / name)
-        why = stage_stale(record, key, executed, results / name)
+        why = stage_stale(record, now, executed, results / name)
         if not force and why is None:
             tqdm.write(f"[{name}] up to date, skipped")
             continue
@@ -278,7 +284,7 @@ def _reproduce(profile: str, *, data: str | None, device: str, force: bool, only
         executed.parent.mkdir(parents=True, exist_ok=True)
         tmp_nb.replace(executed)
         ran = True
-        manifest["stages"][name] = {"fingerprint": key, "outputs": results_digest([results / name]),
+        manifest["stages"][name] = {"fingerprint": key, "inputs": now, "outputs": results_digest([results / name]),
                                     "seconds": round(seconds, 1),
                                     "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                     "params": {k: v for k, v in stage_params.items() if k != "out_dir"},

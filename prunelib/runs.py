@@ -3,17 +3,14 @@
 A run folder (a dense training, one pruning level) holds ``run.json``: the identity of the run, i.e. the data
 it is trained on (the digests of the train and val splits, which cover file names, contents and any subset
 drawn), its recipe (:class:`~prunelib.training.TrainConfig`), its parent (the sha256 of the checkpoint it starts
-from, for a pruning level), and the version of prunelib's training code. :func:`claim` writes it when the
-folder is new and compares it when the folder exists: a run is resumed or reused only when every field
-matches, otherwise :class:`RunMismatch` names the fields that differ and the folder to remove.
-
-The git commit is recorded for information but not compared: a change of a plot label must not invalidate
-hours of training. A change that alters what training computes bumps :data:`TRAINING_CODE_VERSION`.
+from, for a pruning level), and the version of prunelib's training code (:func:`prunelib.training.run_identity`).
+:func:`claim` writes it when the folder is new and compares it when the folder exists (:func:`prunelib.currency.
+why_stale`): a run is resumed or reused only when every field matches, otherwise :class:`RunMismatch` names the
+fields that differ and the folder to remove.
 """
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import fcntl
 import json
 import os
@@ -22,10 +19,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .checkpoint import file_sha256, save_json
+from .currency import why_stale
 
-#: bumped whenever a change to prunelib alters the weights a recipe trains to (data transforms, optimiser,
-#: schedule, model, pruning); compared on resume, unlike the git commit
-TRAINING_CODE_VERSION = 2
 RUN_FILE = "run.json"
 #: files whose presence means a folder holds a run (made before identities existed if run.json is absent)
 _RUN_OUTPUTS = ("last.pt", "best.pt", "final.pt", "init.pt")
@@ -45,15 +40,6 @@ def network_key(network: dict[str, Any]) -> str:
     (its weights). The identity alone does not name the weights: the same inputs trained on another machine (another
     CPU, a GPU) give the same identity and other weights."""
     return f"{network['identity']}:{network.get('checkpoint_sha256', '')}"
-
-
-def same_networks(recorded: list[dict[str, Any]], networks: list[dict[str, Any]]) -> bool:
-    """Whether ``recorded`` (what a derived file says it was made from) names ``networks``, in order: the same
-    identities and checkpoint digests. A record written before digests were kept (no ``checkpoint_sha256``) is
-    matched by identity."""
-    return len(recorded) == len(networks) and all(
-        r["identity"] == n["identity"] and r.get("checkpoint_sha256", n.get("checkpoint_sha256"))
-        == n.get("checkpoint_sha256") for r, n in zip(recorded, networks))
 
 
 @contextlib.contextmanager
@@ -90,34 +76,10 @@ class Busy(RuntimeError):
     """A folder is locked by another live process (see :func:`locked`)."""
 
 
-def identity(*, data: dict[str, Any], recipe: Any, **parts: Any) -> dict[str, Any]:
-    """The identity of a run: ``data`` (split digests and sizes), ``recipe`` (a dataclass or dict) and any other
-    defining ``parts`` (``parent``, ``sparsity_target``, ``method``, ...), plus the training code's version."""
-    recipe = dataclasses.asdict(recipe) if dataclasses.is_dataclass(recipe) else dict(recipe)
-    return {"data": data, "recipe": recipe, **parts, "code": TRAINING_CODE_VERSION}
-
-
 def data_identity(train_split: Any, val_split: Any) -> dict[str, Any]:
     """What a run's data is: the digests and sizes of its train and val splits (see ``prunelib.data.Split``)."""
     return {"train": train_split.digest, "val": val_split.digest, "n_train": len(train_split),
             "n_val": len(val_split)}
-
-
-def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
-def differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    """``["recipe.lr: run has 0.001, now 0.004", ...]`` for every field that differs (nested keys dotted)."""
-    a, b = _flatten(saved), _flatten(json.loads(json.dumps(now)))  # JSON round trip: tuples -> lists
-    return [f"{k}: run has {a.get(k)!r}, now {b.get(k)!r}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
 
 
 def claim(run_dir: str | Path, ident: dict[str, Any]) -> Path:
@@ -136,7 +98,7 @@ def claim(run_dir: str | Path, ident: dict[str, Any]) -> Path:
         if not isinstance(saved, dict):
             raise RunMismatch(f"{record} is not a run's identity (a JSON {type(saved).__name__}, not a mapping); "
                               f"remove {run_dir} to start this run over")
-        diff = differences(saved, ident)
+        diff = why_stale(saved, ident)
         if diff:
             raise RunMismatch(f"{run_dir} holds a run of other inputs ({'; '.join(diff)}); remove that folder to "
                               "start over, or write this run to another folder")

@@ -21,7 +21,7 @@ from .progress import progress_bar
 from .models import resnet18
 from .pruning import (authors_masks, enforce_masks, make_permanent, mask_sparsity, prune_global, prune_layerwise,
                       rewind, rewind_authors, sparsity_report)
-from .training import TrainConfig, evaluate, train
+from .training import TrainConfig, evaluate, run_identity, train
 
 METHODS = ("global", "lottery")
 #: a lottery round ``r`` (1, 2, ...) retrains with data-order seed ``seed + LOTTERY_ORDER_STRIDE * r``: every
@@ -86,7 +86,7 @@ def prune_schedule(model: nn.Module, levels: list[float], finetune: TrainConfig,
             finetune, data_seed=finetune.order_seed + LOTTERY_ORDER_STRIDE * round_index)
         ident = {"stage": "prune", "method": method, "sparsity_target": sparsity, "parent": parent_digest,
                  "initial": initial_digest if method == "lottery" else None}
-        runs.claim(level_dir, runs.identity(data=data_ident, recipe=recipe, **ident))
+        runs.claim(level_dir, run_identity(data=data_ident, recipe=recipe, **ident))
         final = level_dir / "final.pt"
         if final.exists():
             if progress:
@@ -129,7 +129,7 @@ def lottery_round(r: int, sparsity: float, masks: dict, initial_state: dict, fin
     recipe = dataclasses.replace(finetune, data_seed=finetune.order_seed + LOTTERY_ORDER_STRIDE * r)
     ident = {"stage": "prune", "method": "lottery", "sparsity_target": sparsity, "parent": parent,
              "initial": initial_digest}
-    runs.claim(level_dir, runs.identity(data=runs.data_identity(train_split, val_split), recipe=recipe, **ident))
+    runs.claim(level_dir, run_identity(data=runs.data_identity(train_split, val_split), recipe=recipe, **ident))
     if (level_dir / "final.pt").exists():
         return json.loads((level_dir / "report.json").read_text())
     return _train_level(lottery_start(initial_state, masks), sparsity, "lottery", recipe, train_split, val_split,
@@ -181,7 +181,7 @@ def authors_schedule(dense_dir: str | Path, rounds: int, rate: float, recipe: Tr
         round_recipe = dataclasses.replace(recipe, data_seed=recipe.order_seed + LOTTERY_ORDER_STRIDE * r)
         ident = {"stage": "authors_round", "round": r, "rate": rate, "enforce_mask": enforce_mask,
                  "parent": checkpoint.state_digest(parent), "initial": runs.file_digest(initial_file)}
-        runs.claim(level_dir, runs.identity(data=data_ident, recipe=round_recipe, **ident))
+        runs.claim(level_dir, run_identity(data=data_ident, recipe=round_recipe, **ident))
         model = make_permanent(checkpoint.load_model_state(resnet18(), checkpoint.load(parent)["model"]))
         masks = authors_masks(model, rate, masks)
         final = level_dir / "final.pt"
@@ -217,7 +217,7 @@ def authors_round(r: int, rate: float, masks: dict, buffers: dict, initial_state
     round_recipe = dataclasses.replace(recipe, data_seed=recipe.order_seed + LOTTERY_ORDER_STRIDE * r)
     ident = {"stage": "authors_round", "round": r, "rate": rate, "enforce_mask": enforce_mask, "parent": parent,
              "initial": initial_digest}
-    runs.claim(level_dir, runs.identity(data=runs.data_identity(train_split, val_split), recipe=round_recipe,
+    runs.claim(level_dir, run_identity(data=runs.data_identity(train_split, val_split), recipe=round_recipe,
                                         **ident))
     if (level_dir / "final.pt").exists():
         return json.loads((level_dir / "report.json").read_text())

@@ -43,6 +43,20 @@ class TrainingDiverged(ValueError):
     last finite epoch; the message names the epoch, the step and the rate."""
 
 
+#: the version of the code that trains a network (this module, the data's transforms, the optimiser, the schedule,
+#: the model and the pruning): part of every run's identity (:func:`run_identity`), bumped by a change that alters the
+#: weights a recipe trains to; the git commit is recorded but not compared, so a changed comment keeps hours of training
+CODE_VERSION = 2
+
+
+def run_identity(*, data: dict, recipe: "TrainConfig | dict", **parts) -> dict:
+    """The identity of a run (:func:`prunelib.runs.claim`): ``data`` (split digests and sizes,
+    :func:`prunelib.runs.data_identity`), ``recipe`` and any other defining ``parts`` (``parent``,
+    ``sparsity_target``, ``method``, ...), with :data:`CODE_VERSION`."""
+    recipe = dataclasses.asdict(recipe) if dataclasses.is_dataclass(recipe) else dict(recipe)
+    return {"data": data, "recipe": recipe, **parts, "code": CODE_VERSION}
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that changes the trained weights (it is stored with the checkpoints and compared on resume).
@@ -197,8 +211,8 @@ def _train(model: nn.Module, train_split: "data.Split", val_split: "data.Split",
     history: list[dict] = []
     start_epoch = 0
 
-    runs.claim(run_dir, runs.identity(data=runs.data_identity(train_split, val_split), recipe=cfg,
-                                      **(identity or {})))
+    runs.claim(run_dir, run_identity(data=runs.data_identity(train_split, val_split), recipe=cfg,
+                                 **(identity or {})))
     last_path = run_dir / "last.pt"
     if last_path.exists():
         state = checkpoint.load(last_path, map_location=dev)

@@ -45,11 +45,11 @@ def test_a_finished_run_is_not_reused_for_other_data(two_datasets, tmp_path, cap
     capsys.readouterr()
     code, err = _cli(capsys, "train", "--data", str(b), *COMMON, "--epochs", "1", "--out", out)
     assert code == 2 and err.count("\n") == 1
-    assert "holds a run of other inputs" in err and "data.train: run has" in err and out in err
+    assert "holds a run of other inputs" in err and "data.train: was" in err and out in err
     # another subset of the same data is other data too
     code, err = _cli(capsys, "train", "--data", str(a), *COMMON[:4], "--subset-per-class", "1",
                      "--val-per-class", "0", "--epochs", "1", "--out", out)
-    assert code == 2 and "data.n_train: run has 20, now 10" in err
+    assert code == 2 and "data.n_train: was 20, now 10" in err
 
 
 def test_checkpoints_without_identity_are_refused(tmp_path: Path) -> None:
@@ -70,7 +70,7 @@ def test_a_level_is_not_reused_from_another_dense_network(synthetic_root, tmp_pa
                 "--out", str(tmp_path / "dense")]) == 0
     capsys.readouterr()
     code, err = _cli(capsys, "prune", *args, "--seed", "1")
-    assert code == 2 and "level_50 holds a run of other inputs" in err and "parent: run has" in err
+    assert code == 2 and "level_50 holds a run of other inputs" in err and "parent: was" in err
 
 
 def test_near_levels_get_folders_of_their_own() -> None:

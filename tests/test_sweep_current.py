@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from prunelib import checkpoint, paths, pipeline, runs
+from prunelib import checkpoint, currency, paths, pipeline, runs
 from prunelib.__main__ import main as cli
 from prunelib.sweep import runner
 from prunelib.sweep.job import Job, run_job, stale
@@ -74,7 +74,7 @@ def test_a_result_of_other_inputs_is_not_current(finished) -> None:
     assert runner.is_done(job)
     done = json.loads(job.result_file.read_text())
     profiles.write_text(profiles.read_text().replace("epochs: 1", "epochs: 2"))  # a recipe setting
-    assert not runner.is_done(job) and any("params.epochs: run has 1, now 2" in why for why in stale(job, done))
+    assert not runner.is_done(job) and any("params.epochs: was 1, now 2" in why for why in stale(job, done))
     profiles.write_text(profiles.read_text().replace("epochs: 2", "epochs: 1"))
     other = make_imagenette(finished["root"] / "other-data", n_train=4, n_val=2, size=32, seed=1)
     moved = Job(job.profile, job.seed, job.regime, data=str(other))
@@ -93,7 +93,7 @@ def test_a_swapped_checkpoint_is_refused_with_its_name(finished) -> None:
     level = job.checkpoints / "global" / "level_50" / "final.pt"
     shutil.copy(job.checkpoints / "dense" / "best.pt", level)  # another network, run.json kept
     assert not runner.is_done(job)
-    assert any("is another checkpoint than the one measured" in why
+    assert any("level_50/final.pt.checkpoint_sha256: was" in why
                for why in stale(job, json.loads(job.result_file.read_text())))
     with pytest.raises(ValueError, match=r"level_50/final.pt is not the file written there .*replaced"):
         checkpoint.load(level)
@@ -256,7 +256,7 @@ def test_aggregation_keeps_a_file_whose_network_was_trained_again_here_and_says_
     summary.unlink()
     lines: list[str] = []
     assert runner.aggregate("tiny", job.data, lines.append) == []
-    assert any("kept, though" in line and "dense/best.pt is another checkpoint" in line for line in lines)
+    assert any("kept, though" in line and "dense/best.pt.checkpoint_sha256: was" in line for line in lines)
     assert summary.read_text() == before
 
 
@@ -452,7 +452,12 @@ def test_derived_files_name_the_weights_not_only_the_inputs() -> None:
     digests were kept is matched by identity."""
     a = {"identity": "i0", "checkpoint_sha256": "a" * 64}
     retrained = {"identity": "i0", "checkpoint_sha256": "b" * 64}
-    assert runs.same_networks([a], [dict(a)]) and not runs.same_networks([a], [retrained])
-    assert runs.same_networks([{"identity": "i0"}], [retrained])  # an old record: identity only
-    assert not runs.same_networks([a], [a, retrained]) and not runs.same_networks([{"identity": "i1"}], [a])
+
+    def current(recorded: list[dict], now: list[dict]) -> bool:
+        return not currency.why_stale({"networks": currency.networks(recorded, like=recorded)},
+                                      {"networks": currency.networks(now, like=recorded)})
+
+    assert current([a], [dict(a)]) and not current([a], [retrained])
+    assert current([{"identity": "i0"}], [retrained])  # an old record: identity only
+    assert not current([a], [a, retrained]) and not current([{"identity": "i1"}], [a])
     assert runs.network_key(a) != runs.network_key(retrained)

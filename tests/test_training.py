@@ -114,7 +114,7 @@ def test_a_finished_run_is_reused_and_says_so(splits, tmp_path, capsys) -> None:
 def test_resume_with_other_config_is_refused(splits, tmp_path) -> None:
     cfg = TrainConfig(epochs=1, batch_size=8, image_size=32, bf16=False)
     _run(pipeline.resnet18(seed=0), splits, tmp_path, cfg)
-    with pytest.raises(ValueError, match=r"holds a run of other inputs \(recipe.lr: run has 0.001, now 0.5\)"):
+    with pytest.raises(ValueError, match=r"holds a run of other inputs \(recipe.lr: was 0.001, now 0.5\)"):
         _run(pipeline.resnet18(seed=0), splits, tmp_path, dataclasses.replace(cfg, lr=0.5))
 
 

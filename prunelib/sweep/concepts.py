@@ -25,7 +25,7 @@ import torch
 
 from .. import checkpoint, paths
 from ..networks import load_network
-from ..runs import same_networks
+from ..currency import networks as network_inputs, why_stale
 from ..craft import split_resnet
 from ..craft.crops import patch_size
 from ..models import resolve_device
@@ -57,13 +57,13 @@ def wanted(job, params: dict[str, Any]) -> bool:
 
 
 def is_current(job, params: dict[str, Any], networks: list[dict[str, Any]]) -> bool:
-    """Whether ``job``'s concept file covers these networks (records with their identity and checkpoint digest, in
-    order, :func:`prunelib.runs.same_networks`) with the profile's settings."""
+    """Whether ``job``'s concept file was made from its declared inputs as they are now
+    (:func:`prunelib.currency.why_stale`): the profile's settings and these networks (the job's measured records,
+    their identity and checkpoint digest, in order)."""
     done = pictures.read_record(concepts_file(job), "networks")
-    if done is None:
-        return False
-    return (done.get("settings") == _settings(job, params)
-            and same_networks(done["networks"], networks))
+    return done is not None and not why_stale(
+        {"settings": done.get("settings"), "networks": network_inputs(done["networks"], like=done["networks"])},
+        {"settings": _settings(job, params), "networks": network_inputs(networks, like=done["networks"])})
 
 
 def _settings(job, params: dict[str, Any]) -> dict[str, Any]:

@@ -49,7 +49,8 @@ from ..provenance import provenance
 from ..pruning import make_permanent, sparsity_report
 from ..metrics.agreement import as_saliency, spearman, top_k_iou
 from ..schedule import authors_schedule, level_folder, round_folder
-from ..training import TrainConfig, train
+from ..training import CODE_VERSION, TrainConfig, train
+from ..currency import why_stale
 
 #: the seed of the bootstrap intervals, ROAD's imputation noise and the random maps (with each image's index)
 IMAGE_SEED = 0
@@ -180,7 +181,7 @@ def job_inputs(job: Job, params: dict[str, Any] | None = None) -> dict[str, Any]
     return {"profile": job.profile, "seed": job.seed, "regime": job.regime,
             "params": {k: v for k, v in params.items() if k not in DRAWING_ONLY + PICTURES_ONLY},
             "settings": _settings(job, params),
-            "data": split_digests(locate(job.data)), "code": runs.TRAINING_CODE_VERSION}
+            "data": split_digests(locate(job.data)), "code": CODE_VERSION}
 
 
 def read_result(path: Path) -> dict[str, Any]:
@@ -196,10 +197,33 @@ def read_result(path: Path) -> dict[str, Any]:
 
 
 def stale(job: Job, done: dict[str, Any], params: dict[str, Any] | None = None) -> list[str]:
-    """Why ``done`` (a result file's content) is not ``job``'s current result: the differing inputs, and any
-    network whose run folder (where it is on this machine) holds another run or another checkpoint than the one
-    measured. Empty: current."""
-    return runs.differences(done.get("inputs", {}), job_inputs(job, params)) + replaced(done)
+    """Why ``done`` (a result file's content) is not ``job``'s current result (:func:`prunelib.currency.why_stale`):
+    its declared inputs (:func:`job_inputs`) and the networks it measured as they are on this machine now
+    (:func:`networks_here`). Empty: current."""
+    return why_stale({**done.get("inputs", {}), "networks": measured_networks(done)},
+                     {**job_inputs(job, params), "networks": networks_here(done)})
+
+
+def measured_networks(done: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The networks a result file measured, as inputs: ``{checkpoint: {"identity", "checkpoint_sha256"}}``."""
+    return {n["checkpoint"]: {"identity": n["identity"], "checkpoint_sha256": n.get("checkpoint_sha256")}
+            for n in done["networks"]}
+
+
+def networks_here(done: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The networks of ``done`` as this machine holds them now, in :func:`measured_networks`' form: a run folder
+    trained again here (from the same inputs: CPUs differ in their last bits, or from others) has another identity
+    or checkpoint; a network not on this machine stands as it was measured (the file names it; git keeps what a
+    next unit needs, :mod:`prunelib.state`)."""
+    now = measured_networks(done)
+    for name, network in now.items():
+        path = paths.resolve(name)
+        record = path.parent / runs.RUN_FILE
+        if record.is_file():
+            network["identity"] = runs.file_digest(record)
+        if path.is_file():
+            network["checkpoint_sha256"] = runs.file_digest(path)
+    return now
 
 
 def missing(job: Job, done: dict[str, Any], params: dict[str, Any]) -> list[str]:
@@ -215,21 +239,6 @@ def missing(job: Job, done: dict[str, Any], params: dict[str, Any]) -> list[str]
             + [f"it measures the network {f} {found.count(f)} times" for f in dict.fromkeys(found)
                if found.count(f) > 1]
             + [f"it measures a network {f} the regime does not have" for f in dict.fromkeys(found) if f not in folders])
-
-
-def replaced(done: dict[str, Any]) -> list[str]:
-    """The networks of ``done`` whose run folder on this machine now holds another run or another checkpoint (a
-    network trained again, here or on another machine, from the same inputs: CPUs differ in their last bits). The
-    file still measures the networks it names (their digests); the job is run again to measure the ones here."""
-    why = []
-    for network in done["networks"]:
-        path = paths.resolve(network["checkpoint"])
-        record = path.parent / runs.RUN_FILE
-        if record.is_file() and runs.file_digest(record) != network["identity"]:
-            why.append(f"{paths.portable(record.parent)} holds another run than the one measured")
-        elif path.is_file() and runs.file_digest(path) != network.get("checkpoint_sha256"):
-            why.append(f"{paths.portable(path)} is another checkpoint than the one measured")
-    return why
 
 
 class Measurement:
@@ -403,7 +412,7 @@ def _earlier_measurements(job: Job, inputs_now: dict[str, Any], settings: dict[s
             if own:
                 print(f"{err}: measuring again", flush=True)
             continue
-        why = runs.differences({**done["inputs"], "regime": None}, {**inputs_now, "regime": None})
+        why = why_stale({**done["inputs"], "regime": None}, {**inputs_now, "regime": None})
         if why:
             if own:
                 print(f"{paths.portable(path)} was measured from other inputs ({'; '.join(why)}): measuring again",

@@ -27,7 +27,7 @@ from typing import Any
 
 from .. import checkpoint, paths
 from ..networks import load_network
-from ..runs import same_networks
+from ..currency import networks as network_inputs, why_stale
 from ..profiles import parse_classes, parse_methods
 from ..provenance import caption
 
@@ -90,15 +90,16 @@ def load_drawn(networks: list[dict[str, Any]], device: str = "auto") -> dict[flo
 
 
 def is_current(job, params: dict[str, Any], networks: list[dict[str, Any]]) -> bool:
-    """Whether ``job``'s pictures show these networks (by identity) with the profile's settings."""
-    record = pictures_dir(job) / RECORD
-    done = read_record(record, "identities")
+    """Whether ``job``'s pictures were made from their declared inputs as they are now
+    (:func:`prunelib.currency.why_stale`): the profile's settings and the networks they show (:func:`drawn`)."""
+    done = read_record(pictures_dir(job) / RECORD, "identities")
     if done is None:
         return False
-    identities, digests = done.get("identities", []), done.get("checkpoints")  # digests: kept since 2026-12
+    identities, digests = done["identities"], done.get("checkpoints")  # a record without digests: identities only
     recorded = ([{"identity": i, "checkpoint_sha256": c} for i, c in zip(identities, digests)] if digests is not None
                 else [{"identity": i} for i in identities])
-    return done.get("settings") == settings(params) and same_networks(recorded, drawn(networks))
+    return not why_stale({"settings": done.get("settings"), "networks": network_inputs(recorded, like=recorded)},
+                         {"settings": settings(params), "networks": network_inputs(drawn(networks), like=recorded)})
 
 
 def read_record(path: Path, names: str) -> dict[str, Any] | None:

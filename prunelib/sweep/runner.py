@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import paths, regimes, runs
-from ..runs import differences  # aggregate() names its list of runs `runs`
+from ..currency import digest, why_stale
 from . import concepts, pictures
 from .agreement import PICTURE
 from .decomposition import DECOMPOSITION
-from .job import (Job, check_machine, job_inputs, missing, networks_to_train, read_result, replaced, run_job, stale,
-                  stopped_by_sigterm)
+from .job import (Job, check_machine, job_inputs, measured_networks, missing, networks_here, networks_to_train,
+                  read_result, run_job, stale, stopped_by_sigterm)
 from .seed_rule import SEED_VERDICTS
 from .summary import SUMMARY_FILE, runs_dir
 
@@ -348,20 +348,20 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
     from .seed_rule import seed_verdicts
     from .summary import load_runs, write_summary
 
-    def why_stale(path: Path, run: dict[str, Any]) -> str | None:
+    def not_current(path: Path, run: dict[str, Any]) -> str | None:
         if "inputs" not in run:
             return "it was measured by an older version (no record of its inputs)"
-        why = differences(run["inputs"], job_inputs(Job(profile, int(run["seed"]), str(run["regime"]), data=data)))
-        trained_again = [] if why else replaced(run)  # same inputs, another realization here: it measures its own
-        if trained_again:
-            echo(f"{paths.portable(path)}: kept, though {'; '.join(trained_again)} (it measures the networks it "
-                 "names; the job runs again to measure the ones here)")
+        why = why_stale(run["inputs"], job_inputs(Job(profile, int(run["seed"]), str(run["regime"]), data=data)))
+        trained_again = [] if why else why_stale(measured_networks(run), networks_here(run))
+        if trained_again:  # same inputs, another realization here: the file measures the networks it names
+            echo(f"{paths.portable(path)}: kept, though networks here are not the ones it measured "
+                 f"({'; '.join(trained_again)}; the job runs again to measure the ones here)")
         return "; ".join(why) or None
 
     results = paths.results_dir(profile)
     try:
         read_from = aggregation_inputs(profile, data)
-        runs = load_runs(profile, skip=why_stale, echo=echo)
+        runs = load_runs(profile, skip=not_current, echo=echo)
         if not runs:
             echo("no current result file: the summary and verdict files are left as they were")
             return []
@@ -394,24 +394,21 @@ AGGREGATED = "aggregation.json"
 
 
 def aggregation_inputs(profile: str, data: str | None) -> str:
-    """The digest of what :func:`aggregate` draws ``profile``'s summary and verdicts from: every job's result and
-    concept file (names and bytes), the profile's settings and the data's contents (they decide which files are
-    current)."""
-    import hashlib
-    import json
+    """The digest (:func:`prunelib.currency.digest`) of what :func:`aggregate` draws ``profile``'s summary and
+    verdicts from: every job's result and concept file (names and bytes), the profile's settings and the data's
+    contents (they decide which files are current)."""
     from ..data import locate, split_digests
     from ..fingerprints import results_digest
     from ..profiles import load_profile
     folder = runs_dir(profile)
     files = sorted(folder.glob("*.json")) + sorted((folder / "concepts").glob("*.json"))
-    return hashlib.sha256(json.dumps([results_digest(files), load_profile(profile), split_digests(locate(data))],
-                                     sort_keys=True, default=str).encode()).hexdigest()
+    return digest([results_digest(files), load_profile(profile), split_digests(locate(data))])
 
 
 def aggregation_stale(profile: str, data: str | None) -> str | None:
     """Why ``profile``'s summary and verdicts are not drawn from its result files as they are now (a job's file
-    changed, added or removed, or the profile's settings or data changed since :func:`aggregate` wrote them); None
-    when they are, or when there is nothing to aggregate."""
+    changed, added or removed, or the profile's settings or data changed since :func:`aggregate` wrote them,
+    :func:`prunelib.currency.why_stale`); None when they are, or when there is nothing to aggregate."""
     import json
     if not any(runs_dir(profile).glob("*.json")):
         return None
@@ -420,10 +417,14 @@ def aggregation_stale(profile: str, data: str | None) -> str | None:
     if missing_files:
         return f"{', '.join(missing_files)} missing"
     try:
-        recorded = json.loads(record.read_text()).get("inputs")
-    except (OSError, ValueError, AttributeError):
+        recorded = json.loads(record.read_text())
+        recorded = recorded if isinstance(recorded, dict) and "inputs" in recorded else None
+    except (OSError, ValueError):
+        recorded = None
+    if recorded is None:
         return f"{paths.portable(record)} does not say what they were drawn from"
-    return None if recorded == aggregation_inputs(profile, data) else "a job's result, the settings or the data changed"
+    why = why_stale(recorded, {"inputs": aggregation_inputs(profile, data)})
+    return "a job's result, the settings or the data changed" if why else None
 
 
 def non_finite(run: dict[str, Any]) -> list[str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import paths, pipeline, regimes, runs, state
-from ..runs import differences
+from ..currency import why_stale
 from .compute import _timed, network_hours
 from .job import (Job, Measurement, job_inputs, keep_state, network_record, pruned_record, read_result,
                   stopped_by_sigterm)
@@ -194,7 +194,7 @@ def run_unit(profile: str, name: str, *, data: str | None = None, device: str = 
     if unit.part == "job":
         return run_job(job, progress=progress)
     done = read_result(job.result_file) if job.result_file.is_file() else None
-    if done is not None and (why := differences(done["inputs"], job_inputs(job, params))):
+    if done is not None and (why := why_stale(done["inputs"], job_inputs(job, params))):
         raise UnitError(f"{paths.portable(job.result_file)} was measured from other inputs ({'; '.join(why)}); "
                         "a unit only adds to a job of today's inputs")
     networks = done["networks"] if done else []
