@@ -5,7 +5,7 @@
 
 For every class and level it builds the matrix the concepts stage factorises (the crops of the class's first
 ``--images`` validation images that the dense network gets right, through the level's ``g``, as
-:func:`prunelib.stages.concepts.class_concepts`), then fits scikit-learn's NMF (10 concepts, seed 0, its
+:func:`prunelib.measure.concepts.class_concepts`), then fits scikit-learn's NMF (10 concepts, seed 0, its
 default tolerance 1e-4) with the official cap of 200 iterations and with an ample cap of 20,000, and prints the
 iterations the second fit needed, whether the first stopped at its cap, and both relative reconstruction
 errors. The data: ``$PRUNELIB_DATA``, else ``../shared/data/imagenette2-224``.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,9 +24,10 @@ from sklearn.exceptions import ConvergenceWarning
 
 from prunelib import data
 from prunelib.craft import batched_features, extract_crops, split_resnet
-from prunelib.pipeline import load_level
-from prunelib.stages.common import inputs
-from prunelib.stages.concepts import class_images
+from prunelib.measure.common import inputs
+from prunelib.measure.concepts import class_images
+from prunelib.networks import load_network
+from prunelib.schedule import level_tag
 
 
 def fit(a: np.ndarray, max_iter: int) -> tuple[int, float, bool]:
@@ -38,6 +40,11 @@ def fit(a: np.ndarray, max_iter: int) -> tuple[int, float, bool]:
     return int(reducer.n_iter_), error, any(issubclass(w.category, ConvergenceWarning) for w in caught)
 
 
+def level_checkpoint(run: str, level: float) -> Path:
+    """The checkpoint of one level of a job's networks: ``dense/best.pt`` at 0, else ``global/level_XX/final.pt``."""
+    return Path(run) / "dense" / "best.pt" if level == 0 else Path(run) / "global" / f"level_{level_tag(level)}" / "final.pt"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", required=True, help="a checkpoint folder with dense/ and global/level_XX/")
@@ -47,14 +54,14 @@ def main() -> None:
     parser.add_argument("--classes", default="church,parachute,English springer")
     args = parser.parse_args()
     val = data.load_split(data.locate(os.environ.get("PRUNELIB_DATA") or "../shared/data/imagenette2-224"), "val")
-    dense = load_level(args.run, 0.0)
+    dense = load_network(level_checkpoint(args.run, 0.0))
     patch = max(2, round(64 * args.image_size / 224))
     print("class, level: iterations to converge | 200-iteration fit stopped at its cap | error at 200 -> converged")
     for name in args.classes.split(","):
         x, _ = inputs(val, class_images(dense, val, name, args.images, args.image_size, 0)[0], args.image_size,
                       torch.device("cpu"))
         for level in (float(v) for v in args.levels.split(",")):
-            g, _ = split_resnet(load_level(args.run, level))
+            g, _ = split_resnet(load_network(level_checkpoint(args.run, level)))
             a = batched_features(g, extract_crops(x, patch), args.image_size, 64, torch.bfloat16).numpy()
             n_official, e_official, capped = fit(a, 200)
             n_full, e_full, not_converged = fit(a, 20_000)

@@ -27,8 +27,8 @@ import torch
 
 from prunelib import metrics, paths
 from prunelib.checkpoint import save_json
-from prunelib.stages import study
-from prunelib.stages.common import inputs, validation_split
+from prunelib.chapters import study
+from prunelib.measure.common import inputs, validation_split
 from prunelib.saliency import METHODS
 from prunelib.reproduce import load_profile
 
@@ -60,7 +60,7 @@ def main() -> None:
     prof = load_profile(args.profile)
     stored = json.loads((paths.results_dir(args.profile) / "faithfulness" / "metrics.json").read_text())
     levels = [float(s) for s in args.levels.split(",")] if args.levels else [float(s) for s in stored["shared_levels"]]
-    models = study.networks(study.job_result(args.profile, prof["seed"], "global", args.data, run=False))
+    models = study.networks(study.job_result(args.profile, prof["seed"], "global", args.data))
     val = validation_split(args.data, prof["val_per_class"], prof["seed"])
     seed, n_boot = prof["seed"], prof["n_bootstrap"]
     out = {"profile": args.profile, "image_size": stored["image_size"], "percentages": stored["percentages"],

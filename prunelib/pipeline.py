@@ -1,4 +1,4 @@
-"""Training and pruning as functions (loading the splits, the dense run, the pruning schedule, one level's model):
+"""Training and pruning as functions (loading the splits, the dense run, the pruning schedule):
 the CLI and the sweep's jobs call these same ones."""
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ import dataclasses
 from pathlib import Path
 from typing import Callable
 
-from torch import nn
-
 from . import checkpoint, runs
 from . import data as imagenette
 from .models import resnet18
-from .pruning import make_permanent
 from .schedule import level_tag, prune_schedule
 from .training import TrainConfig, train
 
@@ -69,18 +66,6 @@ def prune_dense(splits: tuple["imagenette.Split", "imagenette.Split"], dense_dir
     return prune_schedule(model, levels, finetune, *splits, out_dir, parent=dense_dir / "best.pt", method=method,
                           initial_state=initial, initial_digest=digest, device=device, progress=progress,
                           on_level=on_level)
-
-
-def load_level(run_dir: str | Path, sparsity: float, method: str = "global") -> nn.Module:
-    """The model at one level: ``sparsity == 0`` is the dense ``best.pt``, else ``<method>/level_XX/final.pt``."""
-    run_dir = Path(run_dir)
-    path = (run_dir / "dense" / "best.pt" if sparsity == 0
-            else run_dir / method / f"level_{level_tag(sparsity)}" / "final.pt")
-    model = resnet18(num_classes=len(imagenette.CLASSES))
-    checkpoint.load_model_state(model, checkpoint.load(path)["model"])
-    return make_permanent(model).eval()
-
-
 
 
 def parse_levels(levels: str) -> list[float]:

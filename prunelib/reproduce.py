@@ -3,8 +3,8 @@
 ``python -m prunelib reproduce --profile smoke|noise|authors|... [--data PATH] [--device auto|cpu|cuda] [--force]``
 
 - The chapters on training, saliency maps, faithfulness, concepts and the explorer draw one job of the profile's
-  sweep (its ``seed``, :data:`CHAPTER_REGIME` pruning; :mod:`prunelib.stages.study`): reproduce first runs that
-  job through the sweep's engine, which trains, prunes, measures and draws only what is not current. The other
+  sweep (its ``seed``, :data:`CHAPTER_REGIME` pruning; :mod:`prunelib.chapters.study`, which only reads): reproduce
+  first runs that job through the sweep's engine, which trains, prunes, measures and draws only what is not current. The other
   chapters draw what the profile's sweeps wrote (``python -m prunelib sweep``).
 - The profile's parameters (``prunelib/profiles.yaml``) are injected into each notebook's ``parameters`` cell
   (only the ones it declares), paths relative to the project root so that no machine's folders are published.
@@ -63,7 +63,7 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("noise", "07_noise.ipynb"),
     ("authors", "08_authors_code.ipynb"),
 )
-#: the stages that draw one job of the profile's sweep (:mod:`prunelib.stages.study`: seed ``seed``, regime
+#: the stages that draw one job of the profile's sweep (:mod:`prunelib.chapters.study`: seed ``seed``, regime
 #: :data:`CHAPTER_REGIME`); reproduce runs that job first, through the sweep's engine
 JOB_STAGES = ("training", "saliency", "faithfulness", "concepts", "explorer")
 CHAPTER_REGIME = "global"
@@ -212,9 +212,13 @@ def _reproduce(profile: str, *, data: str | None, device: str, force: bool, only
     manifest = read_manifest(manifest_path)
     run_provenance = dict(provenance(profile, data, resolved, params.get("seed", 0)), params=params)
     if {name for name, _ in stages} & set(JOB_STAGES) and not only:
-        from .stages import study  # the chapters' networks: the sweep's engine trains and measures what is not current
+        # the chapters' networks: the sweep's engine trains, measures and draws what is not current
+        from .sweep.job import Job, run_job
+        from .sweep.runner import is_done
+        job = Job(profile, int(params.get("seed", 0)), CHAPTER_REGIME, data=data, device=resolved)
         try:
-            study.job_result(profile, int(params.get("seed", 0)), CHAPTER_REGIME, data, device=resolved)
+            if not is_done(job):
+                run_job(job, progress=True)
         except runs.Busy as err:
             raise runs.Busy(f"the chapters' job ({CHAPTER_REGIME}-seed{params.get('seed', 0)}) is being run by "
                             f"another process ({err}); run reproduce again when it has finished") from None

@@ -14,10 +14,11 @@ from PIL import Image
 from torch import nn
 
 from prunelib import metrics
+from prunelib.chapters import explorer_live
 from prunelib.figures import explorer
-from prunelib.figures.explorer import ExplorerFrames, ImageFrames, LevelFrames, MethodFrames, Prediction
 from prunelib.figures.explorer.widgets import AT_CHANCE
-from prunelib.stages import explorer_frames, explorer_live
+from prunelib.measure import explorer_frames
+from prunelib.measure.frames import ExplorerFrames, ImageFrames, LevelFrames, MethodFrames, Prediction
 
 # ---- encoding and drawing ------------------------------------------------------------------------------------
 
@@ -66,7 +67,7 @@ def test_overlay_mixes_the_grey_image_with_the_colour_of_the_map() -> None:
 
 
 def test_the_colour_scale_tops_out_where_the_largest_values_hold_two_percent_of_the_map() -> None:
-    from prunelib.figures.explorer.drawing import saturation_value
+    from prunelib.measure.drawing import saturation_value
 
     assert saturation_value(np.array([2.0] + [1.0] * 99)) == 1.0  # a lone pixel with 2/101 of the total saturates
     assert saturation_value(np.array([100.0] + [1.0] * 99)) == 100.0  # one holding half the total is the top
@@ -297,7 +298,7 @@ def test_live_source_computes_and_keeps_the_frames_of_validation_images(syntheti
     lf = compute(3, 1)
     assert lf.level == 0.5 and list(lf.methods) == ["IG", "VG"] and len(lf.methods["VG"].removed) == 2
     assert compute(3, 1) is lf  # kept: going back to a level is instant
-    from prunelib.stages import study
+    from prunelib.chapters import study
     monkeypatch.setattr(study, "networks", lambda result, device="auto": models)
     result = {"seed": 0, "settings": {"image_size": 32, "val_per_class": 0}}
     assert isinstance(explorer_live.open_live_explorer(result, data=str(synthetic_root), methods="VG",

@@ -8,7 +8,7 @@ from torch import nn
 
 from prunelib.data import CLASSES
 from prunelib.image_set import fixed_image_set, set_size
-from prunelib.stages.faithfulness import measure
+from prunelib.measure.faithfulness import measure
 
 
 def _labels(per_class: int = 12) -> torch.Tensor:

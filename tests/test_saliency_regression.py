@@ -14,7 +14,7 @@ sys.path.insert(0, str(DATA))
 
 from make_saliency_regression import case, numbers  # noqa: E402
 
-from prunelib.stages.faithfulness import measure  # noqa: E402
+from prunelib.measure.faithfulness import measure  # noqa: E402
 
 
 def test_vg_and_ig_numbers_equal_those_from_before_the_registry():

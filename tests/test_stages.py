@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from prunelib.stages.comparison import judge, paired_difference
+from prunelib.chapters.comparison import judge, paired_difference
 
 
 def _metrics(gini_dense: list[float], gini_pruned: list[float], images_pruned: list[int]) -> dict:
@@ -67,8 +67,8 @@ def test_a_verdict_within_one_run_clusters_on_class() -> None:
 
 
 def test_paper_gaps_are_ours_minus_the_papers_at_shared_levels() -> None:
-    from prunelib.stages.comparison import paper_gaps
-    from prunelib.stages.verdict_text import evidence
+    from prunelib.chapters.comparison import paper_gaps
+    from prunelib.chapters.verdict_text import evidence
     reference = {"sparsity": [0.0, 0.1, 0.7], "top1": [0.84, 0.83, 0.80],
                  "gini": {"VG": [0.40, 0.45, 0.50], "IG": [0.6, 0.6, 0.6]},
                  "aopc": {"VG": [0.5, 0.5, 0.5], "IG": [0.3, 0.3, 0.3]}}
@@ -91,12 +91,12 @@ def test_paper_gaps_are_ours_minus_the_papers_at_shared_levels() -> None:
 
 
 def test_near_chance_threshold() -> None:
-    from prunelib.stages.common import near_chance
+    from prunelib.measure.common import near_chance
     assert near_chance(0.107, 10) and not near_chance(0.421, 10) and not near_chance(0.2, 10)
 
 
 def test_verdict_texts_carry_the_evidence_and_the_excluded_levels() -> None:
-    from prunelib.stages.verdict_text import verdict_texts
+    from prunelib.chapters.verdict_text import verdict_texts
     d = {"estimate": -0.002, "low": -0.003, "high": -0.001}
     gap = {"mean": -0.08, "range": (-0.1, -0.05)}
     c = {"light": ["0.5"], "aggressive": ["0.9"], "at_chance": ["0.98"],
@@ -137,7 +137,7 @@ def test_stage_timings_add_the_training_compute_time(tmp_path) -> None:
 
 def test_concept_notes_say_why_sobol_importances_are_zero() -> None:
     from prunelib.models import resnet18
-    from prunelib.stages.concepts import class_weights_left, notes
+    from prunelib.measure.concepts import class_weights_left, notes
 
     model = resnet18(num_classes=10, seed=0)
     with torch.no_grad():

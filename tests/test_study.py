@@ -1,4 +1,4 @@
-"""The chapters' view of a sweep job (prunelib.stages.study): a hand-made job result of three images with known
+"""The chapters' view of a sweep job (prunelib.chapters.study): a hand-made job result of three images with known
 answers, rearranged into the forms the figure modules read, and drawn by them."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 from prunelib.figures import accuracy as accuracy_fig  # noqa: E402
 from prunelib.figures import concepts as concepts_fig  # noqa: E402
 from prunelib.figures import faithfulness as faithfulness_fig  # noqa: E402
-from prunelib.stages import study  # noqa: E402
+from prunelib.chapters import study  # noqa: E402
 
 
 def ci(x: float) -> dict:
@@ -87,3 +87,20 @@ def test_the_networks_at_chance_and_the_most_pruned_one_that_is_not() -> None:
     every = {**RESULT, "networks": [{**n, "near_chance": True} for n in RESULT["networks"]]}
     assert study.at_chance(every) == [0.2, 0.36]  # the dense network is the reference, always shown
     assert study.most_pruned(every) == 0.0
+
+
+def test_job_result_only_reads_and_names_the_command_that_makes_a_missing_or_stale_result(tmp_path, monkeypatch
+                                                                                           ) -> None:
+    monkeypatch.setenv("PRUNELIB_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("PRUNELIB_CHECKPOINTS", str(tmp_path / "checkpoints"))
+    command = "python -m prunelib sweep --profile smoke --seeds 0 --regimes global"
+    with pytest.raises(FileNotFoundError, match=r"runs/global-seed0.json is not a current result .*" + command):
+        study.job_result("smoke", 0, "global")
+    file = tmp_path / "results" / "smoke" / "runs" / "global-seed0.json"
+    file.parent.mkdir(parents=True)
+    file.write_text('{"profile": "smoke", "seed": 0, "regime": "global", "networks": []}')  # no network: not done
+    with pytest.raises(FileNotFoundError, match=command):
+        study.job_result("smoke", 0, "global")
+    assert not (tmp_path / "checkpoints").exists()  # nothing was trained
+    with pytest.raises(ValueError, match="nonsense"):
+        study.job_result("smoke", 0, "nonsense")

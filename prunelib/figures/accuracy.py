@@ -8,13 +8,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..stages.common import near_chance
+from ..measure.common import near_chance
 from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, MIN_FONT_PT
 from .tables import LEVEL, flagged, level, percent
 
 
 def load_accuracy(stage_dir: str | Path) -> dict:
-    """``accuracy.json`` written by :func:`prunelib.stages.study.accuracy` (a sweep job's networks)."""
+    """``accuracy.json`` written by :func:`prunelib.chapters.study.accuracy` (a sweep job's networks)."""
     return json.loads((Path(stage_dir) / "accuracy.json").read_text())
 
 

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from .. import paths
 from ..regimes import REGIMES
-from ..stages.common import near_chance
+from ..measure.common import near_chance
 from ..sweep.agreement import BASELINE, PICTURE, load_picture
 from ..sweep.seed_rule import SEED_VERDICTS, interval
 from ..sweep.summary import load_summary

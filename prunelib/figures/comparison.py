@@ -9,15 +9,15 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..saliency import in_order
-from ..stages.common import near_chance
-from ..stages.faithfulness import aopc_of, gini_of, level_key
+from ..measure.common import near_chance
+from ..measure.faithfulness import aopc_of, gini_of, level_key
 from .faithfulness import at_chance, draw_levels, label, level_series
 from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
 from .tables import LEVEL, flagged, interval, percent
 
 
 def load_comparison(stage_dir: str | Path) -> dict:
-    """``comparison.json`` written by :func:`prunelib.stages.comparison.run_comparison_stage`."""
+    """``comparison.json`` written by :func:`prunelib.chapters.comparison.run_comparison_stage`."""
     return json.loads((Path(stage_dir) / "comparison.json").read_text())
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure, SubFigure
 
 from ..craft.gallery import load_concepts  # noqa: F401  (the notebooks load a gallery from here, to plot it)
-from ..schedule import level_tag
+from ..measure.concepts import gallery_path  # noqa: F401  (the notebooks find a gallery from here)
 from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, PHOTO_DPI, clamped, limits
 from .tables import LEVEL, flagged, level
 
@@ -76,13 +76,8 @@ CONCEPT_VIEWS = (
 
 
 def load_coherence(stage_dir: str | os.PathLike) -> dict[str, Any]:
-    """``coherence.json`` written by :func:`prunelib.stages.study.coherence` (a sweep job's concept metrics)."""
+    """``coherence.json`` written by :func:`prunelib.chapters.study.coherence` (a sweep job's concept metrics)."""
     return json.loads((Path(stage_dir) / "coherence.json").read_text())
-
-
-def gallery_path(stage_dir: str | os.PathLike, class_name: str, sparsity: float) -> Path:
-    """Where the gallery of ``class_name`` at ``sparsity`` is stored in ``stage_dir`` (without suffix)."""
-    return Path(stage_dir) / f"{class_name.replace(' ', '_')}_{level_tag(sparsity)}"
 
 
 def concept_rows(summary: Mapping[str, Any]) -> list[dict]:

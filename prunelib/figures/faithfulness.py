@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..saliency import METHODS, in_order
-from ..stages.faithfulness import aopc_of, gini_of, level_key
+from ..measure.faithfulness import aopc_of, gini_of, level_key
 from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
 from .tables import LEVEL, flagged, interval, level
 
@@ -24,7 +24,7 @@ def label(method: str) -> str:
 
 
 def load_metrics(stage_dir: str | Path) -> dict:
-    """``metrics.json`` written by :func:`prunelib.stages.study.metrics` (a sweep job's measurements)."""
+    """``metrics.json`` written by :func:`prunelib.chapters.study.metrics` (a sweep job's measurements)."""
     return json.loads((Path(stage_dir) / "metrics.json").read_text())
 
 

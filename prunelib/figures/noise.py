@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from ..reference import load_reference
 from ..regimes import REGIMES
 from ..saliency import METHODS
-from ..stages.common import near_chance
+from ..measure.common import near_chance
 from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
 from .tables import LEVEL, flagged
 

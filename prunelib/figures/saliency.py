@@ -1,29 +1,15 @@
 """Figure 5 of the paper and ours: saliency maps of a few images across pruning levels."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..pictures import load_photos
-from ..stages.faithfulness import level_key
+from ..measure.faithfulness import level_key
+from ..measure.saliency_maps import load_maps  # noqa: F401  (the notebooks read the maps from here, to plot them)
 from .style import COLUMN_IN, PHOTO_DPI
-
-
-def load_maps(stage_dir: str | Path) -> dict:
-    """``maps.npz``, ``maps.json`` and ``images.jpg`` written by
-    :func:`prunelib.stages.saliency_maps.saliency_grid`: the arrays (maps as float32), the labels and ``images``
-    uint8 (K, S, S, 3)."""
-    stage_dir = Path(stage_dir)
-    with np.load(stage_dir / "maps.npz") as npz:
-        arrays = {k: npz[k].astype(np.float32) if npz[k].dtype == np.float16 else npz[k] for k in npz.files}
-    info = json.loads((stage_dir / "maps.json").read_text())
-    images = load_photos(stage_dir / "images.jpg", tuple(info["image_shape"]))
-    return {**arrays, **info, "images": images}
 
 
 def _map_cell(ax, maps: dict, method: str, j: int, k: int, row_max: float) -> None:

@@ -228,7 +228,7 @@ def _picture(first: dict[str, Any], other: dict[str, Any], data: str | None) -> 
     """:func:`picture` for one pair of jobs (``first``'s dense network and levels, ``other``'s dense network); None
     where their maps are not all here or no image is classified correctly by all four."""
     from ..data import denormalize, eval_batch
-    from ..stages.common import validation_split
+    from ..measure.common import validation_split
     from .job import maps_file
     pruned = [n for n in first["networks"] if n["network"] == "pruned" and not n.get("near_chance")]
     if not pruned:

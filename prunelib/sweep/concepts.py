@@ -76,8 +76,8 @@ def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any]
     """Concept metrics of every network of ``networks`` (the job's measured records, dense first); writes
     :func:`concepts_file` and returns its content."""
     from ..selection import choose_correct
-    from ..stages.common import inputs, validation_split
-    from ..stages.concepts import class_concepts, save_gallery
+    from ..measure.common import inputs, validation_split
+    from ..measure.concepts import class_concepts, save_gallery
 
     s = _settings(job, params)
     galleries = pictures.staging_dir(job) / "concepts"

@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterator
 
 import torch
 
-from ..stages.common import inputs
+from ..measure.common import inputs
 from .. import checkpoint, paths, pipeline, regimes, runs, state
 from . import concepts, pictures
 from ..image_set import kept
@@ -323,8 +323,8 @@ class Measurement:
         """The measurements of the network of ``record`` (the first one measured is the job's agreement reference),
         not written into the result file."""
         self.provenance = None  # something was measured by this job's code
-        from ..stages.common import near_chance
-        from ..stages.faithfulness import measure
+        from ..measure.common import near_chance
+        from ..measure.faithfulness import measure
         from ..training import predict
 
         val, image_set, x, y = self._image_set()
@@ -359,7 +359,7 @@ class Measurement:
         """The validation split, the fixed set's indices and its images and labels (loaded once, when needed)."""
         if self._images is None:
             from ..image_set import fixed_image_set, set_size
-            from ..stages.common import validation_split
+            from ..measure.common import validation_split
             val = validation_split(self.job.data, self.params.get("val_per_class") or 0, self.job.seed)
             image_set = fixed_image_set(val.labels, *set_size(self.params))
             x, y = inputs(val, image_set, self.settings["image_size"], torch.device("cpu"))

@@ -6,9 +6,9 @@ For a job whose seed is in the profile's ``picture_seeds`` (the noise study: see
 
     results/<profile>/runs/pictures/<regime>-seed<k>/
         saliency/       one image per class of ``saliency_classes``, each method's map at every level
-                        (:func:`prunelib.stages.saliency_maps.saliency_grid`)
+                        (:func:`prunelib.measure.saliency_maps.saliency_grid`)
         explorer/       the explorer's frames of the first three of them
-                        (:func:`prunelib.stages.explorer_frames.explorer_frames`)
+                        (:func:`prunelib.measure.explorer_frames.explorer_frames`)
         concepts/       the CRAFT galleries, written by the job's concept metrics from the same fits (:mod:`.concepts`)
         pictures.json   what they were made from
 
@@ -123,9 +123,9 @@ def make_pictures(job, networks: list[dict[str, Any]], params: dict[str, Any], p
                   ) -> Path:
     """Draw the saliency grid and the explorer's frames of ``networks`` (the job's measured records, dense first)
     into :func:`pictures_dir`; ``provenance``: the job's result's, named in the explorer's caption and the record."""
-    from ..stages.common import validation_split
-    from ..stages.explorer_frames import explorer_frames
-    from ..stages.saliency_maps import saliency_grid
+    from ..measure.common import validation_split
+    from ..measure.explorer_frames import explorer_frames
+    from ..measure.saliency_maps import saliency_grid
     s, shown = settings(params), drawn(networks)
     if not s["classes"]:
         raise ValueError(f"profile {job.profile!r}: picture_seeds needs saliency_classes (the images to explain)")

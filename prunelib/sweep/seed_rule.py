@@ -45,7 +45,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from ..stages.faithfulness import per_image_aopc, per_image_gap
+from ..measure.faithfulness import per_image_aopc, per_image_gap
 from ..image_set import kept
 
 ALPHA = 0.05

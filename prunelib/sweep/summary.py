@@ -34,7 +34,7 @@ from .. import metrics, paths, regimes
 from ..checkpoint import writing
 from ..image_set import kept
 from ..provenance import commit_label
-from ..stages.faithfulness import aopc_of, gini_of, per_image_aopc, per_image_gap
+from ..measure.faithfulness import aopc_of, gini_of, per_image_aopc, per_image_gap
 
 COLUMNS = ("regime", "seed", "network", "level", "metric", "value", "ci_low", "ci_high", "n_images")
 SUMMARY_FILE = "summary.csv"

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from prunelib.models import resnet18
-from prunelib.stages.faithfulness import measure
+from prunelib.measure.faithfulness import measure
 
 
 def case() -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:

@@ -1,17 +1,18 @@
 """The saliency explorer of section 5, one module per job.
 
-- :mod:`.drawing`: the pictures themselves, as pixel arrays (a map laid over its image);
-- :mod:`.encoding`: pictures as the JPEG/PNG/WebP bytes a notebook embeds;
-- :mod:`.frames`: what the explorer shows for each image and level, and its folder (``index.json`` + pictures);
 - :mod:`.panels`: the pictures of one image at one level with their numbers, as HTML;
 - :mod:`.widgets`: the kernel-free explorer over saved frames, and the live one for a running kernel.
 
-The frames are computed by :mod:`prunelib.stages.explorer_frames` (it needs the networks: predictions on
-the images with pixels removed) and, live, by :mod:`prunelib.stages.explorer_live`.
+The frames are computed by :mod:`prunelib.measure.explorer_frames` (it needs the networks: predictions on the
+images with pixels removed) and stored in the form of :mod:`prunelib.measure.frames` (what the explorer shows for
+each image and level, and its folder: ``index.json`` + pictures), its pictures drawn by
+:mod:`prunelib.measure.drawing` and encoded by :mod:`prunelib.measure.encoding`; live, they are computed by
+:mod:`prunelib.chapters.explorer_live`.
 """
-from .drawing import overlay
-from .encoding import encode, format_of
-from .frames import ExplorerFrames, ImageFrames, LevelFrames, MethodFrames, Prediction, load_frames, save_frames
+from ...measure.drawing import overlay
+from ...measure.encoding import encode, format_of
+from ...measure.frames import (ExplorerFrames, ImageFrames, LevelFrames, MethodFrames, Prediction, load_frames,
+                               save_frames)
 from .panels import level_label, map_panel, removal_panel
 
 

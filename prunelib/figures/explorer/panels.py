@@ -10,8 +10,8 @@ import base64
 import html
 
 from ...saliency import METHODS
-from .encoding import format_of
-from .frames import LevelFrames, Prediction
+from ...measure.encoding import format_of
+from ...measure.frames import LevelFrames, Prediction
 
 #: the width (CSS pixels) each picture is shown at; pictures are stored at the network's input size
 DISPLAY_PX = 256

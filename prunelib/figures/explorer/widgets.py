@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import HTMLStyle
 
-from .frames import ExplorerFrames, LevelFrames
+from ...measure.frames import ExplorerFrames, LevelFrames
 from .panels import DISPLAY_PX, LEGEND, level_label, map_panel, removal_panel
 
 

@@ -1,11 +1,9 @@
-"""What several stages need: which levels are near chance and the validation images they are explained on."""
+"""What several measurements need: when a network is near chance, and the validation images it is explained on."""
 from __future__ import annotations
-
-import json
 
 import torch
 
-from .. import data, paths
+from .. import data
 
 
 #: a network whose top-1 accuracy is below CHANCE_FACTOR x chance (1 / number of classes) is *near chance*: its
@@ -17,20 +15,6 @@ CHANCE_FACTOR = 2.0
 def near_chance(top1: float, n_classes: int) -> bool:
     """Whether a top-1 accuracy (a fraction) is below ``CHANCE_FACTOR`` times chance."""
     return top1 < CHANCE_FACTOR / n_classes
-
-
-def _accuracy(profile: str) -> dict:
-    path = paths.results_dir(profile) / "training" / "accuracy.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run the training stage (notebook 01) for profile {profile!r} first")
-    return json.loads(path.read_text())
-
-
-def near_chance_levels(profile: str) -> list[float]:
-    """The pruned levels of ``profile`` whose validation top-1 is near chance (the dense network never is)."""
-    acc = _accuracy(profile)
-    return [row["sparsity_target"] for row in acc["levels"]
-            if row["sparsity_target"] and near_chance(row["val_top1"], len(acc["classes"]))]
 
 
 def validation_split(data_root: str | None, val_per_class: int = 0, seed: int = 0) -> data.Split:

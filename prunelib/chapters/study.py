@@ -3,8 +3,8 @@ results in the forms the figure modules read.
 
 The chapters on training, saliency maps, faithfulness, concepts and the explorer show one job's networks (the
 study's seed 0 under global pruning): the sweep trains, prunes and measures them, and these functions only
-rearrange what it wrote. Nothing here trains or measures; :func:`job_result` runs the job through the sweep's
-engine when its result is not current (in a notebook run by itself; ``reproduce`` runs the sweep first).
+rearrange what it wrote. Nothing here trains or measures: :func:`job_result` only reads, and says which command
+makes a result that is not current (``reproduce`` runs the chapters' job through the sweep before the notebooks).
 
 - :func:`accuracy`: ``accuracy.json``'s form (:mod:`prunelib.figures.accuracy`): per level its top-1 on the whole
   validation split, overall and per class, and each layer's sparsity; the dense network's epochs.
@@ -30,27 +30,24 @@ from .. import data as imagenette
 from .. import paths, regimes
 from ..checkpoint import save_json
 from ..figures.tables import level
+from ..measure.faithfulness import PERCENTAGES, level_key
 from ..provenance import caption as provenance_caption
 from ..training import TrainConfig
+from ..sweep.concepts import concepts_file
+from ..sweep.job import Job, read_result
 from ..sweep.pictures import drawn, load_drawn, pictures_dir
-from .faithfulness import PERCENTAGES, level_key
+from ..sweep.runner import is_done
 
 
-def job_result(profile: str, seed: int, regime: str, data: str | None = None, *, device: str = "auto",
-               run: bool = True) -> dict[str, Any]:
-    """The result of the sweep's job (``profile``, ``seed``, ``regime``); with ``run``, the job is run first through
-    the sweep's engine when its result (concept metrics and pictures included) is not current: what is current is
-    reused, so after ``sweep`` or ``reproduce`` this only reads."""
-    from ..sweep.job import Job, read_result, run_job
-    from ..sweep.runner import is_done
-
+def job_result(profile: str, seed: int, regime: str, data: str | None = None) -> dict[str, Any]:
+    """The result of the sweep's job (``profile``, ``seed``, ``regime``, on the images at ``data``), read and never
+    computed: FileNotFoundError naming the result file and the ``sweep`` command that makes it where the result
+    (concept metrics and pictures included) is not current."""
     regimes.get(regime)  # an unknown regime is one line before any work
-    job = Job(profile, seed, regime, data=data, device=device)
+    job = Job(profile, seed, regime, data=data)
     if not is_done(job):
-        if not run:
-            raise FileNotFoundError(f"{paths.portable(job.result_file)} is not a current result of job {job.name} "
-                                    f"(profile {profile!r}): run {_sweep_command(profile, seed, regime)} first")
-        run_job(job, progress=True)
+        raise FileNotFoundError(f"{paths.portable(job.result_file)} is not a current result of job {job.name} "
+                                f"(profile {profile!r}): run {_sweep_command(profile, seed, regime)} first")
     return read_result(job.result_file)
 
 
@@ -66,7 +63,6 @@ def caption(result: dict[str, Any]) -> str:
 def pictures(result: dict[str, Any], part: str) -> Path:
     """The folder of a job's pictures (:mod:`prunelib.sweep.pictures`): ``saliency``, ``explorer`` or ``concepts``;
     FileNotFoundError naming the job where they are not drawn (its seed is not in the profile's picture_seeds)."""
-    from ..sweep.job import Job
     folder = pictures_dir(Job(result["profile"], result["seed"], result["regime"])) / part
     if not folder.is_dir():
         raise FileNotFoundError(f"{paths.portable(folder)} is missing: the profile {result['profile']!r} draws no "
@@ -101,8 +97,6 @@ def write(result: dict[str, Any], out: Path, kind: str) -> Path:
     """Write ``out/<kind>.json``, a job's result as a chapter draws it: ``accuracy`` (:func:`accuracy`),
     ``metrics`` (:func:`metrics`) or ``coherence`` (:func:`coherence`, from the job's concept metrics)."""
     if kind == "coherence":
-        from ..sweep.concepts import concepts_file
-        from ..sweep.job import Job
         file = concepts_file(Job(result["profile"], result["seed"], result["regime"]))
         if not file.is_file():
             raise FileNotFoundError(f"{paths.portable(file)} is missing: the profile {result['profile']!r} measures "

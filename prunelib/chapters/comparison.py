@@ -15,8 +15,7 @@ from ..checkpoint import save_json
 from ..reference import load_reference
 from ..sweep.seed_rule import (NOT_JUDGED, WITHIN, claim_verdict, clustered_moments, describe, group_of, image_classes,
                                judge_levels, paired, paper_jumps)
-from .common import near_chance_levels
-from .faithfulness import aopc_of, gini_of, level_key
+from ..measure.faithfulness import aopc_of, gini_of, level_key
 from .verdict_text import verdict_texts
 
 #: the metric stem of the judging rule for each quantity compared here (AOPC: MoRF)
@@ -107,8 +106,9 @@ def run_comparison_stage(*, profile: str, out_dir: Path) -> dict:
     concepts = json.loads((res / "concepts" / "coherence.json").read_text())
     levels = [level_key(s) for s in m["levels"]]
     top1 = {level_key(r["sparsity_target"]): r["val_top1"] for r in acc["levels"]}
-    # a network near chance has nothing left to explain: its maps say nothing about the claims
-    at_chance = [level_key(s) for s in near_chance_levels(profile) if level_key(s) in levels]
+    # a network near chance has nothing left to explain: its maps say nothing about the claims (the job's flag,
+    # as coherence.json carries it: :func:`prunelib.chapters.study.at_chance`)
+    at_chance = [level_key(s) for s in concepts["at_chance"] if level_key(s) in levels]
     light = [s for s in levels if group_of(100 * float(s)) == "light" and s not in at_chance]
     aggressive = [s for s in levels if group_of(100 * float(s)) == "aggressive" and s not in at_chance]
     classes = fixed_set_classes(profile)

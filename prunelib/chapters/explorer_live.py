@@ -15,11 +15,12 @@ import torch
 from torch import nn
 
 from .. import data as imagenette
-from ..figures.explorer import LevelFrames, live_explorer
+from ..figures.explorer import live_explorer
+from ..measure.common import inputs, validation_split
+from ..measure.explorer_frames import PERCENTAGES, level_frames, parse_percentages
+from ..measure.frames import LevelFrames
 from ..models import device_of
 from ..saliency import methods as chosen_methods
-from .common import inputs, validation_split
-from .explorer_frames import PERCENTAGES, level_frames, parse_percentages
 
 
 def live_source(models: dict[float, nn.Module], *, data: str | None, image_size: int, methods: str,
@@ -47,7 +48,7 @@ def live_source(models: dict[float, nn.Module], *, data: str | None, image_size:
 
 def open_live_explorer(result: dict, *, data: str | None, methods: str, percentages: str = PERCENTAGES,
                        device: str = "auto") -> widgets.Widget:
-    """The live explorer of a sweep job's networks (``result``: the job's result, :func:`prunelib.stages.study.
+    """The live explorer of a sweep job's networks (``result``: the job's result, :func:`prunelib.chapters.study.
     job_result`), or, when their checkpoints or the data are missing here, a note saying what makes them."""
     from . import study
     settings = result["settings"]

@@ -9,6 +9,7 @@ coherence is measured in the dense model's feature space at every level.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ import torch
 from .. import data as imagenette
 from ..craft import Craft, concept_metrics, gallery_data, split_resnet
 from ..craft.gallery import save_concepts
-from ..figures.concepts import gallery_path
+from ..schedule import level_tag
 
 
 def class_concepts(model: torch.nn.Module, x: torch.Tensor, class_name: str, *, n_concepts: int, patch_size: int,
@@ -39,6 +40,11 @@ def class_weights_left(model, class_id: int) -> int:
     """How many weights of the final layer's row for ``class_id`` survived pruning: with none, the class logit is
     the bias alone, the same for every input, and no concept can move it (its Sobol importances are all zero)."""
     return int((model.fc.weight[class_id] != 0).sum())
+
+
+def gallery_path(stage_dir: str | os.PathLike, class_name: str, sparsity: float) -> Path:
+    """Where the gallery of ``class_name`` at ``sparsity`` is stored in ``stage_dir`` (without suffix)."""
+    return Path(stage_dir) / f"{class_name.replace(' ', '_')}_{level_tag(sparsity)}"
 
 
 def save_gallery(out_dir: Path, craft: Craft, importances: np.ndarray, metrics: dict, images: torch.Tensor,

@@ -7,6 +7,7 @@ right).
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from torch import nn
 from .. import data as imagenette
 from ..checkpoint import save_json
 from ..metrics import gini
-from ..pictures import save_photos
+from ..pictures import load_photos, save_photos
 from ..progress import progress_bar
 from ..saliency import PAPER_METHODS, methods as chosen_methods
 from ..selection import one_per_class
@@ -35,7 +36,7 @@ def saliency_grid(models: dict[float, nn.Module], val: imagenette.Split, classes
     ``models``: networks in eval mode keyed by sparsity (0.0 = dense); ``exclude``: those near chance, which do not
     restrict the images chosen. ``maps.npz``: one float16 (L, K, S, S) array per method (a figure's precision) (``VG``, ``IG``, ..., the
     figure setting of :data:`prunelib.saliency.METHODS`); ``levels`` (L,). Read them back with
-    :func:`prunelib.figures.saliency.load_maps`.
+    :func:`load_maps`.
     """
     explainers = chosen_methods(methods)
     names = [c.strip() for c in classes.split(",") if c.strip()]
@@ -61,3 +62,15 @@ def saliency_grid(models: dict[float, nn.Module], val: imagenette.Split, classes
                         **{name: np.stack(m).astype(np.float16) for name, m in maps.items()})
     save_json(info, Path(out_dir) / "maps.json")
     return info
+
+
+def load_maps(stage_dir: str | Path) -> dict:
+    """``maps.npz``, ``maps.json`` and ``images.jpg`` written by
+    :func:`saliency_grid`: the arrays (maps as float32), the labels and ``images``
+    uint8 (K, S, S, 3)."""
+    stage_dir = Path(stage_dir)
+    with np.load(stage_dir / "maps.npz") as npz:
+        arrays = {k: npz[k].astype(np.float32) if npz[k].dtype == np.float16 else npz[k] for k in npz.files}
+    info = json.loads((stage_dir / "maps.json").read_text())
+    images = load_photos(stage_dir / "images.jpg", tuple(info["image_shape"]))
+    return {**arrays, **info, "images": images}

@@ -5,7 +5,7 @@ method's maps, figure setting, at every level) and each level: the network's pre
 method the map's Gini index, the map over the image, and the images the network sees when the most relevant
 pixels are removed (:func:`removal_series`: ROAD's MoRF order, noisy linear imputation and noise, through
 :func:`prunelib.metrics.road_images`) with its prediction on each. The pictures are drawn by
-:mod:`prunelib.figures.explorer` and saved with :func:`~prunelib.figures.explorer.save_frames`.
+:mod:`prunelib.measure.drawing` and saved with :func:`~prunelib.measure.frames.save_frames`.
 """
 from __future__ import annotations
 
@@ -17,14 +17,15 @@ import torch
 from torch import nn
 
 from .. import data as imagenette
-from ..figures.explorer import (ExplorerFrames, ImageFrames, LevelFrames, MethodFrames, Prediction, encode,
-                                overlay, save_frames)
-from ..figures.saliency import load_maps
 from ..metrics import gini, road_images
 from ..models import device_of
 from ..profiles import PERCENTAGES, parse_percentages
 from ..saliency import in_order
 from .common import inputs
+from .drawing import overlay
+from .encoding import encode
+from .frames import ExplorerFrames, ImageFrames, LevelFrames, MethodFrames, Prediction, save_frames
+from .saliency_maps import load_maps
 
 #: sigma of ROAD's imputation noise, in the units of the normalised image (as the faithfulness stage uses it)
 NOISE = 0.01
@@ -77,8 +78,8 @@ def explorer_frames(models: dict[float, nn.Module], maps_dir: Path, val: imagene
                     image_size: int, seed: int = 0, percentages: str = PERCENTAGES, n_images: int = 3,
                     caption: str = "", fmt: str = "webp") -> ExplorerFrames:
     """Compute the frames of the first ``n_images`` images of the saliency maps in ``maps_dir``
-    (:func:`prunelib.stages.saliency_maps.saliency_grid`, made from the same ``models``, keyed by sparsity) at
-    every level; save them into ``out_dir`` (``index.json`` + pictures, :mod:`prunelib.figures.explorer.frames`)
+    (:func:`prunelib.measure.saliency_maps.saliency_grid`, made from the same ``models``, keyed by sparsity) at
+    every level; save them into ``out_dir`` (``index.json`` + pictures, :mod:`prunelib.measure.frames`)
     and return them."""
     ps = parse_percentages(percentages)
     stage = Path(maps_dir)
