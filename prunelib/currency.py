@@ -9,7 +9,7 @@ a network's run folder  ``run.json``: the data's contents, the recipe, the paren
                         code's version (:data:`prunelib.training.CODE_VERSION`), :func:`prunelib.runs.claim`
 a job's measurements    its profile, seed, regime, settings, the data's contents, the training code's version and
                         the measurement protocol (:data:`prunelib.measure.PROTOCOL`), and the networks it measured
-                        (identity and checkpoint digest), :func:`prunelib.sweep.job.stale`
+                        (identity and checkpoint digest), :func:`prunelib.sweep.records.stale`
 concept metrics,        their settings and the networks they show, :func:`prunelib.sweep.concepts.is_current`,
 pictures                :func:`prunelib.sweep.pictures.is_current`
 an aggregation          the digest of the result files it is drawn from, the profile's settings and the data,

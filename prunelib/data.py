@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from .checkpoint import process_alive
 from .paths import cache_dir, from_user, resolve
 from .progress import progress_bar
 
@@ -343,20 +344,10 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     removed = []
     for tmp in folder.glob("*.tmp*") if folder.is_dir() else ():
         pid = tmp.suffix[len(".tmp"):]
-        if pid.isdigit() and not _process_alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def per_class_subset(split: Split, n_per_class: int, seed: int = 0) -> Split:

@@ -213,7 +213,8 @@ def _reproduce(profile: str, *, data: str | None, device: str, force: bool, only
     run_provenance = dict(provenance(profile, data, resolved, params.get("seed", 0)), params=params)
     if {name for name, _ in stages} & set(JOB_STAGES) and not only:
         # the chapters' networks: the sweep's engine trains, measures and draws what is not current
-        from .sweep.job import Job, run_job
+        from .sweep.job import run_job
+        from .sweep.records import Job
         from .sweep.runner import is_done
         job = Job(profile, int(params.get("seed", 0)), CHAPTER_REGIME, data=data, device=resolved)
         try:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from prunelib.sweep import agreement
-from prunelib.sweep.job import save_maps
+from prunelib.sweep.measurement import save_maps
 
 SETTINGS = {"image_size": 32, "methods": ["VG"]}
 

@@ -15,7 +15,8 @@ import torch
 
 from prunelib import checkpoint
 from prunelib.sweep import runner
-from prunelib.sweep.job import Job, missing, run_job
+from prunelib.sweep.job import run_job
+from prunelib.sweep.records import Job, missing
 
 from test_sweep_current import finished, finished_once, project  # noqa: F401 (fixtures)
 

@@ -15,7 +15,7 @@ import torch  # noqa: E402
 from prunelib import checkpoint  # noqa: E402
 from prunelib.figures import agreement as fig  # noqa: E402
 from prunelib.sweep import agreement  # noqa: E402
-from prunelib.sweep.job import maps_file  # noqa: E402
+from prunelib.sweep.measurement import maps_file  # noqa: E402
 
 SETTINGS = {"image_size": 8, "val_per_class": 0}
 

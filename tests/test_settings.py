@@ -49,11 +49,11 @@ def test_a_setting_the_job_could_not_run_is_refused_by_the_profile_check(key, va
 
 
 def test_methods_with_spaces_are_parsed_as_the_check_parses_them() -> None:
-    from prunelib.sweep import job, pictures
+    from prunelib.sweep import pictures, records
     params = {"methods": "VG, IG", "image_size": 32, "n_attribution_images": 4, "ig_steps": 2, "n_bootstrap": 20,
               "saliency_classes": "church, tench"}
     check("p", params)
-    assert job._settings(None, params)["methods"] == ["VG", "IG", "random"]
+    assert records.measurement_settings(None, params)["methods"] == ["VG", "IG", "random"]
     assert pictures.settings(params)["methods"] == ["VG", "IG"]
     assert pictures.settings(params)["classes"] == ["church", "tench"]
 

@@ -95,7 +95,8 @@ def test_a_sweep_that_would_emulate_bf16_is_refused_before_any_job(sweep_env, ca
     """On a CPU without bf16 instructions (simulated) a long bf16 training is one line, before any job; each job
     checks its own machine too (a SLURM node), before it trains anything (prunelib/hardware.py)."""
     from prunelib import hardware
-    from prunelib.sweep.job import Job, run_job
+    from prunelib.sweep.job import run_job
+    from prunelib.sweep.records import Job
     (sweep_env["root"] / "profiles.yaml").write_text(TINY_BF16)
     monkeypatch.setattr(hardware, "native_bf16", lambda *args, **kwargs: False)
     monkeypatch.setattr(hardware, "EMULATED_LIMIT", 0)  # the tiny profile's training counts as long
@@ -115,7 +116,8 @@ def test_what_a_job_has_left_to_train_is_what_the_bf16_check_judges(sweep_env, c
     ROAD in emulated bf16 will be slower where the profile classifies in bf16. No network is trained here: the
     final files are empty stand-ins, and only their presence is read."""
     from prunelib import hardware
-    from prunelib.sweep.job import Job, check_machine, networks_to_train
+    from prunelib.sweep.job import check_machine, networks_to_train
+    from prunelib.sweep.records import Job
     (sweep_env["root"] / "profiles.yaml").write_text(TINY_BF16)
     monkeypatch.setattr(hardware, "native_bf16", lambda *args, **kwargs: False)
     monkeypatch.setattr(hardware, "EMULATED_LIMIT", 0)

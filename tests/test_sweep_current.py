@@ -18,8 +18,8 @@ import torch
 from prunelib import checkpoint, currency, paths, pipeline, runs
 from prunelib.__main__ import main as cli
 from prunelib.sweep import runner
-from prunelib.sweep.job import Job, run_job, stale
-from prunelib.sweep.summary import read_run
+from prunelib.sweep.job import run_job
+from prunelib.sweep.records import Job, read_result, stale
 from prunelib.synthetic import make_imagenette
 
 from tiny_sweep import LIGHT
@@ -84,7 +84,7 @@ def test_a_result_of_other_inputs_is_not_current(finished) -> None:
     shutil.copy(job.result_file, lottery.result_file)
     assert not runner.is_done(lottery)
     with pytest.raises(ValueError, match="not what its place says .*copied or renamed"):
-        read_run(lottery.result_file, "tiny")
+        read_result(lottery.result_file, "tiny")
 
 
 # 4. a swapped checkpoint is measured ----------------------------------------------------------------------

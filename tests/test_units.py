@@ -10,7 +10,8 @@ import torch
 
 from prunelib import checkpoint, state
 from prunelib.metrics.agreement import spearman, top_k_iou
-from prunelib.sweep.job import Job, run_job
+from prunelib.sweep.job import run_job
+from prunelib.sweep.records import Job
 from prunelib.sweep.units import plan, run_unit
 from tiny_sweep import LIGHT, run_sweep
 

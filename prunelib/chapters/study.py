@@ -34,7 +34,7 @@ from ..measure.faithfulness import PERCENTAGES, level_key
 from ..provenance import caption as provenance_caption
 from ..training import TrainConfig
 from ..sweep.concepts import concepts_file
-from ..sweep.job import Job, read_result
+from ..sweep.records import Job, read_result
 from ..sweep.pictures import drawn, load_drawn, pictures_dir
 from ..sweep.runner import is_done
 

@@ -10,3 +10,10 @@
 This layer sits below :mod:`prunelib.sweep` (which runs it) and :mod:`prunelib.figures` (which draws what it
 wrote); it imports neither, nor :mod:`prunelib.chapters`.
 """
+
+#: the seed of the bootstrap intervals, ROAD's imputation noise, the random maps (with each image's index), the
+#: images a concept or picture shows: one seed for every image-level draw of a measurement
+IMAGE_SEED = 0
+#: the version of the measurement protocol (2: every network on the profile's fixed image set,
+#: :mod:`prunelib.image_set`): part of a job's recorded settings, bumped by a change that alters what is measured
+PROTOCOL = 2

@@ -1,5 +1,5 @@
 """Section 3: Gini sparseness, ROAD (MoRF and LeRF) and AOPC of each saliency method's maps, as a sweep's job
-measures every network (:class:`prunelib.sweep.job.Measurement`).
+measures every network (:class:`prunelib.sweep.measurement.Measurement`).
 
 The paper's protocol (``book/protocol.md``): correctly classified validation images, VG (absolute gradient) and IG
 (Quantus' ``explain`` setting: zero baseline, 10 steps, Riemann trapezoid, signed), both summed over channels;

@@ -2,8 +2,8 @@
 changes (the dense networks of the other seeds) and what retraining alone changes (the lottery regime's control).
 
 Each job stores, per network, the per-image agreement of its VG and IG maps with the dense network of its seed
-(:func:`prunelib.sweep.job.agreement`). The seed-to-seed baseline needs the dense networks' maps of two seeds on the
-same images: they are cached beside each checkpoint (:func:`prunelib.sweep.job.maps_file`, outside git), and the
+(:func:`prunelib.sweep.measurement.agreement`). The seed-to-seed baseline needs the dense networks' maps of two seeds on the
+same images: they are cached beside each checkpoint (:func:`prunelib.sweep.measurement.maps_file`, outside git), and the
 baseline of seed ``s`` pools the agreement of its dense network with every other seed's over the images both
 classify correctly. A level's verdict is the judging rule's (:mod:`prunelib.sweep.seed_rule`): per seed, the mean
 agreement of the level with its parent minus the seed's own baseline; across seeds its t-interval, bound and words;
@@ -33,7 +33,7 @@ BASELINE = "dense vs other seeds"
 
 def _dense_maps(runs: list[dict[str, Any]]) -> dict[int, tuple[dict[str, Any], dict[str, torch.Tensor]]]:
     """Per seed, its dense network's record and cached maps (seeds whose maps are not on this machine left out)."""
-    from .job import maps_file
+    from .measurement import maps_file
     out = {}
     for run in runs:
         dense = next((n for n in run["networks"] if n["network"] == "dense"), None)
@@ -229,7 +229,7 @@ def _picture(first: dict[str, Any], other: dict[str, Any], data: str | None) -> 
     where their maps are not all here or no image is classified correctly by all four."""
     from ..data import denormalize, eval_batch
     from ..measure.common import validation_split
-    from .job import maps_file
+    from .measurement import maps_file
     pruned = [n for n in first["networks"] if n["network"] == "pruned" and not n.get("near_chance")]
     if not pruned:
         return None

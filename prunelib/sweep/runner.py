@@ -30,8 +30,8 @@ from ..currency import digest, why_stale
 from . import concepts, pictures
 from .agreement import PICTURE
 from .decomposition import DECOMPOSITION
-from .job import (Job, check_machine, job_inputs, measured_networks, missing, networks_here, networks_to_train,
-                  read_result, run_job, stale, stopped_by_sigterm)
+from .job import check_machine, networks_to_train, run_job, stopped_by_sigterm
+from .records import Job, job_inputs, measured_networks, missing, networks_here, read_result, stale
 from .seed_rule import SEED_VERDICTS
 from .summary import SUMMARY_FILE, runs_dir
 
@@ -111,7 +111,7 @@ def threads_per_job(parallel: int | None, cpus_per_job: int | None, cpu_count: i
 def is_done(job: Job) -> bool:
     """Whether ``job``'s result file is complete (one network per level of its regime, :func:`~.job.missing`) and
     current
-    (:func:`prunelib.sweep.job.stale`: the same inputs, and networks whose run folders and checkpoints, where present
+    (:func:`prunelib.sweep.records.stale`: the same inputs, and networks whose run folders and checkpoints, where present
     here, are the ones it measured), concept metrics and pictures included."""
     if not job.result_file.is_file():
         return False

@@ -35,6 +35,7 @@ from ..checkpoint import writing
 from ..image_set import kept
 from ..provenance import commit_label
 from ..measure.faithfulness import aopc_of, gini_of, per_image_aopc, per_image_gap
+from .records import read_result
 
 COLUMNS = ("regime", "seed", "network", "level", "metric", "value", "ci_low", "ci_high", "n_images")
 SUMMARY_FILE = "summary.csv"
@@ -45,33 +46,15 @@ def runs_dir(profile: str) -> Path:
     return paths.results_dir(profile) / "runs"
 
 
-def read_run(path: Path, profile: str) -> dict[str, Any]:
-    """One job's result file, checked: valid JSON, a mapping with its networks, and its own profile, regime and
-    seed the ones its name and folder say. A ValueError names the file and what is wrong."""
-    try:
-        run = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise ValueError(f"{path} is not a readable result file ({err}); remove it and run the sweep again, which "
-                         "measures that job anew") from None
-    if not isinstance(run, dict) or not all(k in run for k in ("profile", "regime", "seed", "settings", "networks")):
-        raise ValueError(f"{path} is not a job's result file (it needs profile, regime, seed, settings and "
-                         "networks); remove it and run the sweep again")
-    named = f"{run['regime']}-seed{run['seed']}.json"
-    if run["profile"] != profile or named != path.name:
-        raise ValueError(f"{path} holds the result of profile {run['profile']!r}, job {named[:-5]!r}, not what its "
-                         f"place says (profile {profile!r}, job {path.stem!r}): a copied or renamed file; remove it")
-    return run
-
-
 def load_runs(profile: str, *, skip: Callable[[Path, dict[str, Any]], str | None] | None = None,
               echo: Callable[[str], None] = print, archive: str | None = None) -> list[dict[str, Any]]:
-    """Every finished job of ``profile``: the result files of :func:`runs_dir` (each checked by :func:`read_run`),
+    """Every finished job of ``profile``: the result files of :func:`runs_dir` (each checked by :func:`prunelib.sweep.records.read_result`),
     sorted by regime and seed. ``skip(path, run)`` may return why a file is left out (the sweep's check that it
     is current); that is reported through ``echo``. ``archive``: the jobs of an archived measurement instead
     (:func:`archive_dir`)."""
     runs = []
     for f in sorted((archive_dir(profile, archive) / "runs" if archive else runs_dir(profile)).glob("*.json")):
-        run = read_run(f, profile)
+        run = read_result(f, profile)
         why = skip(f, run) if skip else None
         if why:
             echo(f"{paths.portable(f)} left out of the summary: {why}")

@@ -24,8 +24,9 @@ from typing import Any
 from .. import paths, pipeline, regimes, runs, state
 from ..currency import why_stale
 from .compute import _timed, network_hours
-from .job import (Job, Measurement, job_inputs, keep_state, network_record, pruned_record, read_result,
-                  stopped_by_sigterm)
+from .job import keep_state, stopped_by_sigterm
+from .measurement import Measurement
+from .records import Job, job_inputs, network_record, pruned_record, read_result
 
 #: the hours a unit may take on the slowest bf16 CPU the study runs on (a 2-core AMD EPYC, Zen 4)
 LIMIT_HOURS = 2.0
@@ -194,7 +195,7 @@ def run_unit(profile: str, name: str, *, data: str | None = None, device: str = 
     if unit.part == "job":
         return run_job(job, progress=progress)
     done = read_result(job.result_file) if job.result_file.is_file() else None
-    if done is not None and (why := why_stale(done["inputs"], job_inputs(job, params))):
+    if done is not None and (why := why_stale(done.get("inputs"), job_inputs(job, params))):
         raise UnitError(f"{paths.portable(job.result_file)} was measured from other inputs ({'; '.join(why)}); "
                         "a unit only adds to a job of today's inputs")
     networks = done["networks"] if done else []

@@ -1,0 +1,193 @@
+"""A sweep's job and its result file: who the job is, what its file records and how it is read.
+
+A job is a (profile, seed, regime) run of the study (:class:`Job`). Its result file, ``results/<profile>/runs/
+<regime>-seed<k>.json``, holds::
+
+    {"profile", "seed", "regime", "settings", "inputs", "n_images", "networks": [network, ...], "complete",
+     "provenance"}
+
+``inputs`` are what the measurements are made from besides the networks (:func:`job_inputs`); each network record
+(:func:`network_record`, :func:`pruned_record`, completed by :class:`prunelib.sweep.measurement.Measurement`) names
+its run's identity and its checkpoint's digest. :func:`read_result` is the one reader; :func:`stale` asks
+:func:`prunelib.currency.why_stale` whether a file is current, :func:`missing` whether it has each network of its
+regime once.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import paths, regimes, runs
+from ..currency import why_stale
+from ..measure import IMAGE_SEED, PROTOCOL
+from ..schedule import level_folder, round_folder
+from ..training import CODE_VERSION
+
+
+@dataclass(frozen=True)
+class Job:
+    """A (profile, seed, regime) run of the study."""
+
+    profile: str
+    seed: int
+    regime: str
+    data: str | None = None
+    device: str = "auto"
+    #: torch threads of the job (None: torch's default, all cores)
+    threads: int | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.regime}-seed{self.seed}"
+
+    @property
+    def checkpoints(self) -> Path:
+        return paths.checkpoint_dir(self.profile) / f"seed{self.seed}"
+
+    @property
+    def result_file(self) -> Path:
+        return paths.results_dir(self.profile) / "runs" / f"{self.name}.json"
+
+    @property
+    def lock_folder(self) -> Path:
+        """Locked while the job runs (:func:`prunelib.runs.locked`), so that a second copy of it refuses to start."""
+        return self.checkpoints / f".job-{self.regime}"
+
+
+def profile_params(job: Job) -> dict[str, Any]:
+    from ..profiles import load_profile
+    return load_profile(job.profile)
+
+
+def job_inputs(job: Job, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything a job's result is made from besides its networks: the job's own profile, seed and regime, the
+    profile's every setting (but those that only say how the book draws it or which pictures the job draws), the
+    data's contents (not its path) and the training code's version. A result file whose ``inputs`` differ is not
+    current (the networks are compared one by one, see :func:`stale`)."""
+    from ..data import locate, split_digests
+    from ..profiles import DRAWING_ONLY, PICTURES_ONLY
+    params = profile_params(job) if params is None else params
+    return {"profile": job.profile, "seed": job.seed, "regime": job.regime,
+            "params": {k: v for k, v in params.items() if k not in DRAWING_ONLY + PICTURES_ONLY},
+            "settings": measurement_settings(job, params),
+            "data": split_digests(locate(job.data)), "code": CODE_VERSION}
+
+
+def measurement_settings(job: Job, params: dict[str, Any]) -> dict[str, Any]:
+    """What the measurements depend on besides the networks (compared before a result is reused)."""
+    from ..image_set import set_size
+    from ..profiles import parse_methods
+    methods = parse_methods(params.get("methods", "VG,IG")) + ["random"]
+    per_class, image_set_seed = set_size(params)
+    return {"image_size": int(params["image_size"]), "image_set_per_class": per_class,
+            "image_set_seed": image_set_seed, "protocol": PROTOCOL,
+            "methods": methods, "road_precision": str(params.get("road_precision", "fp32")),
+            "ig_steps": int(params["ig_steps"]), "n_bootstrap": int(params["n_bootstrap"]), "image_seed": IMAGE_SEED,
+            "val_per_class": int(params.get("val_per_class") or 0)}
+
+
+def read_result(path: Path, profile: str | None = None) -> dict[str, Any]:
+    """A job's result file, checked: valid JSON, a mapping with its profile, regime, seed, settings and networks and,
+    given ``profile``, the profile, regime and seed its place names (``results/<profile>/runs/<regime>-seed<k>.json``:
+    a copied or renamed file is refused). A ValueError names the file and what is wrong. Whether it is current is
+    :func:`stale`'s to say."""
+    try:
+        done = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is not a readable result file ({err}); remove it and run the sweep again, which "
+                         "measures that job anew") from None
+    if not isinstance(done, dict) or not all(k in done for k in ("profile", "regime", "seed", "settings", "networks")
+                                             ) or not isinstance(done["networks"], list):
+        raise ValueError(f"{path} is not a job's result file (it needs profile, regime, seed, settings and "
+                         "networks); remove it and run the sweep again")
+    named = f"{done['regime']}-seed{done['seed']}.json"
+    if profile is not None and (done["profile"] != profile or named != path.name):
+        raise ValueError(f"{path} holds the result of profile {done['profile']!r}, job {named[:-5]!r}, not what its "
+                         f"place says (profile {profile!r}, job {path.stem!r}): a copied or renamed file; remove it")
+    return done
+
+
+def stale(job: Job, done: dict[str, Any], params: dict[str, Any] | None = None) -> list[str]:
+    """Why ``done`` (a result file's content) is not ``job``'s current result (:func:`prunelib.currency.why_stale`):
+    its declared inputs (:func:`job_inputs`) and the networks it measured as they are on this machine now
+    (:func:`networks_here`). Empty: current."""
+    return why_stale({**done.get("inputs", {}), "networks": measured_networks(done)},
+                     {**job_inputs(job, params), "networks": networks_here(done)})
+
+
+def measured_networks(done: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The networks a result file measured, as inputs: ``{checkpoint: {"identity", "checkpoint_sha256"}}``."""
+    return {n["checkpoint"]: {"identity": n["identity"], "checkpoint_sha256": n.get("checkpoint_sha256")}
+            for n in done["networks"]}
+
+
+def networks_here(done: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The networks of ``done`` as this machine holds them now, in :func:`measured_networks`' form: a run folder
+    trained again here (from the same inputs: CPUs differ in their last bits, or from others) has another identity
+    or checkpoint; a network not on this machine stands as it was measured (the file names it; git keeps what a
+    next unit needs, :mod:`prunelib.state`)."""
+    now = measured_networks(done)
+    for name, network in now.items():
+        path = paths.resolve(name)
+        record = path.parent / runs.RUN_FILE
+        if record.is_file():
+            network["identity"] = runs.file_digest(record)
+        if path.is_file():
+            network["checkpoint_sha256"] = runs.file_digest(path)
+    return now
+
+
+def missing(job: Job, done: dict[str, Any], params: dict[str, Any]) -> list[str]:
+    """Why ``done``'s networks are not one per network of ``job``'s regime: the dense network, the control where
+    the regime has one, and each level (or round) of the profile, each once. Empty: one of each."""
+    regime = regimes.get(job.regime)
+    folders = ["dense"] + (["control"] if regime.has_control else []) + (
+        [round_folder(r) for r in range(1, regime.n_rounds(params) + 1)] if regime.method == "authors"
+        else [level_folder(s) for s in regime.levels(params)])
+    found = [n["network"] if n["network"] != "pruned" else
+             round_folder(n["round"]) if "round" in n else level_folder(n["target"]) for n in done["networks"]]
+    return ([f"it has no measurement of the network {f}" for f in folders if f not in found]
+            + [f"it measures the network {f} {found.count(f)} times" for f in dict.fromkeys(found)
+               if found.count(f) > 1]
+            + [f"it measures a network {f} the regime does not have" for f in dict.fromkeys(found) if f not in folders])
+
+
+def network_record(network: str, target: float, path: Path, trained: dict[str, Any], seconds: float | None
+            ) -> dict[str, Any]:
+    """What the job records of a network: ``trained`` is its training's result (top-1 on the whole validation
+    split, overall and per class, and for a pruned network before its fine-tuning)."""
+    identity = path.parent / runs.RUN_FILE
+    return {"network": network, "target": target, "checkpoint": paths.portable(path), "top1": trained["val_top1"],
+            "top1_per_class": trained.get("val_per_class"),
+            "top1_before_finetune": trained.get("val_top1_before_finetune"),
+            "seconds": seconds, "identity": runs.file_digest(identity), "checkpoint_sha256": runs.file_digest(path),
+            "n_val": json.loads(identity.read_text())["data"]["n_val"], "history": history(path.parent)}
+
+
+def pruned_record(job: Job, report: dict[str, Any]) -> dict[str, Any]:
+    """The record of a pruned level or round of ``job`` from its schedule's ``report``."""
+    folder = round_folder(report["round"]) if "round" in report else level_folder(report["sparsity_target"])
+    record = network_record("pruned", report["sparsity_target"], job.checkpoints / job.regime / folder / "final.pt",
+                            report, report.get("finetune_seconds"))
+    if "round" in report:  # the authors' loop: its round, and the sparsity its mask would enforce
+        record.update(round=report["round"], mask_sparsity=report["mask_sparsity"])
+    return record
+
+
+def history(folder: Path) -> list[dict[str, Any]]:
+    """A run's epochs as its result records them: ``[{"epoch", "lr", "val_top1", "train_loss", "seconds"}]`` (the
+    learning rate the epoch trained at, None where the run predates its recording; empty for a run without epochs
+    of its own)."""
+    file = folder / "history.json"
+    if not file.is_file():
+        return []
+    return [{"epoch": h["epoch"], "lr": h.get("lr"), "val_top1": h["val_top1"], "train_loss": h.get("train_loss"),
+             "seconds": h.get("seconds")} for h in json.loads(file.read_text())]
+
+
+def network_order(network: dict[str, Any]) -> tuple[int, float]:
+    """Where a network stands in its job's result file: the dense network, the control, then the pruned ones by
+    their target."""
+    return ({"dense": 0, "control": 1}.get(network["network"], 2), float(network.get("target", 0.0)))
