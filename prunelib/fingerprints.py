@@ -1,7 +1,7 @@
 """A chapter's declared inputs: what a stage of ``reproduce`` depends on, and nothing else.
 
 A stage is current while its inputs, declared now (:func:`stage_inputs`), are the ones its manifest record holds
-(:func:`prunelib.currency.why_stale`); its fingerprint is their digest. The inputs are
+(:func:`prunelib.currency.why_stale`); its fingerprint is their digest (:func:`prunelib.currency.digest`). The inputs are
 
 - the stage's parameters and its notebook's source;
 - the source of the prunelib modules the notebook imports, followed through their own imports (so a change to
@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Iterable
 
 from . import __version__
-from .currency import digest
 
 PACKAGE = Path(__file__).resolve().parent
 #: files of a stage's results folder that say when and where it ran rather than what it computed
@@ -114,8 +113,3 @@ def stage_inputs(params: dict, notebook: Path, upstream: Iterable[Path] = ()) ->
             "code": {str(m.relative_to(PACKAGE)): hashlib.sha256(m.read_bytes()).hexdigest()
                      for m in imported_modules(notebook_code(notebook))},
             "results": results_digest(upstream)}
-
-
-def stage_fingerprint(params: dict, notebook: Path, upstream: Iterable[Path] = ()) -> str:
-    """The fingerprint of a stage: the digest of :func:`stage_inputs`."""
-    return digest(stage_inputs(params, notebook, upstream))

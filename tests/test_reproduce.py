@@ -176,15 +176,19 @@ def test_papermill_sees_every_parameter_of_the_book_notebooks() -> None:
 
 def test_a_stage_depends_on_the_modules_it_imports_and_its_inputs_content(tmp_path: Path) -> None:
     from prunelib import fingerprints
-    from prunelib.fingerprints import PACKAGE, imported_modules, notebook_code, stage_fingerprint
+    from prunelib.currency import digest
+    from prunelib.fingerprints import PACKAGE, imported_modules, notebook_code, stage_inputs
+
+    def stage_fingerprint(params: dict, notebook: Path, upstream: list[Path]) -> str:
+        return digest(stage_inputs(params, notebook, upstream))
 
     def modules(name: str) -> set[str]:
         return {str(m.relative_to(PACKAGE)) for m in imported_modules(notebook_code(runner.NOTEBOOKS / name))}
 
-    # a chapter drawn from a sweep job depends on the engine that makes the job (followed imports) and on its own
-    # figures, not on another chapter's
+    # a chapter drawn from a sweep job depends on the code that reads the job's result and decides whether it is
+    # current (followed imports) and on its own figures, not on another chapter's
     training, concepts = modules("01_training.ipynb"), modules("04_concepts.ipynb")
-    assert {"training.py", "data.py", "pipeline.py", "sweep/job.py"} <= training & concepts
+    assert {"chapters/study.py", "sweep/records.py", "currency.py"} <= training & concepts
     assert "figures/accuracy.py" in training and "figures/accuracy.py" not in concepts
     assert "figures/noise.py" not in training | concepts
 

@@ -4,13 +4,13 @@ A job trains the seed's dense network (shared by the regimes of that seed, train
 on its folder), prunes it through the regime's levels (the lottery regime also trains the unpruned control; the
 authors' regimes run their round loop), and measures each network as soon as it is trained
 (:class:`prunelib.sweep.measurement.Measurement`); then, for the seeds the profile names, its concept metrics
-(:mod:`.concepts`) and pictures (:mod:`.pictures`). Layout::
+(:mod:`prunelib.sweep.concepts`) and pictures (:mod:`prunelib.sweep.pictures`). Layout::
 
     checkpoints/<profile>/seed<k>/dense/                  the dense run (run.json, init.pt, best.pt, ...)
     checkpoints/<profile>/seed<k>/<regime>/level_XX/      each pruned level (authors_*: round_<r>/)
     checkpoints/<profile>/seed<k>/lottery/control/        the unpruned control
     checkpoints/<profile>/seed<k>/<run>/maps-<key>.pt     a network's maps on the image set (for the baselines)
-    results/<profile>/runs/<regime>-seed<k>.json          the job's measurements (:mod:`.records`)
+    results/<profile>/runs/<regime>-seed<k>.json          the job's measurements (:mod:`prunelib.sweep.records`)
     results/<profile>/runs/concepts/<regime>-seed<k>.json concept metrics, for the profile's concept_seeds
     results/<profile>/runs/pictures/<regime>-seed<k>/     saliency grid, explorer frames and concept galleries,
                                                           for the profile's picture_seeds
