@@ -8,6 +8,10 @@ parses it with (:func:`prunelib.pipeline.parse_levels` for ``levels``, :func:`pa
 is not a mapping, a Python tag, an unknown key, a wrong value) is a :class:`ProfileError` naming the file, the
 profile and the key, raised when a command starts, not hours later inside a job. What depends on the data (the
 image set against the validation split) is checked by :mod:`prunelib.settings` once the data are located.
+
+A checked profile is parsed once into :class:`Settings` (:func:`load_settings`), a frozen dataclass with one typed
+field per setting and its default; code that reads settings reads its fields (:func:`as_settings` parses a mapping of
+settings, e.g. the ``params`` a result file records, the same way).
 """
 from __future__ import annotations
 
