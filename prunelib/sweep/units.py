@@ -102,9 +102,9 @@ def measured_network(unit: Unit, networks: list[dict[str, Any]], settings: Setti
     if not unit.round:
         return next((n for n in networks if n["network"] == unit.part), None)
     pruned = [n for n in networks if n["network"] == "pruned"]  # a record without its target: by its place
+    target = _target(unit, settings)
     return next((n for i, n in enumerate(pruned, start=1)
-                 if abs(n.get("target", -1.0) - _target(unit, settings)) < 1e-9 or "target" not in n and i == unit.round),
-                None)
+                 if abs(n.get("target", -1.0) - target) < 1e-9 or "target" not in n and i == unit.round), None)
 
 
 def plan(profile: str) -> list[dict[str, Any]]:
