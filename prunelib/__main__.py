@@ -16,6 +16,7 @@ environment variables (PRUNELIB_RESULTS, ...) are read from the current folder a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import sys
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import paths
-from .profiles import load_profile
+from .profiles import Settings, load_settings
 
 #: the recipe options of ``train`` / ``prune`` (name in profiles.yaml and TrainConfig, type, what it must be)
 _RECIPE_OPTIONS = ("image_size", "batch_size", "weight_decay", "optimizer", "label_smoothing", "flat_fraction",
@@ -199,30 +200,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _recipe(args: argparse.Namespace, params: dict, epochs: int, lr: float):
+def _recipe(args: argparse.Namespace, settings: Settings, epochs: int, lr: float):
     from .training import TrainConfig
-    chosen = {k: getattr(args, k) for k in _RECIPE_OPTIONS if getattr(args, k, None) is not None}
-    return TrainConfig.from_params({**params, **chosen}, epochs=epochs, lr=lr,
-                                   seed=args.seed if args.seed is not None else int(params.get("seed", 0)))
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    chosen = {k: getattr(args, k) for k in _RECIPE_OPTIONS if k in fields and getattr(args, k, None) is not None}
+    return TrainConfig.from_params(settings, **{**chosen, "epochs": epochs, "lr": lr,
+                                                "seed": args.seed if args.seed is not None else settings.seed})
 
 
 def _train_or_prune(args: argparse.Namespace) -> int:
-    params = load_profile(args.profile)
-    pick = lambda name: getattr(args, name) if getattr(args, name, None) is not None else params[name]  # noqa: E731
+    profile = load_settings(args.profile)
+
+    def pick(name: str):
+        """The command line's value of setting ``name``, else the profile's."""
+        return getattr(args, name) if getattr(args, name, None) is not None else profile.need(name)
+
     run = paths.checkpoint_dir(args.profile)
     if args.command == "train":
-        cfg, out = _recipe(args, params, pick("epochs"), pick("lr")), args.out or run / "dense"
+        cfg, out = _recipe(args, profile, pick("epochs"), pick("lr")), args.out or run / "dense"
     else:
-        cfg, out = _recipe(args, params, pick("finetune_epochs"), pick("finetune_lr")), args.out or run / args.method
-        chosen_levels = args.levels or levels(str(params["levels"]))
+        cfg, out = _recipe(args, profile, pick("finetune_epochs"), pick("finetune_lr")), args.out or run / args.method
+        chosen_levels = args.levels or list(profile.need("levels"))
         dense = args.dense or run / "dense"
         if not (dense / "best.pt").is_file():
             raise UserError(f"no dense network in {dense} (best.pt missing): run `python -m prunelib train "
                             f"--profile {args.profile}` first, or pass --dense")
     from . import pipeline, settings
-    subset, val_subset = pick("subset_per_class") or None, pick("val_per_class") or None
-    root = settings.before_work(args.profile, {**params, "subset_per_class": subset, "val_per_class": val_subset},
-                                data=args.data, download=args.download, image_size=cfg.image_size, measures=False,
+    chosen = dataclasses.replace(profile, subset_per_class=pick("subset_per_class"),
+                                 val_per_class=pick("val_per_class"))
+    subset, val_subset = chosen.subset_per_class or None, chosen.val_per_class or None
+    root = settings.before_work(args.profile, chosen, data=args.data, download=args.download,
+                                image_size=cfg.image_size, measures=False,
                                 folders=[(out, "checkpoint", "--out or PRUNELIB_CHECKPOINTS"),
                                          (paths.cache_dir(), "cache", "PRUNELIB_CACHE")])
     pipeline.check_precision(cfg, root, subset, args.device, f"`python -m prunelib {args.command}`",
@@ -239,17 +247,12 @@ def _train_or_prune(args: argparse.Namespace) -> int:
     return 0
 
 
-def _size(params: dict) -> int | None:
-    """A profile's image size (None where it names none: nothing is decoded at a size it chose)."""
-    return int(params["image_size"]) if "image_size" in params else None
-
-
 def _before_work(args: argparse.Namespace, *, folders: list[tuple[Path, str, str]]) -> Path:
     """:func:`prunelib.settings.before_work` for ``sweep`` and ``reproduce``, which measure what their profile says."""
     from . import settings
-    params = load_profile(args.profile)
-    return settings.before_work(args.profile, params, data=args.data, download=args.download,
-                                image_size=_size(params), measures=True, folders=folders)
+    profile = load_settings(args.profile)  # image_size None: nothing is decoded at a size the profile chose
+    return settings.before_work(args.profile, profile, data=args.data, download=args.download,
+                                image_size=profile.image_size, measures=True, folders=folders)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -262,7 +265,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             runner.judge_archive(args.profile, args.archive)
             return 0
         if args.remaining:
-            if "study" not in load_profile(args.profile):
+            if not load_settings(args.profile).study:
                 raise UserError(f"profile {args.profile!r} has no `study` setting: --remaining lists the jobs of a "
                                 "study's design that are not measured; name them in the profile (e.g. study: "
                                 "\"0,1,2: global\") or run the sweep")

@@ -8,11 +8,13 @@ reported beside every value. A network near chance is measured too (and shown as
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 
 from .data import CLASSES
+from .profiles import Settings, as_settings
 
 
 def fixed_image_set(labels: torch.Tensor, per_class: int, seed: int) -> torch.Tensor:
@@ -33,11 +35,12 @@ def fixed_image_set(labels: torch.Tensor, per_class: int, seed: int) -> torch.Te
     return torch.sort(torch.cat(chosen)).values
 
 
-def set_size(params: dict[str, Any]) -> tuple[int, int]:
+def set_size(params: Settings | Mapping[str, Any]) -> tuple[int, int]:
     """``(per_class, seed)`` of a profile's image set: ``image_set_per_class`` (default: ``n_attribution_images``
-    spread over the classes, rounded up) and ``image_set_seed`` (default 0)."""
-    per_class = params.get("image_set_per_class") or -(-int(params["n_attribution_images"]) // len(CLASSES))
-    return int(per_class), int(params.get("image_set_seed", 0))
+    spread over the classes, rounded up) and ``image_set_seed``."""
+    settings = as_settings(params)
+    per_class = settings.image_set_per_class or -(-int(settings.need("n_attribution_images")) // len(CLASSES))
+    return int(per_class), settings.image_set_seed
 
 
 def kept(network: dict[str, Any]) -> torch.Tensor:

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .profiles import load_profile
+from .profiles import load_settings
 
 #: the profile whose settings are the notebooks' defaults
 DEFAULTS_PROFILE = "smoke"
@@ -40,7 +40,7 @@ def defaults(notebook: Path) -> dict[str, Any]:
 
 def differences(notebook: Path, profile: str = DEFAULTS_PROFILE) -> dict[str, tuple[Any, Any]]:
     """``{name: (value in the notebook, value in the profile)}`` for every setting of the profile that differs."""
-    settings = load_profile(profile)
+    settings = load_settings(profile).raw  # as written: compared with the notebook's literals
     return {k: (v, settings[k]) for k, v in defaults(notebook).items() if k in settings and settings[k] != v}
 
 

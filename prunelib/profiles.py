@@ -8,13 +8,20 @@ parses it with (:func:`prunelib.pipeline.parse_levels` for ``levels``, :func:`pa
 is not a mapping, a Python tag, an unknown key, a wrong value) is a :class:`ProfileError` naming the file, the
 profile and the key, raised when a command starts, not hours later inside a job. What depends on the data (the
 image set against the validation split) is checked by :mod:`prunelib.settings` once the data are located.
+
+A checked profile is parsed once into :class:`Settings` (:func:`load_settings`), a frozen dataclass with one typed
+field per setting and its default; code that reads settings reads its fields (:func:`as_settings` parses a mapping of
+settings, e.g. the ``params`` a result file records, the same way).
 """
 from __future__ import annotations
 
 import math
 import os
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Callable
 
 import yaml
@@ -184,9 +191,12 @@ def profiles_file() -> Path:
 
 
 def read_profiles(source: Path | None = None) -> dict[str, dict[str, Any]]:
-    """Every profile of ``source`` (default :func:`profiles_file`), each checked; a :class:`ProfileError` names what
-    is wrong. Only plain YAML is read (``yaml.safe_load``: a ``!!python/...`` tag is refused, never run)."""
-    source = source or profiles_file()
+    """Every profile of ``source`` (default :func:`profiles_file`) as written, each checked; a :class:`ProfileError`
+    names what is wrong. Only plain YAML is read (``yaml.safe_load``: a ``!!python/...`` tag is refused, never run)."""
+    return {name: dict(settings.raw) for name, settings in _read(source or profiles_file()).items()}
+
+
+def _read(source: Path) -> dict[str, "Settings"]:
     try:
         profiles = yaml.safe_load(source.read_text())
     except OSError as err:
@@ -198,9 +208,7 @@ def read_profiles(source: Path | None = None) -> dict[str, dict[str, Any]]:
         raise ProfileError(f"{source} is not valid YAML{at}: {problem}") from None
     if not isinstance(profiles, dict) or not profiles:
         raise ProfileError(f"{source} must be a mapping of profile names to settings, got {type(profiles).__name__}")
-    for name, params in profiles.items():
-        check(name, params, source)
-    return profiles
+    return {name: check(name, params, source) for name, params in profiles.items()}
 
 
 #: what a profile's name may be: it names folders (``results/<profile>/``, ``checkpoints/<profile>/``)
@@ -211,12 +219,17 @@ CONCEPT_CHANNELS = 512
 DEFAULT_CONCEPTS = 10
 
 
-def check(name: str, params: Any, source: Path | str = "the profile") -> None:
-    """Raise :class:`ProfileError` unless ``name`` is a plain word and ``params`` a mapping of known settings with
-    valid values (each parsed as its job parses it), consistent with each other."""
+def check(name: str, params: Any, source: Path | str = "the profile") -> "Settings":
+    """The :class:`Settings` of profile ``name``; a :class:`ProfileError` unless ``name`` is a plain word and
+    ``params`` a mapping of known settings with valid values (each parsed as its job parses it), consistent with each
+    other."""
     if not isinstance(name, str) or not PROFILE_NAME.fullmatch(name):
         raise ProfileError(f"{source}: profile name {name!r} must be letters, digits, '_' and '-' (it names the "
                            "folders results/<profile>/ and checkpoints/<profile>/)")
+    return _parse(name, params, source)
+
+
+def _parse(name: str, params: Any, source: Path | str) -> "Settings":
     if not isinstance(params, dict):
         raise ProfileError(f"{source}: profile {name!r} must be a mapping of settings, got {type(params).__name__}")
     for key, value in params.items():
@@ -231,39 +244,158 @@ def check(name: str, params: Any, source: Path | str = "the profile") -> None:
                                f"{err}") from None
         if not valid:
             raise ProfileError(f"{source}: profile {name!r}, setting {key!r} must be {expected}, got {value!r}")
+    settings = Settings(name=name, raw=MappingProxyType(dict(params)),
+                        **{key: _PARSERS.get(key, _same)(value) for key, value in params.items()})
     try:
-        check_concepts(params)
+        check_concepts(settings)
     except ValueError as err:
         raise ProfileError(f"{source}: profile {name!r}: {err}") from None
+    return settings
 
 
-def concept_crops(params: dict[str, Any], n_images: int | None = None) -> int:
-    """The crops CRAFT cuts from ``n_images`` images of a class (default: ``craft_images``) at the profile's image
-    size (:func:`prunelib.craft.crops.patch_size` and :func:`~prunelib.craft.crops.crop_starts`)."""
+def concept_crops(settings: "Settings", n_images: int | None = None, image_size: int | None = None) -> int:
+    """The crops CRAFT cuts from ``n_images`` images of a class (default: ``craft_images``) at ``image_size``
+    (default: the profile's) (:func:`prunelib.craft.crops.patch_size` and :func:`~prunelib.craft.crops.crop_starts`)."""
     from .craft.crops import crop_starts, patch_size
-    size = int(params["image_size"])
+    size = settings.need("image_size") if image_size is None else image_size
     per_image = len(crop_starts(size, patch_size(size))) ** 2
-    return per_image * (int(params["craft_images"]) if n_images is None else n_images)
+    return per_image * (settings.need("craft_images") if n_images is None else n_images)
 
 
-def check_concepts(params: dict[str, Any], n_images: int | None = None) -> None:
+def check_concepts(settings: "Settings", n_images: int | None = None, image_size: int | None = None) -> None:
     """Raise ValueError when CRAFT cannot fit ``n_concepts`` concepts: NMF needs at least as many crops (of
-    ``n_images``, default ``craft_images``) and channels (:data:`CONCEPT_CHANNELS`) as concepts."""
-    if "craft_classes" not in params or "image_size" not in params or "craft_images" not in params:
+    ``n_images``, default ``craft_images``, at ``image_size``, default the profile's) and channels
+    (:data:`CONCEPT_CHANNELS`) as concepts."""
+    size = settings.image_size if image_size is None else image_size
+    if settings.craft_classes is None or size is None or settings.craft_images is None:
         return
-    n_concepts = int(params.get("n_concepts", DEFAULT_CONCEPTS))
-    crops = concept_crops(params, n_images)
-    if n_concepts > min(crops, CONCEPT_CHANNELS):
-        raise ValueError(f"setting 'n_concepts' ({n_concepts}) exceeds what CRAFT can factorise: "
-                         f"{crops} crops of {n_images if n_images is not None else params['craft_images']} images "
-                         f"a class at {params['image_size']} px and {CONCEPT_CHANNELS} channels; lower n_concepts "
+    crops = concept_crops(settings, n_images, size)
+    if settings.n_concepts > min(crops, CONCEPT_CHANNELS):
+        raise ValueError(f"setting 'n_concepts' ({settings.n_concepts}) exceeds what CRAFT can factorise: "
+                         f"{crops} crops of {n_images if n_images is not None else settings.craft_images} images "
+                         f"a class at {size} px and {CONCEPT_CHANNELS} channels; lower n_concepts "
                          "or raise craft_images")
 
 
 def load_profile(name: str) -> dict[str, Any]:
-    """The (checked) settings of profile ``name``; a :class:`ProfileError` lists the profiles if it is unknown."""
+    """The (checked) settings of profile ``name`` as written in the profiles file (:attr:`Settings.raw` of
+    :func:`load_settings`, as a dict)."""
+    return dict(load_settings(name).raw)
+
+
+def load_settings(name: str) -> "Settings":
+    """The :class:`Settings` of profile ``name``, parsed once; a :class:`ProfileError` lists the profiles if it is
+    unknown."""
     source = profiles_file()
-    profiles = read_profiles(source)
+    profiles = _read(source)
     if name not in profiles:
         raise ProfileError(f"unknown profile {name!r}; {source} defines {', '.join(profiles)}")
-    return dict(profiles[name])
+    return profiles[name]
+
+
+def as_settings(params: "Settings | Mapping[str, Any]") -> "Settings":
+    """``params`` as :class:`Settings`: a Settings as it is, a mapping of settings (a profile's, or the ``params``
+    a result file records) checked and parsed as a profile is."""
+    if isinstance(params, Settings):
+        return params
+    if not isinstance(params, Mapping):
+        raise ProfileError(f"expected settings or a mapping of settings, got {type(params).__name__}")
+    return _parse(UNNAMED, dict(params), "the settings given")
+
+
+#: the name of :class:`Settings` parsed from a mapping that names no profile (:func:`as_settings`)
+UNNAMED = "(unnamed)"
+#: the book's chapters that ``reproduce`` draws when a profile names no ``stages`` (1-6, from seed 0's global job)
+DEFAULT_STAGES = ("training", "saliency", "faithfulness", "concepts", "explorer", "comparison")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w.strip() for w in str(text).split(",") if w.strip())
+
+
+def _int_seeds(text: str) -> tuple[int, ...]:
+    return tuple(int(s) for s in str(text).split(",") if s.strip())
+
+
+#: how a checked value becomes its :class:`Settings` field (a setting not named here is kept as read: a number, a
+#: word, a boolean)
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "stages": _words,
+    "study": lambda v: tuple(parse_study(v)),
+    "levels": lambda v: tuple(_levels(v)),
+    "methods": lambda v: tuple(parse_methods(v)),
+    "craft_classes": lambda v: tuple(parse_classes(v)),
+    "saliency_classes": lambda v: tuple(parse_classes(v)),
+    "concept_seeds": _int_seeds,
+    "picture_seeds": _int_seeds,
+    "removal_percentages": lambda v: tuple(parse_percentages(v)),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A profile's settings, checked and parsed once (:func:`load_settings`): one field per setting of
+    :data:`SETTINGS`, each with the default a job applies when the profile names none. None marks a setting with no
+    default: the training recipe's (``epochs`` ... ``bf16``, ``image_size``: :class:`prunelib.training.TrainConfig`'s,
+    the paper's recipe), or one a job needs only when it does that work (:meth:`need` names it then).
+
+    ``raw`` is the mapping as read from the profiles file (read-only): what a result file records as its ``params``.
+    """
+
+    name: str
+    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
+    stages: tuple[str, ...] = DEFAULT_STAGES
+    authors_profile: str | None = None
+    #: (seed, regime) jobs, in the order written
+    study: tuple[tuple[int, str], ...] = ()
+    image_size: int | None = None
+    #: images per class (0: all)
+    subset_per_class: int = 0
+    val_per_class: int = 0
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    eps: float | None = None
+    weight_decay: float | None = None
+    optimizer: str | None = None
+    label_smoothing: float | None = None
+    flat_fraction: float | None = None
+    schedule_unit: str | None = None
+    finetune_epochs: int | None = None
+    finetune_lr: float | None = None
+    #: cumulative target sparsities, fractions
+    levels: tuple[float, ...] | None = None
+    #: percent of each layer's remaining weights a round removes
+    lottery_rate: float | None = None
+    lottery_rounds: int | None = None
+    authors_rounds: int | None = None
+    methods: tuple[str, ...] = ("VG", "IG")
+    n_attribution_images: int | None = None
+    #: None: n_attribution_images spread over the classes (:func:`prunelib.image_set.set_size`)
+    image_set_per_class: int | None = None
+    image_set_seed: int = 0
+    ig_steps: int | None = None
+    road_precision: str = "fp32"
+    bf16: bool | None = None
+    n_bootstrap: int | None = None
+    seed: int = 0
+    craft_images: int | None = None
+    #: None: no concept metrics
+    craft_classes: tuple[str, ...] | None = None
+    n_concepts: int = DEFAULT_CONCEPTS
+    concept_seeds: tuple[int, ...] = (0,)
+    picture_seeds: tuple[int, ...] = ()
+    saliency_classes: tuple[str, ...] | None = None
+    #: percent of pixels removed, increasing
+    removal_percentages: tuple[float, ...] = tuple(parse_percentages(PERCENTAGES))
+
+    def need(self, key: str) -> Any:
+        """The value of setting ``key``; a :class:`ProfileError` naming the profile and the key when it names none."""
+        value = getattr(self, key)
+        if value is None:
+            raise ProfileError(f"profile {self.name!r} has no setting {key!r}, which this work needs")
+        return value

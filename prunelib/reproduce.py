@@ -48,7 +48,8 @@ from .currency import digest, why_stale
 from .fingerprints import results_digest, stage_inputs
 from .kernel import LocalKernelManager
 from .models import resolve_device
-from .profiles import PROFILES_FILE, load_profile, profiles_file  # noqa: F401 (re-exported)
+from .profiles import DEFAULT_STAGES, PROFILES_FILE, load_profile, profiles_file  # noqa: F401 (re-exported)
+from .profiles import load_settings
 from .progress import BATCH
 from .provenance import STAGING, provenance
 
@@ -67,8 +68,6 @@ STAGES: tuple[tuple[str, str], ...] = (
 #: :data:`CHAPTER_REGIME`); reproduce runs that job first, through the sweep's engine
 JOB_STAGES = ("training", "saliency", "faithfulness", "concepts", "explorer")
 CHAPTER_REGIME = "global"
-#: the stages a profile runs unless it names its own (``stages: "noise"`` in profiles.yaml)
-DEFAULT_STAGES = ("training", "saliency", "faithfulness", "concepts", "explorer", "comparison")
 NOTEBOOKS = paths.ROOT / "notebooks"
 BOOK_NOTEBOOKS = paths.ROOT / "book" / "notebooks"
 #: the profiles whose executed notebooks the book shows (chapters 1-7: noise, the study; "What the authors' code
@@ -188,7 +187,7 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
     reproduce of a profile runs at a time (:func:`profile_lock`); SIGTERM stops it as Ctrl-C does, its kernel
     shut down."""
     from .sweep.job import stopped_by_sigterm
-    load_profile(profile)  # an unknown profile is named before the lock is taken
+    load_settings(profile)  # an unknown profile is named before the lock is taken
     with stopped_by_sigterm(), profile_lock(profile):
         return _reproduce(profile, data=data, device=device, force=force, only=only, stages=stages,
                           notebooks=notebooks, book_notebooks=book_notebooks)
@@ -196,10 +195,11 @@ def reproduce(profile: str, *, data: str | None = None, device: str = "auto", fo
 
 def _reproduce(profile: str, *, data: str | None, device: str, force: bool, only: list[str] | None,
                stages: tuple[tuple[str, str], ...], notebooks: Path, book_notebooks: Path) -> int:
-    params = load_profile(profile)
+    settings = load_settings(profile)
+    params = dict(settings.raw)
     if stages is STAGES:  # the shipped stages: the ones this profile names (default: the six of the book)
-        wanted = str(params.pop("stages", ",".join(DEFAULT_STAGES))).split(",")
-        stages = tuple(st for st in STAGES if st[0] in wanted)
+        params.pop("stages", None)
+        stages = tuple(st for st in STAGES if st[0] in settings.stages)
     unknown = set(only or ()) - {name for name, _ in stages}
     if unknown:
         raise ValueError(f"--only names unknown stages {sorted(unknown)}; stages are {[n for n, _ in stages]}")
@@ -210,18 +210,18 @@ def _reproduce(profile: str, *, data: str | None, device: str, force: bool, only
     results = paths.results_dir(profile)
     manifest_path = results / "manifest.json"
     manifest = read_manifest(manifest_path)
-    run_provenance = dict(provenance(profile, data, resolved, params.get("seed", 0)), params=params)
+    run_provenance = dict(provenance(profile, data, resolved, settings.seed), params=params)
     if {name for name, _ in stages} & set(JOB_STAGES) and not only:
         # the chapters' networks: the sweep's engine trains, measures and draws what is not current
         from .sweep.job import run_job
         from .sweep.records import Job
         from .sweep.runner import is_done
-        job = Job(profile, int(params.get("seed", 0)), CHAPTER_REGIME, data=data, device=resolved)
+        job = Job(profile, settings.seed, CHAPTER_REGIME, data=data, device=resolved)
         try:
             if not is_done(job):
                 run_job(job, progress=True)
         except runs.Busy as err:
-            raise runs.Busy(f"the chapters' job ({CHAPTER_REGIME}-seed{params.get('seed', 0)}) is being run by "
+            raise runs.Busy(f"the chapters' job ({CHAPTER_REGIME}-seed{settings.seed}) is being run by "
                             f"another process ({err}); run reproduce again when it has finished") from None
     if not aggregated(profile, data):  # the chapters read the sweep's summary and verdicts too
         return 1

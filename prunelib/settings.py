@@ -1,6 +1,6 @@
 """The one check before any work, shared by ``train``, ``prune``, ``sweep`` and ``reproduce``.
 
-A command reads its profile first (:func:`prunelib.profiles.load_profile` parses every setting as its job will parse
+A command reads its profile first (:func:`prunelib.profiles.load_settings` parses every setting as its job will parse
 it), then calls :func:`before_work`, which
 
 1. locates the data (:func:`find_data`): ``--data``, else ``$PRUNELIB_DATA``, else the project's ``data/``. With
@@ -17,10 +17,12 @@ Nothing is decoded, trained or written before all three pass; a failure names th
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable
 
 from . import paths
+from .profiles import Settings, as_settings
 
 #: set to 1 to fetch ImageNette where it is missing, as ``--download`` does
 DOWNLOAD_VARIABLE = "PRUNELIB_DOWNLOAD"
@@ -68,37 +70,37 @@ def _class_limit(counts: list[int], per_class: int) -> tuple[int, int]:
     return offered[fewest], fewest
 
 
-def check_against_data(params: dict[str, Any], root: Path, *, image_size: int | None, measures: bool,
-                       memory_bytes: int | None = None) -> None:
-    """Raise :class:`SettingsError` when ``params`` ask more of the data at ``root`` than it holds, or when decoding
-    its splits at ``image_size`` (None: not checked) would not fit in ``memory_bytes`` (default: the machine's).
-    ``measures``: the command also measures (the image set and CRAFT's images are checked too). Reads the file
-    listing only."""
+def check_against_data(params: Settings | Mapping[str, Any], root: Path, *, image_size: int | None,
+                       measures: bool, memory_bytes: int | None = None) -> None:
+    """Raise :class:`SettingsError` when the settings ``params`` ask more of the data at ``root`` than it holds, or
+    when decoding its splits at ``image_size`` (None: not checked) would not fit in ``memory_bytes`` (default: the
+    machine's). ``measures``: the command also measures (the image set and CRAFT's images are checked too). Reads the
+    file listing only."""
     from .data import CLASSES, class_counts
     from .image_set import set_size
-    from .profiles import check_concepts, parse_classes
+    from .profiles import check_concepts
+    settings = as_settings(params)
     train, val = class_counts(root, "train"), class_counts(root, "val")
     for key, counts, split in (("subset_per_class", train, "train"), ("val_per_class", val, "val")):
-        wanted = int(params.get(key) or 0)
+        wanted = getattr(settings, key)
         fewest, c = _class_limit(counts, 0)
         if wanted > fewest:
             raise SettingsError(f"setting {key!r} asks {wanted} images of each class, but class {CLASSES[c]!r} has "
                                 f"{fewest} in {root / split}")
-    val_cut = int(params.get("val_per_class") or 0)
+    val_cut = settings.val_per_class
     cut = f" (val_per_class {val_cut})" if val_cut else ""
-    if measures and ("image_set_per_class" in params or "n_attribution_images" in params):
-        per_class = set_size(params)[0]
+    if measures and (settings.image_set_per_class is not None or settings.n_attribution_images is not None):
+        per_class = set_size(settings)[0]
         fewest, c = _class_limit(val, val_cut)
         if per_class > fewest:
             raise SettingsError(f"the image set asks {per_class} validation images of each class "
                                 f"(image_set_per_class, or n_attribution_images spread over the classes), but the "
                                 f"validation split{cut} gives {fewest} of class {CLASSES[c]!r} in {root / 'val'}")
-    if measures and "craft_classes" in params:
-        for name in parse_classes(params["craft_classes"]):
+    if measures and settings.craft_classes is not None:
+        for name in settings.craft_classes:
             offered = _class_limit([val[CLASSES.index(name)]], val_cut)[0]
             try:
-                check_concepts({**params, "image_size": image_size},
-                               n_images=min(int(params["craft_images"]), offered))
+                check_concepts(settings, n_images=min(settings.need("craft_images"), offered), image_size=image_size)
             except ValueError as err:
                 raise SettingsError(f"{err} (class {name!r}: {offered} validation images{cut})") from None
     if image_size is None:
@@ -124,8 +126,8 @@ def check_writable(folders: list[tuple[Path, str, str]]) -> None:
         paths.check_writable(folder, what, variable)
 
 
-def before_work(profile: str, params: dict[str, Any], *, data: str | None, download: bool, image_size: int | None,
-                measures: bool, folders: list[tuple[Path, str, str]],
+def before_work(profile: str, params: Settings | Mapping[str, Any], *, data: str | None, download: bool,
+                image_size: int | None, measures: bool, folders: list[tuple[Path, str, str]],
                 echo: Callable[[str], None] = print) -> Path:
     """The module's three checks for a command of ``profile`` (settings ``params``, already checked by
     :func:`prunelib.profiles.check`); returns the ImageNette root the command is to read."""

@@ -21,12 +21,14 @@ import os
 import struct
 import zlib
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import torch
 
 from . import checkpoint, paths
+from .profiles import Settings, as_settings
 
 #: the agreement reference's bits per pixel: its rank within its image, in ``2**MAP_BITS`` bins (4: Spearman's
 #: correlation within about 2e-3 of the full maps', the top pixels exact; the state of a seed's dense network ~4 MB)
@@ -213,7 +215,7 @@ def read_reference(profile: str, seed: int, network: dict[str, Any], settings: d
 
 
 def write_next_round(profile: str, seed: int, regime_name: str, r: int, source: Path, initial: dict[str, str],
-                     params: dict[str, Any]) -> int | None:
+                     params: Settings | Mapping[str, Any]) -> int | None:
     """After the network round ``r`` of ``regime_name`` is pruned from is measured (the dense network for ``r = 1``),
     write where round ``r`` starts, from that network's checkpoint ``source`` (lottery: its ``best.pt`` or
     ``final.pt``; authors: its ``last.pt``, whose BatchNorm statistics the round keeps, its masks accumulating on
@@ -223,14 +225,14 @@ def write_next_round(profile: str, seed: int, regime_name: str, r: int, source: 
     from . import regimes
     from .models import resnet18
     from .pruning import authors_masks, layerwise_masks, make_permanent
-    regime = regimes.get(regime_name)
-    if regime.method not in ("lottery", "authors") or r > regime.n_rounds(params):
+    regime, settings = regimes.get(regime_name), as_settings(params)
+    if regime.method not in ("lottery", "authors") or r > regime.n_rounds(settings):
         return None
     state = checkpoint.load(source)["model"]
     model = make_permanent(checkpoint.load_model_state(resnet18(), state))
     path = round_file(profile, seed, regime_name, r)
     if regime.method == "lottery":
-        masks = layerwise_masks(model, regime.levels(params)[r - 1])
+        masks = layerwise_masks(model, regime.levels(settings)[r - 1])
         return write_round(path, masks, {"parent": checkpoint.file_sha256(source), **initial})
     previous = None
     if r > 1:
@@ -238,7 +240,7 @@ def write_next_round(profile: str, seed: int, regime_name: str, r: int, source: 
         if not before.is_file():  # a job begun before its state was kept: its masks accumulate on unknown ones
             return None
         previous, _, _ = read_round(before, shapes(model))
-    masks = authors_masks(model, regime.rate(params), previous)
+    masks = authors_masks(model, regime.rate(settings), previous)
     return write_round(path, masks, {"parent": checkpoint.state_digest(source), **initial}, buffers=state)
 
 

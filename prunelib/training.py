@@ -16,8 +16,10 @@ import contextlib
 import dataclasses
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -26,6 +28,9 @@ from . import checkpoint, data, paths, runs
 from .models import device_of, resolve_device
 from .optim import make_optimizer
 from .progress import progress_bar
+
+if TYPE_CHECKING:
+    from .profiles import Settings
 
 
 #: what each annotated field type of TrainConfig accepts (an int is a valid float)
@@ -115,10 +120,13 @@ class TrainConfig:
                              f"got {self.image_size}")
 
     @classmethod
-    def from_params(cls, params: dict, **overrides) -> "TrainConfig":
-        """The recipe in a profile's parameters (``prunelib/profiles.yaml``): every key named like a field."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{**{k: v for k, v in params.items() if k in names}, **overrides})
+    def from_params(cls, params: "Settings | Mapping[str, Any]", **overrides: Any) -> "TrainConfig":
+        """The recipe of a profile's settings (:class:`prunelib.profiles.Settings`, or a mapping of them): every
+        setting named like a field that the profile gives (the others keep this class's defaults)."""
+        from .profiles import as_settings
+        settings = as_settings(params)
+        given = {f.name: getattr(settings, f.name) for f in dataclasses.fields(cls) if hasattr(settings, f.name)}
+        return cls(**{**{k: v for k, v in given.items() if v is not None}, **overrides})
 
     @property
     def order_seed(self) -> int:

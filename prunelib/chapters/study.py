@@ -31,6 +31,7 @@ from .. import paths, regimes
 from ..checkpoint import save_json
 from ..figures.tables import level
 from ..measure.faithfulness import PERCENTAGES, level_key
+from ..profiles import as_settings
 from ..provenance import caption as provenance_caption
 from ..training import TrainConfig
 from ..sweep.concepts import concepts_file
@@ -135,10 +136,10 @@ def accuracy(result: dict[str, Any]) -> dict[str, Any]:
              "layers": {name: s / 100 for name, s in (n.get("layers") or {}).items()}, "identity": n["identity"],
              "finetune_seconds": n["seconds"] if n["network"] == "pruned" else None}
             for n in networks]
-    params = result["inputs"]["params"]
-    dense_cfg = TrainConfig.from_params(params, seed=result["seed"])
+    settings = as_settings(result["inputs"]["params"])
+    dense_cfg = TrainConfig.from_params(settings, seed=result["seed"])
     config = {"dense": dataclasses.asdict(dense_cfg),
-              "finetune": dataclasses.asdict(regimes.get(result["regime"]).recipe(dense_cfg, params))}
+              "finetune": dataclasses.asdict(regimes.get(result["regime"]).recipe(dense_cfg, settings))}
     return {"levels": rows, "dense_history": dense["history"], "classes": list(imagenette.CLASSES),
             "method": result["regime"], "n_val": dense.get("n_val"), "config": config}
 

@@ -78,9 +78,9 @@ def remaining_rows(profile: str, *, here: bool = False) -> list[dict[str, Any]]:
     job starts from them (``"to retrain here"``: the seed's dense network, once for all its jobs, and the networks
     an unfinished job measured, each the parent of the next) and the estimate with their retraining
     (``"estimate here (h)"``)."""
-    from ..profiles import load_profile, parse_study
+    from ..profiles import load_settings
     from ..regimes import get
-    params = load_profile(profile)
+    settings = load_settings(profile)
     runs = load_runs(profile, echo=lambda _: None)
     by_job = {(r["regime"], r["seed"]): r for r in runs}
     dense_seeds = {r["seed"] for r in runs for n in r["networks"] if n["network"] == "dense"}
@@ -89,12 +89,12 @@ def remaining_rows(profile: str, *, here: bool = False) -> list[dict[str, Any]]:
     kind_hours = functools.partial(network_hours, timed)
 
     rows = []
-    for seed, regime in parse_study(str(params.get("study", ""))):
+    for seed, regime in settings.study:
         run = by_job.get((regime, seed))
         if run is not None and run.get("complete", True):
             continue
         nets = run["networks"] if run else []
-        made = {"dense": 1, "pruned": len(get(regime).levels(params)), "control": int(get(regime).has_control)}
+        made = {"dense": 1, "pruned": len(get(regime).levels(settings)), "control": int(get(regime).has_control)}
         left = {"dense": 0 if seed in dense_seeds else 1,
                 "pruned": made["pruned"] - sum(n["network"] == "pruned" for n in nets),
                 "control": made["control"] - sum(n["network"] == "control" for n in nets)}

@@ -19,6 +19,7 @@ import json
 import shutil
 import time
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -29,6 +30,7 @@ from ..currency import networks as network_inputs, why_stale
 from ..craft import split_resnet
 from ..craft.crops import patch_size
 from ..models import resolve_device
+from ..profiles import Settings, as_settings
 from ..progress import progress_bar
 from . import pictures
 
@@ -41,22 +43,21 @@ def concepts_file(job) -> Path:
     return paths.results_dir(job.profile) / "runs" / "concepts" / f"{job.name}.json"
 
 
-def settings(params: dict[str, Any]) -> dict[str, Any]:
+def settings(params: Settings | Mapping[str, Any]) -> dict[str, Any]:
     """What the concept metrics depend on besides the networks."""
-    from ..profiles import DEFAULT_CONCEPTS, parse_classes
-    image_size = int(params["image_size"])
-    return {"classes": parse_classes(params["craft_classes"]),
-            "n_images": int(params["craft_images"]), "n_concepts": int(params.get("n_concepts", DEFAULT_CONCEPTS)),
+    s = as_settings(params)
+    image_size = s.need("image_size")
+    return {"classes": list(s.need("craft_classes")), "n_images": s.need("craft_images"), "n_concepts": s.n_concepts,
             "patch_size": patch_size(image_size), "image_size": image_size, "image_seed": IMAGE_SEED}
 
 
-def wanted(job, params: dict[str, Any]) -> bool:
-    """Whether the profile asks for concept metrics of ``job``'s seed."""
-    seeds = [int(s) for s in str(params.get("concept_seeds", "0")).split(",") if s.strip()]
-    return "craft_classes" in params and job.seed in seeds
+def wanted(job, params: Settings | Mapping[str, Any]) -> bool:
+    """Whether the profile asks for concept metrics of ``job``'s seed (``craft_classes``, for ``concept_seeds``)."""
+    s = as_settings(params)
+    return s.craft_classes is not None and job.seed in s.concept_seeds
 
 
-def is_current(job, params: dict[str, Any], networks: list[dict[str, Any]]) -> bool:
+def is_current(job, params: Settings | Mapping[str, Any], networks: list[dict[str, Any]]) -> bool:
     """Whether ``job``'s concept file was made from its declared inputs as they are now
     (:func:`prunelib.currency.why_stale`): the profile's settings and these networks (the job's measured records,
     their identity and checkpoint digest, in order)."""
@@ -66,12 +67,12 @@ def is_current(job, params: dict[str, Any], networks: list[dict[str, Any]]) -> b
         {"settings": _settings(job, params), "networks": network_inputs(networks, like=done["networks"])})
 
 
-def _settings(job, params: dict[str, Any]) -> dict[str, Any]:
+def _settings(job, params: Settings | Mapping[str, Any]) -> dict[str, Any]:
     """:func:`settings`, and whether the job also keeps the galleries (a seed of the profile's pictures)."""
     return {**settings(params), "galleries": pictures.wanted(job, params)}
 
 
-def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any], *,
+def measure_concepts(job, networks: list[dict[str, Any]], params: Settings | Mapping[str, Any], *,
                      progress: bool = True) -> dict[str, Any]:
     """Concept metrics of every network of ``networks`` (the job's measured records, dense first); writes
     :func:`concepts_file` and returns its content."""
@@ -83,7 +84,7 @@ def measure_concepts(job, networks: list[dict[str, Any]], params: dict[str, Any]
     galleries = pictures.staging_dir(job) / "concepts"
     shutil.rmtree(galleries, ignore_errors=True)  # left by a stopped job
     drawn = {id(n) for n in pictures.drawn(networks)}
-    val = validation_split(job.data, params.get("val_per_class") or 0, job.seed)
+    val = validation_split(job.data, as_settings(params).val_per_class, job.seed)
     device = resolve_device(job.device)
     models = [load_network(paths.resolve(n["checkpoint"]), n["checkpoint_sha256"]).to(device) for n in networks]
     dense = models[0]

@@ -23,12 +23,13 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from .. import checkpoint, paths
 from ..networks import load_network
 from ..currency import networks as network_inputs, why_stale
-from ..profiles import parse_classes, parse_methods
+from ..profiles import Settings, as_settings
 from ..provenance import caption
 
 #: the seed of the images' shuffle and of the explorer's ROAD noise (the job's :data:`~.job.IMAGE_SEED`)
@@ -50,22 +51,19 @@ def staging_dir(job) -> Path:
     return paths.results_dir(job.profile) / STAGING / f"pictures-{job.name}"
 
 
-def wanted(job, params: dict[str, Any]) -> bool:
-    """Whether the profile asks for pictures of ``job``'s seed (``picture_seeds``, default none). The authors'
-    regimes draw none: their networks are rounds, not levels (the schedule-only network has no pruning at all)."""
+def wanted(job, params: Settings | Mapping[str, Any]) -> bool:
+    """Whether the profile asks for pictures of ``job``'s seed (``picture_seeds``). The authors' regimes draw none:
+    their networks are rounds, not levels (the schedule-only network has no pruning at all)."""
     from ..regimes import get
-    seeds = [int(s) for s in str(params.get("picture_seeds", "")).split(",") if s.strip()]
-    return job.seed in seeds and get(job.regime).method != "authors"
+    return job.seed in as_settings(params).picture_seeds and get(job.regime).method != "authors"
 
 
-def settings(params: dict[str, Any]) -> dict[str, Any]:
+def settings(params: Settings | Mapping[str, Any]) -> dict[str, Any]:
     """What the pictures depend on besides the networks."""
-    from ..profiles import PERCENTAGES, parse_percentages
-    return {"classes": parse_classes(params["saliency_classes"]),
-            "methods": parse_methods(params.get("methods", "VG,IG")),
-            "image_size": int(params["image_size"]), "val_per_class": int(params.get("val_per_class") or 0),
-            "percentages": parse_percentages(params.get("removal_percentages", PERCENTAGES)),
-            "explorer_images": EXPLORER_IMAGES, "image_seed": IMAGE_SEED}
+    s = as_settings(params)
+    return {"classes": list(s.need("saliency_classes")), "methods": list(s.methods),
+            "image_size": s.need("image_size"), "val_per_class": s.val_per_class,
+            "percentages": list(s.removal_percentages), "explorer_images": EXPLORER_IMAGES, "image_seed": IMAGE_SEED}
 
 
 def drawn(networks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -89,7 +87,7 @@ def load_drawn(networks: list[dict[str, Any]], device: str = "auto") -> dict[flo
     return models
 
 
-def is_current(job, params: dict[str, Any], networks: list[dict[str, Any]]) -> bool:
+def is_current(job, params: Settings | Mapping[str, Any], networks: list[dict[str, Any]]) -> bool:
     """Whether ``job``'s pictures were made from their declared inputs as they are now
     (:func:`prunelib.currency.why_stale`): the profile's settings and the networks they show (:func:`drawn`)."""
     done = read_record(pictures_dir(job) / RECORD, "identities")
@@ -119,7 +117,8 @@ def read_record(path: Path, names: str) -> dict[str, Any] | None:
     return None
 
 
-def make_pictures(job, networks: list[dict[str, Any]], params: dict[str, Any], provenance: dict[str, Any]
+def make_pictures(job, networks: list[dict[str, Any]], params: Settings | Mapping[str, Any],
+                  provenance: dict[str, Any]
                   ) -> Path:
     """Draw the saliency grid and the explorer's frames of ``networks`` (the job's measured records, dense first)
     into :func:`pictures_dir`; ``provenance``: the job's result's, named in the explorer's caption and the record."""

@@ -115,17 +115,18 @@ def is_done(job: Job) -> bool:
     here, are the ones it measured), concept metrics and pictures included."""
     if not job.result_file.is_file():
         return False
-    from ..profiles import load_profile
+    from ..profiles import load_settings
     try:
         done = read_result(job.result_file)
     except ValueError:
         return False
-    params = load_profile(job.profile)
+    settings = load_settings(job.profile)
+    params = dict(settings.raw)
     if not done.get("complete", True) or stale(job, done, params) or missing(job, done, params):
         return False  # (a file of before "complete": a whole job)
-    return ((not concepts.wanted(job, params)
-             or concepts.is_current(job, params, done["networks"]))
-            and (not pictures.wanted(job, params) or pictures.is_current(job, params, done["networks"])))
+    return ((not concepts.wanted(job, settings)
+             or concepts.is_current(job, settings, done["networks"]))
+            and (not pictures.wanted(job, settings) or pictures.is_current(job, settings, done["networks"])))
 
 
 def _running_elsewhere(job: Job) -> str | None:
@@ -171,10 +172,10 @@ def run_sweep(profile: str, seeds: list[int], regime_names: list[str], *, data: 
     ``parallel``: jobs at a time on the local executor (default: one per GPU group, one on the CPU). ``poll_s``:
     seconds between looks at the jobs' states (default: 0.5 on this machine, where a look reads a process's state;
     5 on SLURM, where it asks the controller)."""
-    from ..profiles import load_profile
-    params = load_profile(profile)  # an unknown profile, or one a regime cannot read, fails before any job
+    from ..profiles import load_settings
+    settings = load_settings(profile)  # an unknown profile, or one a regime cannot read, fails before any job
     for name in [] if summary_only else regime_names:
-        regimes.get(name).levels(params)
+        regimes.get(name).levels(settings)
     if parallel is not None and parallel < 1:
         raise SweepError(f"--parallel must be an integer >= 1, got {parallel}")
     kind = choose_executor(executor, gpus_per_job)
@@ -399,10 +400,10 @@ def aggregation_inputs(profile: str, data: str | None) -> str:
     contents (they decide which files are current)."""
     from ..data import locate, split_digests
     from ..fingerprints import results_digest
-    from ..profiles import load_profile
+    from ..profiles import load_settings
     folder = runs_dir(profile)
     files = sorted(folder.glob("*.json")) + sorted((folder / "concepts").glob("*.json"))
-    return digest([results_digest(files), load_profile(profile), split_digests(locate(data))])
+    return digest([results_digest(files), dict(load_settings(profile).raw), split_digests(locate(data))])
 
 
 def aggregation_stale(profile: str, data: str | None) -> str | None:

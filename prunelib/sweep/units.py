@@ -23,6 +23,7 @@ from typing import Any
 
 from .. import paths, pipeline, regimes, runs, state
 from ..currency import why_stale
+from ..profiles import Settings, load_settings
 from .compute import _timed, network_hours
 from .job import keep_state, stopped_by_sigterm
 from .measurement import Measurement
@@ -54,14 +55,14 @@ class Unit:
         return int(self.part[len("round"):]) if self.part.startswith("round") else None
 
 
-def job_units(profile: str, seed: int, regime_name: str, params: dict[str, Any]) -> list[Unit]:
+def job_units(profile: str, seed: int, regime_name: str, settings: Settings) -> list[Unit]:
     """The units of one job, in the order they run."""
     regime = regimes.get(regime_name)
     if regime.method == "global":
         return [Unit(profile, seed, regime_name, "job")]
     parts = ["dense"] + (["control"] if regime.has_control else [])
     return [Unit(profile, seed, regime_name, p) for p in parts + [f"round{r}" for r in
-                                                                   range(1, regime.n_rounds(params) + 1)]]
+                                                                   range(1, regime.n_rounds(settings) + 1)]]
 
 
 def reference_file(unit: Unit, networks: list[dict[str, Any]]) -> Path:
@@ -83,28 +84,28 @@ def needs(unit: Unit, networks: list[dict[str, Any]]) -> list[Path]:
     return []
 
 
-def makes(unit: Unit, networks: list[dict[str, Any]], params: dict[str, Any]) -> list[Path]:
+def makes(unit: Unit, networks: list[dict[str, Any]], settings: Settings) -> list[Path]:
     """The state files ``unit`` writes once its network is measured (given its job's measured ``networks``)."""
     regime = regimes.get(unit.regime)
     if unit.part == "dense":
         return [reference_file(unit, networks), state.round_file(unit.profile, unit.seed, unit.regime, 1)]
-    if unit.round is not None and unit.round < regime.n_rounds(params):
+    if unit.round is not None and unit.round < regime.n_rounds(settings):
         return [state.round_file(unit.profile, unit.seed, unit.regime, unit.round + 1)]
     return []
 
 
-def _target(unit: Unit, params: dict[str, Any]) -> float:
-    return regimes.get(unit.regime).levels(params)[unit.round - 1] if unit.round else 0.0
+def _target(unit: Unit, settings: Settings) -> float:
+    return regimes.get(unit.regime).levels(settings)[unit.round - 1] if unit.round else 0.0
 
 
-def measured_network(unit: Unit, networks: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any] | None:
+def measured_network(unit: Unit, networks: list[dict[str, Any]], settings: Settings) -> dict[str, Any] | None:
     """The network of ``unit`` among a job's measured ``networks``, or None."""
     if not unit.round:
         return next((n for n in networks if n["network"] == unit.part), None)
     pruned = [n for n in networks if n["network"] == "pruned"]  # a record without its target: by its place
+    target = _target(unit, settings)
     return next((n for i, n in enumerate(pruned, start=1)
-                 if abs(n.get("target", -1.0) - _target(unit, params)) < 1e-9 or "target" not in n and i == unit.round),
-                None)
+                 if abs(n.get("target", -1.0) - target) < 1e-9 or "target" not in n and i == unit.round), None)
 
 
 def plan(profile: str) -> list[dict[str, Any]]:
@@ -112,36 +113,35 @@ def plan(profile: str) -> list[dict[str, Any]]:
     its estimated hours on the CPU kind the study's networks were timed on (None: not timed yet), whether it makes
     a measured network again (for the state it writes), whether it can start on a clean checkout (the state it starts
     from is in git), and the names of the units that write what it lacks."""
-    from ..profiles import load_profile, parse_study
     from .summary import load_runs
-    params = load_profile(profile)
+    settings = load_settings(profile)
     timed = _timed(profile)
     by_job = {(r["regime"], r["seed"]): r for r in load_runs(profile, echo=lambda _: None)}
     rows: list[dict[str, Any]] = []
-    for seed, regime in parse_study(str(params.get("study", ""))):
+    for seed, regime in settings.study:
         done = by_job.get((regime, seed))
         if done is not None and done.get("complete", True):
             continue
-        units = job_units(profile, seed, regime, params)
+        units = job_units(profile, seed, regime, settings)
         networks = done["networks"] if done else []
-        left = [u for u in units if u.part == "job" or measured_network(u, networks, params) is None]
+        left = [u for u in units if u.part == "job" or measured_network(u, networks, settings) is None]
         while True:  # a unit left that starts from state git lacks: its maker runs again
             wanted = {p for u in left for p in needs(u, networks) if not p.is_file()}
-            makers = [u for u in units if u not in left and wanted & set(makes(u, networks, params))]
+            makers = [u for u in units if u not in left and wanted & set(makes(u, networks, settings))]
             if not makers:
                 break
             left = [u for u in units if u in left or u in makers]
         for u in left:
             missing = {p for p in needs(u, networks) if not p.is_file()}
-            waits = [m.name for m in units if missing & set(makes(m, networks, params))]
-            rows.append({"unit": u, "hours": unit_hours(u, params, timed), "waits": waits, "ready": not missing,
-                         "remakes": u.part != "job" and measured_network(u, networks, params) is not None})
+            waits = [m.name for m in units if missing & set(makes(m, networks, settings))]
+            rows.append({"unit": u, "hours": unit_hours(u, settings, timed), "waits": waits, "ready": not missing,
+                         "remakes": u.part != "job" and measured_network(u, networks, settings) is not None})
     return rows
 
 
-def unit_hours(unit: Unit, params: dict[str, Any], timed: list[tuple[str, dict[str, Any]]]) -> float | None:
+def unit_hours(unit: Unit, settings: Settings, timed: list[tuple[str, dict[str, Any]]]) -> float | None:
     """Training and measuring hours of ``unit`` on a clean machine (a whole job: its dense network and every level)."""
-    kinds = ({"dense": 1, "pruned": len(regimes.get(unit.regime).levels(params))} if unit.part == "job" else
+    kinds = ({"dense": 1, "pruned": len(regimes.get(unit.regime).levels(settings))} if unit.part == "job" else
              {"pruned" if unit.round else unit.part: 1})
     hours = [network_hours(timed, unit.regime, kind) for kind in kinds]
     return None if None in hours else round(sum(h * c for h, c in zip(hours, kinds.values())), 2)
@@ -159,13 +159,12 @@ def plan_report(profile: str) -> list[str]:
         start = "can start here" if row["ready"] else "after " + ", ".join(row["waits"])
         again = "; makes a measured network again, for the state it writes" if row["remakes"] else ""
         lines.append(f"  {u.name}: {said}; {start}{again}")
-    from ..profiles import load_profile
     from . import concepts, pictures
-    params = load_profile(profile)
+    settings = load_settings(profile)
     for job in sorted({Job(profile, r["unit"].seed, r["unit"].regime) for r in rows if r["unit"].part != "job"},
                       key=lambda j: j.name):
         extra = [what for what, module in (("concept metrics", concepts), ("pictures", pictures))
-                 if module.wanted(job, params)]
+                 if module.wanted(job, settings)]
         if extra:
             lines.append(f"  ({job.name}: its {' and '.join(extra)} read every network of the job at once, so they "
                          "are not cut into units: a sweep of the whole job on one machine makes them)")
@@ -181,9 +180,8 @@ def run_unit(profile: str, name: str, *, data: str | None = None, device: str = 
     job's result file, then write the state the next unit starts from (each file atomically, after the
     measurement). Commits nothing. Returns the job's result file."""
     from ..data import locate
-    from ..profiles import load_profile
     from .job import run_job
-    params = load_profile(profile)
+    settings = load_settings(profile)
     by_name = {r["unit"].name: r for r in plan(profile)}
     if name not in by_name:
         raise UnitError(f"no unit {name!r} is left on the {profile} profile; left: {', '.join(by_name) or 'none'} "
@@ -195,14 +193,14 @@ def run_unit(profile: str, name: str, *, data: str | None = None, device: str = 
     if unit.part == "job":
         return run_job(job, progress=progress)
     done = read_result(job.result_file) if job.result_file.is_file() else None
-    if done is not None and (why := why_stale(done.get("inputs"), job_inputs(job, params))):
+    if done is not None and (why := why_stale(done.get("inputs"), job_inputs(job, settings))):
         raise UnitError(f"{paths.portable(job.result_file)} was measured from other inputs ({'; '.join(why)}); "
                         "a unit only adds to a job of today's inputs")
     networks = done["networks"] if done else []
-    _check_parent(unit, networks, params)
+    _check_parent(unit, networks, settings)
     with stopped_by_sigterm(), runs.locked(job.lock_folder, wait=False):
-        record, initial = _train(unit, job, params, progress)
-        earlier = measured_network(unit, networks, params)
+        record, initial = _train(unit, job, settings, progress)
+        earlier = measured_network(unit, networks, settings)
         measurement = Measurement(job, progress=progress)
         if earlier is not None:  # made again for the state it writes: it must be the network measured
             if earlier["checkpoint_sha256"] != record["checkpoint_sha256"]:
@@ -215,18 +213,18 @@ def run_unit(profile: str, name: str, *, data: str | None = None, device: str = 
         else:
             measurement.resume(networks)
             measurement.networks.append(measurement.measure(record))
-            measurement.write(complete=len(measurement.networks) == _networks_made(unit, params))
-        keep_state(job, params, record, initial)
+            measurement.write(complete=len(measurement.networks) == _networks_made(unit, settings))
+        keep_state(job, dict(settings.raw), record, initial)
     return job.result_file
 
 
-def _check_parent(unit: Unit, networks: list[dict[str, Any]], params: dict[str, Any]) -> None:
+def _check_parent(unit: Unit, networks: list[dict[str, Any]], settings: Settings) -> None:
     """Refuse a lottery round whose masks in git were pruned from another network than the one its job measured
     before it (the state of another realization of the chain)."""
     if unit.round is None or regimes.get(unit.regime).method != "lottery":
         return
     before = measured_network(Unit(unit.profile, unit.seed, unit.regime,
-                                   f"round{unit.round - 1}" if unit.round > 1 else "dense"), networks, params)
+                                   f"round{unit.round - 1}" if unit.round > 1 else "dense"), networks, settings)
     path = state.round_file(unit.profile, unit.seed, unit.regime, unit.round)
     _, meta = state.read_arrays(path)
     if before is not None and before["checkpoint_sha256"] != meta["parent"]:
@@ -234,12 +232,12 @@ def _check_parent(unit: Unit, networks: list[dict[str, Any]], params: dict[str, 
                         f"measured {before['checkpoint_sha256'][:12]} before it: run the unit before it again")
 
 
-def _networks_made(unit: Unit, params: dict[str, Any]) -> int:
+def _networks_made(unit: Unit, settings: Settings) -> int:
     regime = regimes.get(unit.regime)
-    return 1 + regime.has_control + len(regime.levels(params))
+    return 1 + regime.has_control + len(regime.levels(settings))
 
 
-def _train(unit: Unit, job: Job, params: dict[str, Any], progress: bool) -> tuple[dict[str, Any], dict[str, str]]:
+def _train(unit: Unit, job: Job, settings: Settings, progress: bool) -> tuple[dict[str, Any], dict[str, str]]:
     """Train (or find trained here) the network of ``unit`` from the state in git; return its record and the
     digests of the initial weights it records (:func:`prunelib.state.initial_digests`)."""
     from ..models import resnet18
@@ -247,12 +245,12 @@ def _train(unit: Unit, job: Job, params: dict[str, Any], progress: bool) -> tupl
     from ..data import locate
     from ..training import TrainConfig, train
     regime = regimes.get(unit.regime)
-    dense_cfg = TrainConfig.from_params(params, seed=unit.seed)
+    dense_cfg = TrainConfig.from_params(settings, seed=unit.seed)
     recipe = {"dense": dense_cfg, "control": regime.control_recipe(dense_cfg)}.get(unit.part,
-                                                                                   regime.recipe(dense_cfg, params))
-    pipeline.check_precision(recipe, locate(job.data), params.get("subset_per_class"), job.device, f"unit {unit.name}")
-    splits = pipeline.load_splits(job.data, params.get("subset_per_class") or None, seed=unit.seed,
-                                  val_per_class=params.get("val_per_class") or None)
+                                                                                   regime.recipe(dense_cfg, settings))
+    pipeline.check_precision(recipe, locate(job.data), settings.subset_per_class, job.device, f"unit {unit.name}")
+    splits = pipeline.load_splits(job.data, settings.subset_per_class or None, seed=unit.seed,
+                                  val_per_class=settings.val_per_class or None)
     if unit.part == "dense":
         folder = job.checkpoints / "dense"
         report = pipeline.train_dense(splits, dense_cfg, folder, device=job.device, progress=progress)
@@ -272,11 +270,11 @@ def _train(unit: Unit, job: Job, params: dict[str, Any], progress: bool) -> tupl
                                sum(h["seconds"] for h in result["history"])), initial)
     out = job.checkpoints / regime.name
     if regime.method == "lottery":
-        report = lottery_round(unit.round, _target(unit, params), masks, weights, recipe, *splits, out,
+        report = lottery_round(unit.round, _target(unit, settings), masks, weights, recipe, *splits, out,
                                parent=meta["parent"], initial_digest=meta["initial"], device=job.device,
                                progress=progress)
     else:
-        report = authors_round(unit.round, regime.rate(params), masks, buffers, weights, recipe, *splits, out,
+        report = authors_round(unit.round, regime.rate(settings), masks, buffers, weights, recipe, *splits, out,
                                enforce_mask=regime.enforce_mask, parent=meta["parent"],
                                initial_digest=meta["initial"], device=job.device, progress=progress)
     return pruned_record(job, report), initial
