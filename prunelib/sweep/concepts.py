@@ -22,9 +22,8 @@ from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
 
-import torch
-
 from .. import checkpoint, paths
+from ..measure import IMAGE_SEED
 from ..networks import load_network
 from ..currency import networks as network_inputs, why_stale
 from ..craft import split_resnet
@@ -34,8 +33,6 @@ from ..profiles import Settings, as_settings
 from ..progress import progress_bar
 from . import pictures
 
-#: images of a class are drawn from a pool shuffled with this seed in every job (as the measurements' images)
-IMAGE_SEED = 0
 
 
 def concepts_file(job) -> Path:

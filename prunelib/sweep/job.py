@@ -29,18 +29,19 @@ import platform
 import signal
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import torch
 
 from .. import checkpoint, paths, pipeline, regimes, runs, state
 from ..models import resnet18, resolve_device
+from ..profiles import Settings
 from ..provenance import provenance
 from ..schedule import authors_schedule, level_folder, round_folder
 from ..training import TrainConfig, train
 from . import concepts, pictures
 from .measurement import Measurement
-from .records import Job, network_record, profile_params, pruned_record
+from .records import Job, network_record, profile_settings, pruned_record
 
 
 def train_networks(job: Job, *, progress: bool = True,
@@ -52,7 +53,7 @@ def train_networks(job: Job, *, progress: bool = True,
     ``on_network`` receives each record as soon as its network is saved, before the next one trains (the job
     measures it then).
     """
-    params, regime = profile_params(job), regimes.get(job.regime)
+    settings, regime = profile_settings(job), regimes.get(job.regime)
     records: list[dict[str, Any]] = []
 
     def done(record: dict[str, Any]) -> None:
@@ -60,9 +61,9 @@ def train_networks(job: Job, *, progress: bool = True,
         if on_network is not None:
             on_network(record)
 
-    splits = pipeline.load_splits(job.data, params.get("subset_per_class") or None, seed=job.seed,
-                                  val_per_class=params.get("val_per_class") or None)
-    dense_cfg = TrainConfig.from_params(params, seed=job.seed)
+    splits = pipeline.load_splits(job.data, settings.subset_per_class or None, seed=job.seed,
+                                  val_per_class=settings.val_per_class or None)
+    dense_cfg = TrainConfig.from_params(settings, seed=job.seed)
     dense_dir = job.checkpoints / "dense"
     dense = pipeline.train_dense(splits, dense_cfg, dense_dir, device=job.device, progress=progress)
     done(network_record("dense", 0.0, dense_dir / "best.pt", dense, sum(h["seconds"] for h in dense["history"])))
@@ -79,17 +80,17 @@ def train_networks(job: Job, *, progress: bool = True,
         done(pruned_record(job, r))
 
     if regime.method == "authors":
-        authors_schedule(dense_dir, regime.n_rounds(params), regime.rate(params), regime.recipe(dense_cfg, params),
+        authors_schedule(dense_dir, regime.n_rounds(settings), regime.rate(settings), regime.recipe(dense_cfg, settings),
                          *splits, job.checkpoints / regime.name, enforce_mask=regime.enforce_mask, device=job.device,
                          progress=progress, on_level=level_done)
     else:
-        pipeline.prune_dense(splits, dense_dir, regime.levels(params), regime.recipe(dense_cfg, params),
+        pipeline.prune_dense(splits, dense_dir, regime.levels(settings), regime.recipe(dense_cfg, settings),
                              job.checkpoints / regime.name, method=regime.method, device=job.device,
                              progress=progress, on_level=level_done)
     return records
 
 
-def keep_state(job: Job, params: dict[str, Any], record: dict[str, Any], initial: dict[str, str] | None = None
+def keep_state(job: Job, settings: Settings | Mapping[str, Any], record: dict[str, Any], initial: dict[str, str] | None = None
                ) -> int | None:
     """After ``record``'s network is measured, write into git's state (:mod:`prunelib.state`) where the job's next
     round starts from it (the dense network: round 1; round ``r``: round ``r + 1``); ``initial``: the dense run's
@@ -104,9 +105,9 @@ def keep_state(job: Job, params: dict[str, Any], record: dict[str, Any], initial
         r = 1
     else:
         r = 1 + (record["round"] if "round" in record else
-                 [round(s, 6) for s in regime.levels(params)].index(round(record["target"], 6)) + 1)
+                 [round(s, 6) for s in regime.levels(settings)].index(round(record["target"], 6)) + 1)
     source = path.parent / ("last.pt" if regime.method == "authors" else path.name)
-    return state.write_next_round(job.profile, job.seed, job.regime, r, source, initial, params)
+    return state.write_next_round(job.profile, job.seed, job.regime, r, source, initial, settings)
 
 
 def run_job(job: Job, *, progress: bool = True) -> Path:
@@ -137,13 +138,13 @@ def stopped_by_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous[1])
 
 
-def networks_to_train(job: Job, params: dict[str, Any] | None = None) -> list[tuple[str, TrainConfig]]:
+def networks_to_train(job: Job, settings: Settings | None = None) -> list[tuple[str, TrainConfig]]:
     """The networks of ``job`` not trained on this machine yet, in training order, each as (its folder, relative to
     the seed's checkpoints, and its recipe): a dense network without ``report.json``, a control without all its
     epochs, a pruned level or round without ``final.pt``. A folder holding a run of other inputs counts as trained
     here; the job refuses it when it claims the folder (:func:`prunelib.runs.claim`)."""
-    params = profile_params(job) if params is None else params
-    regime, dense = regimes.get(job.regime), TrainConfig.from_params(params, seed=job.seed)
+    settings = profile_settings(job) if settings is None else settings
+    regime, dense = regimes.get(job.regime), TrainConfig.from_params(settings, seed=job.seed)
     left: list[tuple[str, TrainConfig]] = []
     if not (job.checkpoints / "dense" / "report.json").is_file():
         left.append(("dense", dense))
@@ -152,9 +153,9 @@ def networks_to_train(job: Job, params: dict[str, Any] | None = None) -> list[tu
         history = folder / "history.json"
         if not history.is_file() or len(json.loads(history.read_text())) < control.epochs:
             left.append((f"{regime.name}/control", control))
-    folders = ([round_folder(r) for r in range(1, regime.n_rounds(params) + 1)] if regime.method == "authors" else
-               [level_folder(s) for s in regime.levels(params)])
-    recipe = regime.recipe(dense, params)
+    folders = ([round_folder(r) for r in range(1, regime.n_rounds(settings) + 1)] if regime.method == "authors" else
+               [level_folder(s) for s in regime.levels(settings)])
+    recipe = regime.recipe(dense, settings)
     left += [(f"{regime.name}/{f}", recipe) for f in folders
              if not (job.checkpoints / regime.name / f / "final.pt").is_file()]
     return left
@@ -167,15 +168,15 @@ def check_machine(job: Job) -> str | None:
     where it would classify ROAD in emulated bf16, the returned note says that measuring will be slower."""
     from ..data import locate
     from ..hardware import allowed, native_bf16
-    params = profile_params(job)
-    left = networks_to_train(job, params)
+    settings = profile_settings(job)
+    left = networks_to_train(job, settings)
     what = f"Job {job.name} of profile {job.profile!r}"
     if left:
         _, longest = max(left, key=lambda network: network[1].epochs)
-        pipeline.check_precision(longest, locate(job.data), params.get("subset_per_class"), job.device,
+        pipeline.check_precision(longest, locate(job.data), settings.subset_per_class, job.device,
                                  f"{what} ({len(left)} network{'s' if len(left) > 1 else ''} left to train)")
         return None
-    if params.get("road_precision") == "bf16" and not allowed() and not native_bf16(resolve_device(job.device)):
+    if settings.road_precision == "bf16" and not allowed() and not native_bf16(resolve_device(job.device)):
         return (f"{what}: every network is trained; measuring them classifies ROAD in bf16, which this CPU emulates "
                 "(no AVX512-BF16 or AMX-BF16), so it takes several times longer than on a CPU with them")
     return None
@@ -195,18 +196,18 @@ def _run_job(job: Job, *, progress: bool) -> Path:
     origin = provenance(job.profile, job.data, str(resolve_device(job.device)), job.seed)
     with runs.locked(job.lock_folder, wait=False):  # the same job started twice (a re-run after a killed parent)
         measurement = Measurement(job, progress=progress, origin=origin)
-        params = profile_params(job)
+        settings = profile_settings(job)
 
         def on_network(record: dict[str, Any]) -> None:
             measurement.add(record)
-            keep_state(job, params, record)
+            keep_state(job, settings, record)
 
         records = train_networks(job, progress=progress, on_network=on_network)
         measured = measurement.finish()
-        if concepts.wanted(job, params) and not concepts.is_current(job, params, records):
-            concepts.measure_concepts(job, measured["networks"], params, progress=progress)
-        if pictures.wanted(job, params) and not pictures.is_current(job, params, measured["networks"]):
-            pictures.make_pictures(job, measured["networks"], params, measured["provenance"])
+        if concepts.wanted(job, settings) and not concepts.is_current(job, settings, records):
+            concepts.measure_concepts(job, measured["networks"], settings, progress=progress)
+        if pictures.wanted(job, settings) and not pictures.is_current(job, settings, measured["networks"]):
+            pictures.make_pictures(job, measured["networks"], settings, measured["provenance"])
     return job.result_file
 
 

@@ -26,7 +26,7 @@ from ..models import resolve_device
 from ..networks import load_network
 from ..provenance import provenance
 from ..pruning import sparsity_report
-from .records import Job, job_inputs, measurement_settings, network_order, profile_params, read_result
+from .records import Job, job_inputs, measurement_settings, network_order, profile_settings, read_result
 
 
 class Measurement:
@@ -45,9 +45,9 @@ class Measurement:
 
     def __init__(self, job: Job, *, progress: bool = True, origin: dict[str, Any] | None = None) -> None:
         self.job, self.progress = job, progress
-        self.params = profile_params(job)
-        self.settings = measurement_settings(job, self.params)
-        self.inputs = job_inputs(job, self.params)
+        self.profile = profile_settings(job)
+        self.settings = measurement_settings(job, self.profile)
+        self.inputs = job_inputs(job, self.profile)
         self.origin = origin
         self.earlier, earlier_provenance = _earlier_measurements(job, self.inputs, self.settings)
         self.provenance = earlier_provenance
@@ -125,10 +125,9 @@ class Measurement:
         image_size, methods = self.settings["image_size"], tuple(self.settings["methods"])
         correct = predict(model, val.images[image_set], image_size=image_size, bf16=False).argmax(1).cpu() == y
         maps: dict[str, torch.Tensor] = {}
-        params = self.params
-        result = measure(model, x.to(device), y.to(device), methods=methods, ig_steps=int(params["ig_steps"]),
-                         n_bootstrap=int(params["n_bootstrap"]), seed=IMAGE_SEED,
-                         precision=str(params.get("road_precision", "fp32")), index=image_set, keep=correct,
+        result = measure(model, x.to(device), y.to(device), methods=methods, ig_steps=self.settings["ig_steps"],
+                         n_bootstrap=self.settings["n_bootstrap"], seed=IMAGE_SEED,
+                         precision=self.settings["road_precision"], index=image_set, keep=correct,
                          maps_out=maps)
         maps = {m: as_saliency(v).to(torch.float16).cpu() for m, v in maps.items() if m != "random"}
         save_maps(record, self.settings, maps)
@@ -146,10 +145,10 @@ class Measurement:
     def _image_set(self) -> tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor]:
         """The validation split, the fixed set's indices and its images and labels (loaded once, when needed)."""
         if self._images is None:
-            from ..image_set import fixed_image_set, set_size
+            from ..image_set import fixed_image_set
             from ..measure.common import validation_split
-            val = validation_split(self.job.data, self.params.get("val_per_class") or 0, self.job.seed)
-            image_set = fixed_image_set(val.labels, *set_size(self.params))
+            val = validation_split(self.job.data, self.settings["val_per_class"], self.job.seed)
+            image_set = fixed_image_set(val.labels, self.settings["image_set_per_class"], self.settings["image_set_seed"])
             x, y = inputs(val, image_set, self.settings["image_size"], torch.device("cpu"))
             self._images = (val, image_set, x, y)
         return self._images

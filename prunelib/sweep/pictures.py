@@ -26,14 +26,13 @@ from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
 
+from ..measure import IMAGE_SEED
 from .. import checkpoint, paths
 from ..networks import load_network
 from ..currency import networks as network_inputs, why_stale
 from ..profiles import Settings, as_settings
 from ..provenance import caption
 
-#: the seed of the images' shuffle and of the explorer's ROAD noise (the job's :data:`~.job.IMAGE_SEED`)
-IMAGE_SEED = 0
 #: images of the explorer (the first of the saliency grid's)
 EXPLORER_IMAGES = 3
 #: the file that records what the pictures were made from

@@ -17,11 +17,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from .. import paths, regimes, runs
 from ..currency import why_stale
+from ..image_set import set_size
 from ..measure import IMAGE_SEED, PROTOCOL
+from ..profiles import DRAWING_ONLY, PICTURES_ONLY, Settings, as_settings, load_settings
 from ..schedule import level_folder, round_folder
 from ..training import CODE_VERSION
 
@@ -56,36 +58,35 @@ class Job:
         return self.checkpoints / f".job-{self.regime}"
 
 
-def profile_params(job: Job) -> dict[str, Any]:
-    from ..profiles import load_profile
-    return load_profile(job.profile)
+def profile_settings(job: Job) -> Settings:
+    """The settings of ``job``'s profile, parsed once (:func:`prunelib.profiles.load_settings`)."""
+    return load_settings(job.profile)
 
 
-def job_inputs(job: Job, params: dict[str, Any] | None = None) -> dict[str, Any]:
+def job_inputs(job: Job, settings: Settings | Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything a job's result is made from besides its networks: the job's own profile, seed and regime, the
     profile's every setting (but those that only say how the book draws it or which pictures the job draws), the
     data's contents (not its path) and the training code's version. A result file whose ``inputs`` differ is not
     current (the networks are compared one by one, see :func:`stale`)."""
     from ..data import locate, split_digests
-    from ..profiles import DRAWING_ONLY, PICTURES_ONLY
-    params = profile_params(job) if params is None else params
+    s = profile_settings(job) if settings is None else as_settings(settings)
     return {"profile": job.profile, "seed": job.seed, "regime": job.regime,
-            "params": {k: v for k, v in params.items() if k not in DRAWING_ONLY + PICTURES_ONLY},
-            "settings": measurement_settings(job, params),
+            "params": {k: v for k, v in s.raw.items() if k not in DRAWING_ONLY + PICTURES_ONLY},
+            "settings": measurement_settings(job, s),
             "data": split_digests(locate(job.data)), "code": CODE_VERSION}
 
 
-def measurement_settings(job: Job, params: dict[str, Any]) -> dict[str, Any]:
-    """What the measurements depend on besides the networks (compared before a result is reused)."""
-    from ..image_set import set_size
-    from ..profiles import parse_methods
-    methods = parse_methods(params.get("methods", "VG,IG")) + ["random"]
-    per_class, image_set_seed = set_size(params)
-    return {"image_size": int(params["image_size"]), "image_set_per_class": per_class,
+def measurement_settings(job: Job | None, settings: Settings | Mapping[str, Any]) -> dict[str, Any]:
+    """What the measurements depend on besides the networks (compared before a result is reused): the image size,
+    the fixed image set, the protocol's version, the methods (and the random baseline), ROAD's precision, the
+    integration steps, the bootstrap resamples, the image seed and the validation subset."""
+    s = as_settings(settings)
+    per_class, image_set_seed = set_size(s)
+    return {"image_size": s.need("image_size"), "image_set_per_class": per_class,
             "image_set_seed": image_set_seed, "protocol": PROTOCOL,
-            "methods": methods, "road_precision": str(params.get("road_precision", "fp32")),
-            "ig_steps": int(params["ig_steps"]), "n_bootstrap": int(params["n_bootstrap"]), "image_seed": IMAGE_SEED,
-            "val_per_class": int(params.get("val_per_class") or 0)}
+            "methods": [*s.methods, "random"], "road_precision": s.road_precision,
+            "ig_steps": s.need("ig_steps"), "n_bootstrap": s.need("n_bootstrap"), "image_seed": IMAGE_SEED,
+            "val_per_class": s.val_per_class}
 
 
 def read_result(path: Path, profile: str | None = None) -> dict[str, Any]:
@@ -109,12 +110,12 @@ def read_result(path: Path, profile: str | None = None) -> dict[str, Any]:
     return done
 
 
-def stale(job: Job, done: dict[str, Any], params: dict[str, Any] | None = None) -> list[str]:
+def stale(job: Job, done: dict[str, Any], settings: Settings | Mapping[str, Any] | None = None) -> list[str]:
     """Why ``done`` (a result file's content) is not ``job``'s current result (:func:`prunelib.currency.why_stale`):
     its declared inputs (:func:`job_inputs`) and the networks it measured as they are on this machine now
     (:func:`networks_here`). Empty: current."""
     return why_stale({**done.get("inputs", {}), "networks": measured_networks(done)},
-                     {**job_inputs(job, params), "networks": networks_here(done)})
+                     {**job_inputs(job, settings), "networks": networks_here(done)})
 
 
 def measured_networks(done: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -139,13 +140,13 @@ def networks_here(done: dict[str, Any]) -> dict[str, dict[str, str]]:
     return now
 
 
-def missing(job: Job, done: dict[str, Any], params: dict[str, Any]) -> list[str]:
+def missing(job: Job, done: dict[str, Any], settings: Settings | Mapping[str, Any]) -> list[str]:
     """Why ``done``'s networks are not one per network of ``job``'s regime: the dense network, the control where
     the regime has one, and each level (or round) of the profile, each once. Empty: one of each."""
     regime = regimes.get(job.regime)
     folders = ["dense"] + (["control"] if regime.has_control else []) + (
-        [round_folder(r) for r in range(1, regime.n_rounds(params) + 1)] if regime.method == "authors"
-        else [level_folder(s) for s in regime.levels(params)])
+        [round_folder(r) for r in range(1, regime.n_rounds(settings) + 1)] if regime.method == "authors"
+        else [level_folder(s) for s in regime.levels(settings)])
     found = [n["network"] if n["network"] != "pruned" else
              round_folder(n["round"]) if "round" in n else level_folder(n["target"]) for n in done["networks"]]
     return ([f"it has no measurement of the network {f}" for f in folders if f not in found]

@@ -109,9 +109,8 @@ def threads_per_job(parallel: int | None, cpus_per_job: int | None, cpu_count: i
 
 
 def is_done(job: Job) -> bool:
-    """Whether ``job``'s result file is complete (one network per level of its regime, :func:`~.job.missing`) and
-    current
-    (:func:`prunelib.sweep.records.stale`: the same inputs, and networks whose run folders and checkpoints, where present
+    """Whether ``job``'s result file is complete (one network per level of its regime, :func:`~.records.missing`) and
+    current (:func:`prunelib.sweep.records.stale`: the same inputs, and networks whose run folders and checkpoints, where present
     here, are the ones it measured), concept metrics and pictures included."""
     if not job.result_file.is_file():
         return False
@@ -121,8 +120,7 @@ def is_done(job: Job) -> bool:
     except ValueError:
         return False
     settings = load_settings(job.profile)
-    params = dict(settings.raw)
-    if not done.get("complete", True) or stale(job, done, params) or missing(job, done, params):
+    if not done.get("complete", True) or stale(job, done, settings) or missing(job, done, settings):
         return False  # (a file of before "complete": a whole job)
     return ((not concepts.wanted(job, settings)
              or concepts.is_current(job, settings, done["networks"]))

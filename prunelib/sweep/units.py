@@ -214,7 +214,7 @@ def run_unit(profile: str, name: str, *, data: str | None = None, device: str = 
             measurement.resume(networks)
             measurement.networks.append(measurement.measure(record))
             measurement.write(complete=len(measurement.networks) == _networks_made(unit, settings))
-        keep_state(job, dict(settings.raw), record, initial)
+        keep_state(job, settings, record, initial)
     return job.result_file
 
 
