@@ -262,7 +262,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "sweep":
         from .sweep import runner
         if args.archive:
-            runner.judge_archive(args.profile, args.archive)
+            from .sweep.aggregate import judge_archive
+            judge_archive(args.profile, args.archive)
             return 0
         if args.remaining:
             if not load_settings(args.profile).study:

@@ -2,21 +2,17 @@
 
 Everything the study keeps so as not to compute it again records the inputs it was made from, as a JSON mapping:
 
-=====================  ==========================================================================================
-cached thing           its declared inputs
-=====================  ==========================================================================================
-a network's run folder  ``run.json``: the data's contents, the recipe, the parent checkpoint's digest, the training
-                        code's version (:data:`prunelib.training.CODE_VERSION`), :func:`prunelib.runs.claim`
-a job's measurements    its profile, seed, regime, settings, the data's contents, the training code's version and
-                        the measurement protocol (:data:`prunelib.measure.PROTOCOL`), and the networks it measured
-                        (identity and checkpoint digest), :func:`prunelib.sweep.records.stale`
-concept metrics,        their settings and the networks they show, :func:`prunelib.sweep.concepts.is_current`,
-pictures                :func:`prunelib.sweep.pictures.is_current`
-an aggregation          the digest of the result files it is drawn from, the profile's settings and the data,
-                        :func:`prunelib.sweep.runner.aggregation_stale`
-a chapter               its parameters, its notebook, the source of the code it imports and the digest of the
-                        result files it reads, :func:`prunelib.reproduce.stage_inputs`
-=====================  ==========================================================================================
+- a network's run folder (``run.json``): the data's contents, the recipe, the parent checkpoint's digest, the
+  training code's version (:data:`prunelib.training.CODE_VERSION`); :func:`prunelib.runs.claim`;
+- a job's measurements: its profile, seed, regime, settings, the data's contents, the training code's version, the
+  measurement protocol (:data:`prunelib.measure.PROTOCOL`) and the networks it measured (identity and checkpoint
+  digest); :func:`prunelib.sweep.records.stale`;
+- concept metrics and pictures: their settings and the networks they show; :func:`prunelib.sweep.concepts.is_current`,
+  :func:`prunelib.sweep.pictures.is_current`;
+- an aggregation: the digest of the result files it is drawn from, the profile's settings and the data;
+  :func:`prunelib.sweep.aggregate.aggregation_stale`;
+- a chapter: its parameters, its notebook, the source of the code it imports and the digest of the result files it
+  reads; :func:`prunelib.fingerprints.stage_inputs`.
 
 It is current while the same inputs, declared now, are equal to the recorded ones: :func:`why_stale` says which
 differ, and nothing else decides. The code's version is declared next to the code that computes the thing: the

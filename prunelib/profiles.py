@@ -15,23 +15,22 @@ settings, e.g. the ``params`` a result file records, the same way).
 """
 from __future__ import annotations
 
+import dataclasses
+
 import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable
 
 import yaml
 
+from .typed_settings import REMOVAL_PERCENTAGES, ProfileError, Settings
+
 #: the shipped profiles; ``$PRUNELIB_PROFILES`` names another file of the same form (e.g. your own sweep's)
 PROFILES_FILE = Path(__file__).with_name("profiles.yaml")
-
-
-class ProfileError(ValueError):
-    """A profile file or setting is not what prunelib can run; the message names the file, profile and key."""
 
 
 def _int(low: int) -> Callable[[Any], bool]:
@@ -120,8 +119,8 @@ def _levels(text: str) -> list[float]:
     return parse_levels(text)
 
 
-#: percentages of pixels removed that the explorer shows by default (0: the intact image)
-PERCENTAGES = "0,10,20,30,50,70,90"
+#: :data:`~prunelib.typed_settings.REMOVAL_PERCENTAGES` as a profile writes them
+PERCENTAGES = ",".join(f"{p:g}" for p in REMOVAL_PERCENTAGES)
 
 
 def parse_percentages(text: str) -> list[float]:
@@ -215,8 +214,6 @@ def _read(source: Path) -> dict[str, "Settings"]:
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 #: the channels of ResNet-18's last block, the activations CRAFT factorises: at most that many concepts
 CONCEPT_CHANNELS = 512
-#: the concepts a job fits when its profile names none (:func:`prunelib.sweep.concepts.settings`)
-DEFAULT_CONCEPTS = 10
 
 
 def check(name: str, params: Any, source: Path | str = "the profile") -> "Settings":
@@ -244,8 +241,9 @@ def _parse(name: str, params: Any, source: Path | str) -> "Settings":
                                f"{err}") from None
         if not valid:
             raise ProfileError(f"{source}: profile {name!r}, setting {key!r} must be {expected}, got {value!r}")
+    typed = {f.name for f in dataclasses.fields(Settings)}  # a notebook's own parameter stays in ``raw`` only
     settings = Settings(name=name, raw=MappingProxyType(dict(params)),
-                        **{key: _PARSERS.get(key, _same)(value) for key, value in params.items()})
+                        **{key: _PARSERS.get(key, _same)(value) for key, value in params.items() if key in typed})
     try:
         check_concepts(settings)
     except ValueError as err:
@@ -305,8 +303,6 @@ def as_settings(params: "Settings | Mapping[str, Any]") -> "Settings":
 
 #: the name of :class:`Settings` parsed from a mapping that names no profile (:func:`as_settings`)
 UNNAMED = "(unnamed)"
-#: the book's chapters that ``reproduce`` draws when a profile names no ``stages`` (1-6, from seed 0's global job)
-DEFAULT_STAGES = ("training", "saliency", "faithfulness", "concepts", "explorer", "comparison")
 
 
 def _same(value: Any) -> Any:
@@ -336,66 +332,3 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-@dataclass(frozen=True)
-class Settings:
-    """A profile's settings, checked and parsed once (:func:`load_settings`): one field per setting of
-    :data:`SETTINGS`, each with the default a job applies when the profile names none. None marks a setting with no
-    default: the training recipe's (``epochs`` ... ``bf16``, ``image_size``: :class:`prunelib.training.TrainConfig`'s,
-    the paper's recipe), or one a job needs only when it does that work (:meth:`need` names it then).
-
-    ``raw`` is the mapping as read from the profiles file (read-only): what a result file records as its ``params``.
-    """
-
-    name: str
-    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
-    stages: tuple[str, ...] = DEFAULT_STAGES
-    authors_profile: str | None = None
-    #: (seed, regime) jobs, in the order written
-    study: tuple[tuple[int, str], ...] = ()
-    image_size: int | None = None
-    #: images per class (0: all)
-    subset_per_class: int = 0
-    val_per_class: int = 0
-    epochs: int | None = None
-    batch_size: int | None = None
-    lr: float | None = None
-    eps: float | None = None
-    weight_decay: float | None = None
-    optimizer: str | None = None
-    label_smoothing: float | None = None
-    flat_fraction: float | None = None
-    schedule_unit: str | None = None
-    finetune_epochs: int | None = None
-    finetune_lr: float | None = None
-    #: cumulative target sparsities, fractions
-    levels: tuple[float, ...] | None = None
-    #: percent of each layer's remaining weights a round removes
-    lottery_rate: float | None = None
-    lottery_rounds: int | None = None
-    authors_rounds: int | None = None
-    methods: tuple[str, ...] = ("VG", "IG")
-    n_attribution_images: int | None = None
-    #: None: n_attribution_images spread over the classes (:func:`prunelib.image_set.set_size`)
-    image_set_per_class: int | None = None
-    image_set_seed: int = 0
-    ig_steps: int | None = None
-    road_precision: str = "fp32"
-    bf16: bool | None = None
-    n_bootstrap: int | None = None
-    seed: int = 0
-    craft_images: int | None = None
-    #: None: no concept metrics
-    craft_classes: tuple[str, ...] | None = None
-    n_concepts: int = DEFAULT_CONCEPTS
-    concept_seeds: tuple[int, ...] = (0,)
-    picture_seeds: tuple[int, ...] = ()
-    saliency_classes: tuple[str, ...] | None = None
-    #: percent of pixels removed, increasing
-    removal_percentages: tuple[float, ...] = tuple(parse_percentages(PERCENTAGES))
-
-    def need(self, key: str) -> Any:
-        """The value of setting ``key``; a :class:`ProfileError` naming the profile and the key when it names none."""
-        value = getattr(self, key)
-        if value is None:
-            raise ProfileError(f"profile {self.name!r} has no setting {key!r}, which this work needs")
-        return value

@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from collections.abc import Mapping
-from typing import Any
 
-from .profiles import Settings, as_settings
 from .training import TrainConfig
+
+from .typed_settings import Settings
 
 #: the unpruned control retrains with data-order seed ``seed + CONTROL_ORDER_OFFSET`` (the lottery rounds use
 #: ``seed + 1000 r``, see :data:`prunelib.schedule.LOTTERY_ORDER_STRIDE`)
@@ -47,28 +46,27 @@ class Regime:
     rounds: int | None = None
     prunes: bool = True
 
-    def rate(self, params: Settings | Mapping[str, Any]) -> float:
+    def rate(self, settings: Settings) -> float:
         """The share of each layer's remaining weights a round removes (lottery, authors_*): a fraction."""
         if not self.prunes:
             return 0.0
-        lottery_rate = as_settings(params).need("lottery_rate")
+        lottery_rate = settings.need("lottery_rate")
         rate = float(lottery_rate) / 100
         if not 0 < rate < 1:
             raise ValueError(f"lottery_rate must be a percentage in (0, 100), got {lottery_rate!r}")
         return rate
 
-    def n_rounds(self, params: Settings | Mapping[str, Any]) -> int:
+    def n_rounds(self, settings: Settings) -> int:
         """How many rounds of pruning and retraining (lottery, authors_*)."""
         key = "lottery_rounds" if self.method == "lottery" else "authors_rounds"
-        rounds = self.rounds if self.rounds is not None else int(as_settings(params).need(key))
+        rounds = self.rounds if self.rounds is not None else int(settings.need(key))
         if rounds < 1:
             raise ValueError(f"expected {key} >= 1, got {rounds!r}")
         return rounds
 
-    def levels(self, params: Settings | Mapping[str, Any]) -> list[float]:
+    def levels(self, settings: Settings) -> list[float]:
         """The cumulative target sparsities (fractions) of a profile's settings (authors_*: what the mask would
         remove if it were enforced, ``1 - (1 - rate)^r``); a ValueError names a setting the profile lacks."""
-        settings = as_settings(params)
         needs = {"global": ("levels",), "lottery": ("lottery_rate", "lottery_rounds"),
                  "authors": ("lottery_rate",) + (() if self.rounds is not None else ("authors_rounds",))}
         missing = [key for key in needs[self.method] if getattr(settings, key) is None]
@@ -80,12 +78,11 @@ class Regime:
         rate = self.rate(settings)
         return [1 - (1 - rate) ** r for r in range(1, self.n_rounds(settings) + 1)]
 
-    def recipe(self, dense: TrainConfig, params: Settings | Mapping[str, Any]) -> TrainConfig:
+    def recipe(self, dense: TrainConfig, settings: Settings) -> TrainConfig:
         """The training after each pruning step: a short fine-tuning (global), the dense recipe (lottery), the dense
         recipe at a constant rate unless annealed (authors_*)."""
         if self.method == "global":
-            settings = as_settings(params)
-            return dataclasses.replace(dense, epochs=int(settings.need("finetune_epochs")),
+                return dataclasses.replace(dense, epochs=int(settings.need("finetune_epochs")),
                                        lr=float(settings.need("finetune_lr")), flat_fraction=0.0)
         if self.method == "authors" and not self.annealed:
             return dataclasses.replace(dense, schedule="constant")

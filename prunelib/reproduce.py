@@ -48,7 +48,8 @@ from .currency import digest, why_stale
 from .fingerprints import results_digest, stage_inputs
 from .kernel import LocalKernelManager
 from .models import resolve_device
-from .profiles import DEFAULT_STAGES, PROFILES_FILE, load_profile, profiles_file  # noqa: F401 (re-exported)
+from .profiles import PROFILES_FILE, load_profile, profiles_file  # noqa: F401 (re-exported)
+from .typed_settings import DEFAULT_STAGES  # noqa: F401 (re-exported)
 from .profiles import load_settings
 from .progress import BATCH
 from .provenance import STAGING, provenance
@@ -76,9 +77,9 @@ BOOK_PROFILES = ("noise", "authors")
 
 
 def sweep_outputs(profiles: list[str]) -> list[Path]:
-    """What the sweeps of ``profiles`` have written (:data:`prunelib.sweep.runner.OUTPUTS`): a chapter drawn from
+    """What the sweeps of ``profiles`` have written (:data:`prunelib.sweep.aggregate.OUTPUTS`): a chapter drawn from
     it is current only while it is unchanged."""
-    from .sweep.runner import OUTPUTS
+    from .sweep.aggregate import OUTPUTS
     return [f for p in dict.fromkeys(profiles) for f in (paths.results_dir(p) / name for name in OUTPUTS)
             if f.exists()]
 
@@ -215,7 +216,7 @@ def _reproduce(profile: str, *, data: str | None, device: str, force: bool, only
         # the chapters' networks: the sweep's engine trains, measures and draws what is not current
         from .sweep.job import run_job
         from .sweep.records import Job
-        from .sweep.runner import is_done
+        from .sweep.records import is_done
         job = Job(profile, settings.seed, CHAPTER_REGIME, data=data, device=resolved)
         try:
             if not is_done(job):
@@ -303,16 +304,16 @@ def _reproduce(profile: str, *, data: str | None, device: str, force: bool, only
 
 
 def aggregated(profile: str, data: str) -> bool:
-    """Bring ``profile``'s summary and verdicts up to date with its result files (:func:`prunelib.sweep.runner.
+    """Bring ``profile``'s summary and verdicts up to date with its result files (:func:`prunelib.sweep.aggregate.
     aggregation_stale`), after the chapters' job ran: False, said, where the aggregation failed (the chapters would
     show numbers of other results)."""
-    from .sweep import runner
-    why = runner.aggregation_stale(profile, data)
+    from .sweep.aggregate import aggregate, aggregation_stale
+    why = aggregation_stale(profile, data)
     if why is None:
         return True
     tqdm.write(f"the summary and verdicts of {profile} are not drawn from its results as they are now ({why}): "
                "aggregating them again")
-    if runner.aggregate(profile, data, tqdm.write):
+    if aggregate(profile, data, tqdm.write):
         tqdm.write(f"reproduce --profile {profile} stopped: its summary and verdicts could not be brought up to date "
                    f"with its results (above); `python -m prunelib sweep --profile {profile} --summary-only` tries "
                    "again")

@@ -16,10 +16,9 @@ import contextlib
 import dataclasses
 import math
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
@@ -29,8 +28,7 @@ from .models import device_of, resolve_device
 from .optim import make_optimizer
 from .progress import progress_bar
 
-if TYPE_CHECKING:
-    from .profiles import Settings
+from .typed_settings import Settings
 
 
 #: what each annotated field type of TrainConfig accepts (an int is a valid float)
@@ -120,11 +118,9 @@ class TrainConfig:
                              f"got {self.image_size}")
 
     @classmethod
-    def from_params(cls, params: "Settings | Mapping[str, Any]", **overrides: Any) -> "TrainConfig":
-        """The recipe of a profile's settings (:class:`prunelib.profiles.Settings`, or a mapping of them): every
-        setting named like a field that the profile gives (the others keep this class's defaults)."""
-        from .profiles import as_settings
-        settings = as_settings(params)
+    def from_params(cls, settings: Settings, **overrides: Any) -> "TrainConfig":
+        """The recipe of a profile's settings (:class:`prunelib.profiles.Settings`): every setting named like a field
+        that the profile gives (the others keep this class's defaults)."""
         given = {f.name: getattr(settings, f.name) for f in dataclasses.fields(cls) if hasattr(settings, f.name)}
         return cls(**{**{k: v for k, v in given.items() if v is not None}, **overrides})
 

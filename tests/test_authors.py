@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+from prunelib.profiles import as_settings
 from prunelib import checkpoint, pipeline, regimes
 from prunelib.pruning import authors_masks, global_sparsity, mask_sparsity, rewind_authors
 from prunelib.schedule import authors_schedule
@@ -45,7 +46,7 @@ def test_rewind_sets_weights_to_initial_times_mask_biases_to_initial_and_keeps_b
 
 
 def test_every_authors_regime_switches_what_its_name_says() -> None:
-    params = {"lottery_rate": 20, "authors_rounds": 2}
+    params = as_settings({"lottery_rate": 20, "authors_rounds": 2})
     dense = TrainConfig(epochs=30, schedule_unit="epoch")
     code, unpruned = regimes.get("authors_code"), regimes.get("authors_unpruned")
     assert code.levels(params) == pytest.approx([0.2, 0.36]) and unpruned.levels(params) == [0.0]

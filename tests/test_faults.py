@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from prunelib import checkpoint
+from prunelib.sweep.aggregate import aggregate, aggregation_stale
 from prunelib.sweep import runner
 from prunelib.sweep.job import run_job
 from prunelib.sweep.records import Job, missing
@@ -113,7 +114,7 @@ def test_a_full_disk_fails_the_aggregation_alone_and_writes_none_of_its_files(fi
     (results / "summary.csv").write_text((results / "summary.csv").read_text() + "\n")  # so a rewrite would show
     before["summary.csv"] = (results / "summary.csv").read_bytes()
     lines: list[str] = []
-    assert runner.aggregate("tiny", job.data, lines.append) == ["aggregation"]
+    assert aggregate("tiny", job.data, lines.append) == ["aggregation"]
     assert "cannot write" in lines[-1] and "seed_verdicts.json: No space left on device" in lines[-1]
     assert {name: (results / name).read_bytes() for name in before} == before  # both or neither
     assert not list(results.glob(".*.tmp"))
@@ -124,7 +125,7 @@ def test_a_truncated_baselines_cache_is_named_and_rebuilt(finished) -> None:
     job, results = finished["job"], finished["root"] / "results" / "tiny"
     (results / "agreement_baselines.json").write_text('{"a')
     lines: list[str] = []
-    assert runner.aggregate("tiny", job.data, lines.append) == []
+    assert aggregate("tiny", job.data, lines.append) == []
     assert any("agreement_baselines.json is not readable" in line and "rebuilt" in line for line in lines)
 
 
@@ -152,19 +153,19 @@ def test_the_summary_is_aggregated_again_when_a_job_it_reads_changed(finished, t
     from test_reproduce import WRITE, _notebook
 
     job, profiles, results = finished["job"], finished["profiles"], finished["root"] / "results" / "tiny"
-    assert runner.aggregation_stale("tiny", job.data) is None
+    assert aggregation_stale("tiny", job.data) is None
     summary = (results / "summary.csv").read_text()
     profiles.write_text(profiles.read_text() + "  image_set_per_class: 2\n")  # 20 images, not 10
-    assert runner.aggregation_stale("tiny", job.data) == "a job's result, the settings or the data changed"
+    assert aggregation_stale("tiny", job.data) == "a job's result, the settings or the data changed"
     (tmp_path / "nb").mkdir()
     _notebook(tmp_path / "nb" / "a.ipynb", WRITE)
     assert reproduce("tiny", data=job.data, device="cpu", stages=(("training", "a.ipynb"),),
                      notebooks=tmp_path / "nb", book_notebooks=tmp_path / "book") == 0
-    assert runner.aggregation_stale("tiny", job.data) is None
+    assert aggregation_stale("tiny", job.data) is None
     assert json.loads(job.result_file.read_text())["n_images"] == 20
     assert (results / "summary.csv").read_text() != summary and ",20\n" in (results / "summary.csv").read_text()
     (results / "summary.csv").unlink()
-    assert runner.aggregation_stale("tiny", job.data) == "summary.csv missing"
+    assert aggregation_stale("tiny", job.data) == "summary.csv missing"
 
 
 # smaller defect: reproduce while a sweep runs the chapters' job ---------------------------------------------------
@@ -198,6 +199,6 @@ def test_a_measurement_that_is_not_a_number_is_reported_by_the_aggregation(finis
     done["networks"][1]["methods"]["VG"]["gini"][2] = float("nan")
     job.result_file.write_text(json.dumps(done))
     lines: list[str] = []
-    assert runner.aggregate("tiny", job.data, lines.append) == []
+    assert aggregate("tiny", job.data, lines.append) == []
     assert any("global-seed0.json holds 1 value(s) that are not finite numbers (networks[1] methods.VG.gini[2])"
                in line for line in lines)

@@ -12,7 +12,8 @@ import yaml
 
 from prunelib import regimes
 from prunelib.image_set import set_size
-from prunelib.profiles import (DEFAULT_STAGES, PROFILES_FILE, ProfileError, Settings, as_settings, load_settings,
+from prunelib.typed_settings import DEFAULT_STAGES
+from prunelib.profiles import (PROFILES_FILE, ProfileError, Settings, as_settings, load_settings,
                                read_profiles)
 from prunelib.sweep import concepts, pictures
 from prunelib.training import TrainConfig
@@ -104,7 +105,17 @@ def test_settings_pass_through_and_a_mapping_gives_the_same_records() -> None:
                                     "image_size": 128, "image_seed": 0}
     assert pictures.settings(s)["percentages"] == [0.0, 10.0, 20.0, 30.0, 50.0, 70.0, 90.0]
     dense = TrainConfig.from_params(s, seed=1)
-    assert dense == TrainConfig.from_params(params, seed=1)
+    assert dense == TrainConfig.from_params(as_settings(params), seed=1)
     assert (dense.epochs, dense.lr, dense.label_smoothing, dense.flat_fraction, dense.seed) == (18, 0.008, 0.1, 0.72, 1)
     lottery = regimes.get("lottery")
-    assert lottery.levels(s) == lottery.levels(params) == pytest.approx([0.2, 0.36, 0.488])
+    assert lottery.levels(s) == lottery.levels(as_settings(params)) == pytest.approx([0.2, 0.36, 0.488])
+
+
+def test_every_setting_a_profile_may_hold_is_a_typed_field() -> None:
+    """One field of Settings per setting of profiles.SETTINGS, no more, no fewer (a setting without a field would be
+    kept only as written, parsed nowhere)."""
+    import dataclasses
+
+    from prunelib import profiles
+    fields = {f.name for f in dataclasses.fields(profiles.Settings)} - {"name", "raw"}
+    assert fields == set(profiles.SETTINGS)

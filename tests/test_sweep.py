@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from prunelib.sweep.aggregate import aggregate
 from prunelib.sweep import summary
 from tiny_sweep import TINY_BF16, read_rows, run_sweep
 
@@ -75,7 +76,8 @@ def test_parallel_is_for_the_local_executor(sweep_env, capsys, monkeypatch) -> N
 
 
 def test_parallel_slots_deal_jobs_round_the_gpus_and_share_the_cores() -> None:
-    from prunelib.sweep.runner import job_slots, threads_per_job
+    from prunelib.sweep.executors import job_slots
+    from prunelib.sweep.runner import threads_per_job
     assert job_slots(None, 0, 0) == [()] and job_slots(3, 0, 0) == [(), (), ()]  # the CPU: 1 slot, or K
     assert job_slots(None, 1, 4) == [(0,), (1,), (2,), (3,)]  # one job per GPU, as before
     assert job_slots(5, 1, 2) == [(0,), (1,), (0,), (1,), (0,)]  # several jobs on one GPU
@@ -230,8 +232,7 @@ def test_the_authors_regimes_take_their_loop_apart(sweep_env, capsys) -> None:
         for n in run["networks"]:
             n.update(near_chance=False, correct=[True] * len(n["images"]))
         f.write_text(json.dumps(run))
-    from prunelib.sweep import runner
-    assert runner.aggregate("tiny", sweep_env["data"], print) == []
+    assert aggregate("tiny", sweep_env["data"], print) == []
     parts = {c["contrast"]: c["metrics"] for c in json.loads((results / "decomposition.json").read_text())["contrasts"]}
     assert {"gini_vg", "aopc_morf_ig"} <= set(parts["A1 - D"]) and parts["A1 - D"]["gini_vg"]["unit"] == "image"
     assert set(parts["A1 - S"]) and parts["M1 - A1"] == {}

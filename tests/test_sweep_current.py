@@ -17,6 +17,8 @@ import torch
 
 from prunelib import checkpoint, currency, paths, pipeline, runs
 from prunelib.__main__ import main as cli
+from prunelib.sweep.aggregate import aggregate
+from prunelib.sweep import executors
 from prunelib.sweep import runner
 from prunelib.sweep.job import run_job
 from prunelib.sweep.records import Job, read_result, stale
@@ -55,7 +57,7 @@ def finished_once(tmp_path_factory: pytest.TempPathFactory, synthetic_root: Path
         (root / "project").mkdir()
         job = _project(root / "project", monkeypatch, synthetic_root)["job"]
         run_job(job, progress=False)
-        assert runner.aggregate("tiny", job.data, print) == []
+        assert aggregate("tiny", job.data, print) == []
     shutil.copytree(root / "project", root / "as-finished")
     return root
 
@@ -142,14 +144,14 @@ def test_a_local_job_killed_without_a_result_is_reported_failed(tmp_path: Path) 
     log.write_text("training...\n")
     handle = SimpleNamespace(_process=process, job_id="1",
                              paths=SimpleNamespace(result_pickle=tmp_path / "none.pkl", stdout=log))
-    assert runner._finished(handle, "local")
+    assert executors._finished(handle, "local")
     lines: list[str] = []
-    assert runner._report(Job("tiny", 0, "global"), handle, lines.append) == ["global-seed0"]
+    assert executors._report(Job("tiny", 0, "global"), handle, lines.append) == ["global-seed0"]
     assert "FAILED (the job's process ended without a result: killed by signal 9" in lines[0]
     assert str(log) in lines[0]
     running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        assert not runner._finished(SimpleNamespace(_process=running, paths=handle.paths), "local")
+        assert not executors._finished(SimpleNamespace(_process=running, paths=handle.paths), "local")
     finally:
         running.kill()
 
@@ -224,7 +226,7 @@ def test_a_broken_result_file_is_named_and_rewritten(finished, capsys, content, 
     good = job.result_file.read_text()
     job.result_file.write_text(content)
     lines: list[str] = []
-    assert runner.aggregate("tiny", job.data, lines.append) == ["aggregation"]
+    assert aggregate("tiny", job.data, lines.append) == ["aggregation"]
     assert expected in lines[-1] and str(job.result_file) in lines[-1] and "left as they were" in lines[-1]
     assert summary.read_text() == before
     assert not runner.is_done(job)
@@ -237,7 +239,7 @@ def test_aggregation_leaves_out_a_stale_file_and_says_why(finished) -> None:
     job, profiles = finished["job"], finished["profiles"]
     profiles.write_text(profiles.read_text().replace("ig_steps: 2", "ig_steps: 3"))
     lines: list[str] = []
-    assert runner.aggregate("tiny", job.data, lines.append) == []
+    assert aggregate("tiny", job.data, lines.append) == []
     assert any("left out of the summary" in line and "ig_steps" in line for line in lines)
     assert "no current result file" in lines[-1]
 
@@ -255,7 +257,7 @@ def test_aggregation_keeps_a_file_whose_network_was_trained_again_here_and_says_
     assert not runner.is_done(job)
     summary.unlink()
     lines: list[str] = []
-    assert runner.aggregate("tiny", job.data, lines.append) == []
+    assert aggregate("tiny", job.data, lines.append) == []
     assert any("kept, though" in line and "dense/best.pt.checkpoint_sha256: was" in line for line in lines)
     assert summary.read_text() == before
 
@@ -349,7 +351,7 @@ def test_a_job_killed_after_its_dense_network_keeps_that_measurement(project, mo
     assert partial["complete"] is False and [n["network"] for n in partial["networks"]] == ["dense"]
     assert not runner.is_done(job) and stale(job, partial) == []
     lines: list[str] = []
-    assert runner.aggregate("tiny", job.data, lines.append) == []  # the summary shows what is measured so far
+    assert aggregate("tiny", job.data, lines.append) == []  # the summary shows what is measured so far
     rows = list(csv.DictReader(open(paths.results_dir("tiny") / "summary.csv")))
     assert {r["network"] for r in rows} == {"dense"} and any(r["metric"] == "gini_vg" for r in rows)
 

@@ -37,7 +37,7 @@ from ..training import TrainConfig
 from ..sweep.concepts import concepts_file
 from ..sweep.records import Job, read_result
 from ..sweep.pictures import drawn, load_drawn, pictures_dir
-from ..sweep.runner import is_done
+from ..sweep.records import is_done
 
 
 def job_result(profile: str, seed: int, regime: str, data: str | None = None) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from ..measure import IMAGE_SEED, PROTOCOL
 from ..profiles import DRAWING_ONLY, PICTURES_ONLY, Settings, as_settings, load_settings
 from ..schedule import level_folder, round_folder
 from ..training import CODE_VERSION
+from . import concepts, pictures
 
 
 @dataclass(frozen=True)
@@ -192,3 +193,22 @@ def network_order(network: dict[str, Any]) -> tuple[int, float]:
     """Where a network stands in its job's result file: the dense network, the control, then the pruned ones by
     their target."""
     return ({"dense": 0, "control": 1}.get(network["network"], 2), float(network.get("target", 0.0)))
+
+
+def is_done(job: Job) -> bool:
+    """Whether ``job``'s result file is complete (one network per level of its regime, :func:`missing`) and current
+    (:func:`stale`: the same inputs, and networks whose run folders and checkpoints, where present here, are the ones
+    it measured), its concept metrics and pictures included (:func:`prunelib.sweep.concepts.is_current`,
+    :func:`prunelib.sweep.pictures.is_current`)."""
+    if not job.result_file.is_file():
+        return False
+    try:
+        done = read_result(job.result_file)
+    except ValueError:
+        return False
+    settings = load_settings(job.profile)
+    if not done.get("complete", True) or stale(job, done, settings) or missing(job, done, settings):
+        return False  # (a file of before "complete": a whole job)
+    return ((not concepts.wanted(job, settings)
+             or concepts.is_current(job, settings, done["networks"]))
+            and (not pictures.wanted(job, settings) or pictures.is_current(job, settings, done["networks"])))
