@@ -62,9 +62,9 @@ def test_a_result_without_one_of_its_levels_is_not_done(finished) -> None:
     assert runner.is_done(job)
 
 
-def _params() -> dict:
-    from prunelib.profiles import load_profile
-    return load_profile("tiny")
+def _params():
+    from prunelib.profiles import load_settings
+    return load_settings("tiny")
 
 
 # findings 8, smaller defects: full disks, killed saves ------------------------------------------------------------
