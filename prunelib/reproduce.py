@@ -246,9 +246,10 @@ def _reproduce(profile: str, *, data: str | None, device: str, force: bool, only
         inputs = {k: v for k, v in stage_params.items() if k != "out_dir"}
         if "data" in declared:  # the images' contents, not only their path: other images there re-run the stage
             inputs["data_contents"] = contents
-        now = stage_inputs(inputs, source, upstream=[d for d in done_before if d.is_dir()]
-                           + sweep_outputs([profile] + [v for k, v in stage_params.items()
-                                                        if k.endswith("_profile") and isinstance(v, str)]))
+        read = [profile] + [v for k, v in stage_params.items() if k.endswith("_profile") and isinstance(v, str)]
+        # the settings of the profiles it reads, as written: a chapter may say what a profile designs (its study)
+        inputs["profiles"] = {p: dict(load_settings(p).raw) for p in dict.fromkeys(read)}
+        now = stage_inputs(inputs, source, upstream=[d for d in done_before if d.is_dir()] + sweep_outputs(read))
         key = digest(now)
         done_before.append(results / name)
         why = stage_stale(record, now, executed, results / name)

@@ -37,8 +37,8 @@ def test_every_shipped_profile_parses_and_keeps_its_mapping_as_written(name) -> 
 
 def test_list_settings_are_parsed_into_tuples() -> None:
     noise = load_settings("noise")
-    assert noise.study == ((0, "global"), (1, "global"), (2, "global"), (0, "lottery"), (1, "lottery"),
-                           (2, "lottery"))
+    assert noise.study == ((0, "global"), (1, "global"), (2, "global"), (3, "global"), (4, "global"),
+                           (0, "lottery"), (1, "lottery"), (2, "lottery"))
     assert noise.levels == pytest.approx((0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98))
     assert noise.methods == ("VG", "IG") and noise.craft_classes == ("church", "parachute", "English springer")
     assert noise.concept_seeds == (0,) and noise.picture_seeds == (0,)
