@@ -25,6 +25,10 @@ export PRUNELIB_DATA
 # 64 px, 12 + 12 per class), generated once
 make_synthetic = $(abspath $(PY)) -c "from prunelib.synthetic import ensure_imagenette; ensure_imagenette('$(1)')"
 
+## the job the notebooks draw under nbval with their default parameters (profile smoke, seed 0, global pruning): the
+## sweep computes it (on the local executor, also where SLURM is installed); the notebooks only read it
+NOTEBOOKS_JOB = -m prunelib sweep --profile smoke --seeds 0 --regimes global --executor local
+
 ## make test: the whole suite (unit tests, notebooks with nbval, the book with -W, the browser test), on every core:
 ## TEST_WORKERS pytest-xdist workers (auto: one per core), a test file (and the notebooks together) to one worker
 ## (tests/conftest.py), each worker with 2 torch threads that sleep when idle (OMP_WAIT_POLICY=PASSIVE), so that a
@@ -36,6 +40,7 @@ test: $(STAMP)
 	  (0: one process), got '$(TEST_WORKERS)'))
 	@test -d "$(PRUNELIB_DATA)" || $(call make_synthetic,$(SYNTHETIC))
 	@echo "data: $(PRUNELIB_DATA)"
+	$(PY) $(NOTEBOOKS_JOB)
 	$(if $(filter 0,$(TEST_WORKERS)),,OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE) \
 	  $(PY) -m pytest -n $(TEST_WORKERS) tests notebooks --nbval-lax
 
@@ -49,6 +54,7 @@ test-fresh: $(STAMP)
 	git clone -q . "$$fresh/repo" && cd "$$fresh/repo" && \
 	export PYTHONPATH="$$fresh/repo" PRUNELIB_DATA="$$fresh/repo/.cache/synthetic-imagenette" && \
 	$(call make_synthetic,$$PRUNELIB_DATA) && \
+	$(abspath $(PY)) $(NOTEBOOKS_JOB) && \
 	$(abspath $(PY)) -m pytest $(FRESH_TESTS) --nbval-lax -p no:cacheprovider
 
 ## make book: render the book from the committed executed notebooks into _build/html. A change to book/_static

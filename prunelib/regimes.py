@@ -45,6 +45,14 @@ class Regime:
     #: authors_*: a fixed number of rounds (None: the profile's ``authors_rounds``), and whether anything is pruned
     rounds: int | None = None
     prunes: bool = True
+    #: global: levels of its own (None: the profile's ``levels``); ``(0.0,)`` is the control of the fine-tuning
+    fixed_levels: tuple[float, ...] | None = None
+
+    @property
+    def shows_levels(self) -> bool:
+        """Whether its networks are levels that a picture shows side by side (the authors' rounds and the fine-tuned
+        control, whose one network sits at 0 % beside the dense one, are not)."""
+        return self.method != "authors" and self.fixed_levels is None
 
     def rate(self, settings: Settings) -> float:
         """The share of each layer's remaining weights a round removes (lottery, authors_*): a fraction."""
@@ -67,14 +75,14 @@ class Regime:
     def levels(self, settings: Settings) -> list[float]:
         """The cumulative target sparsities (fractions) of a profile's settings (authors_*: what the mask would
         remove if it were enforced, ``1 - (1 - rate)^r``); a ValueError names a setting the profile lacks."""
-        needs = {"global": ("levels",), "lottery": ("lottery_rate", "lottery_rounds"),
+        needs = {"global": ("levels",) if self.fixed_levels is None else (), "lottery": ("lottery_rate", "lottery_rounds"),
                  "authors": ("lottery_rate",) + (() if self.rounds is not None else ("authors_rounds",))}
         missing = [key for key in needs[self.method] if getattr(settings, key) is None]
         if missing:
             raise ValueError(f"regime {self.name!r} needs the profile setting(s) {', '.join(missing)}, which this "
                              "profile does not have; choose its regimes with --regimes")
         if self.method == "global":
-            return list(settings.levels)
+            return list(settings.levels if self.fixed_levels is None else self.fixed_levels)
         rate = self.rate(settings)
         return [1 - (1 - rate) ** r for r in range(1, self.n_rounds(settings) + 1)]
 
@@ -95,6 +103,8 @@ class Regime:
 
 REGIMES: dict[str, Regime] = {
     "global": Regime("global", "global magnitude + fine-tuning", "global", has_control=False),
+    "global_finetuned": Regime("global_finetuned", "dense + the fine-tuning of a global level, nothing removed",
+                               "global", has_control=False, fixed_levels=(0.0,)),
     "lottery": Regime("lottery", "lottery ticket (rewind + retrain)", "lottery", has_control=True),
     "authors_code": Regime("authors_code", "the authors' code (mask not held, constant rate)", "authors",
                            has_control=False, enforce_mask=False, annealed=False),

@@ -79,3 +79,14 @@ def test_make_smoke_generates_the_synthetic_data_it_runs_on_when_there_is_none(t
     out = subprocess.run(["make", "-n", "-o", ".venv/.installed", "smoke", f"SYNTHETIC={tmp_path / 'none'}"],
                          cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
     assert "ensure_imagenette" in out and out.index("ensure_imagenette") < out.index("reproduce --profile smoke")
+
+
+def test_make_test_has_the_sweep_compute_the_notebooks_job_before_nbval_reads_it() -> None:
+    """The notebooks only read their job's result (a book build never trains): ``make test`` and ``make test-fresh``
+    run the sweep for it first, on the local executor (also where SLURM is installed, as in CI)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "TEST_WORKERS")}
+    for target in ("test", "test-fresh"):
+        out = subprocess.run(["make", "-n", "-o", ".venv/.installed", target], cwd=ROOT, env=env,
+                             capture_output=True, text=True, check=True).stdout.replace("\\\n", " ")
+        sweep = out.find("-m prunelib sweep --profile smoke --seeds 0 --regimes global --executor local")
+        assert 0 <= sweep < out.find("-m pytest"), target

@@ -270,3 +270,38 @@ def test_the_caption_names_a_gpu_and_where_a_job_stopped(tmp_path, monkeypatch) 
     run = {**run, "regime": "authors_code", "seed": 0, "networks": nets}
     (folder / "authors_code-seed0.json").write_text(json.dumps(run))
     assert "authors_code seed 0 @ 0123456789 on NVIDIA H200 (stopped after round 1)" in summary.caption("demo")
+
+
+def test_the_fine_tuned_control_is_the_dense_network_given_a_level_s_fine_tuning(sweep_env, capsys) -> None:
+    """global_finetuned: beside the seed's dense network (shared with global, trained once), one network at 0 %: the
+    dense weights with nothing removed, fine-tuned with the global levels' recipe from the dense network; it draws
+    no pictures (its one network sits at 0 % beside the dense one) and the aggregation takes it in."""
+    import json
+
+    from prunelib import checkpoint, regimes
+    from prunelib.profiles import load_settings
+    from prunelib.sweep.records import Job, missing
+    from prunelib.training import TrainConfig
+
+    control, settings = regimes.get("global_finetuned"), load_settings("tiny")
+    assert control.levels(settings) == [0.0] and not control.shows_levels and regimes.get("global").shows_levels
+    dense_recipe = TrainConfig.from_params(settings)
+    assert control.recipe(dense_recipe, settings) == regimes.get("global").recipe(dense_recipe, settings)
+    code, out = run_sweep(sweep_env, capsys, "--executor", "local", "--seeds", "0", "--regimes",
+                          "global,global_finetuned")
+    assert code == 0 and "[global_finetuned-seed0] DONE" in out, out
+    results = sweep_env["root"] / "results" / "tiny"
+    runs = {name: json.loads((results / "runs" / f"{name}-seed0.json").read_text())
+            for name in ("global", "global_finetuned")}
+    job = Job("tiny", 0, "global_finetuned", data=sweep_env["data"])
+    assert missing(job, runs["global_finetuned"], settings) == []
+    dense, tuned = runs["global_finetuned"]["networks"]
+    assert dense["checkpoint_sha256"] == runs["global"]["networks"][0]["checkpoint_sha256"]  # one dense network
+    assert (tuned["network"], tuned["target"], tuned["level"]) == ("pruned", 0.0, 0.0)  # nothing removed
+    assert tuned["checkpoint_sha256"] != dense["checkpoint_sha256"]  # but fine-tuned
+    record = json.loads((sweep_env["root"] / "checkpoints" / "tiny" / "seed0" / "global_finetuned" / "level_00"
+                         / "run.json").read_text())
+    assert record["parent"] == checkpoint.file_sha256(sweep_env["root"] / "checkpoints" / "tiny" / "seed0" / "dense"
+                                                      / "best.pt") and record["recipe"]["epochs"] == 1
+    assert not (results / "runs" / "pictures" / "global_finetuned-seed0").exists()
+    assert "global_finetuned" in {r["regime"] for r in read_rows(results / "summary.csv")}

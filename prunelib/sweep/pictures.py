@@ -51,10 +51,11 @@ def staging_dir(job) -> Path:
 
 
 def wanted(job, params: Settings | Mapping[str, Any]) -> bool:
-    """Whether the profile asks for pictures of ``job``'s seed (``picture_seeds``). The authors' regimes draw none:
-    their networks are rounds, not levels (the schedule-only network has no pruning at all)."""
+    """Whether the profile asks for pictures of ``job``'s seed (``picture_seeds``). Only a regime whose networks are
+    levels draws them (:attr:`prunelib.regimes.Regime.shows_levels`): the authors' rounds and the fine-tuned control
+    draw none."""
     from ..regimes import get
-    return job.seed in as_settings(params).picture_seeds and get(job.regime).method != "authors"
+    return job.seed in as_settings(params).picture_seeds and get(job.regime).shows_levels
 
 
 def settings(params: Settings | Mapping[str, Any]) -> dict[str, Any]:
