@@ -114,3 +114,31 @@ def test_the_sweep_says_so_before_a_job_that_drops_a_baseline(tmp_path: Path, mo
     assert "seed 0's dense network" in note and "with seed 2" in note and "--seeds 0,2" in note
     monkeypatch.setattr(runner, "networks_to_train", lambda job: [("global/level-50", None)])
     assert runner._baseline_losses("p", [SimpleNamespace(seed=0)]) == []  # no dense network trained: nothing lost
+
+
+def test_a_dense_network_whose_maps_are_gone_is_paired_through_the_compact_maps_git_keeps(tmp_path: Path,
+                                                                                           monkeypatch) -> None:
+    """Each job keeps its dense network's maps in git in compact form (prunelib.state): where the maps cached beside
+    its checkpoint went with their machine and no stored pair names it, its pairs are computed from them, close to
+    the pairs of the full maps (each pixel's rank in 16 bins: Spearman within 0.01, the top-10 % overlap the same)."""
+    from prunelib import checkpoint, state
+    from prunelib.sweep.measurement import maps_file
+
+    monkeypatch.setenv("PRUNELIB_RESULTS", str(tmp_path / "results"))
+    runs = _runs(tmp_path, 0.2)
+    exact = agreement.baselines(runs)
+    for run in runs:
+        run["profile"] = "p"
+        dense = run["networks"][0]
+        state.write_reference("p", run["seed"], dense, SETTINGS, torch.tensor(dense["correct"]),
+                              checkpoint.load(maps_file(dense, SETTINGS)))
+    next(tmp_path.glob("s0/**/maps-*.pt")).unlink()
+    assert sorted(agreement.baselines([{k: v for k, v in r.items() if k != "profile"} for r in runs])) == [1, 2]
+    compact = agreement.baselines(runs)
+    assert sorted(compact) == [0, 1, 2]
+    for seed in (0, 1, 2):
+        got, want = compact[seed]["VG"], exact[seed]["VG"]
+        assert max(abs(a - b) for a, b in zip(got["spearman"], want["spearman"])) < 0.01
+        assert got["top10_iou"] == pytest.approx(want["top10_iou"])
+    state.maps_file("p", 0, runs[0]["networks"][0]["checkpoint_sha256"]).unlink()
+    assert sorted(agreement.baselines(runs)) == [1, 2]  # neither the maps nor their compact form: no pair with seed 0

@@ -3,8 +3,10 @@ changes (the dense networks of the other seeds) and what retraining alone change
 
 Each job stores, per network, the per-image agreement of its VG and IG maps with the dense network of its seed
 (:func:`prunelib.sweep.measurement.agreement`). The seed-to-seed baseline needs the dense networks' maps of two seeds on the
-same images: they are cached beside each checkpoint (:func:`prunelib.sweep.measurement.maps_file`, outside git), and the
-baseline of seed ``s`` pools the agreement of its dense network with every other seed's over the images both
+same images: they are cached beside each checkpoint (:func:`prunelib.sweep.measurement.maps_file`, outside git), and
+where they are gone with their machine, each job keeps its dense network's maps in git in compact form
+(:func:`prunelib.state.read_reference`: each pixel's rank in 16 bins; the top-10 % overlap is the same, the Spearman
+correlation within 0.01), the form every level's agreement with its parent is computed from. The baseline of seed ``s`` pools the agreement of its dense network with every other seed's over the images both
 classify correctly. A level's verdict is the judging rule's (:mod:`prunelib.sweep.seed_rule`): per seed, the mean
 agreement of the level with its parent minus the seed's own baseline; across seeds its t-interval, bound and words;
 Holm over the levels of a regime; the claimed direction is down (*holds*: less agreement with its parent than a
@@ -20,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from .. import checkpoint
+from .. import checkpoint, state
 from ..runs import network_key
 from ..metrics.agreement import spearman, top_k_iou
 from .seed_rule import AGREEMENT_CLAIM, MIN_SEEDS, NOT_JUDGED, claim_verdict, describe, judge_levels, seed_moments
@@ -31,8 +33,10 @@ CLAIM_MEASURE = "spearman"
 BASELINE = "dense vs other seeds"
 
 
-def _dense_maps(runs: list[dict[str, Any]]) -> dict[int, tuple[dict[str, Any], dict[str, torch.Tensor]]]:
-    """Per seed, its dense network's record and cached maps (seeds whose maps are not on this machine left out)."""
+def _dense_maps(runs: list[dict[str, Any]], compact: bool = False
+                ) -> dict[int, tuple[dict[str, Any], dict[str, torch.Tensor]]]:
+    """Per seed, its dense network's record and its maps cached on this machine; with ``compact``, else the compact
+    maps git keeps of it (:func:`prunelib.state.read_reference`). A seed with neither is left out."""
     from .measurement import maps_file
     out = {}
     for run in runs:
@@ -42,6 +46,12 @@ def _dense_maps(runs: list[dict[str, Any]]) -> dict[int, tuple[dict[str, Any], d
         path = maps_file(dense, run["settings"])
         if path.is_file():
             out[run["seed"]] = (dense, checkpoint.load(path))
+        elif compact and "profile" in run:
+            try:
+                out[run["seed"]] = (dense, state.read_reference(run["profile"], run["seed"], dense,
+                                                                run["settings"])[1])
+            except ValueError:  # not kept (a job of before the units), or of other settings
+                continue
     return out
 
 
@@ -88,9 +98,10 @@ def baselines(runs: list[dict[str, Any]], stored: Path | None = None, echo: Call
 
     ``stored``: a JSON file of the pairs computed before (keyed by the two dense networks,
     :func:`prunelib.runs.network_key`). A pair whose maps are on this machine is computed; else it is taken from
-    the file when both networks are the ones measured (:func:`stored_pairs`); the file is then rewritten with the
-    pairs of ``runs``."""
-    maps = _dense_maps(runs)
+    the file when both networks are the ones measured (:func:`stored_pairs`); else it is computed with the compact
+    maps git keeps where a network's own are gone (:func:`_dense_maps`); the file is then rewritten with the pairs of
+    ``runs``."""
+    maps, either = _dense_maps(runs), _dense_maps(runs, compact=True)
     kept = stored_pairs(stored, echo)
     dense = _dense_networks(runs)
     pairs: dict[str, dict[str, dict[str, list[float]]]] = {}
@@ -104,6 +115,8 @@ def baselines(runs: list[dict[str, Any]], stored: Path | None = None, echo: Call
                 pairs[key] = _pair(net, other_net, maps[seed][1], maps[other][1])
             elif key in kept:
                 pairs[key] = kept[key]
+            elif seed in either and other in either:
+                pairs[key] = _pair(net, other_net, either[seed][1], either[other][1])
             else:
                 continue
             for method, by_measure in pairs[key].items():
