@@ -139,6 +139,11 @@ def parse_percentages(text: str) -> list[float]:
 DRAWING_ONLY = ("stages", "authors_profile", "study")
 #: the settings that say which pictures a job draws (:mod:`prunelib.sweep.pictures` records them), not what it measures
 PICTURES_ONLY = ("picture_seeds", "saliency_classes", "removal_percentages")
+#: the settings that say for which seeds and how a job also measures concepts (:mod:`prunelib.sweep.concepts` records
+#: what those are made from), not what it measures of every network
+CONCEPTS_FOR = ("concept_seeds", "craft_classes", "craft_images", "n_concepts")
+#: the settings that are not inputs of a job's measurements (:func:`prunelib.sweep.records.job_inputs`)
+NOT_JOB_INPUTS = DRAWING_ONLY + PICTURES_ONLY + CONCEPTS_FOR
 #: every setting a profile may hold: (check, what it must be)
 SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "stages": (_text, "comma-separated stage names"),

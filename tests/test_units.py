@@ -107,3 +107,22 @@ def test_a_unit_not_left_is_refused_naming_those_left(sweep_env, capsys) -> None
     assert code == 2 and "starts from state that git lacks: run lottery-seed0-dense first" in out
     code, out = run_sweep(sweep_env, capsys, "--remaining")
     assert code == 0 and "  lottery-seed0-round1: not timed yet; after lottery-seed0-dense" in out
+
+
+def test_which_seeds_get_concepts_is_no_input_of_a_job_s_measurements(sweep_env) -> None:
+    """Asking for concept metrics of a seed (concept_seeds, CRAFT's settings) leaves the job's measurements current
+    (the concept metrics record their own inputs); the job is not done until they are measured, and is a unit left."""
+    from prunelib.sweep.records import is_done, read_result, stale
+
+    root = sweep_env["root"]
+    (root / "profiles.yaml").write_text(LIGHT + '  study: "0: global"\n')
+    job = Job("tiny", 0, "global", data=sweep_env["data"])
+    run_job(job, progress=False)
+    assert plan("tiny") == [] and is_done(job)
+    done = read_result(job.result_file)
+    (root / "profiles.yaml").write_text(LIGHT + '  study: "0: global"\n  concept_seeds: "0"\n  craft_classes: "church"'
+                                        '\n  craft_images: 4\n  n_concepts: 3\n')
+    assert stale(job, done) == []
+    assert not is_done(job) and [r["unit"].name for r in plan("tiny")] == ["global-seed0"]
+    (root / "profiles.yaml").write_text(LIGHT.replace("epochs: 1", "epochs: 2") + '  study: "0: global"\n')
+    assert any(why.startswith("params.epochs: was 1, now 2") for why in stale(job, done))  # a job input

@@ -26,7 +26,8 @@ from ..models import resolve_device
 from ..networks import load_network
 from ..provenance import provenance
 from ..pruning import sparsity_report
-from .records import Job, job_inputs, measurement_settings, network_order, profile_settings, read_result
+from .records import (Job, job_inputs, measurement_settings, network_order, profile_settings, read_result,
+                      recorded_inputs)
 
 
 class Measurement:
@@ -173,7 +174,7 @@ def _earlier_measurements(job: Job, inputs_now: dict[str, Any], settings: dict[s
             if own:
                 print(f"{err}: measuring again", flush=True)
             continue
-        why = why_stale({**(done.get("inputs") or {}), "regime": None}, {**inputs_now, "regime": None})
+        why = why_stale({**(recorded_inputs(done) or {}), "regime": None}, {**inputs_now, "regime": None})
         if why:
             if own:
                 print(f"{paths.portable(path)} was measured from other inputs ({'; '.join(why)}): measuring again",

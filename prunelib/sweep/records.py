@@ -23,7 +23,7 @@ from .. import paths, regimes, runs
 from ..currency import why_stale
 from ..image_set import set_size
 from ..measure import IMAGE_SEED, PROTOCOL
-from ..profiles import DRAWING_ONLY, PICTURES_ONLY, Settings, as_settings, load_settings
+from ..profiles import NOT_JOB_INPUTS, Settings, as_settings, load_settings
 from ..schedule import level_folder, round_folder
 from ..training import CODE_VERSION
 from . import concepts, pictures
@@ -72,9 +72,23 @@ def job_inputs(job: Job, settings: Settings | Mapping[str, Any] | None = None) -
     from ..data import locate, split_digests
     s = profile_settings(job) if settings is None else as_settings(settings)
     return {"profile": job.profile, "seed": job.seed, "regime": job.regime,
-            "params": {k: v for k, v in s.raw.items() if k not in DRAWING_ONLY + PICTURES_ONLY},
+            "params": job_params(s.raw),
             "settings": measurement_settings(job, s),
             "data": split_digests(locate(job.data)), "code": CODE_VERSION}
+
+
+def job_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings among ``params`` (a profile as written) that are inputs of a job's measurements: all but
+    :data:`prunelib.profiles.NOT_JOB_INPUTS` (how the book draws it, which pictures it draws, for which seeds it
+    measures concepts)."""
+    return {k: v for k, v in params.items() if k not in NOT_JOB_INPUTS}
+
+
+def recorded_inputs(done: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What a result file (``done``) records as its inputs, as :func:`job_inputs` declares them today: a setting a
+    file recorded that is no longer an input (:func:`job_params`) is left out. None where it records none."""
+    inputs = done.get("inputs")
+    return None if inputs is None else {**inputs, "params": job_params(inputs.get("params", {}))}
 
 
 def measurement_settings(job: Job | None, settings: Settings | Mapping[str, Any]) -> dict[str, Any]:
@@ -115,7 +129,7 @@ def stale(job: Job, done: dict[str, Any], settings: Settings | Mapping[str, Any]
     """Why ``done`` (a result file's content) is not ``job``'s current result (:func:`prunelib.currency.why_stale`):
     its declared inputs (:func:`job_inputs`) and the networks it measured as they are on this machine now
     (:func:`networks_here`). Empty: current."""
-    return why_stale({**done.get("inputs", {}), "networks": measured_networks(done)},
+    return why_stale({**(recorded_inputs(done) or {}), "networks": measured_networks(done)},
                      {**job_inputs(job, settings), "networks": networks_here(done)})
 
 

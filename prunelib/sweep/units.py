@@ -27,7 +27,7 @@ from ..profiles import Settings, load_settings
 from .compute import _timed, network_hours
 from .job import keep_state, stopped_by_sigterm
 from .measurement import Measurement
-from .records import Job, job_inputs, network_record, pruned_record, read_result
+from .records import Job, job_inputs, network_record, pruned_record, read_result, recorded_inputs
 
 #: the hours a unit may take on the slowest bf16 CPU the study runs on (a 2-core AMD EPYC, Zen 4)
 LIMIT_HOURS = 2.0
@@ -108,6 +108,14 @@ def measured_network(unit: Unit, networks: list[dict[str, Any]], settings: Setti
                  if abs(n.get("target", -1.0) - target) < 1e-9 or "target" not in n and i == unit.round), None)
 
 
+def derived_current(job: Job, settings: Settings, networks: list[dict[str, Any]]) -> bool:
+    """Whether what ``job`` derives from all its networks at once (concept metrics, pictures), where its profile asks
+    for them, is current for its measured ``networks``: a complete job without them is left, as one unit."""
+    from . import concepts, pictures
+    return all(not module.wanted(job, settings) or module.is_current(job, settings, networks)
+               for module in (concepts, pictures))
+
+
 def plan(profile: str) -> list[dict[str, Any]]:
     """The units left of the profile's ``study``, in order: ``{"unit", "hours", "remakes", "ready", "waits"}``:
     its estimated hours on the CPU kind the study's networks were timed on (None: not timed yet), whether it makes
@@ -120,7 +128,8 @@ def plan(profile: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for seed, regime in settings.study:
         done = by_job.get((regime, seed))
-        if done is not None and done.get("complete", True):
+        if done is not None and done.get("complete", True) and derived_current(Job(profile, seed, regime), settings,
+                                                                                done["networks"]):
             continue
         units = job_units(profile, seed, regime, settings)
         networks = done["networks"] if done else []
@@ -193,7 +202,7 @@ def run_unit(profile: str, name: str, *, data: str | None = None, device: str = 
     if unit.part == "job":
         return run_job(job, progress=progress)
     done = read_result(job.result_file) if job.result_file.is_file() else None
-    if done is not None and (why := why_stale(done.get("inputs"), job_inputs(job, settings))):
+    if done is not None and (why := why_stale(recorded_inputs(done), job_inputs(job, settings))):
         raise UnitError(f"{paths.portable(job.result_file)} was measured from other inputs ({'; '.join(why)}); "
                         "a unit only adds to a job of today's inputs")
     networks = done["networks"] if done else []
