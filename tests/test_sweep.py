@@ -56,7 +56,8 @@ def test_concept_rows_average_the_defined_classes() -> None:
 # ----------------------------------------------------------------------------- bad input, early
 @pytest.mark.parametrize("args, expected", [
     (["--seeds", "0,x"], "--seeds must be comma-separated integers"),
-    (["--regimes", "global,random"], "--regimes must name regimes among global, lottery, authors_code"),
+    (["--regimes", "global,random"],
+     "--regimes must name regimes among global, global_finetuned, lottery, authors_code"),
     (["--gpus-per-job", "1", "--executor", "local"], "this machine has 0 CUDA devices"),
     (["--parallel", "0"], "argument --parallel: expected an integer >= 1, got '0'"),
 ])
