@@ -157,7 +157,9 @@ def stage_stale(record: dict, inputs: dict, executed: Path, outputs: Path) -> st
     as they are now (:func:`prunelib.fingerprints.stage_inputs`, :func:`prunelib.currency.why_stale`), its executed
     notebook their fingerprint, and its ``outputs`` folder must be there with the content it had when the stage
     wrote it (a file deleted or changed since makes the stage run again)."""
-    why = why_stale(record.get("inputs"), inputs)
+    if record.get("inputs") is None:
+        return "its manifest record names no inputs"
+    why = why_stale(record["inputs"], inputs)
     if why:
         return f"its inputs changed ({'; '.join(why[:3])}{'; ...' if len(why) > 3 else ''})"
     if stored_fingerprint(executed) != digest(inputs):

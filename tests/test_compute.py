@@ -64,10 +64,10 @@ def test_what_remains_of_the_studys_design_is_its_jobs_without_a_complete_result
     rows = remaining_rows("demo")
     assert rows == [
         {"regime": "global", "seed": 1, "networks measured": 1, "networks made": 3, "networks left": 2,
-         "estimate (h)": 0.2},
+         "estimate (h)": 0.2, "derived missing": []},
         # seed 0's dense network is measured (one for all its jobs); no lottery network is timed yet
         {"regime": "lottery", "seed": 0, "networks measured": 0, "networks made": 4, "networks left": 3,
-         "estimate (h)": None}]
+         "estimate (h)": None, "derived missing": []}]
     said = remaining_said(["demo"])
     assert said.startswith("Not yet measured: on the demo profile, global seed 1 (1 of its 3 networks measured) "
                            "and lottery seed 0.")

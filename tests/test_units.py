@@ -112,6 +112,7 @@ def test_a_unit_not_left_is_refused_naming_those_left(sweep_env, capsys) -> None
 def test_which_seeds_get_concepts_is_no_input_of_a_job_s_measurements(sweep_env) -> None:
     """Asking for concept metrics of a seed (concept_seeds, CRAFT's settings) leaves the job's measurements current
     (the concept metrics record their own inputs); the job is not done until they are measured, and is a unit left."""
+    from prunelib.sweep.compute import remaining_rows, remaining_said
     from prunelib.sweep.records import is_done, read_result, stale
 
     root = sweep_env["root"]
@@ -124,5 +125,8 @@ def test_which_seeds_get_concepts_is_no_input_of_a_job_s_measurements(sweep_env)
                                         '\n  craft_images: 4\n  n_concepts: 3\n')
     assert stale(job, done) == []
     assert not is_done(job) and [r["unit"].name for r in plan("tiny")] == ["global-seed0"]
+    (row,) = remaining_rows("tiny")
+    assert row["derived missing"] == ["concept metrics"] and row["networks left"] == 0
+    assert "global seed 0 (its concept metrics)" in remaining_said(["tiny"])
     (root / "profiles.yaml").write_text(LIGHT.replace("epochs: 1", "epochs: 2") + '  study: "0: global"\n')
     assert any(why.startswith("params.epochs: was 1, now 2") for why in stale(job, done))  # a job input

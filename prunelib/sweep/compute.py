@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import paths
 from .abstract import listed
+from .records import Job, derived_missing
 from .summary import load_runs
 
 
@@ -91,7 +92,10 @@ def remaining_rows(profile: str, *, here: bool = False) -> list[dict[str, Any]]:
     rows = []
     for seed, regime in settings.study:
         run = by_job.get((regime, seed))
-        if run is not None and run.get("complete", True):
+        complete = run is not None and run.get("complete", True)
+        # a complete job is left for what it derives from all its networks at once (its concept metrics)
+        derived = derived_missing(Job(profile, seed, regime), settings, run["networks"]) if complete else []
+        if complete and not derived:
             continue
         nets = run["networks"] if run else []
         made = {"dense": 1, "pruned": len(get(regime).levels(settings)), "control": int(get(regime).has_control)}
@@ -99,9 +103,11 @@ def remaining_rows(profile: str, *, here: bool = False) -> list[dict[str, Any]]:
                 "pruned": made["pruned"] - sum(n["network"] == "pruned" for n in nets),
                 "control": made["control"] - sum(n["network"] == "control" for n in nets)}
         hours = [(kind_hours(regime, kind), count) for kind, count in left.items() if count > 0]
-        estimate = None if any(h is None for h, _ in hours) else round(sum(h * c for h, c in hours), 1)
+        # what a job derives from all its networks at once is not timed: a job left for it alone has no estimate
+        estimate = (None if derived or any(h is None for h, _ in hours)
+                    else round(sum(h * c for h, c in hours), 1))
         row = {"regime": regime, "seed": seed, "networks measured": len(nets), "networks made": sum(made.values()),
-               "networks left": sum(left.values()), "estimate (h)": estimate}
+               "networks left": sum(left.values()), "estimate (h)": estimate, "derived missing": derived}
         if here:
             gone = [n for n in nets if n["network"] != "dense" and not _kept(n)]
             retrain = {"dense": int(seed in dense_gone), **{kind: sum(n["network"] == kind for n in gone)
@@ -134,8 +140,10 @@ def remaining_report(profile: str) -> list[str]:
             f"; the checkpoint{'s' if gone > 1 else ''} of {gone} measured network{'s' if gone > 1 else ''} "
             f"it starts from {'are' if gone > 1 else 'is'} not on this machine: "
             + ("not timed yet" if r["estimate here (h)"] is None else f"~{r['estimate here (h)']} h here"))
+        derived = (f"; its {' and '.join(r['derived missing'])}, which read every network at once, are not "
+                   "measured" if r["derived missing"] else "")
         lines.append(f"{r['regime']}-seed{r['seed']}: {r['networks measured']} of {r['networks made']} networks "
-                     f"measured, {r['networks left']} to train and measure ({hours}){here}")
+                     f"measured, {r['networks left']} to train and measure ({hours}){derived}{here}")
     lines.append(remaining_said([profile]))
     if any(r["to retrain here"] for r in rows):
         lines.append(f"On this machine, which lacks {sum(r['to retrain here'] for r in rows)} of the checkpoints "
@@ -154,7 +162,8 @@ def remaining_said(profiles: list[str]) -> str:
         rows = remaining_rows(profile)
         by_regime: dict[str, list[str]] = {}
         for r in rows:
-            partly = (f" ({r['networks measured']} of its {r['networks made']} networks measured)"
+            partly = (f" (its {' and '.join(r['derived missing'])})" if not r["networks left"] else
+                      f" ({r['networks measured']} of its {r['networks made']} networks measured)"
                       if r["networks measured"] else "")
             by_regime.setdefault(r["regime"], []).append(f"{r['seed']}{partly}")
             total += r["estimate (h)"] or 0.0

@@ -223,6 +223,11 @@ def is_done(job: Job) -> bool:
     settings = load_settings(job.profile)
     if not done.get("complete", True) or stale(job, done, settings) or missing(job, done, settings):
         return False  # (a file of before "complete": a whole job)
-    return ((not concepts.wanted(job, settings)
-             or concepts.is_current(job, settings, done["networks"]))
-            and (not pictures.wanted(job, settings) or pictures.is_current(job, settings, done["networks"])))
+    return not derived_missing(job, settings, done["networks"])
+
+
+def derived_missing(job: Job, settings: Settings, networks: list[dict[str, Any]]) -> list[str]:
+    """What ``job`` derives from all its networks at once (``"concept metrics"``, ``"pictures"``) that its profile
+    asks for and that is not current for its measured ``networks``."""
+    return [what for what, module in (("concept metrics", concepts), ("pictures", pictures))
+            if module.wanted(job, settings) and not module.is_current(job, settings, networks)]

@@ -27,7 +27,7 @@ from ..profiles import Settings, load_settings
 from .compute import _timed, network_hours
 from .job import keep_state, stopped_by_sigterm
 from .measurement import Measurement
-from .records import Job, job_inputs, network_record, pruned_record, read_result, recorded_inputs
+from .records import Job, derived_missing, job_inputs, network_record, pruned_record, read_result, recorded_inputs
 
 #: the hours a unit may take on the slowest bf16 CPU the study runs on (a 2-core AMD EPYC, Zen 4)
 LIMIT_HOURS = 2.0
@@ -108,14 +108,6 @@ def measured_network(unit: Unit, networks: list[dict[str, Any]], settings: Setti
                  if abs(n.get("target", -1.0) - target) < 1e-9 or "target" not in n and i == unit.round), None)
 
 
-def derived_current(job: Job, settings: Settings, networks: list[dict[str, Any]]) -> bool:
-    """Whether what ``job`` derives from all its networks at once (concept metrics, pictures), where its profile asks
-    for them, is current for its measured ``networks``: a complete job without them is left, as one unit."""
-    from . import concepts, pictures
-    return all(not module.wanted(job, settings) or module.is_current(job, settings, networks)
-               for module in (concepts, pictures))
-
-
 def plan(profile: str) -> list[dict[str, Any]]:
     """The units left of the profile's ``study``, in order: ``{"unit", "hours", "remakes", "ready", "waits"}``:
     its estimated hours on the CPU kind the study's networks were timed on (None: not timed yet), whether it makes
@@ -128,8 +120,8 @@ def plan(profile: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for seed, regime in settings.study:
         done = by_job.get((regime, seed))
-        if done is not None and done.get("complete", True) and derived_current(Job(profile, seed, regime), settings,
-                                                                                done["networks"]):
+        if done is not None and done.get("complete", True) and not derived_missing(Job(profile, seed, regime), settings,
+                                                                                    done["networks"]):
             continue
         units = job_units(profile, seed, regime, settings)
         networks = done["networks"] if done else []
