@@ -48,9 +48,8 @@ from .currency import digest, why_stale
 from .fingerprints import results_digest, stage_inputs
 from .kernel import LocalKernelManager
 from .models import resolve_device
-from .profiles import PROFILES_FILE, load_profile, profiles_file  # noqa: F401 (re-exported)
+from .profiles import PROFILES_FILE, load_profile, load_settings, profiles_file  # noqa: F401 (re-exported)
 from .typed_settings import DEFAULT_STAGES  # noqa: F401 (re-exported)
-from .profiles import load_settings
 from .progress import BATCH
 from .provenance import STAGING, provenance
 

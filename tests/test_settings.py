@@ -53,7 +53,7 @@ def test_methods_with_spaces_are_parsed_as_the_check_parses_them() -> None:
     params = {"methods": "VG, IG", "image_size": 32, "n_attribution_images": 4, "ig_steps": 2, "n_bootstrap": 20,
               "saliency_classes": "church, tench"}
     check("p", params)
-    assert records.measurement_settings(None, params)["methods"] == ["VG", "IG", "random"]
+    assert records.measurement_settings(params)["methods"] == ["VG", "IG", "random"]
     assert pictures.settings(params)["methods"] == ["VG", "IG"]
     assert pictures.settings(params)["classes"] == ["church", "tench"]
 

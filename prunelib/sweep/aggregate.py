@@ -15,7 +15,7 @@ from .. import paths
 from ..currency import digest, why_stale
 from .agreement import PICTURE
 from .decomposition import DECOMPOSITION
-from .records import Job, job_inputs, measured_networks, networks_here, recorded_inputs
+from .records import Job, inputs_stale, networks_replaced
 from .seed_rule import SEED_VERDICTS
 from .summary import SUMMARY_FILE, runs_dir
 
@@ -63,8 +63,8 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
     def not_current(path: Path, run: dict[str, Any]) -> str | None:
         if "inputs" not in run:
             return "it was measured by an older version (no record of its inputs)"
-        why = why_stale(recorded_inputs(run), job_inputs(Job(profile, int(run["seed"]), str(run["regime"]), data=data)))
-        trained_again = [] if why else why_stale(measured_networks(run), networks_here(run))
+        why = inputs_stale(Job(profile, int(run["seed"]), str(run["regime"]), data=data), run)
+        trained_again = [] if why else networks_replaced(run)
         if trained_again:  # same inputs, another realization here: the file measures the networks it names
             echo(f"{paths.portable(path)}: kept, though networks here are not the ones it measured "
                  f"({'; '.join(trained_again)}; the job runs again to measure the ones here)")

@@ -33,10 +33,10 @@ CLAIM_MEASURE = "spearman"
 BASELINE = "dense vs other seeds"
 
 
-def _dense_maps(runs: list[dict[str, Any]], compact: bool = False
-                ) -> dict[int, tuple[dict[str, Any], dict[str, torch.Tensor]]]:
-    """Per seed, its dense network's record and its maps cached on this machine; with ``compact``, else the compact
-    maps git keeps of it (:func:`prunelib.state.read_reference`). A seed with neither is left out."""
+def _dense_maps(runs: list[dict[str, Any]]) -> dict[int, tuple[dict[str, Any], dict[str, torch.Tensor], bool]]:
+    """Per seed, its dense network's record, its maps and whether they are the full ones: cached on this machine
+    (True), else the compact maps git keeps of it (False, :func:`prunelib.state.read_reference`). A seed with
+    neither is left out."""
     from .measurement import maps_file
     out = {}
     for run in runs:
@@ -45,11 +45,11 @@ def _dense_maps(runs: list[dict[str, Any]], compact: bool = False
             continue
         path = maps_file(dense, run["settings"])
         if path.is_file():
-            out[run["seed"]] = (dense, checkpoint.load(path))
-        elif compact and "profile" in run:
+            out[run["seed"]] = (dense, checkpoint.load(path), True)
+        elif "profile" in run:
             try:
                 out[run["seed"]] = (dense, state.read_reference(run["profile"], run["seed"], dense,
-                                                                run["settings"])[1])
+                                                                run["settings"])[1], False)
             except ValueError:  # not kept (a job of before the units), or of other settings
                 continue
     return out
@@ -101,7 +101,7 @@ def baselines(runs: list[dict[str, Any]], stored: Path | None = None, echo: Call
     the file when both networks are the ones measured (:func:`stored_pairs`); else it is computed with the compact
     maps git keeps where a network's own are gone (:func:`_dense_maps`); the file is then rewritten with the pairs of
     ``runs``."""
-    maps, either = _dense_maps(runs), _dense_maps(runs, compact=True)
+    maps = _dense_maps(runs)
     kept = stored_pairs(stored, echo)
     dense = _dense_networks(runs)
     pairs: dict[str, dict[str, dict[str, list[float]]]] = {}
@@ -111,12 +111,11 @@ def baselines(runs: list[dict[str, Any]], stored: Path | None = None, echo: Call
             if other == seed or net["images"] != other_net["images"]:
                 continue
             key = f"{network_key(net)}|{network_key(other_net)}"
-            if seed in maps and other in maps:
-                pairs[key] = _pair(net, other_net, maps[seed][1], maps[other][1])
-            elif key in kept:
+            both = seed in maps and other in maps
+            if key in kept and not (both and maps[seed][2] and maps[other][2]):  # full maps are computed again
                 pairs[key] = kept[key]
-            elif seed in either and other in either:
-                pairs[key] = _pair(net, other_net, either[seed][1], either[other][1])
+            elif both:
+                pairs[key] = _pair(net, other_net, maps[seed][1], maps[other][1])
             else:
                 continue
             for method, by_measure in pairs[key].items():

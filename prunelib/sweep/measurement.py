@@ -47,7 +47,7 @@ class Measurement:
     def __init__(self, job: Job, *, progress: bool = True, origin: dict[str, Any] | None = None) -> None:
         self.job, self.progress = job, progress
         self.profile = profile_settings(job)
-        self.settings = measurement_settings(job, self.profile)
+        self.settings = measurement_settings(self.profile)
         self.inputs = job_inputs(job, self.profile)
         self.origin = origin
         self.earlier, earlier_provenance = _earlier_measurements(job, self.inputs, self.settings)

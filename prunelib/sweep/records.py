@@ -66,14 +66,14 @@ def profile_settings(job: Job) -> Settings:
 
 def job_inputs(job: Job, settings: Settings | Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything a job's result is made from besides its networks: the job's own profile, seed and regime, the
-    profile's every setting (but those that only say how the book draws it or which pictures the job draws), the
-    data's contents (not its path) and the training code's version. A result file whose ``inputs`` differ is not
-    current (the networks are compared one by one, see :func:`stale`)."""
+    profile's settings that are inputs of its measurements (:func:`job_params`), the measurement settings, the data's
+    contents (not its path) and the training code's version. A result file whose ``inputs`` differ is not current
+    (:func:`inputs_stale`)."""
     from ..data import locate, split_digests
     s = profile_settings(job) if settings is None else as_settings(settings)
     return {"profile": job.profile, "seed": job.seed, "regime": job.regime,
             "params": job_params(s.raw),
-            "settings": measurement_settings(job, s),
+            "settings": measurement_settings(s),
             "data": split_digests(locate(job.data)), "code": CODE_VERSION}
 
 
@@ -91,7 +91,7 @@ def recorded_inputs(done: Mapping[str, Any]) -> dict[str, Any] | None:
     return None if inputs is None else {**inputs, "params": job_params(inputs.get("params", {}))}
 
 
-def measurement_settings(job: Job | None, settings: Settings | Mapping[str, Any]) -> dict[str, Any]:
+def measurement_settings(settings: Settings | Mapping[str, Any]) -> dict[str, Any]:
     """What the measurements depend on besides the networks (compared before a result is reused): the image size,
     the fixed image set, the protocol's version, the methods (and the random baseline), ROAD's precision, the
     integration steps, the bootstrap resamples, the image seed and the validation subset."""
@@ -126,11 +126,21 @@ def read_result(path: Path, profile: str | None = None) -> dict[str, Any]:
 
 
 def stale(job: Job, done: dict[str, Any], settings: Settings | Mapping[str, Any] | None = None) -> list[str]:
-    """Why ``done`` (a result file's content) is not ``job``'s current result (:func:`prunelib.currency.why_stale`):
-    its declared inputs (:func:`job_inputs`) and the networks it measured as they are on this machine now
-    (:func:`networks_here`). Empty: current."""
-    return why_stale({**(recorded_inputs(done) or {}), "networks": measured_networks(done)},
-                     {**job_inputs(job, settings), "networks": networks_here(done)})
+    """Why ``done`` (a result file's content) is not ``job``'s current result: its inputs (:func:`inputs_stale`) and
+    its networks (:func:`networks_replaced`). Empty: current."""
+    return inputs_stale(job, done, settings) + networks_replaced(done)
+
+
+def inputs_stale(job: Job, done: dict[str, Any], settings: Settings | Mapping[str, Any] | None = None) -> list[str]:
+    """Why the inputs ``done`` records (:func:`recorded_inputs`) are not ``job``'s now (:func:`job_inputs`,
+    :func:`prunelib.currency.why_stale`). Empty: the same."""
+    return why_stale(recorded_inputs(done), job_inputs(job, settings))
+
+
+def networks_replaced(done: dict[str, Any]) -> list[str]:
+    """Which networks ``done`` measured are another network on this machine now (:func:`networks_here`: a run
+    folder trained again here), by :func:`prunelib.currency.why_stale`. Empty: each is the one measured, or not here."""
+    return why_stale(measured_networks(done), networks_here(done))
 
 
 def measured_networks(done: dict[str, Any]) -> dict[str, dict[str, str]]:

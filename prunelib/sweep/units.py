@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import paths, pipeline, regimes, runs, state
-from ..currency import why_stale
 from ..profiles import Settings, load_settings
 from .compute import _timed, network_hours
 from .job import keep_state, stopped_by_sigterm
 from .measurement import Measurement
-from .records import Job, derived_missing, job_inputs, network_record, pruned_record, read_result, recorded_inputs
+from .records import Job, derived_missing, inputs_stale, network_record, pruned_record, read_result
 
 #: the hours a unit may take on the slowest bf16 CPU the study runs on (a 2-core AMD EPYC, Zen 4)
 LIMIT_HOURS = 2.0
@@ -194,7 +193,7 @@ def run_unit(profile: str, name: str, *, data: str | None = None, device: str = 
     if unit.part == "job":
         return run_job(job, progress=progress)
     done = read_result(job.result_file) if job.result_file.is_file() else None
-    if done is not None and (why := why_stale(recorded_inputs(done), job_inputs(job, settings))):
+    if done is not None and (why := inputs_stale(job, done, settings)):
         raise UnitError(f"{paths.portable(job.result_file)} was measured from other inputs ({'; '.join(why)}); "
                         "a unit only adds to a job of today's inputs")
     networks = done["networks"] if done else []
