@@ -24,10 +24,11 @@ from sklearn.exceptions import ConvergenceWarning
 
 from prunelib import data
 from prunelib.craft import batched_features, extract_crops, split_resnet
+from prunelib.measure import IMAGE_SEED
 from prunelib.measure.common import inputs
-from prunelib.measure.concepts import class_images
 from prunelib.networks import load_network
 from prunelib.schedule import level_tag
+from prunelib.selection import choose_correct
 
 
 def fit(a: np.ndarray, max_iter: int) -> tuple[int, float, bool]:
@@ -58,8 +59,9 @@ def main() -> None:
     patch = max(2, round(64 * args.image_size / 224))
     print("class, level: iterations to converge | 200-iteration fit stopped at its cap | error at 200 -> converged")
     for name in args.classes.split(","):
-        x, _ = inputs(val, class_images(dense, val, name, args.images, args.image_size, 0)[0], args.image_size,
-                      torch.device("cpu"))
+        chosen = choose_correct({"dense": dense}, val, args.image_size, args.images, IMAGE_SEED, of_class=name,
+                                pool_size=len(val), too_few="any")  # the images the sweep's concept metrics use
+        x, _ = inputs(val, chosen.indices["dense"], args.image_size, torch.device("cpu"))
         for level in (float(v) for v in args.levels.split(",")):
             g, _ = split_resnet(load_network(level_checkpoint(args.run, level)))
             a = batched_features(g, extract_crops(x, patch), args.image_size, 64, torch.bfloat16).numpy()

@@ -10,7 +10,9 @@ differing fields named: remove it, or pass another --out.
 
 User errors (bad options, a setting the job could not run, missing or inconsistent data, a run folder of other
 inputs, an unwritable folder) are one line on stderr and exit status 2, checked before any data is loaded
-(prunelib/settings.py: one check shared by every command); --debug shows the traceback. Folders named by
+(prunelib/settings.py: one check shared by every command); --debug shows the traceback. A training that does not
+make again the network the results measured (prunelib/training.py, NotReproduced: another CPU kind or device) is one
+line and exit status 4, so that a runner goes on with another unit (tools/study.sh). Folders named by
 environment variables (PRUNELIB_RESULTS, ...) are read from the current folder and passed on absolute.
 """
 from __future__ import annotations
@@ -35,6 +37,10 @@ class UserError(Exception):
     """A mistake in what the user asked for: printed as one line, exit status 2."""
 
 
+#: the exit status of a training that does not reproduce the network the results measured
+NOT_REPRODUCED = 4
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not the usage block
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
@@ -56,6 +62,7 @@ POSITIVE_INT = _checked(int, lambda v: v >= 1, "an integer >= 1")
 COUNT = _checked(int, lambda v: v >= 0, "an integer >= 0 (0 = all)")
 IMAGE_SIZE = _checked(int, lambda v: v >= 32, "an image size in pixels >= 32 (ResNet-18 downsamples 32x)")
 POSITIVE = _checked(float, lambda v: v > 0 and math.isfinite(v), "a finite number > 0")
+HOURS = _checked(float, lambda v: v >= 0 and math.isfinite(v), "a number of hours >= 0")
 FRACTION = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 SEED = _checked(int, lambda v: v >= 0, "an integer seed >= 0")
 
@@ -193,6 +200,18 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--unit", metavar="NAME",
                          help="run one unit that --remaining lists (e.g. lottery-seed0-round2) from the state in "
                               "git, writing its results and the next unit's state under results/ (nothing committed)")
+    p_sweep.add_argument("--next-unit", action="store_true",
+                         help="run no job: print the name of the first unit of --remaining's one-machine order that "
+                              "can start here and fits in --hours-left (exit 3, printing nothing, when none does)")
+    p_sweep.add_argument("--hours-left", type=HOURS, metavar="H",
+                         help="with --next-unit: the hours this machine has left (default: no limit; a unit not "
+                              "timed yet fits only then)")
+    p_sweep.add_argument("--skip", metavar="NAME[,NAME...]",
+                         help="with --next-unit: leave out these units and those that wait for them (units this "
+                              "machine could not reproduce)")
+    p_sweep.add_argument("--schedule", action="store_true",
+                         help="with --next-unit: print every unit this machine would run in turn within "
+                              "--hours-left, one line each with its hours here (nothing run)")
     p_sweep.add_argument("--archive", metavar="NAME",
                          help="run no job: judge the archived jobs of results/<profile>/NAME/ by the judging rule")
     p_sweep.add_argument("--debug", action="store_true", help="show the traceback of an error")
@@ -265,11 +284,16 @@ def _dispatch(args: argparse.Namespace) -> int:
             from .sweep.aggregate import judge_archive
             judge_archive(args.profile, args.archive)
             return 0
+        if (args.hours_left is not None or args.schedule or args.skip) and not args.next_unit:
+            raise UserError("--hours-left, --skip and --schedule go with --next-unit")
+        if (args.remaining or args.next_unit) and not load_settings(args.profile).study:
+            raise UserError(f"profile {args.profile!r} has no `study` setting: --remaining and --next-unit read the "
+                            "jobs of a study's design that are not measured; name them in the profile (e.g. study: "
+                            "\"0,1,2: global\") or run the sweep")
+        if args.next_unit:
+            return _next_unit(args.profile, args.hours_left, args.schedule,
+                              [n for n in (args.skip or "").split(",") if n])
         if args.remaining:
-            if not load_settings(args.profile).study:
-                raise UserError(f"profile {args.profile!r} has no `study` setting: --remaining lists the jobs of a "
-                                "study's design that are not measured; name them in the profile (e.g. study: "
-                                "\"0,1,2: global\") or run the sweep")
             from .sweep.compute import remaining_report
             from .sweep.units import plan_report
             print("\n".join(remaining_report(args.profile) + plan_report(args.profile)))
@@ -295,6 +319,23 @@ def _dispatch(args: argparse.Namespace) -> int:
     return _train_or_prune(args)
 
 
+def _next_unit(profile: str, hours_left: float | None, whole: bool, skip: list[str]) -> int:
+    """``sweep --next-unit``: the unit to run next here (or with ``whole`` every unit in turn, with its hours), the
+    units named in ``skip`` and those that wait for them left out; 0, or 3 with the reason on stderr when none fits."""
+    from .sweep import units
+    rows = units.without(units.plan(profile), skip)
+    first = units.next_unit(rows, hours_left)
+    chosen = units.schedule(rows, hours_left) if whole else [(first, None)] if first else []
+    if not chosen:
+        skipped = f" (skipped: {', '.join(skip)}, and the units that wait for them)" if skip else ""
+        print(f"python -m prunelib sweep --next-unit: {units.none_fits(profile, rows, hours_left)}{skipped}",
+              file=sys.stderr)
+        return 3
+    for unit, hours in chosen:
+        print(unit.name if not whole else f"{unit.name}\t{'not timed yet' if hours is None else f'{hours:.2f}'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     paths.absolute_environment()  # a notebook's kernel or a job, started elsewhere, reads the same folders
     args = build_parser().parse_args(argv)
@@ -302,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         args.data = str(paths.from_user(args.data))
     from .data import DataError
     from .runs import Busy, RunMismatch
+    from .training import NotReproduced
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
@@ -310,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m prunelib {args.command}: interrupted; what finished is kept, and the same command "
               "resumes the rest", file=sys.stderr)
         return 130
+    except NotReproduced as err:
+        if args.debug or os.environ.get("PRUNELIB_DEBUG"):
+            raise
+        print(f"python -m prunelib {args.command}: not reproduced: {_one_line(err)}", file=sys.stderr)
+        return NOT_REPRODUCED
     except (UserError, DataError, RunMismatch, Busy, OSError, ValueError) as err:  # SweepError is a ValueError
         if args.debug or os.environ.get("PRUNELIB_DEBUG"):
             raise

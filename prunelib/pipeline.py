@@ -39,12 +39,13 @@ def check_precision(cfg: TrainConfig, data_root: str | Path, subset_per_class: i
 
 
 def train_dense(splits: tuple["imagenette.Split", "imagenette.Split"], cfg: TrainConfig, run_dir: str | Path, *,
-                device: str = "auto", progress: bool = True) -> dict:
-    """Train the dense ResNet-18 from scratch into ``run_dir`` (resuming) and write ``run_dir/report.json``."""
+                device: str = "auto", progress: bool = True, expect: list[dict] | None = None) -> dict:
+    """Train the dense ResNet-18 from scratch into ``run_dir`` (resuming) and write ``run_dir/report.json``;
+    ``expect``: the recorded history of the dense network it must make again (:func:`prunelib.training.train`)."""
     train_split, val_split = splits
     model = resnet18(num_classes=len(imagenette.CLASSES), seed=cfg.seed)
     result = train(model, train_split, val_split, cfg, run_dir, device=device, progress=progress, save_init=True,
-                   identity={"stage": "dense"})
+                   identity={"stage": "dense"}, expect=expect)
     report = {"sparsity_target": 0.0, "method": "dense", "val_top1": result["val_top1"],
               "val_per_class": result["val_per_class"], "best_epoch": result["best_epoch"],
               "history": result["history"], "config": dataclasses.asdict(cfg),

@@ -60,17 +60,25 @@ def _seeds(v: Any) -> bool:
 def parse_study(text: str) -> list[tuple[int, str]]:
     """The (seed, regime) jobs of a ``study`` setting, groups of ``"seeds: regimes"`` separated by ``;`` (``"0,1,2:
     global,lottery; 0: authors_masked"``), in the order written; a ValueError says what is wrong."""
-    from .regimes import REGIMES
     jobs = []
     for group in (g for g in text.split(";") if g.strip()):
         seeds, sep, regimes = group.partition(":")
         if not sep or not _seeds(seeds) or not seeds.strip() or not regimes.strip():
             raise ValueError(f"{group.strip()!r} is not 'seeds: regimes'")
-        for regime in (r.strip() for r in regimes.split(",") if r.strip()):
-            if regime not in REGIMES:
-                raise ValueError(f"{regime!r} is not a regime ({', '.join(REGIMES)})")
+        for regime in parse_regimes(regimes):
             jobs += [(int(seed), regime) for seed in seeds.split(",") if seed.strip()]
     return jobs
+
+
+def parse_regimes(text: str) -> list[str]:
+    """``"global, lottery"`` -> ``["global", "lottery"]``: regimes of :data:`prunelib.regimes.REGIMES`, spaces
+    stripped; a ValueError names an unknown one."""
+    from .regimes import REGIMES
+    names = [r.strip() for r in str(text).split(",") if r.strip()]
+    for regime in names:
+        if regime not in REGIMES:
+            raise ValueError(f"{regime!r} is not a regime ({', '.join(REGIMES)})")
+    return names
 
 
 def _study(v: Any) -> bool:
@@ -138,7 +146,7 @@ def parse_percentages(text: str) -> list[float]:
 #: the settings that say how the book draws a profile, not what its jobs compute (left out of a job's inputs)
 DRAWING_ONLY = ("stages", "authors_profile", "study")
 #: the settings that say which pictures a job draws (:mod:`prunelib.sweep.pictures` records them), not what it measures
-PICTURES_ONLY = ("picture_seeds", "saliency_classes", "removal_percentages")
+PICTURES_ONLY = ("picture_seeds", "picture_regimes", "saliency_classes", "removal_percentages")
 #: the settings that say for which seeds and how a job also measures concepts (:mod:`prunelib.sweep.concepts` records
 #: what those are made from), not what it measures of every network
 CONCEPTS_FOR = ("concept_seeds", "craft_classes", "craft_images", "n_concepts")
@@ -184,6 +192,8 @@ SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
                       "comma-separated integer seeds, or empty"),
     "picture_seeds": (_seeds,
                       "comma-separated integer seeds, or empty"),
+    "picture_regimes": (_parsed(parse_regimes), "comma-separated regimes of prunelib.regimes.REGIMES (default: every "
+                                                 "regime whose networks are levels)"),
     "saliency_classes": (_parsed(parse_classes), "comma-separated ImageNette class names"),
     "removal_percentages": (_parsed(parse_percentages), "comma-separated increasing percentages in [0, 100)"),
 }
@@ -333,6 +343,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "saliency_classes": lambda v: tuple(parse_classes(v)),
     "concept_seeds": _int_seeds,
     "picture_seeds": _int_seeds,
+    "picture_regimes": lambda v: tuple(parse_regimes(v)),
     "removal_percentages": lambda v: tuple(parse_percentages(v)),
 }
 

@@ -53,6 +53,11 @@ def provenance(profile: str, data: str | None, device: str, seed: int) -> dict:
             **({"gpu": _gpu_name(device)} if device.startswith("cuda") else {})}
 
 
+def hardware(device: str) -> str:
+    """What computes on ``device``: the GPU's name on CUDA, else the CPU as :func:`cpu` names it."""
+    return (_gpu_name(device) or device) if device.startswith("cuda") else cpu()
+
+
 def _gpu_name(device: str) -> str | None:
     import torch
     try:

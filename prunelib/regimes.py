@@ -7,6 +7,9 @@
   weights and retraining with the dense recipe (Frankle & Carbin, 2019). Its levels are labelled by their measured
   global sparsity. Its **unpruned control** rewinds to the initial weights and retrains with no pruning and
   another data order: how far a retrained network lands from the dense one by retraining alone.
+- ``global_finetuned``: the **fine-tuned unpruned control** of global pruning, the seed's dense network given one
+  level's fine-tuning with nothing removed (its own job; the judging rule reads it as the ``global`` regime's
+  control, :attr:`Regime.control_regime`): what the extra epoch does alone.
 - ``authors_*`` (the authors' training loop taken apart, :func:`prunelib.schedule.authors_schedule`): their
   per-tensor pruning of every ``weight`` (BatchNorm scales included) with an accumulating mask, their rewind
   (BatchNorm statistics kept), and a retraining that differs in two switches: whether the mask is enforced while
@@ -47,6 +50,10 @@ class Regime:
     prunes: bool = True
     #: global: levels of its own (None: the profile's ``levels``); ``(0.0,)`` is the control of the fine-tuning
     fixed_levels: tuple[float, ...] | None = None
+    #: the regime whose job trains this regime's unpruned control (its one network, from the same dense network)
+    control_regime: str | None = None
+    #: what its unpruned control is, as a legend names it
+    control_label: str = ""
 
     @property
     def shows_levels(self) -> bool:
@@ -102,10 +109,12 @@ class Regime:
 
 
 REGIMES: dict[str, Regime] = {
-    "global": Regime("global", "global magnitude + fine-tuning", "global", has_control=False),
+    "global": Regime("global", "global magnitude + fine-tuning", "global", has_control=False,
+                     control_regime="global_finetuned", control_label="fine-tuned control (nothing removed)"),
     "global_finetuned": Regime("global_finetuned", "dense + the fine-tuning of a global level, nothing removed",
                                "global", has_control=False, fixed_levels=(0.0,)),
-    "lottery": Regime("lottery", "lottery ticket (rewind + retrain)", "lottery", has_control=True),
+    "lottery": Regime("lottery", "lottery ticket (rewind + retrain)", "lottery", has_control=True,
+                      control_label="unpruned control (rewound, retrained)"),
     "authors_code": Regime("authors_code", "the authors' code (mask not held, constant rate)", "authors",
                            has_control=False, enforce_mask=False, annealed=False),
     "authors_unpruned": Regime("authors_unpruned", "the authors' loop, nothing pruned (rewind, constant rate)",
@@ -118,6 +127,12 @@ REGIMES: dict[str, Regime] = {
     "authors_lottery": Regime("authors_lottery", "round 1, mask held, annealed (a lottery ticket)", "authors",
                               has_control=False, enforce_mask=True, annealed=True, rounds=1),
 }
+
+
+def control_of(name: str) -> str | None:
+    """The regime whose unpruned control the job of regime ``name`` trains (``global_finetuned`` -> ``global``), or
+    None where its networks are a regime's own."""
+    return next((r.name for r in REGIMES.values() if r.control_regime == name), None)
 
 
 def get(name: str) -> Regime:

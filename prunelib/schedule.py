@@ -120,11 +120,13 @@ def lottery_start(initial_state: dict, masks: dict) -> nn.Module:
 
 def lottery_round(r: int, sparsity: float, masks: dict, initial_state: dict, finetune: TrainConfig,
                   train_split: "data.Split", val_split: "data.Split", out_dir: str | Path, *, parent: str,
-                  initial_digest: str, device: str = "auto", progress: bool = True) -> dict:
+                  initial_digest: str, device: str = "auto", progress: bool = True,
+                  expect: list[dict] | None = None) -> dict:
     """Round ``r`` of the lottery regime on its own, from where it starts (a unit of :mod:`prunelib.sweep.units`):
     ``masks`` (pruned from the previous round's network, whose checkpoint digest is ``parent``) on the initial
     weights (``init.pt``'s digest ``initial_digest``), trained into ``<out>/level_XX/`` under the identity
-    :func:`prune_schedule` gives that round, so that the run is the one the unbroken chain makes. Returns its report."""
+    :func:`prune_schedule` gives that round, so that the run is the one the unbroken chain makes. Returns its report.
+    ``expect``: the recorded history of the network it must make again (:func:`prunelib.training.train`)."""
     level_dir = Path(out_dir) / level_folder(sparsity)
     recipe = dataclasses.replace(finetune, data_seed=finetune.order_seed + LOTTERY_ORDER_STRIDE * r)
     ident = {"stage": "prune", "method": "lottery", "sparsity_target": sparsity, "parent": parent,
@@ -133,16 +135,17 @@ def lottery_round(r: int, sparsity: float, masks: dict, initial_state: dict, fin
     if (level_dir / "final.pt").exists():
         return json.loads((level_dir / "report.json").read_text())
     return _train_level(lottery_start(initial_state, masks), sparsity, "lottery", recipe, train_split, val_split,
-                        level_dir, ident, device=device, progress=progress)
+                        level_dir, ident, device=device, progress=progress, expect=expect)
 
 
 def _train_level(model: nn.Module, sparsity: float, method: str, recipe: TrainConfig, train_split: "data.Split",
-                 val_split: "data.Split", level_dir: Path, ident: dict, *, device: str, progress: bool) -> dict:
+                 val_split: "data.Split", level_dir: Path, ident: dict, *, device: str, progress: bool,
+                 expect: list[dict] | None = None) -> dict:
     """Fine-tune (global) or retrain (lottery) a pruned ``model`` into ``level_dir``; save its ``final.pt`` and
     ``report.json``; return the report. ``model`` ends with the best epoch's weights, masks folded in."""
     before = evaluate(model, val_split, image_size=recipe.image_size, bf16=recipe.bf16)
     result = train(model, train_split, val_split, recipe, level_dir, device=device, progress=progress,
-                   identity=ident)
+                   identity=ident, expect=expect)
     make_permanent(model)
     report = {"sparsity_target": sparsity, "method": method, "val_top1_before_finetune": before["top1"],
               "val_top1": result["val_top1"], "val_per_class": result["val_per_class"],
@@ -208,11 +211,13 @@ def _announce(on_level: Callable[[dict], None] | None, report: dict) -> None:
 
 def authors_round(r: int, rate: float, masks: dict, buffers: dict, initial_state: dict, recipe: TrainConfig,
                   train_split: "data.Split", val_split: "data.Split", out_dir: str | Path, *, enforce_mask: bool,
-                  parent: str, initial_digest: str, device: str = "auto", progress: bool = True) -> dict:
+                  parent: str, initial_digest: str, device: str = "auto", progress: bool = True,
+                  expect: list[dict] | None = None) -> dict:
     """Round ``r`` of the authors' loop on its own, from where it starts (a unit of :mod:`prunelib.sweep.units`):
     the accumulated ``masks`` and the BatchNorm statistics ``buffers`` of the previous round's ``last.pt`` (whose
     :func:`~prunelib.checkpoint.state_digest` is ``parent``), the initial weights (``init.pt``'s digest
-    ``initial_digest``), trained into ``<out>/round_<r>/`` under the identity :func:`authors_schedule` gives it."""
+    ``initial_digest``), trained into ``<out>/round_<r>/`` under the identity :func:`authors_schedule` gives it.
+    ``expect``: the recorded history of the network it must make again (:func:`prunelib.training.train`)."""
     level_dir = Path(out_dir) / round_folder(r)
     round_recipe = dataclasses.replace(recipe, data_seed=recipe.order_seed + LOTTERY_ORDER_STRIDE * r)
     ident = {"stage": "authors_round", "round": r, "rate": rate, "enforce_mask": enforce_mask, "parent": parent,
@@ -224,12 +229,12 @@ def authors_round(r: int, rate: float, masks: dict, buffers: dict, initial_state
     model = resnet18()
     model.load_state_dict({**initial_state, **buffers})
     return _train_round(model, masks, initial_state, r, rate, enforce_mask, round_recipe, train_split, val_split,
-                        level_dir, ident, device=device, progress=progress)
+                        level_dir, ident, device=device, progress=progress, expect=expect)
 
 
 def _train_round(model: nn.Module, masks: dict, initial: dict, r: int, rate: float, enforce_mask: bool,
                  recipe: TrainConfig, train_split: "data.Split", val_split: "data.Split", level_dir: Path,
-                 ident: dict, *, device: str, progress: bool) -> dict:
+                 ident: dict, *, device: str, progress: bool, expect: list[dict] | None = None) -> dict:
     """Rewind ``model`` the authors' way (BatchNorm statistics kept), retrain it into ``level_dir``, save its
     ``final.pt`` and ``report.json``; return the report."""
     rewind_authors(model, masks, initial)
@@ -237,7 +242,7 @@ def _train_round(model: nn.Module, masks: dict, initial: dict, r: int, rate: flo
         enforce_masks(model, masks)
     before = evaluate(model, val_split, image_size=recipe.image_size, bf16=recipe.bf16)
     result = train(model, train_split, val_split, recipe, level_dir, device=device, progress=progress,
-                   identity=ident)
+                   identity=ident, expect=expect)
     make_permanent(model)
     report = {"round": r, "sparsity_target": 1 - (1 - rate) ** r, "method": "authors",
               "enforce_mask": enforce_mask, "mask_sparsity": mask_sparsity(masks, model),

@@ -6,6 +6,10 @@ Per seed of a profile, under ``results/<profile>/state/seed<k>/``:
 - ``dense-<digest>-maps.bin``: the dense network's saliency maps on the fixed image set, of the images it classifies
   correctly, as per-image rank bins (:func:`compact_maps`): the reference every later network's agreement is
   computed against (in an unbroken job as in a unit).
+- ``dense-<digest>-concepts.bin``: where the profile measures the seed's concepts, the images of each class the
+  dense network classifies correctly and its features of their crops, float32: the space in which every later
+  network's concepts are judged (:func:`prunelib.sweep.concepts.reference`; ~10 MB at 128 px, 100 images of 3
+  classes).
 - ``<regime>/round_<r>.bin``: where round ``r`` of a lottery or authors' regime starts: the mask of every pruned
   tensor as packed bits, the BatchNorm statistics where the regime keeps them (authors' rewind), and in ``meta`` the
   digests of the round's parent checkpoint and of the initial weights (regenerated from the seed and checked,
@@ -51,6 +55,12 @@ def maps_file(profile: str, seed: int, checkpoint_sha256: str) -> Path:
     """The maps of the seed's dense network whose checkpoint has this digest (two jobs of a seed may have measured
     two realizations of it, trained on two machines): the agreement reference of the networks pruned from it."""
     return seed_dir(profile, seed) / f"dense-{checkpoint_sha256[:16]}-maps.bin"
+
+
+def concepts_file(profile: str, seed: int, checkpoint_sha256: str) -> Path:
+    """The features of the seed's dense network (this digest) on the crops its concepts are fitted on
+    (:func:`prunelib.sweep.concepts.reference`): the space the concepts of the networks pruned from it are judged in."""
+    return seed_dir(profile, seed) / f"dense-{checkpoint_sha256[:16]}-concepts.bin"
 
 
 # ----------------------------------------------------------------------------- the container
@@ -198,14 +208,7 @@ def read_reference(profile: str, seed: int, network: dict[str, Any], settings: d
                    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """``(correct (N,) bool, {method: (N, H, W) float rank bins})`` of the seed's dense ``network``; a ValueError
     when the state in git holds another network's maps or maps measured with other settings."""
-    path = maps_file(profile, seed, network["checkpoint_sha256"])
-    if not path.is_file():
-        raise ValueError(f"{paths.portable(path)} is missing: the seed's dense unit writes it")
-    arrays, meta = read_arrays(path)
-    if meta.get("checkpoint_sha256") != network["checkpoint_sha256"] or meta.get("settings") != json.loads(
-            json.dumps(settings)):
-        raise ValueError(f"{paths.portable(path)} holds the maps of another dense network or settings than this "
-                         f"job's (checkpoint {network['checkpoint_sha256'][:12]}); run the seed's dense unit again")
+    arrays, meta = _read_dense(maps_file(profile, seed, network["checkpoint_sha256"]), network, settings, "maps")
     correct = torch.from_numpy(arrays["correct"].astype(bool))
     shape = (int(correct.sum()), *meta["shape"])
     kept = restore_maps({k[len("maps:"):]: _unpack(a, meta["bits"], shape) for k, a in arrays.items()
@@ -254,3 +257,42 @@ def initial_digests(init_file: Path) -> dict[str, str]:
     identity) and its tensors' digest (what :func:`initial_weights` checks the regenerated weights against)."""
     return {"initial": checkpoint.file_sha256(init_file),
             "initial_weights": checkpoint.tensors_digest(checkpoint.load(init_file)["model"])}
+
+
+def write_concepts(profile: str, seed: int, network: dict[str, Any], settings: dict[str, Any],
+                   reference: dict[str, dict[str, Any]]) -> Path:
+    """Keep the concept ``reference`` of the seed's dense ``network`` (a job's record of it;
+    :func:`prunelib.sweep.concepts.reference`: per class ``indices``, ``n_correct``, ``features``) exactly, with the
+    ``settings`` it was made from, for the units that measure the seed's other networks on another machine."""
+    arrays = {f"{what}:{c}": np.ascontiguousarray(r[what].cpu().numpy()) for c, r in reference.items()
+              for what in ("indices", "features")}
+    meta = {"checkpoint_sha256": network["checkpoint_sha256"], "settings": settings, "classes": list(reference),
+            "n_correct": [r["n_correct"] for r in reference.values()]}
+    path = concepts_file(profile, seed, network["checkpoint_sha256"])
+    write_arrays(arrays, meta, path)
+    return path
+
+
+def read_concepts(profile: str, seed: int, network: dict[str, Any], settings: dict[str, Any]
+                  ) -> dict[str, dict[str, Any]]:
+    """The concept reference :func:`write_concepts` kept for the seed's dense ``network``; a ValueError naming the
+    file when there is none, or it was made from another network or other settings."""
+    arrays, meta = _read_dense(concepts_file(profile, seed, network["checkpoint_sha256"]), network, settings,
+                               "concept reference")
+    return {c: {"indices": torch.from_numpy(arrays[f"indices:{c}"].copy()), "n_correct": n,
+                "features": torch.from_numpy(arrays[f"features:{c}"].copy())}
+            for c, n in zip(meta["classes"], meta["n_correct"])}
+
+
+def _read_dense(path: Path, network: dict[str, Any], settings: dict[str, Any], what: str
+                ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays and meta of a state file that the seed's dense unit writes from its ``network`` with ``settings``;
+    a ValueError naming the file when there is none, or it holds ``what`` of another network or settings."""
+    if not path.is_file():
+        raise ValueError(f"{paths.portable(path)} is missing: the seed's dense unit writes it")
+    arrays, meta = read_arrays(path)
+    if meta.get("checkpoint_sha256") != network["checkpoint_sha256"] or meta.get("settings") != json.loads(
+            json.dumps(settings)):
+        raise ValueError(f"{paths.portable(path)} holds the {what} of another dense network or settings than this "
+                         f"job's (checkpoint {network['checkpoint_sha256'][:12]}); run the seed's dense unit again")
+    return arrays, meta

@@ -41,6 +41,12 @@ SCHEDULE_UNITS = ("step", "epoch")
 MIN_IMAGE_SIZE = 32
 
 
+class NotReproduced(ValueError):
+    """A training that must reproduce a recorded network (``train(..., expect=...)``) reached another validation
+    accuracy at an epoch: this machine trains another realization (another CPU kind or device); the message names
+    the run folder, the epoch and both values."""
+
+
 class TrainingDiverged(ValueError):
     """The training loss became NaN or infinite: the run stops before that epoch is saved, so its folder keeps the
     last finite epoch; the message names the epoch, the step and the rate."""
@@ -179,7 +185,7 @@ def evaluate(model: nn.Module, split: "data.Split", *, image_size: int, bf16: bo
 
 def train(model: nn.Module, train_split: "data.Split", val_split: "data.Split", cfg: TrainConfig,
           run_dir: str | Path, *, device: str = "auto", progress: bool = True, save_init: bool = False,
-          identity: dict | None = None) -> dict:
+          identity: dict | None = None, expect: list[dict] | None = None) -> dict:
     """Train ``model`` (resuming from ``run_dir/last.pt`` when present) and return the best epoch's summary.
 
     The run's identity (the data's digests, ``cfg`` and the caller's ``identity`` fields, e.g. the checkpoint
@@ -190,6 +196,11 @@ def train(model: nn.Module, train_split: "data.Split", val_split: "data.Split", 
     rewinding), ``last.pt`` (full state, every epoch), ``best.pt`` (model state of the best validation epoch) and
     ``history.json``. On return ``model`` holds the best epoch's weights.
 
+    ``expect``: the recorded history (``[{"epoch", "val_top1", ...}]``) of the network this training must make
+    again. Each epoch's validation top-1, those found in ``last.pt`` on resume (before training further) and each one
+    trained (once saved), is compared with the recorded one of that epoch (epochs beyond the recorded ones are not);
+    a difference of half a validation image or more raises :class:`NotReproduced`.
+
     Two processes that train into one folder (two jobs of a seed share its dense run) take turns
     (:func:`prunelib.runs.locked`): the second waits, then finds the run done and reuses it.
 
@@ -198,11 +209,24 @@ def train(model: nn.Module, train_split: "data.Split", val_split: "data.Split", 
     """
     with runs.locked(run_dir):
         return _train(model, train_split, val_split, cfg, Path(run_dir), device=device, progress=progress,
-                      save_init=save_init, identity=identity)
+                      save_init=save_init, identity=identity, expect=expect)
+
+
+def check_reproduced(history: list[dict], expect: list[dict] | None, n_val: int, run_dir: Path) -> None:
+    """Raise :class:`NotReproduced` at the first epoch of ``history`` whose ``val_top1`` differs from ``expect``'s
+    for the same epoch by half an image of the ``n_val`` validation images or more (None: nothing expected)."""
+    recorded = {h["epoch"]: h["val_top1"] for h in expect or []}
+    for h in history:
+        if h["epoch"] in recorded and abs(h["val_top1"] - recorded[h["epoch"]]) >= 0.5 / n_val:
+            raise NotReproduced(
+                f"{paths.portable(run_dir)}: epoch {h['epoch'] + 1} reaches val top-1 {h['val_top1']:.4f} here, but "
+                f"the network the results measured reached {recorded[h['epoch']]:.4f} at that epoch: this machine "
+                "does not train the network the results measured (another CPU kind or device), so nothing of it is "
+                "measured or written to git")
 
 
 def _train(model: nn.Module, train_split: "data.Split", val_split: "data.Split", cfg: TrainConfig, run_dir: Path, *,
-           device: str, progress: bool, save_init: bool, identity: dict | None) -> dict:
+           device: str, progress: bool, save_init: bool, identity: dict | None, expect: list[dict] | None) -> dict:
     dev = resolve_device(device)
     model.to(dev).to(memory_format=torch.channels_last)
     optimizer = make_optimizer(cfg.optimizer, model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
@@ -225,6 +249,7 @@ def _train(model: nn.Module, train_split: "data.Split", val_split: "data.Split",
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"].cpu())
         history, start_epoch = state["history"], state["epoch"] + 1
+        check_reproduced(history, expect, len(val_split), run_dir)
         if progress:
             print(f"resuming {paths.portable(run_dir)} at epoch {start_epoch + 1}/{cfg.epochs}"
                   if start_epoch < cfg.epochs else
@@ -273,6 +298,7 @@ def _train(model: nn.Module, train_split: "data.Split", val_split: "data.Split",
                          "scheduler": scheduler.state_dict(), "rng": torch.get_rng_state(), "epoch": epoch,
                          "history": history, "config": dataclasses.asdict(cfg)}, last_path)
         checkpoint.save_json(history, run_dir / "history.json")
+        check_reproduced(history[-1:], expect, len(val_split), run_dir)
 
     best = max(history, key=lambda h: h["val_top1"])
     checkpoint.load_model_state(model, checkpoint.load(run_dir / "best.pt", map_location=dev)["model"])

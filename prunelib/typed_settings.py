@@ -78,6 +78,8 @@ class Settings:
     n_concepts: int = DEFAULT_CONCEPTS
     concept_seeds: tuple[int, ...] = (0,)
     picture_seeds: tuple[int, ...] = ()
+    #: the regimes whose jobs draw pictures (None: every regime whose networks are levels)
+    picture_regimes: tuple[str, ...] | None = None
     saliency_classes: tuple[str, ...] | None = None
     #: percent of pixels removed, increasing
     removal_percentages: tuple[float, ...] = REMOVAL_PERCENTAGES

@@ -3,6 +3,8 @@ percentile with an accumulating mask, their rewind, and what retraining without 
 from __future__ import annotations
 
 import dataclasses
+import shutil
+from collections.abc import Iterator
 
 import pytest
 import torch
@@ -68,13 +70,14 @@ def test_an_epoch_schedule_steps_once_per_epoch() -> None:
 
 
 @pytest.fixture(scope="module")
-def dense_run(synthetic_root, tmp_path_factory) -> tuple:
+def dense_run(synthetic_root, tmp_path_factory) -> Iterator[tuple]:
     splits = pipeline.load_splits(synthetic_root)
     # 64 px: at 32 px the last stage's feature map is 1 x 1, so its 3 x 3 kernels' outer taps get no gradient at all
     cfg = TrainConfig(epochs=1, batch_size=8, image_size=64, lr=3e-3, schedule_unit="epoch", bf16=False)
     folder = tmp_path_factory.mktemp("authors") / "dense"
     pipeline.train_dense(splits, cfg, folder, device="cpu", progress=False)
-    return splits, cfg, folder
+    yield splits, cfg, folder
+    shutil.rmtree(folder.parent)
 
 
 @pytest.mark.parametrize("enforce", [False, True], ids=["authors_code", "mask_held"])

@@ -93,10 +93,10 @@ def test_gallery_save_load_plot_roundtrip(run, tmp_path):
     gal = gallery_data(craft, pixels, imp, n_show=3, k=2)
     assert gal["crops"].shape == (3, 2, 16, 16, 3) and gal["crops"].dtype == np.uint8
     assert list(gal["importances"]) == sorted(imp, reverse=True)[:3]
-    metrics = concept_metrics(craft, imgs, imp, k=2)
+    metrics = concept_metrics(craft, imp, k=2)
     assert set(metrics) == {"concept_similarity", "coherence", "importance_entropy", "reconstruction_error"}
     assert metrics["importance_entropy"] == pytest.approx(importance_entropy(imp))
-    dead = concept_metrics(craft, imgs, np.zeros_like(imp), k=2)  # a network whose class score ignores concepts
+    dead = concept_metrics(craft, np.zeros_like(imp), k=2)  # a network whose class score ignores concepts
     assert dead["importance_entropy"] is None and dead["concept_similarity"] == metrics["concept_similarity"]
     path = save_concepts(tmp_path / "church_p50", gal, metrics, {"class_name": "church", "pruning": "50%"})
     back = load_concepts(path)

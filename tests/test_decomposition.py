@@ -22,7 +22,7 @@ def _runs(seeds: list[int]) -> list[dict]:
     runs = []
     for seed in seeds:
         base = [0.40 + 0.01 * i + 0.002 * seed for i in range(4)]
-        dense = _net("dense", None, base)
+        dense = {**_net("dense", None, base), "checkpoint_sha256": f"dense of seed {seed}"}
         runs.append({"regime": "authors_code", "seed": seed, "networks": [
             dense, _net("pruned", 1, [b + 0.04 + 0.001 * seed for b in base])]})
         runs.append({"regime": "authors_unpruned", "seed": seed, "networks": [
@@ -40,6 +40,32 @@ def test_contrasts_pair_networks_of_different_jobs_image_by_image() -> None:
     assert by["S - D"]["gini_vg"]["estimate"] == pytest.approx(0.03)
     assert by["A1 - S"]["gini_vg"]["estimate"] == pytest.approx(0.011)
     assert by["M1 - A1"] == {} and out["networks"][0]["A1"]["mask_sparsity"] == 0.2
+
+
+def test_networks_of_two_realizations_of_d_are_compared_through_their_parents() -> None:
+    """Seed 1's S was pruned from another realization of D (trained again elsewhere: +0.01 everywhere, and one image
+    it misclassifies): A1 - S is (A1 - D) - (S - D') over the images all four classify correctly; seeds 0 and 2,
+    one D, stay a direct pair."""
+    runs = _runs([0, 1, 2])
+    unpruned = next(r for r in runs if r["regime"] == "authors_unpruned" and r["seed"] == 1)
+    dense, s = unpruned["networks"]
+    other = [g + 0.01 for g in dense["methods"]["VG"]["gini"]]
+    unpruned["networks"] = [{**_net("dense", None, other, [True, True, True, False]), "checkpoint_sha256": "another"},
+                            {**s, "methods": {m: {"gini": [g + 0.03 for g in other], "road": {}}
+                                              for m in ("VG", "IG")}}]
+    row = {c["contrast"]: c["metrics"] for c in decomposition(runs, REFERENCE)["contrasts"]}["A1 - S"]["gini_vg"]
+    assert row["across_parents"] == [1] and row["n_images"] == {0: 4, 1: 3, 2: 4}
+    assert row["seeds"] == pytest.approx({0: 0.010, 1: 0.011, 2: 0.012})  # a direct pair would give 0.001 for seed 1
+
+
+def test_one_record_is_one_network_by_digest_or_history_never_by_its_inputs() -> None:
+    from prunelib.sweep.records import same_network
+    history = [{"val_top1": 0.4}, {"val_top1": 0.6}]
+    a = {"checkpoint_sha256": "a", "identity": "inputs", "history": history, "top1": 0.6}
+    assert same_network(a, {**a, "checkpoint_sha256": "saved again"})  # the same training, other bytes
+    assert not same_network(a, {**a, "checkpoint_sha256": "b", "history": [{"val_top1": 0.4}, {"val_top1": 0.61}]})
+    assert not same_network({"identity": "inputs", "top1": 0.6}, {**a, "checkpoint_sha256": "b"})
+    assert same_network({"identity": "inputs", "top1": 0.6}, {"identity": "inputs", "top1": 0.6})  # old records
 
 
 def test_one_seed_is_judged_within_one_run_on_the_images_both_classify_correctly() -> None:

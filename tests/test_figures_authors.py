@@ -164,3 +164,14 @@ def test_the_contrasts_over_seeds_and_within_one_run_go_to_two_tables() -> None:
         r["interval over"] == "3 seeds" for r in fig.contrast_rows(three, over_seeds=True))
     assert fig.contrast_rows(three, over_seeds=False) == none == fig.contrast_rows(one, over_seeds=True)
     assert fig.contrast_rows(one, over_seeds=False) == fig.contrast_rows(one)
+
+
+def test_a_seed_compared_through_two_realizations_of_d_is_named() -> None:
+    parts = decomposition(_runs([0, 1, 2]), REFERENCE)
+    a1_s = next(c for c in parts["contrasts"] if c["contrast"] == "A1 - S")
+    a1_s["metrics"]["gini_vg"]["across_parents"] = [1, 2]
+    rows = [r for r in fig.contrast_rows(parts) if r["contrast"].startswith("A1 - S") and r["metric"] == "Gini, VG"]
+    assert [r["interval over"] for r in rows] == ["3 seeds (1, 2: each network against its own D)"]
+    assert all(r["interval over"] == "3 seeds" for r in fig.contrast_rows(parts) if not r["contrast"].startswith("A1 - S"))
+    item = next(line for line in fig.answer(parts).splitlines() if line.startswith("- **A1 - S**"))
+    assert "Gini, VG +0.011 [" in item and "over 3 seeds (1, 2: each network against its own D)" in item

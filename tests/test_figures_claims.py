@@ -57,3 +57,17 @@ def test_selection_rows_show_the_paired_and_all_images_effects_where_images_drop
     assert row["paired effect"] == "seed 0: +0.004, seed 2: -0.001"
     assert row["all-images effect"] == "seed 0: -0.004, seed 2: -0.006"
     assert claims.selection_rows(None) == []
+
+
+def test_the_control_table_puts_the_fine_tuning_alone_beside_the_levels() -> None:
+    from prunelib.sweep.controls import attach
+    from test_seed_rule import _control_study
+    reference = {"sparsity": [0.0, 0.1, 0.2], "gini": {"VG": [0.40, 0.45, 0.44]}, "aopc": {"VG": [0.2, 0.2, 0.2]}}
+    rows = claims.control_rows(seed_verdicts(attach(_control_study(0.04))[0], reference, power={}, concept_runs=[]))
+    gini = next(r for r in rows if r["claim"].startswith("Pruning sharpens") and r["method"] == "VG")
+    assert gini["control against dense"].startswith("+0.040 [+0.0") and gini["control against dense"].endswith(
+        "(seeds 0, 1, 2)")
+    assert gini["its verdict"].startswith("holds; effects above")
+    assert gini["levels against dense"].startswith("holds") and gini["levels against the control"] != claims.NOT_MEASURED
+    assert [r["method"] for r in rows] == ["VG"] * 3  # the light claims, for the method the study judged
+    assert {r["control against dense"] for r in claims.control_rows(None)} == {claims.NOT_MEASURED}

@@ -86,6 +86,19 @@ def test_rejects_bad_input():
         noisy_linear_imputation(x, m, cpu_threads=0)
 
 
+def test_torch_keeps_its_thread_count_after_the_numba_solve():
+    """numba's OpenMP threading layer sets the count torch's OpenMP reads: a process limited to one thread would
+    train its next network on every core (another realization of it) after a measurement."""
+    x, _, m = _case(16, 16, 0.5, seed=4)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        noisy_linear_imputation(x, m, noise=0.0, engine="numba")
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_cpu_threads_restored_and_result_unchanged():
     x, _, m = _case(16, 16, 0.5, seed=4)
     before = torch.get_num_threads()

@@ -40,19 +40,22 @@ def test_list_settings_are_parsed_into_tuples() -> None:
     assert noise.study == tuple(profiles.parse_study(noise.raw["study"])) and (4, "global") in noise.study
     assert noise.levels == pytest.approx((0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98))
     assert noise.methods == ("VG", "IG") and noise.craft_classes == ("church", "parachute", "English springer")
-    assert noise.concept_seeds == (0, 1, 2) and noise.picture_seeds == (0,)
+    assert noise.concept_seeds == (0, 1, 2) and noise.picture_seeds == (0,) and noise.picture_regimes == ("global",)
     assert noise.stages[-1] == "noise" and noise.authors_profile == "authors"
     assert load_settings("authors").concept_seeds == ()  # written "": none
     spaced = as_settings({"methods": "VG, IG", "saliency_classes": "church, tench", "picture_seeds": "0, 2"})
     assert spaced.methods == ("VG", "IG") and spaced.saliency_classes == ("church", "tench")
     assert spaced.picture_seeds == (0, 2)
+    assert as_settings({"picture_regimes": "global, lottery"}).picture_regimes == ("global", "lottery")
+    with pytest.raises(ProfileError, match="'lotery' is not a regime"):
+        as_settings({"picture_regimes": "global,lotery"})
 
 
 def test_a_setting_left_out_has_the_default_the_readers_applied() -> None:
     s = as_settings({})
     assert s.methods == ("VG", "IG") and s.road_precision == "fp32" and s.n_concepts == 10
     assert s.val_per_class == 0 and s.subset_per_class == 0 and s.seed == 0 and s.image_set_seed == 0
-    assert s.concept_seeds == (0,) and s.picture_seeds == () and s.study == ()
+    assert s.concept_seeds == (0,) and s.picture_seeds == () and s.study == () and s.picture_regimes is None
     assert s.removal_percentages == (0.0, 10.0, 20.0, 30.0, 50.0, 70.0, 90.0)
     assert s.stages == DEFAULT_STAGES == ("training", "saliency", "faithfulness", "concepts", "explorer", "comparison")
     assert s.craft_classes is None and s.levels is None and s.image_set_per_class is None
@@ -99,6 +102,11 @@ def test_settings_pass_through_and_a_mapping_gives_the_same_records() -> None:
         from_settings, from_mapping = module.settings(s), module.settings(params)
         assert json.dumps(from_settings) == json.dumps(from_mapping)
         assert module.wanted(Job, s) and module.wanted(Job, params)
+
+    class Lottery:
+        seed, regime = 0, "lottery"
+    assert concepts.wanted(Lottery, s) and not pictures.wanted(Lottery, s)  # picture_regimes: global
+    assert pictures.wanted(Lottery, {**params, "picture_regimes": "global,lottery"})
     assert concepts.settings(s) == {"classes": ["church", "parachute", "English springer"], "n_images": 100,
                                     "n_concepts": 10, "patch_size": concepts.settings(s)["patch_size"],
                                     "image_size": 128, "image_seed": 0}

@@ -39,3 +39,11 @@ def test_the_pattern_finds_machine_paths_and_nothing_else() -> None:
     assert MACHINE_PATH.search(f"({_absolute('root', '.cache', 'x')})")
     assert not MACHINE_PATH.search('data = "../shared/data/imagenette2-224"')
     assert not MACHINE_PATH.search("see https://example.org/work/x and a/tmp/b")
+
+
+def test_every_benchmark_script_imports() -> None:
+    """A benchmark is run by hand, rarely: importing each catches a name the package no longer defines."""
+    import importlib.util
+    for path in sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"benchmark_{path.stem}", path)
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))

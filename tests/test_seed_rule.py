@@ -186,3 +186,70 @@ def test_one_image_within_one_run_has_no_interval_and_no_warning() -> None:
         empty = clustered_moments([], None)
     assert mean == 0.25 and math.isnan(se) and df == 0.0
     assert math.isnan(empty[0]) and math.isnan(empty[1])
+
+
+def _control_study(effect_of_finetuning: float, *, same_dense: bool = True) -> list[dict]:
+    """Three seeds of global pruning (a level at 20 % raising Gini by 0.05) and their fine-tuned controls (raising
+    it by ``effect_of_finetuning``), each control in a job of its own, as the sweep writes them."""
+    runs = []
+    for seed, noise in ((0, 0.001), (1, -0.001), (2, 0.0)):
+        base = [0.40 + 0.01 * i + 0.003 * seed for i in range(6)]
+        dense = {**_network("dense", 0.0, base), "checkpoint_sha256": f"dense{seed}"}
+        other = {**dense, "checkpoint_sha256": dense["checkpoint_sha256"] if same_dense else "another"}
+        runs.append({"regime": "global", "seed": seed, "networks": [
+            dense, _network("pruned", 0.2, [b + 0.05 + noise for b in base])]})
+        runs.append({"regime": "global_finetuned", "seed": seed, "networks": [
+            other, _network("pruned", 0.0, [b + effect_of_finetuning + noise for b in base])]})
+    return runs
+
+
+def test_the_fine_tuned_control_is_global_pruning_s_control() -> None:
+    from prunelib.sweep.controls import attach
+    runs, notes = attach(_control_study(0.04))
+    assert notes == [] and [r["regime"] for r in runs] == ["global"] * 3  # the control jobs are no regime of their own
+    control = runs[0]["networks"][-1]
+    assert control["network"] == "control" and control["control_job"] == "global_finetuned-seed0"
+    runs, notes = attach(_control_study(0.04, same_dense=False))
+    assert all(n["network"] != "control" for r in runs for n in r["networks"]) and len(notes) == 3
+    assert "fine-tuned from another dense network than global seed 0 measured" in notes[0]
+    alone, notes = attach([r for r in _control_study(0.04) if r["seed"] != 1 or r["regime"] != "global"])
+    assert notes == ["global_finetuned seed 1: not used as a control yet (global seed 1 is not measured)"]
+
+
+def test_each_level_is_judged_against_the_control_and_the_control_against_dense() -> None:
+    """Rule 1: a level raising Gini by 0.05 over dense, after a fine-tuning that alone raises it by 0.04, moves it by
+    0.01 over its control; the control's own effect is judged against the paper's first jump (0.05)."""
+    from prunelib.sweep.controls import attach
+    reference = {"sparsity": [0.0, 0.1, 0.2], "gini": {"VG": [0.40, 0.45, 0.44]}, "aopc": {"VG": [0.2, 0.2, 0.2]}}
+    out = seed_rule.seed_verdicts(attach(_control_study(0.04))[0], reference, power={})
+    (vs_dense,) = out["levels"]["global"]["dense"]["gini_light"]["VG"]
+    (vs_control,) = out["levels"]["global"]["control"]["gini_light"]["VG"]
+    assert vs_dense["estimate"] == pytest.approx(0.05) and vs_control["estimate"] == pytest.approx(0.01)
+    effect = out["control_effects"]["global"]["gini_light"]["VG"]
+    (row,) = effect["rows"]
+    assert row["estimate"] == pytest.approx(0.04) and row["level"] == 0 and row["paper_jump"] == pytest.approx(0.05)
+    assert effect["verdict"] == HOLDS and effect["said"].startswith("holds; effects above")
+    small = seed_rule.seed_verdicts(attach(_control_study(0.0))[0], reference, power={})
+    assert small["control_effects"]["global"]["gini_light"]["VG"]["verdict"] == SMALLER
+    assert "gini_aggressive" not in small["control_effects"]["global"]  # a light claim's question only
+
+
+def test_an_archive_is_judged_with_its_own_concept_measurements(tmp_path, monkeypatch) -> None:
+    """The noise study's protocol v1 measured seed 0's concepts beside its jobs: the archive's verdicts read those
+    (by the networks' identities), not today's concept files of other networks."""
+    import json
+    import shutil
+    from prunelib import paths
+    from prunelib.sweep.aggregate import judge_archive
+
+    archive = paths.results_dir("noise") / "protocol-v1"
+    shutil.copytree(archive, tmp_path / "noise" / "protocol-v1")
+    shutil.copy(paths.results_dir("noise") / seed_rule.POWER_FILE, tmp_path / "noise")
+    monkeypatch.setenv("PRUNELIB_RESULTS", str(tmp_path))
+    verdicts = json.loads(judge_archive("noise", "protocol-v1", echo=lambda _: None).read_text())
+    concepts = verdicts["levels"]["concepts"]
+    assert {regime: sorted({s for row in rows for s in row["seeds"]}) for regime, rows in concepts.items()} == {
+        "global": ["0"], "lottery": ["0"]}
+    assert all(row["verdict"].startswith("not judged (concepts measured on 1 seed (0)") for rows in concepts.values()
+               for row in rows)
+    assert verdicts == json.loads((archive / "seed_verdicts.json").read_text())  # as the sweep wrote it

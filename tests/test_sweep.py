@@ -276,7 +276,8 @@ def test_the_caption_names_a_gpu_and_where_a_job_stopped(tmp_path, monkeypatch) 
 def test_the_fine_tuned_control_is_the_dense_network_given_a_level_s_fine_tuning(sweep_env, capsys) -> None:
     """global_finetuned: beside the seed's dense network (shared with global, trained once), one network at 0 %: the
     dense weights with nothing removed, fine-tuned with the global levels' recipe from the dense network; it draws
-    no pictures (its one network sits at 0 % beside the dense one) and the aggregation takes it in."""
+    no pictures (its one network sits at 0 % beside the dense one) and the aggregation judges it as global pruning's
+    control."""
     import json
 
     from prunelib import checkpoint, regimes
@@ -305,4 +306,7 @@ def test_the_fine_tuned_control_is_the_dense_network_given_a_level_s_fine_tuning
     assert record["parent"] == checkpoint.file_sha256(sweep_env["root"] / "checkpoints" / "tiny" / "seed0" / "dense"
                                                       / "best.pt") and record["recipe"]["epochs"] == 1
     assert not (results / "runs" / "pictures" / "global_finetuned-seed0").exists()
-    assert "global_finetuned" in {r["regime"] for r in read_rows(results / "summary.csv")}
+    rows = read_rows(results / "summary.csv")  # the aggregation takes it in as global pruning's control
+    assert {(r["regime"], r["network"]) for r in rows} == {("global", "dense"), ("global", "pruned"), ("global", "control")}
+    verdicts = json.loads((results / "seed_verdicts.json").read_text())
+    assert set(verdicts["levels"]["global"]) == {"dense", "control"} and "global" in verdicts["control_effects"]

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -48,10 +49,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_root: Pat
 
 
 @pytest.fixture(scope="module")
-def finished_once(tmp_path_factory: pytest.TempPathFactory, synthetic_root: Path) -> Path:
+def finished_once(tmp_path_factory: pytest.TempPathFactory, synthetic_root: Path) -> Iterator[Path]:
     """One job of the tiny profile, run in this process and aggregated, once for the module (~10 s, mostly ROAD),
     and kept aside as it was: each test that starts from it gets it back in the same place, since the job's files
-    record where its checkpoints are."""
+    record where its checkpoints are. Removed when the module is done (its checkpoints take a gigabyte)."""
     root = tmp_path_factory.mktemp("finished")
     with pytest.MonkeyPatch.context() as monkeypatch:
         (root / "project").mkdir()
@@ -59,7 +60,8 @@ def finished_once(tmp_path_factory: pytest.TempPathFactory, synthetic_root: Path
         run_job(job, progress=False)
         assert aggregate("tiny", job.data, print) == []
     shutil.copytree(root / "project", root / "as-finished")
-    return root
+    yield root
+    shutil.rmtree(root)
 
 
 @pytest.fixture

@@ -170,3 +170,36 @@ def test_cli_train_refuses_a_rate_that_is_not_finite(capsys) -> None:
     with pytest.raises(ValueError, match="lr must be a finite number"):
         TrainConfig(lr=float("nan"))
 
+
+
+def test_a_training_that_must_reproduce_a_recorded_network_checks_each_epoch(splits, tmp_path) -> None:
+    from prunelib.training import NotReproduced
+    recorded = _run(pipeline.resnet18(seed=0), splits, tmp_path / "measured")["history"]
+    half_image = 0.5 / len(splits[1])
+    again = train(pipeline.resnet18(seed=0), *splits, CFG, tmp_path / "again", progress=False, expect=recorded)
+    assert [h["val_top1"] for h in again["history"]] == [h["val_top1"] for h in recorded]
+    assert (checkpoint.file_sha256(tmp_path / "again" / "best.pt")
+            == checkpoint.file_sha256(tmp_path / "measured" / "best.pt"))
+
+    def shifted(epoch: int, by: float) -> list[dict]:
+        return [{**h, "val_top1": h["val_top1"] + by * (h["epoch"] == epoch)} for h in recorded]
+
+    other = tmp_path / "other"
+    with pytest.raises(NotReproduced, match=rf"{paths.portable(other)}: epoch 2 reaches val top-1 "
+                                            r"\d\.\d{4} here, but the network the results measured reached "
+                                            r"\d\.\d{4} at that epoch: this machine does not train the network"):
+        train(pipeline.resnet18(seed=0), *splits, CFG, other, progress=False, expect=shifted(1, 0.1))
+    assert torch.load(other / "last.pt", weights_only=True)["epoch"] == 1  # trained up to that epoch, no further
+    assert len(json.loads((other / "history.json").read_text())) == 2
+
+    saved = (other / "last.pt").stat().st_mtime_ns  # resumed: its saved epochs are checked before any training
+    with pytest.raises(NotReproduced, match="epoch 1 reaches"):
+        train(pipeline.resnet18(seed=0), *splits, CFG, other, progress=False, expect=shifted(0, -0.1))
+    assert (other / "last.pt").stat().st_mtime_ns == saved
+    with pytest.raises(NotReproduced, match="epoch 3 reaches"):  # all epochs trained earlier: checked when reused
+        train(pipeline.resnet18(seed=0), *splits, CFG, tmp_path / "again", progress=False, expect=shifted(2, 0.1))
+    # less than half an image apart is the same accuracy; epochs beyond the recorded ones are not checked (a
+    # recorded history one epoch long still lets the run's three stand)
+    train(pipeline.resnet18(seed=0), *splits, CFG, tmp_path / "again", progress=False,
+          expect=shifted(2, 0.9 * half_image))
+    train(pipeline.resnet18(seed=0), *splits, CFG, tmp_path / "again", progress=False, expect=recorded[:1])

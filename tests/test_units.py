@@ -10,6 +10,7 @@ import torch
 
 from prunelib import checkpoint, state
 from prunelib.metrics.agreement import spearman, top_k_iou
+from prunelib.provenance import cpu
 from prunelib.sweep.job import run_job
 from prunelib.sweep.records import Job
 from prunelib.sweep.units import plan, run_unit
@@ -92,10 +93,48 @@ def test_a_round_runs_as_a_unit_from_the_state_in_git(sweep_env, monkeypatch, re
         return {**out, "history": [{k: v for k, v in h.items() if k != "seconds"} for h in network["history"]]}
 
     assert same(unit["networks"][kept]) == same(chain["networks"][kept])  # identity, weights, every measurement
+    assert unit["networks"][kept]["machine"] == cpu()  # what trained and measured it
     assert unit["networks"][:kept] == chain["networks"][:kept]
     assert ((clean / f"results/tiny/state/seed0/{regime}/round_3.bin").read_bytes()
             == (root / f"results/tiny/state/seed0/{regime}/round_3.bin").read_bytes())  # where round 3 starts
     assert [(r["unit"].name, r["ready"]) for r in plan("tiny")] == [(f"{regime}-seed0-round3", True)]
+
+
+def test_units_measure_the_concepts_a_whole_job_measures(sweep_env, monkeypatch) -> None:
+    """A lottery job run unit by unit, each on a clean machine (no checkpoint of the unit before it), writes the
+    concept metrics of the unbroken job: the dense unit keeps its features of the crops in git, the later units are
+    judged in them; a reference made from other settings is refused before a unit trains."""
+    root = sweep_env["root"]
+    concepts = '  concept_seeds: "0"\n  craft_classes: "church"\n  craft_images: 4\n  n_concepts: 2\n'
+    (root / "profiles.yaml").write_text(LIGHT + '  study: "0: lottery"\n' + concepts)
+    run_job(Job("tiny", 0, "lottery", data=sweep_env["data"]), progress=False)  # the unbroken job
+    whole = json.loads((root / "results/tiny/runs/concepts/lottery-seed0.json").read_text())
+
+    clean = root / "clean"
+    monkeypatch.setenv("PRUNELIB_RESULTS", str(clean / "results"))
+    for name in ["lottery-seed0-dense", "lottery-seed0-control", "lottery-seed0-round1"]:
+        assert plan("tiny")[0]["unit"].name == name
+        shutil.rmtree(clean / "checkpoints", ignore_errors=True)  # each unit on another machine
+        monkeypatch.setenv("PRUNELIB_CHECKPOINTS", str(clean / "checkpoints"))
+        run_unit("tiny", name, data=sweep_env["data"], progress=False)
+    assert plan("tiny") == []
+    done = json.loads((clean / "results/tiny/runs/concepts/lottery-seed0.json").read_text())
+
+    def same(entry: dict) -> dict:  # what does not depend on the machine's clock
+        return {k: v for k, v in entry.items() if k != "seconds"}
+
+    assert done["settings"] == whole["settings"]
+    assert [n["network"] for n in done["networks"]] == ["dense", "control", "pruned"]
+    assert [same(n) for n in done["networks"]] == [same(n) for n in whole["networks"]]
+    assert len({n["classes"]["church"]["coherence"]["gain"] for n in done["networks"]}) == 3  # each judged
+
+    (root / "profiles.yaml").write_text(LIGHT + '  study: "0: lottery"\n' + concepts.replace("4", "5"))
+    assert [r["unit"].name for r in plan("tiny")] == ["lottery-seed0-dense", "lottery-seed0-control",
+                                                      "lottery-seed0-round1"]  # no concepts of today's settings
+    shutil.rmtree(clean / "checkpoints")
+    with pytest.raises(ValueError, match="concept reference of another dense network or settings"):
+        run_unit("tiny", "lottery-seed0-control", data=sweep_env["data"], progress=False)
+    assert not (clean / "checkpoints").exists()
 
 
 def test_a_unit_not_left_is_refused_naming_those_left(sweep_env, capsys) -> None:
@@ -130,3 +169,37 @@ def test_which_seeds_get_concepts_is_no_input_of_a_job_s_measurements(sweep_env)
     assert "global seed 0 (its concept metrics)" in remaining_said(["tiny"])
     (root / "profiles.yaml").write_text(LIGHT.replace("epochs: 1", "epochs: 2") + '  study: "0: global"\n')
     assert any(why.startswith("params.epochs: was 1, now 2") for why in stale(job, done))  # a job input
+
+
+def test_a_unit_that_cannot_make_the_measured_dense_network_stops_at_its_first_epoch(sweep_env, capsys,
+                                                                                       monkeypatch) -> None:
+    """lottery-seed0-dense trains seed 0's dense network, which global-seed0 measured: it must make that one. With its
+    recorded first epoch doctored, the unit stops after that epoch with exit status 4; with the record as measured,
+    it makes the same network."""
+    from prunelib.sweep.units import measured_dense
+    root = sweep_env["root"]
+    (root / "profiles.yaml").write_text(LIGHT.replace("epochs: 1", "epochs: 2") + '  study: "0: global,lottery"\n')
+    threads = torch.get_num_threads()
+    run_job(Job("tiny", 0, "global", data=sweep_env["data"]), progress=False)
+    assert torch.get_num_threads() == threads  # measuring leaves the count the next training runs with
+    measured = json.loads((root / "results/tiny/runs/global-seed0.json").read_text())
+    dense = measured["networks"][0]
+    assert measured_dense("tiny", 0, sweep_env["data"]) == dense
+    assert measured_dense("tiny", 1, sweep_env["data"]) is None
+    doctored = [{**h, "val_top1": h["val_top1"] + 0.1 * (h["epoch"] == 0)} for h in dense["history"]]
+    checkpoint.save_json({**measured, "networks": [{**dense, "history": doctored}, *measured["networks"][1:]]},
+                         root / "results/tiny/runs/global-seed0.json")
+    monkeypatch.setenv("PRUNELIB_CHECKPOINTS", str(root / "elsewhere"))  # a machine without the dense network
+
+    code, out = run_sweep(sweep_env, capsys, "--unit", "lottery-seed0-dense")
+    said = out.splitlines()[-1]  # one line, after the training's progress
+    assert code == 4 and said.startswith("python -m prunelib sweep: not reproduced: ")
+    assert "epoch 1 reaches" in said and "this machine does not train the network the results measured" in said
+    assert len(json.loads((root / "elsewhere/tiny/seed0/dense/history.json").read_text())) == 1  # not both epochs
+    assert not (root / "results/tiny/runs/lottery-seed0.json").exists()
+
+    checkpoint.save_json(measured, root / "results/tiny/runs/global-seed0.json")
+    code, out = run_sweep(sweep_env, capsys, "--unit", "lottery-seed0-dense")  # resumes at epoch 2
+    assert code == 0, out
+    lottery = json.loads((root / "results/tiny/runs/lottery-seed0.json").read_text())
+    assert lottery["networks"][0]["checkpoint_sha256"] == dense["checkpoint_sha256"]

@@ -17,7 +17,7 @@ import torch
 from ..hardware import native_bf16
 from ..metrics.validation import check_images
 from ..progress import progress_bar
-from .crops import batched_features, extract_crops, model_device
+from .crops import batched_features, crop_starts, extract_crops, model_device
 from .factorization import MAX_ITER, check_n_concepts, fit_nmf, project
 from .sobol import jansen_total, replicated_design
 
@@ -68,13 +68,20 @@ class Craft:
         """The crops CRAFT factorises: ``(N, 3, S, S)`` -> ``(N * k * k, 3, p, p)`` (see :mod:`.crops`)."""
         return extract_crops(images, self.patch_size)
 
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """``g`` on the crops of ``images`` (``(N, 3, S, S)``, normalised), spatially averaged: ``(N * k * k, C)``
+        float32, as :meth:`fit` factorises them; a fixed model's are the space coherence is judged in
+        (:func:`prunelib.craft.concept_metrics`)."""
+        return batched_features(self.g, self.crops(images), images.shape[-1], self.batch_size, self.dtype,
+                                progress=self.progress)
+
     def fit(self, images: torch.Tensor) -> "Craft":
         """Learn ``W`` from the crops of ``images`` (``(N, 3, S, S)``, normalised, one class)."""
-        crops = self.crops(images)
-        if crops.shape[0] < self.n_concepts:
-            raise ValueError(f"{images.shape[0]} image(s) give {crops.shape[0]} crops, fewer than "
+        n_crops = images.shape[0] * len(crop_starts(images.shape[-1], self.patch_size)) ** 2
+        if n_crops < self.n_concepts:
+            raise ValueError(f"{images.shape[0]} image(s) give {n_crops} crops, fewer than "
                              f"n_concepts={self.n_concepts}; pass more images")
-        a = batched_features(self.g, crops, images.shape[-1], self.batch_size, self.dtype, progress=self.progress)
+        a = self.features(images)
         self.reducer, self.U, self.reconstruction_error = fit_nmf(a, self.n_concepts, self.seed, self.nmf_max_iter)
         self.activations, self.nmf_iterations = a, int(self.reducer.n_iter_)
         self.W = torch.from_numpy(self.reducer.components_.astype(np.float32)).to(a.device)

@@ -9,35 +9,33 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import torch
 
 from ..pictures import load_photos, save_photos
 from .coherence import concept_coherence, concept_similarity, importance_entropy
-from .crops import batched_features
 from .extractor import Craft, top_crops
 
 
-def concept_metrics(craft: Craft, images: torch.Tensor, importances: np.ndarray, k: int = 5,
-                    reference_g: Callable | None = None) -> dict[str, object]:
+def concept_metrics(craft: Craft, importances: np.ndarray, k: int = 5,
+                    reference: torch.Tensor | None = None) -> dict[str, object]:
     """All four measured views for one fitted CRAFT run (see :mod:`prunelib.craft.coherence`).
 
     ``importance_entropy`` is ``None`` when every importance is zero, as for a network whose class score ignores
     its input.
 
     Args:
-        images: the fit images ``(N, 3, S, S)``, normalised.
         importances: ``(r,)`` from :meth:`Craft.importance`.
-        reference_g: the fixed feature space for coherence (the dense model's ``g``); ``None`` reuses the
-            fitted model's own crop activations (right for the dense model itself).
+        reference: ``(M, C)``, the fit crops' features in the fixed space coherence is judged in (the dense model's,
+            :meth:`Craft.features`); ``None`` uses the fitted model's own crop activations (right for the dense
+            model itself).
     """
-    if reference_g is None or reference_g is craft.g:
-        pool = craft.activations
-    else:
-        pool = batched_features(reference_g, craft.crops(images), images.shape[-1], craft.batch_size,
-                                craft.dtype, progress=craft.progress)
+    pool = craft.activations if reference is None else reference.to(craft.activations.device)
+    if pool.shape[0] != craft.activations.shape[0]:
+        raise ValueError(f"reference has features of {pool.shape[0]} crops, but CRAFT was fitted on "
+                         f"{craft.activations.shape[0]}: give the reference features of the same images")
     top, _ = top_crops(craft.U, pool, k)
     # all zero: the class score does not depend on the concepts (a network near chance); the entropy of a
     # distribution over concepts is undefined then, recorded as None (the concepts stage says why in words)

@@ -71,7 +71,7 @@ def plot_agreement(df: pd.DataFrame) -> Figure:
                 control = ok[ok.network == "control"]
                 if not control.empty:
                     ax.plot(control.level, control.value, "*", color=colour, ms=10, mec="k", mew=0.5,
-                            label="unpruned control")
+                            label=REGIMES[regime].control_label)
                 at_chance.append(bad)
             bad = pd.concat(at_chance) if at_chance else sub.iloc[:0]
             if not bad.empty:  # drawn where the axis the others set allows: a value below it sits on its edge

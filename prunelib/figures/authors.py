@@ -79,13 +79,21 @@ def contrast_rows(parts: dict[str, Any] | None, over_seeds: bool | None = None) 
 
 def _judged(row: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """What a contrast's row is judged over and how: over seeds, the row itself; within one run, each seed's own
-    interval over its images (the rule of fewer than 3 seeds), named by seed."""
+    interval over its images (the rule of fewer than 3 seeds), named by seed; a seed whose two networks were pruned
+    from different realizations of ``D`` is named as compared through their parents."""
+    across = sorted(int(s) for s in row.get("across_parents", []))
     if row["unit"] == "seed":
-        return [(f"{len(row['seeds'])} seeds", row)]
+        said = f" ({', '.join(map(str, across))}: {ACROSS})" if across else ""
+        return [(f"{len(row['seeds'])} seeds{said}", row)]
     runs = {int(s): r for s, r in row.get("within_runs", {}).items()}
     if not runs:  # a decomposition written before each seed's run was kept: the first seed's
         return [(f"{next(iter(row['n_images'].values()))} images, seed {next(iter(row['seeds']))}", row)]
-    return [(f"{r['n_images']} images, seed {s}", r) for s, r in sorted(runs.items())]
+    return [(f"{r['n_images']} images, seed {s}" + (f" ({ACROSS})" if s in across else ""), r)
+            for s, r in sorted(runs.items())]
+
+
+#: how a seed's contrast between networks of two realizations of D is computed (prunelib.sweep.decomposition)
+ACROSS = "each network against its own D"
 
 
 def _interval(row: dict[str, Any]) -> str | None:
@@ -173,10 +181,11 @@ def _values(row: dict[str, Any]) -> str:
         return f"{r['estimate']:+.3f}{ci}"
     jump = f", paper {row['paper_jump']:+.3f}" if row["paper_jump"] is not None else ""
     if row["unit"] == "seed":
-        return f"{one(row)} over {len(row['seeds'])} seeds{jump}: *{verdict_text(row)}*"
+        return f"{one(row)} over {_judged(row)[0][0]}{jump}: *{verdict_text(row)}*"
+    across = {int(s) for s in row.get("across_parents", [])}
     runs = sorted((int(s), r) for s, r in (row.get("within_runs") or {}).items())
-    return "; ".join(f"{one(r)} (seed {s}, within one run{jump}): *{verdict_text({**r, 'unit': 'seed'})}*"
-                     for s, r in runs)
+    return "; ".join(f"{one(r)} (seed {s}{f', {ACROSS}' if s in across else ''}, within one run{jump}): "
+                     f"*{verdict_text({**r, 'unit': 'seed'})}*" for s, r in runs)
 
 
 def answer(parts: dict[str, Any] | None) -> str:

@@ -96,3 +96,36 @@ def selection_rows(verdicts: dict[str, Any] | None, threshold: float = DROP_OUT)
 
 def _per_seed(values: dict[str, float | None] | None) -> str:
     return ", ".join(f"seed {s}: {'–' if v is None else f'{v:+.3f}'}" for s, v in (values or {}).items())
+
+
+def control_rows(verdicts: dict[str, Any] | None, regime: str = "global") -> list[dict[str, str]]:
+    """The unpruned control beside the levels (rule 1 of the judging rule), one row per light claim and saliency
+    method judged (every method where none is): the control's own effect against the dense network (its mean over
+    seeds with its 95 % t-interval, then its verdict and bound), and the claim's verdict over the levels against the
+    dense network and against the control. A cell not measured yet says so."""
+    from ..sweep.seed_rule import CLAIMS
+    from ..saliency import METHODS
+    claims = (verdicts or {}).get("claims", {})
+    effects = (verdicts or {}).get("control_effects", {}).get(regime, {})
+    light = [(key, sentence) for key, _, _, group, sentence in CLAIMS if group == "light"]
+    judged = {m for key, _ in light for m in claims.get(key, {}).get("by_regime", {}).get(regime, {}).get("dense", {})}
+    rows = []
+    for key, sentence in light:
+        by_ref = claims.get(key, {}).get("by_regime", {}).get(regime, {})
+        for method in [m for m in METHODS if m in judged] or list(METHODS):
+            effect = effects.get(key, {}).get(method)
+            rows.append({"claim": sentence, "method": method,
+                         "control against dense": _effect(effect["rows"]) if effect and effect["rows"] else NOT_MEASURED,
+                         "its verdict": effect["said"] if effect else NOT_MEASURED,
+                         "levels against dense": by_ref.get("dense", {}).get(method, NOT_MEASURED),
+                         "levels against the control": by_ref.get("control", {}).get(method, NOT_MEASURED)})
+    return rows
+
+
+def _effect(rows: list[dict[str, Any]]) -> str:
+    """The control's one row: ``+0.012 [+0.004, +0.020] (seeds 0-2)``, or each seed's value within one run."""
+    (row,) = rows
+    seeds = ", ".join(str(s) for s in row.get("seeds", {}))
+    if row.get("unit") == "seed" and row.get("low") is not None:
+        return f"{row['estimate']:+.3f} [{row['low']:+.3f}, {row['high']:+.3f}] (seeds {seeds})"
+    return f"{_per_seed(row.get('seeds'))} (within one run)"

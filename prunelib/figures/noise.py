@@ -165,8 +165,8 @@ def line_label(regime: str, seeds: list[int]) -> str:
 
 def plot_noise(df: pd.DataFrame, *, metrics: tuple[str, ...] | None = None, reference: dict | None = None) -> Figure:
     """One panel per metric, three a row: each seed's networks (small dots), per regime a line, the dense seeds'
-    range (grey band), the lottery regime's unpruned control (star at 0 %) and the paper (squares). Networks near
-    chance are grey crosses, left out of the lines, and do not set the axis.
+    range (grey band), each regime's unpruned control (star at 0 %, in its colour) and the paper (squares).
+    Networks near chance are grey crosses, left out of the lines, and do not set the axis.
 
     A regime's line is the mean over the seeds that have every one of its levels (:func:`mean_line`), named in
     the legend (``mean of seeds 0, 1 and 2``); a seed that lacks a level is dots only. Where only one seed has every
@@ -205,7 +205,7 @@ def plot_noise(df: pd.DataFrame, *, metrics: tuple[str, ...] | None = None, refe
             control = judged[(judged.regime == regime) & (judged.network == "control")]
             if not control.empty:
                 ax.plot(control.level, control.value, "*", color=colour, ms=11, mec="k", mew=0.5,
-                        label="unpruned control (rewound, retrained)")
+                        label=REGIMES[regime].control_label)
                 seen += control.value.tolist()
         if paper is not None and metric != "top1" and paper[1] in reference[paper[0]]:
             series = reference[paper[0]][paper[1]]
@@ -264,14 +264,9 @@ def spread_rows(df: pd.DataFrame, runs: list[dict], reference: dict | None = Non
     return rows
 
 
-def _same(a: dict, b: dict) -> bool:
-    """Whether two records of dense networks are the same network (the same checkpoint)."""
-    key = "identity" if a.get("identity") and b.get("identity") else "checkpoint_sha256"
-    return a.get(key) is not None and a.get(key) == b.get(key)
-
-
 def _spread(runs: list[dict], metric: str) -> dict:
     """The raw numbers of one row of :func:`spread_rows` (``{}`` for a metric without per-image values)."""
+    from ..sweep.records import same_network
     from ..sweep.seed_rule import measured, per_image
     stem, _, method = metric.rpartition("_")
     method = method.upper()
@@ -288,7 +283,7 @@ def _spread(runs: list[dict], metric: str) -> dict:
     copies = [abs(float(np.mean(list(per_image(n, stem, method).values()))) - means[r["seed"]])
               for r in runs if r["regime"] != "global" and r["seed"] in means
               for n in r["networks"] if n["network"] == "dense" and measured(n, stem, method)
-              and _same(n, dense[r["seed"]])]
+              and same_network(n, dense[r["seed"]])]
     return {"per_seed": [means[s] for s in sorted(means)], "own_images": max(means.values()) - min(means.values()),
             "same_images": max(paired) if paired else None, "same_network": max(copies) if copies else None}
 

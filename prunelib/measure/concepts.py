@@ -21,17 +21,23 @@ from ..craft.gallery import save_concepts
 from ..schedule import level_tag
 
 
+def reference_features(dense: torch.nn.Module, x: torch.Tensor, patch_size: int) -> torch.Tensor:
+    """The dense model's features of the crops of images ``x`` (N, 3, S, S): ``(M, C)`` float32, the fixed space
+    that coherence is judged in at every level (:meth:`prunelib.craft.Craft.features`, as its own fit computes them)."""
+    return Craft(*split_resnet(dense), patch_size=patch_size).features(x)
+
+
 def class_concepts(model: torch.nn.Module, x: torch.Tensor, class_name: str, *, n_concepts: int, patch_size: int,
-                   seed: int, reference_g) -> tuple[Craft, np.ndarray, dict]:
+                   seed: int, reference: torch.Tensor) -> tuple[Craft, np.ndarray, dict]:
     """CRAFT fitted on images ``x`` (N, 3, S, S) of ``class_name`` through ``model``: the fitted Craft, the Sobol
     importance of each concept for the class (r,), and :func:`prunelib.craft.concept_metrics` (coherence in the
-    feature space of ``reference_g``, the dense network's) with the NMF's iterations and the class's final-layer
-    weights left."""
+    dense network's feature space, ``reference``: :func:`reference_features` of ``x``) with the NMF's iterations
+    and the class's final-layer weights left."""
     g, h = split_resnet(model)
     craft = Craft(g, h, n_concepts=n_concepts, patch_size=patch_size, seed=seed).fit(x)
     class_id = imagenette.CLASSES.index(class_name)
     importances = craft.importance(x, class_id)
-    metrics = {**concept_metrics(craft, x, importances, k=5, reference_g=reference_g),
+    metrics = {**concept_metrics(craft, importances, k=5, reference=reference),
                "nmf_iterations": craft.nmf_iterations, "class_weights_left": class_weights_left(model, class_id)}
     return craft, importances, metrics
 

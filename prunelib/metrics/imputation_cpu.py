@@ -115,11 +115,13 @@ def solve_cg_cpu(x: torch.Tensor, m: torch.Tensor, tol: float, max_iter: int,
     out = torch.empty_like(xs)
     iters = np.zeros(n * c, dtype=np.int64)
     start = xs if init is None else init.detach().reshape(n * c, h, w).to(xs.dtype).contiguous()
+    torch_before = torch.get_num_threads()  # first: numba's first call starts its OpenMP pool, which resets it
     before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(threads or torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+    numba.set_num_threads(max(1, min(threads or torch_before, numba.config.NUMBA_NUM_THREADS)))
     try:
         _cg(xs.numpy(), m.contiguous().view(torch.uint8).numpy(), c, start.numpy(), init is not None,
             float(tol), int(max_iter), out.numpy(), iters)
     finally:
         numba.set_num_threads(before)
+        torch.set_num_threads(torch_before)  # numba's OpenMP layer sets the count torch's OpenMP reads too
     return out.view(n, c, h, w), int(iters.max(initial=0))

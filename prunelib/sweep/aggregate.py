@@ -14,6 +14,7 @@ from typing import Any, Callable
 from .. import paths
 from ..currency import digest, why_stale
 from .agreement import PICTURE
+from .controls import attach as attach_controls
 from .decomposition import DECOMPOSITION
 from .records import Job, inputs_stale, networks_replaced
 from .seed_rule import SEED_VERDICTS
@@ -30,14 +31,15 @@ def judge_archive(profile: str, name: str, echo: Callable[[str], None] = print) 
     measured, each seed's effects paired over the images its own job explained. Its other files stay as written."""
     from ..checkpoint import save_json
     from ..reference import load_reference
-    from .seed_rule import seed_verdicts
+    from .seed_rule import load_concepts, seed_verdicts
     from .summary import archive_dir, load_runs
 
     runs = load_runs(profile, archive=name)
     if not runs:
         raise FileNotFoundError(f"{paths.portable(archive_dir(profile, name) / 'runs')} holds no job's result file")
     out = archive_dir(profile, name) / SEED_VERDICTS
-    save_json(seed_verdicts(runs, load_reference()), out)
+    save_json(seed_verdicts(runs, load_reference(),
+                            concept_runs=load_concepts(runs, archive_dir(profile, name) / "runs" / "concepts")), out)
     echo(f"{paths.portable(out)}: the judging rule on {len(runs)} archived jobs")
     return out
 
@@ -48,7 +50,9 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
     current result files, all or none; and where the networks' maps are on this machine, the side-by-side picture
     of the agreement chapter (:func:`prunelib.sweep.agreement.picture`).
 
-    Every result file is checked (readable, its own name and profile, made from today's inputs: a file of other
+    A regime's unpruned control trained in a job of its own (global pruning's fine-tuned control) is judged as that
+    regime's control (:func:`prunelib.sweep.controls.attach`). Every result file is checked (readable, its own name
+    and profile, made from today's inputs: a file of other
     inputs is left out, and said so; one whose networks were since trained again here from the same inputs is kept,
     and said so, since it measures the networks it names). An error in the aggregation keeps every file as it was
     and is reported (the returned list names it), so that the jobs' results stay and the same command can try
@@ -82,6 +86,9 @@ def aggregate(profile: str, data: str | None, echo: Callable[[str], None] = prin
                 echo(f"{paths.portable(runs_dir(profile) / (run['regime'] + '-seed' + str(run['seed']) + '.json'))}"
                      f" holds {len(bad)} value(s) that are not finite numbers ({', '.join(bad[:3])}"
                      f"{', ...' if len(bad) > 3 else ''}): the verdicts leave those images out")
+        runs, unattached = attach_controls(runs)
+        for line in unattached:
+            echo(line)
         base = baselines(runs, results / BASELINES, echo)  # reused where the maps are gone
         by_seeds = {**seed_verdicts(runs, load_reference()), "agreement": agreement_verdicts(runs, base)}
         parts = decomposition(runs, load_reference()) if any(r["regime"].startswith("authors_") for r in runs) else None

@@ -25,6 +25,7 @@ import torch
 from .. import checkpoint, state
 from ..runs import network_key
 from ..metrics.agreement import spearman, top_k_iou
+from .records import dense_networks, first_network
 from .seed_rule import AGREEMENT_CLAIM, MIN_SEEDS, NOT_JUDGED, claim_verdict, describe, judge_levels, seed_moments
 
 MEASURES = ("spearman", "top10_iou")
@@ -40,7 +41,7 @@ def _dense_maps(runs: list[dict[str, Any]]) -> dict[int, tuple[dict[str, Any], d
     from .measurement import maps_file
     out = {}
     for run in runs:
-        dense = next((n for n in run["networks"] if n["network"] == "dense"), None)
+        dense = first_network(run["networks"], "dense")
         if dense is None or run["seed"] in out or "checkpoint_sha256" not in dense:
             continue
         path = maps_file(dense, run["settings"])
@@ -53,16 +54,6 @@ def _dense_maps(runs: list[dict[str, Any]]) -> dict[int, tuple[dict[str, Any], d
             except ValueError:  # not kept (a job of before the units), or of other settings
                 continue
     return out
-
-
-def _dense_networks(runs: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """Per seed, the record of its dense network (the first job's that names its identity)."""
-    dense: dict[int, dict[str, Any]] = {}
-    for run in runs:
-        net = next((n for n in run["networks"] if n["network"] == "dense"), None)
-        if net is not None and "identity" in net:
-            dense.setdefault(run["seed"], net)
-    return dense
 
 
 #: the seed-to-seed baselines as computed, beside summary.csv: the maps they are computed from are cached beside the
@@ -103,7 +94,7 @@ def baselines(runs: list[dict[str, Any]], stored: Path | None = None, echo: Call
     ``runs``."""
     maps = _dense_maps(runs)
     kept = stored_pairs(stored, echo)
-    dense = _dense_networks(runs)
+    dense = dense_networks(runs)
     pairs: dict[str, dict[str, dict[str, list[float]]]] = {}
     out: dict[int, dict[str, dict[str, list[float]]]] = {}
     for seed, net in dense.items():
@@ -132,7 +123,7 @@ def dropped_by_retraining(runs: list[dict[str, Any]], retrained: set[int]) -> li
     ``retrained`` seeds again on this machine would lose: a new dense network's pair is computed from both maps
     (the stored pair names the old network, :func:`baselines`), so a pair is lost where the other seed's dense
     maps are not here and that seed is not trained again too."""
-    here, dense = set(_dense_maps(runs)) | set(retrained), _dense_networks(runs)
+    here, dense = set(_dense_maps(runs)) | set(retrained), dense_networks(runs)
     return sorted((seed, other) for seed in retrained if seed in dense for other in dense
                   if other != seed and other not in here and dense[other]["images"] == dense[seed]["images"])
 

@@ -39,11 +39,13 @@ def training_seconds(network: dict[str, Any]) -> float:
     return float(sum(epochs)) if epochs and None not in epochs else float(network.get("seconds") or 0.0)
 
 
-def _hours(networks: list[dict[str, Any]]) -> float | None:
-    """The mean hours (training and measuring) of ``networks``, or None when there are none."""
+def _hours(networks: list[dict[str, Any]], measuring: bool = True) -> float | None:
+    """The mean hours (training, and measuring unless not ``measuring``) of ``networks``, or None when there are
+    none."""
     if not networks:
         return None
-    return sum(training_seconds(n) + (n.get("measure_seconds") or 0.0) for n in networks) / len(networks) / 3600
+    return sum(training_seconds(n) + (n.get("measure_seconds") or 0.0) * measuring
+               for n in networks) / len(networks) / 3600
 
 
 def _timed(profile: str) -> list[tuple[str, dict[str, Any]]]:
@@ -56,16 +58,17 @@ def _timed(profile: str) -> list[tuple[str, dict[str, Any]]]:
             if r["provenance"].get("device", "cpu") == "cpu" for n in r["networks"]]
 
 
-def network_hours(timed: list[tuple[str, dict[str, Any]]], regime: str, kind: str) -> float | None:
-    """The mean hours of training and measuring one ``kind`` of network (dense, control, pruned) of ``regime``,
-    from ``timed`` (:func:`_timed`): the same regime's, else the same method's (any regime's for a dense network);
-    None where none is timed."""
+def network_hours(timed: list[tuple[str, dict[str, Any]]], regime: str, kind: str, *,
+                  measuring: bool = True) -> float | None:
+    """The mean hours of training and measuring (training alone unless ``measuring``) one ``kind`` of network (dense,
+    control, pruned) of ``regime``, from ``timed`` (:func:`_timed`): the same regime's, else the same method's (any
+    regime's for a dense network); None where none is timed."""
     from ..regimes import get
     if kind == "dense":
-        return _hours([n for _, n in timed if n["network"] == "dense"])
+        return _hours([n for _, n in timed if n["network"] == "dense"], measuring)
     same = [n for r, n in timed if r == regime and n["network"] == kind]
     method = [n for r, n in timed if get(r).method == get(regime).method and n["network"] == kind]
-    return _hours(same) if same else _hours(method)
+    return _hours(same if same else method, measuring)
 
 
 def remaining_rows(profile: str, *, here: bool = False) -> list[dict[str, Any]]:

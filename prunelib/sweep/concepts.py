@@ -22,11 +22,12 @@ from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
 
-from .. import checkpoint, paths
+import torch
+
+from .. import checkpoint, paths, regimes, state
 from ..measure import IMAGE_SEED
 from ..networks import load_network
-from ..currency import networks as network_inputs, why_stale
-from ..craft import split_resnet
+from ..currency import digest, networks as network_inputs, why_stale
 from ..craft.crops import patch_size
 from ..models import resolve_device
 from ..profiles import Settings, as_settings
@@ -49,19 +50,37 @@ def settings(params: Settings | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def wanted(job, params: Settings | Mapping[str, Any]) -> bool:
-    """Whether the profile asks for concept metrics of ``job``'s seed (``craft_classes``, for ``concept_seeds``)."""
+    """Whether the profile asks for concept metrics of ``job``'s seed (``craft_classes``, for ``concept_seeds``);
+    never of a job that trains another regime's control (the concept claim judges pruned levels; that regime's own
+    job has the seed's dense network's concepts)."""
     s = as_settings(params)
-    return s.craft_classes is not None and job.seed in s.concept_seeds
+    return s.craft_classes is not None and job.seed in s.concept_seeds and regimes.control_of(job.regime) is None
 
 
 def is_current(job, params: Settings | Mapping[str, Any], networks: list[dict[str, Any]]) -> bool:
     """Whether ``job``'s concept file was made from its declared inputs as they are now
     (:func:`prunelib.currency.why_stale`): the profile's settings and these networks (the job's measured records,
     their identity and checkpoint digest, in order)."""
+    done, current = _current(job, params, networks)
+    return done is not None and len(current) == len(networks) == len(done["networks"])
+
+
+def measured(job, params: Settings | Mapping[str, Any], networks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries of ``job``'s concept file that are current: made from today's settings, each of a network of
+    ``networks`` (the same identity and checkpoint digest), in their order. A job measured in units
+    (:mod:`.units`) has one for each network measured so far."""
+    return _current(job, params, networks)[1]
+
+
+def _current(job, params: Settings | Mapping[str, Any], networks: list[dict[str, Any]]
+             ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     done = pictures.read_record(concepts_file(job), "networks")
-    return done is not None and not why_stale(
-        {"settings": done.get("settings"), "networks": network_inputs(done["networks"], like=done["networks"])},
-        {"settings": _settings(job, params), "networks": network_inputs(networks, like=done["networks"])})
+    if done is None or why_stale(done.get("settings"), _settings(job, params)):
+        return done, []
+    by_network = {digest(n): e for n, e in zip(network_inputs(done["networks"], like=done["networks"]),
+                                                 done["networks"])}
+    return done, [by_network[k] for k in map(digest, network_inputs(networks, like=done["networks"]))
+                  if k in by_network]
 
 
 def _settings(job, params: Settings | Mapping[str, Any]) -> dict[str, Any]:
@@ -69,48 +88,109 @@ def _settings(job, params: Settings | Mapping[str, Any]) -> dict[str, Any]:
     return {**settings(params), "galleries": pictures.wanted(job, params)}
 
 
+def reference(dense: torch.nn.Module, val, params: Settings | Mapping[str, Any], device: torch.device
+              ) -> dict[str, dict[str, Any]]:
+    """What every network of a seed is judged against, from its dense network: per class of ``craft_classes``,
+    the ``craft_images`` validation images (``indices`` into ``val``) it classifies correctly (a seeded draw; any
+    where too few are), how many of them it did (``n_correct``), and its features of their crops (``features``,
+    ``(M, C)``: the space coherence is judged in)."""
+    from ..selection import choose_correct
+    from ..measure.common import inputs
+    from ..measure.concepts import reference_features
+    s = settings(params)
+    out = {}
+    for c in s["classes"]:
+        chosen = choose_correct({"dense": dense}, val, s["image_size"], s["n_images"], IMAGE_SEED, of_class=c,
+                                pool_size=len(val), too_few="any")
+        indices = chosen.indices["dense"]
+        x, _ = inputs(val, indices, s["image_size"], device)
+        out[c] = {"indices": indices, "n_correct": chosen.n_correct["dense"],
+                  "features": reference_features(dense, x, s["patch_size"])}
+    return out
+
+
+def reference_inputs(params: Settings | Mapping[str, Any]) -> dict[str, Any]:
+    """What :func:`reference` depends on besides the dense network."""
+    return {**settings(params), "val_per_class": as_settings(params).val_per_class}
+
+
+def _entry(job, model: torch.nn.Module, record: dict[str, Any], ref: dict[str, dict[str, Any]], val,
+           params: Settings | Mapping[str, Any], galleries: Path | None) -> dict[str, Any]:
+    """The concept metrics of one network (its ``record``) in the concept file; ``galleries``: where its gallery
+    of each class is also saved (None: none)."""
+    from ..measure.common import inputs
+    from ..measure.concepts import class_concepts, save_gallery
+    s, device, t0 = settings(params), next(model.parameters()).device, time.perf_counter()
+    per_class = {}
+    for c, r in ref.items():
+        x, _ = inputs(val, r["indices"], s["image_size"], device)
+        craft, importances, metrics = class_concepts(model, x, c, n_concepts=s["n_concepts"],
+                                                     patch_size=s["patch_size"], seed=IMAGE_SEED,
+                                                     reference=r["features"])
+        if galleries is not None:
+            save_gallery(galleries, craft, importances, metrics, val.images[r["indices"]], s["image_size"],
+                         {"class_name": c, "sparsity": float(record["target"]), "profile": job.profile,
+                          "seed": job.seed, "regime": job.regime})
+        per_class[c] = {**metrics, "n_images": len(r["indices"]), "n_correct_dense": r["n_correct"]}
+    return {"network": record["network"], "level": record["level"], "identity": record["identity"],
+            "checkpoint_sha256": record["checkpoint_sha256"], "classes": per_class,
+            "seconds": time.perf_counter() - t0}
+
+
+def _write(job, params: Settings | Mapping[str, Any], entries: list[dict[str, Any]]) -> dict[str, Any]:
+    out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": _settings(job, params),
+           "networks": entries}
+    checkpoint.save_json(out, concepts_file(job))
+    return out
+
+
 def measure_concepts(job, networks: list[dict[str, Any]], params: Settings | Mapping[str, Any], *,
                      progress: bool = True) -> dict[str, Any]:
     """Concept metrics of every network of ``networks`` (the job's measured records, dense first); writes
     :func:`concepts_file` and returns its content."""
-    from ..selection import choose_correct
-    from ..measure.common import inputs, validation_split
-    from ..measure.concepts import class_concepts, save_gallery
-
+    from ..measure.common import validation_split
     s = _settings(job, params)
-    galleries = pictures.staging_dir(job) / "concepts"
-    shutil.rmtree(galleries, ignore_errors=True)  # left by a stopped job
+    staging = pictures.staging_dir(job) / "concepts"
+    shutil.rmtree(staging, ignore_errors=True)  # left by a stopped job
     drawn = {id(n) for n in pictures.drawn(networks)}
     val = validation_split(job.data, as_settings(params).val_per_class, job.seed)
     device = resolve_device(job.device)
     models = [load_network(paths.resolve(n["checkpoint"]), n["checkpoint_sha256"]).to(device) for n in networks]
-    dense = models[0]
-    dense_g, _ = split_resnet(dense)
-    out = {"profile": job.profile, "seed": job.seed, "regime": job.regime, "settings": s, "networks": []}
-    images = {c: choose_correct({"dense": dense}, val, s["image_size"], s["n_images"], IMAGE_SEED, of_class=c,
-                                pool_size=len(val), too_few="any") for c in s["classes"]}
-    for model, record in zip(models, progress_bar(networks, desc=f"concepts {job.name}", disable=not progress)):
-        t0 = time.perf_counter()
-        per_class = {}
-        for c, chosen in images.items():
-            x, _ = inputs(val, chosen.indices["dense"], s["image_size"], device)
-            craft, importances, metrics = class_concepts(model, x, c, n_concepts=s["n_concepts"],
-                                                         patch_size=s["patch_size"], seed=IMAGE_SEED,
-                                                         reference_g=dense_g)
-            if s["galleries"] and id(record) in drawn:
-                save_gallery(galleries, craft, importances, metrics, val.images[chosen.indices["dense"]],
-                             s["image_size"], {"class_name": c, "sparsity": float(record["target"]),
-                                               "profile": job.profile, "seed": job.seed, "regime": job.regime})
-            per_class[c] = {**metrics, "n_images": len(chosen.indices["dense"]),
-                            "n_correct_dense": chosen.n_correct["dense"]}
-        out["networks"].append({"network": record["network"], "level": record["level"], "identity": record["identity"],
-                                "checkpoint_sha256": record["checkpoint_sha256"],
-                                "classes": per_class, "seconds": time.perf_counter() - t0})
+    ref = reference(models[0], val, params, device)
+    entries = [_entry(job, model, record, ref, val, params, staging if s["galleries"] and id(record) in drawn
+                      else None)
+               for model, record in zip(models, progress_bar(networks, desc=f"concepts {job.name}",
+                                                             disable=not progress))]
     if s["galleries"]:
         pictures.pictures_dir(job).mkdir(parents=True, exist_ok=True)
-        checkpoint.swap_in(galleries, pictures.pictures_dir(job) / "concepts")
-    checkpoint.save_json(out, concepts_file(job))
-    return out
+        checkpoint.swap_in(staging, pictures.pictures_dir(job) / "concepts")
+    return _write(job, params, entries)
+
+
+def add_network(job, record: dict[str, Any], networks: list[dict[str, Any]],
+                params: Settings | Mapping[str, Any]) -> dict[str, Any]:
+    """A unit's share of the job's concept metrics (:mod:`.units`): those of ``record``, one of ``networks`` (the
+    job's measured records, dense first), written into :func:`concepts_file` beside the entries of its other
+    networks that were made from today's settings. The dense network computes the :func:`reference` and keeps it in
+    git (:func:`prunelib.state.write_concepts`); the others are judged in it as read from there. Its galleries, where
+    the job keeps them, go straight into the job's pictures."""
+    from ..measure.common import validation_split
+    s, dense = _settings(job, params), networks[0]
+    if dense["network"] != "dense":
+        raise ValueError(f"{job.name}: the concepts are judged against the dense network, which its records must "
+                         f"name first (got {dense['network']!r})")
+    val = validation_split(job.data, as_settings(params).val_per_class, job.seed)
+    device = resolve_device(job.device)
+    model = load_network(paths.resolve(record["checkpoint"]), record["checkpoint_sha256"]).to(device)
+    if record["network"] == "dense":
+        ref = reference(model, val, params, device)
+        state.write_concepts(job.profile, job.seed, dense, reference_inputs(params), ref)
+    else:
+        ref = state.read_concepts(job.profile, job.seed, dense, reference_inputs(params))
+    galleries = pictures.pictures_dir(job) / "concepts" if s["galleries"] and pictures.drawn([record]) else None
+    entry = _entry(job, model, record, ref, val, params, galleries)
+    by_network = {digest(n): e for e in measured(job, params, networks) + [entry] for n in network_inputs([e])}
+    return _write(job, params, [by_network[k] for k in map(digest, network_inputs(networks)) if k in by_network])
 
 
 def load_concepts(profile: str) -> list[dict[str, Any]]:

@@ -10,6 +10,13 @@ effect per seed over the images of the fixed set both networks classify correctl
 t-interval (:mod:`prunelib.sweep.seed_rule`; with fewer than 3 seeds, the per-image interval of each seed, "within
 one run"), beside the paper's dense -> pruned jump.
 
+Two networks of a contrast pruned from different realizations of a seed's ``D`` (its dense network trained again
+on another kind of machine: the same inputs, another network; :func:`prunelib.sweep.records.same_network`) are
+compared through their parents: per image, over the images all four classify correctly, ``(X - D_X) - (Y -
+D_Y)``. Each network is paired with the dense network it was pruned from, and both parents are draws of the seed's
+dense network, so the contrast's expectation is the same; its variance grows by the parents' disagreement, which
+the seeds' spread carries into the interval. The result names the seeds so compared (``across_parents``).
+
 A contrast's verdicts follow the judging rule (:mod:`prunelib.sweep.seed_rule`) with the claimed direction "up"
 (the paper's jumps are rises): its family is the contrast's metrics (Holm over them), each verdict with its bound.
 A contrast against ``D`` of a network the claims table judges (``A1``, ``A2``, ``L1``: a level of the paper's
@@ -22,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .records import first_network, same_network
 from .seed_rule import (CLAIMS, MIN_SEEDS, WITHIN, clustered_moments, describe, image_classes, judge_levels, measured,
                         paired, paper_jumps, seed_moments, seed_verdicts)
 
@@ -59,7 +67,7 @@ def _with_parents(runs: list[dict[str, Any]]) -> dict[int, dict[str, tuple[dict[
         if not run["regime"].startswith("authors_"):
             continue
         mine = out.setdefault(run["seed"], {})
-        dense = next((n for n in run["networks"] if n["network"] == "dense"), None)
+        dense = first_network(run["networks"], "dense")
         for net in run["networks"]:
             if net.get("near_chance"):
                 continue
@@ -69,6 +77,16 @@ def _with_parents(runs: list[dict[str, Any]]) -> dict[int, dict[str, tuple[dict[
                 if regime == run["regime"] and net.get("round") == rnd:
                     mine[name] = (net, None if dense is None or dense.get("near_chance") else dense)
     return out
+
+
+def _pair(minuend: tuple[dict[str, Any], dict[str, Any] | None], subtrahend: tuple[dict[str, Any], dict[str, Any] | None],
+          against_dense: bool) -> tuple[dict[str, Any], dict[str, Any] | None, tuple[dict[str, Any], ...]]:
+    """The two networks of one seed's contrast, and the dense networks they were pruned from where these differ
+    (another realization of ``D``): then the contrast is a difference of differences (the module's docstring)."""
+    (x, px), (y, py) = minuend, subtrahend
+    if against_dense:
+        return x, px, ()
+    return x, y, (() if px is None or py is None or same_network(px, py) else (px, py))
 
 
 def decomposition(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict[str, Any]:
@@ -85,16 +103,17 @@ def decomposition(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict
     classes = {run["seed"]: image_classes(run, run["networks"][0]) for run in runs}
     contrasts = []
     for a, b, isolates, paper_level in CONTRASTS:
-        pairs = {s: (nets[a][0], nets[a][1] if b == "D" else nets[b][0]) for s, nets in sorted(with_parents.items())
+        pairs = {s: _pair(nets[a], nets[b], b == "D") for s, nets in sorted(with_parents.items())
                  if a in nets and b in nets}
         pairs = {s: pair for s, pair in pairs.items() if pair[1] is not None}
-        values, moments, keys = {}, [], []
+        values = {}
         for stem, method in METRICS:
             mine = {}
-            for s, (x, y) in pairs.items():
-                if measured(x, stem, method) and measured(y, stem, method):
+            for s, (x, y, parents) in pairs.items():
+                if all(measured(n, stem, method) for n in (x, y, *parents)):
                     cls = classes.get(s)
-                    v, c = paired(x, y, stem, method, False, None if cls is None else dict(zip(x["images"], cls)))
+                    v, c = paired(x, y, stem, method, False, None if cls is None else dict(zip(x["images"], cls)),
+                                  parents=parents)
                     if v:
                         mine[s] = (v, c)
             if mine:
@@ -105,7 +124,8 @@ def decomposition(runs: list[dict[str, Any]], reference: dict[str, Any]) -> dict
             jump = jumps.get((stem, method, paper_level)) if paper_level else None
             rows[key] = {"seeds": effects, "n_images": {s: len(v) for s, (v, _) in mine.items()},
                          "unit": "seed" if len(effects) >= MIN_SEEDS else "image", "paper_jump": jump,
-                         "within_runs": {}, "family": f"the metrics of {a} - {b}"}
+                         "within_runs": {}, "family": f"the metrics of {a} - {b}",
+                         "across_parents": [s for s in effects if pairs[s][2]]}
         over_seeds = [k for k, r in rows.items() if r["unit"] == "seed"]
         judged = judge_levels([seed_moments(np.array(list(rows[k]["seeds"].values()))) for k in over_seeds], +1,
                               [rows[k]["paper_jump"] for k in over_seeds])

@@ -45,13 +45,15 @@ from .records import Job, network_record, profile_settings, pruned_record
 
 
 def train_networks(job: Job, *, progress: bool = True,
-                   on_network: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+                   on_network: Callable[[dict[str, Any]], None] | None = None,
+                   expect_dense: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Train (or resume, or reuse) every network of ``job``; return one record per network, dense first.
 
     A record: ``{"network": "dense"|"pruned"|"control", "target": fraction, "checkpoint": path, "top1": fraction,
     "top1_per_class": [fraction per class], "seconds": training seconds, "identity": sha256 of its run.json}``.
     ``on_network`` receives each record as soon as its network is saved, before the next one trains (the job
-    measures it then).
+    measures it then). ``expect_dense``: the recorded history of the dense network the job must make again
+    (:func:`prunelib.training.train`).
     """
     settings, regime = profile_settings(job), regimes.get(job.regime)
     records: list[dict[str, Any]] = []
@@ -65,7 +67,8 @@ def train_networks(job: Job, *, progress: bool = True,
                                   val_per_class=settings.val_per_class or None)
     dense_cfg = TrainConfig.from_params(settings, seed=job.seed)
     dense_dir = job.checkpoints / "dense"
-    dense = pipeline.train_dense(splits, dense_cfg, dense_dir, device=job.device, progress=progress)
+    dense = pipeline.train_dense(splits, dense_cfg, dense_dir, device=job.device, progress=progress,
+                                 expect=expect_dense)
     done(network_record("dense", 0.0, dense_dir / "best.pt", dense, sum(h["seconds"] for h in dense["history"])))
     if regime.has_control:
         control_dir = job.checkpoints / regime.name / "control"
@@ -110,13 +113,14 @@ def keep_state(job: Job, settings: Settings | Mapping[str, Any], record: dict[st
     return state.write_next_round(job.profile, job.seed, job.regime, r, source, initial, settings)
 
 
-def run_job(job: Job, *, progress: bool = True) -> Path:
+def run_job(job: Job, *, progress: bool = True, expect_dense: list[dict[str, Any]] | None = None) -> Path:
     """Train and measure ``job``; networks measured earlier with the same inputs are not measured again.
+    ``expect_dense``: the recorded history of the dense network it must make again (:func:`train_networks`).
 
     SIGTERM stops the job as Ctrl-C does (what finished is kept; the job resumes where it stopped), also where it was
     started in the background, which ignores Ctrl-C, and under submitit, whose jobs otherwise ignore SIGTERM."""
     with stopped_by_sigterm():
-        return _run_job(job, progress=progress)
+        return _run_job(job, progress=progress, expect_dense=expect_dense)
 
 
 @contextlib.contextmanager
@@ -182,7 +186,7 @@ def check_machine(job: Job) -> str | None:
     return None
 
 
-def _run_job(job: Job, *, progress: bool) -> Path:
+def _run_job(job: Job, *, progress: bool, expect_dense: list[dict[str, Any]] | None) -> Path:
     note = check_machine(job)
     if note and progress:
         print(note, flush=True)
@@ -202,7 +206,7 @@ def _run_job(job: Job, *, progress: bool) -> Path:
             measurement.add(record)
             keep_state(job, settings, record)
 
-        records = train_networks(job, progress=progress, on_network=on_network)
+        records = train_networks(job, progress=progress, on_network=on_network, expect_dense=expect_dense)
         measured = measurement.finish()
         if concepts.wanted(job, settings) and not concepts.is_current(job, settings, records):
             concepts.measure_concepts(job, measured["networks"], settings, progress=progress)

@@ -24,7 +24,7 @@ from ..measure.common import inputs
 from ..metrics.agreement import as_saliency, spearman, top_k_iou
 from ..models import resolve_device
 from ..networks import load_network
-from ..provenance import provenance
+from ..provenance import hardware, provenance
 from ..pruning import sparsity_report
 from .records import (Job, job_inputs, measurement_settings, network_order, profile_settings, read_result,
                       recorded_inputs)
@@ -138,7 +138,7 @@ class Measurement:
                     "near_chance": near_chance(record["top1"], 10), "images": image_set.tolist(),
                     "correct": correct.tolist(), "n_correct": int(correct.sum()), "methods": result,
                     "agreement": agreement(image_set, (correct, maps), self.reference or (correct, maps)),
-                    "measure_seconds": time.perf_counter() - t0}
+                    "measure_seconds": time.perf_counter() - t0, "machine": hardware(str(device))}
         if self.reference is None:  # the dense network, measured first
             self._keep_reference(measured, correct, maps)
         return measured

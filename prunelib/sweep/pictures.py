@@ -2,7 +2,7 @@
 the concepts and the explorer show, made from the study's own networks while their checkpoints exist.
 
 For a job whose seed is in the profile's ``picture_seeds`` (the noise study: seed 0) and whose regime prunes by levels
-(global, lottery), after its measurements::
+(global, lottery) and is in ``picture_regimes`` (the noise study: global), after its measurements::
 
     results/<profile>/runs/pictures/<regime>-seed<k>/
         saliency/       one image per class of ``saliency_classes``, each method's map at every level
@@ -51,11 +51,13 @@ def staging_dir(job) -> Path:
 
 
 def wanted(job, params: Settings | Mapping[str, Any]) -> bool:
-    """Whether the profile asks for pictures of ``job``'s seed (``picture_seeds``). Only a regime whose networks are
-    levels draws them (:attr:`prunelib.regimes.Regime.shows_levels`): the authors' rounds and the fine-tuned control
-    draw none."""
+    """Whether the profile asks for pictures of ``job``'s seed (``picture_seeds``) and regime (``picture_regimes``,
+    default every regime that can draw them). Only a regime whose networks are levels draws them
+    (:attr:`prunelib.regimes.Regime.shows_levels`): the authors' rounds and the fine-tuned control draw none."""
     from ..regimes import get
-    return job.seed in as_settings(params).picture_seeds and get(job.regime).shows_levels
+    s = as_settings(params)
+    return (job.seed in s.picture_seeds and get(job.regime).shows_levels
+            and (s.picture_regimes is None or job.regime in s.picture_regimes))
 
 
 def settings(params: Settings | Mapping[str, Any]) -> dict[str, Any]:

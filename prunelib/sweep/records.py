@@ -213,6 +213,36 @@ def history(folder: Path) -> list[dict[str, Any]]:
              "seconds": h.get("seconds")} for h in json.loads(file.read_text())]
 
 
+def first_network(networks: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
+    """The first of a job's measured ``networks`` of ``kind`` (``"dense"``, ``"control"``, ``"pruned"``), or None."""
+    return next((n for n in networks if n["network"] == kind), None)
+
+
+def dense_networks(runs: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Per seed, the record of its dense network: the first of ``runs`` (result files) that measured one, named by
+    its identity."""
+    dense: dict[int, dict[str, Any]] = {}
+    for run in runs:
+        net = first_network(run["networks"], "dense")
+        if net is not None and "identity" in net:
+            dense.setdefault(run["seed"], net)
+    return dense
+
+
+def same_network(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two measured records are one trained network: the same checkpoint digest, or (a checkpoint saved
+    twice, in other bytes) the same validation top-1 after every epoch and at the end. The identity names a
+    network's inputs, and machines of other kinds train the same inputs into different networks: it decides (with
+    the top-1) only between records older than both digests and histories."""
+    if a.get("checkpoint_sha256") and a.get("checkpoint_sha256") == b.get("checkpoint_sha256"):
+        return True
+    epochs = [[h.get("val_top1") for h in r.get("history") or []] for r in (a, b)]
+    if epochs[0] and epochs[1]:
+        return epochs[0] == epochs[1] and a.get("top1") == b.get("top1")
+    old = not any(r.get("checkpoint_sha256") or r.get("history") for r in (a, b))
+    return old and bool(a.get("identity")) and a.get("identity") == b.get("identity") and a.get("top1") == b.get("top1")
+
+
 def network_order(network: dict[str, Any]) -> tuple[int, float]:
     """Where a network stands in its job's result file: the dense network, the control, then the pruned ones by
     their target."""

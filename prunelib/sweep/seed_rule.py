@@ -2,9 +2,14 @@
 
 1. **The effect within one run.** For a seed, a regime and a pruned level, the paired effect is the mean over the
    images of the fixed set that both the level's network and its reference classify correctly of
-   ``metric(level) - metric(reference)``. The reference is the dense network of the same seed, and under the
-   lottery regime also the seed's unpruned control; both are reported. Networks near chance are measured but
-   never judged (*not judged*).
+   ``metric(level) - metric(reference)``. The reference is the dense network of the same seed, and also the seed's
+   unpruned control where the regime has one: under the lottery regime the initial weights retrained with nothing
+   pruned; under global pruning the dense network given one level's fine-tuning with nothing removed (a job of its
+   own, used only where it was fine-tuned from the dense network the levels were pruned from). Both are reported.
+   The control's own effect against the dense network (what the extra training does with nothing removed) is
+   judged for each light claim by the same rules, a family of one, compared with the paper's jump at its first
+   level (dense -> 10 %) and the claim's design power: *smaller than the paper's* says the extra training alone
+   does not make a jump of the paper's size. Networks near chance are measured but never judged (*not judged*).
 2. **Across seeds.** With S >= 3 seeds, each seed's effect is one draw of a random effect: the level's estimate is
    their mean, with the two-sided p-value of the one-sample t-test on S - 1 degrees of freedom, its 95 % t-interval
    and its 90 % t-interval (scipy).
@@ -305,10 +310,17 @@ def measured(network: dict[str, Any], stem: str, method: str) -> bool:
 
 
 def paired(level: dict[str, Any], reference: dict[str, Any], stem: str, method: str, all_images: bool = False,
-           classes: dict[int, int] | None = None) -> tuple[list[float], list[int] | None]:
+           classes: dict[int, int] | None = None, parents: tuple[dict[str, Any], ...] = ()
+           ) -> tuple[list[float], list[int] | None]:
     """Per-image ``level - reference`` over the images both classify correctly (or all images, ``all_images``),
-    finite values only, and each image's class (None where ``classes`` is None)."""
+    finite values only, and each image's class (None where ``classes`` is None). ``parents``: the two networks
+    ``level`` and ``reference`` were each pruned from, where these differ; then per image ``(level - parents[0]) -
+    (reference - parents[1])``, over the images all four classify correctly."""
     a, b = per_image(level, stem, method, all_images), per_image(reference, stem, method, all_images)
+    if parents:
+        pa, pb = (per_image(p, stem, method, all_images) for p in parents)
+        a = {i: a[i] - pa[i] for i in set(a) & set(pa)}
+        b = {i: b[i] - pb[i] for i in set(b) & set(pb)}
     shared = [i for i in sorted(set(a) & set(b)) if math.isfinite(a[i] - b[i])]
     return [a[i] - b[i] for i in shared], (None if classes is None else [classes[i] for i in shared])
 
@@ -341,7 +353,9 @@ def seed_verdicts(runs: list[dict[str, Any]], reference: dict[str, Any],
                   concept_runs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Apply the rule to the jobs' result files: ``{"levels": {regime: {reference: {claim: {method: [rows]}}}},
     "claims": {claim: {"sentence", "by_regime": {regime: {reference: {method: verdict with its bound}}},
-    "verdicts": {regime: {reference: {method: verdict word}}}}}, "unjudged": [...]}``. ``power``: the simulation's
+    "verdicts": {regime: {reference: {method: verdict word}}}}}, "control_effects": {regime: {claim: {method:
+    {"rows", "verdict", "said"}}}}, "unjudged": [...]}`` (``control_effects``: each unpruned control against the
+    dense network, rule 1, for the regimes that have one). ``power``: the simulation's
     output (:func:`load_power` when None); ``concept_runs``: the jobs' concept measurements (:func:`load_concepts`
     when None), judged by :func:`concept_verdicts` (``levels["concepts"]``, ``claims["concepts_aggressive"]``)."""
     from .. import regimes
@@ -352,6 +366,8 @@ def seed_verdicts(runs: list[dict[str, Any]], reference: dict[str, Any],
     claims: dict[str, Any] = {key: {"sentence": sentence, "by_regime": {}, "verdicts": {}}
                               for key, _, _, _, sentence in CLAIMS}
     unjudged: list[str] = []
+    first_level = min((level for *_, level in jumps), default=None)  # the paper's first pruned level
+    controls: dict[str, Any] = {}
     for regime in sorted({r["regime"] for r in runs}):
         method_kind = regimes.get(regime).method
         regime_runs = [r for r in runs if r["regime"] == regime]
@@ -366,25 +382,37 @@ def seed_verdicts(runs: list[dict[str, Any]], reference: dict[str, Any],
                     claims[key]["verdicts"].setdefault(regime, {}).setdefault(ref, {})[method] = verdict
                     by = claims[key]["by_regime"].setdefault(regime, {}).setdefault(ref, {})
                     by[method] = describe(verdict, rows, sign) if rows else "no level to judge"
+                    if ref == "control" and group == "light":  # the control itself against the dense network
+                        rows, verdict = _claim(regime_runs, "dense", key, stem, method, sign, group, method_kind,
+                                               jumps, power, unjudged, network="control", paper_level=first_level)
+                        controls.setdefault(regime, {}).setdefault(key, {})[method] = {
+                            "rows": rows, "verdict": verdict,
+                            "said": describe(verdict, rows, sign) if rows else "not measured"}
     concepts = concept_verdicts(runs, load_concepts(runs) if concept_runs is None else concept_runs)
     levels["concepts"] = concepts["levels"]
     claims[CONCEPTS_CLAIM[0]] = {"sentence": CONCEPTS_CLAIM[1], **concepts["claim"]}
     return {"rule": __doc__.split("\n\n", 1)[1].strip(), "levels": levels, "claims": claims,
-            "unjudged": sorted(set(unjudged))}
+            "control_effects": controls, "unjudged": sorted(set(unjudged))}
 
 
-def load_concepts(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The concept measurements (``results/<profile>/runs/concepts/<regime>-seed<k>.json``) of ``runs`` whose
-    networks are the ones the runs measured (by identity); others are left out."""
+def load_concepts(runs: list[dict[str, Any]], folder: Path | None = None) -> list[dict[str, Any]]:
+    """The concept measurements of ``runs`` (``<folder>/<regime>-seed<k>.json``; default ``folder``: each run's
+    profile's ``results/<profile>/runs/concepts``) whose networks are the ones the runs measured (identity and
+    checkpoint digest, :func:`prunelib.currency.networks`); others are left out."""
     from .. import paths
+    from ..currency import digest, networks
     out = []
     for run in runs:
-        file = paths.results_dir(run.get("profile", "")) / "runs" / "concepts" / f"{run['regime']}-seed{run['seed']}.json"
-        if not run.get("profile") or not file.is_file():
+        if folder is None and not run.get("profile"):
+            continue
+        where = paths.results_dir(run["profile"]) / "runs" / "concepts" if folder is None else folder
+        file = where / f"{run['regime']}-seed{run['seed']}.json"
+        if not file.is_file():
             continue
         concepts = json.loads(file.read_text())
-        ids = {n.get("identity") for n in run["networks"]}
-        if all(n.get("identity") in ids for n in concepts.get("networks", [])):
+        recorded = concepts.get("networks", [])
+        measured = set(map(digest, networks(run["networks"], like=recorded)))
+        if all(digest(n) in measured for n in networks(recorded, like=recorded)):
             out.append(concepts)
     return out
 
@@ -438,8 +466,11 @@ def concept_verdicts(runs: list[dict[str, Any]], concept_runs: list[dict[str, An
 
 
 def _claim(regime_runs: list[dict], ref: str, key: str, stem: str, method: str, sign: int, group: str,
-           method_kind: str, jumps: dict, power: dict, unjudged: list[str]) -> tuple[list[dict], str]:
-    """The rows of one claim's levels and its verdict (rules 1-9)."""
+           method_kind: str, jumps: dict, power: dict, unjudged: list[str], network: str = "pruned",
+           paper_level: int | None = None) -> tuple[list[dict], str]:
+    """The rows of one claim's levels and its verdict (rules 1-9). ``network``: the networks judged against ``ref``
+    (``"control"``: the unpruned control, its one row at 0 %); ``paper_level``: the paper's level whose jump every
+    row is compared with (None: each level's own)."""
     all_images = group in ALL_IMAGES_GROUPS
     by_target: dict[float, dict[int, dict[str, Any]]] = {}
     for run in regime_runs:
@@ -449,10 +480,11 @@ def _claim(regime_runs: list[dict], ref: str, key: str, stem: str, method: str, 
         classes = image_classes(run, reference)
         class_of = None if classes is None else dict(zip(reference["images"], classes))
         for net in run["networks"]:
-            if (net["network"] != "pruned" or group_of(100 * net["target"]) != group
+            if (net["network"] != network or network == "pruned" and group_of(100 * net["target"]) != group
                     or not measured(net, stem, method) or not measured(reference, stem, method)):
                 continue
-            name = f"{run['regime']} seed {run['seed']} at {100 * net['target']:.4g} %"
+            name = f"{run['regime']} seed {run['seed']} " + (f"at {100 * net['target']:.4g} %" if network == "pruned"
+                                                               else network)
             if net.get("near_chance"):
                 unjudged.append(f"{name}: near chance")
                 continue
@@ -467,7 +499,7 @@ def _claim(regime_runs: list[dict], ref: str, key: str, stem: str, method: str, 
                 "dropped": 1 - len(values) / max(int(kept(reference).sum()), 1)}
     targets = sorted(by_target)
     seeds = sorted({s for t in targets for s in by_target[t]})
-    label = lambda t: paper_label(method_kind, t)  # noqa: E731
+    label = lambda t: paper_level if paper_level is not None else paper_label(method_kind, t)  # noqa: E731
     paper = [jumps.get((stem, method, label(t))) if label(t) is not None else None for t in targets]
     basis = "all images" if all_images else "paired images"
     if len(seeds) >= MIN_SEEDS:
