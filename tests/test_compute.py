@@ -121,3 +121,24 @@ def test_a_study_setting_names_seeds_and_regimes(study, expected) -> None:
     else:
         with pytest.raises(ValueError, match=expected):
             parse_study(study)
+
+
+def test_a_jobs_estimate_counts_the_concept_metrics_where_the_profile_measures_them(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(paths, "results_dir", lambda profile: tmp_path / profile)
+    (tmp_path / "profiles.yaml").write_text(DEMO.replace('study: "0,1: global; 0: lottery"', 'study: "0,1: global"')
+                                            + '  craft_classes: "church"\n  concept_seeds: "1"\n')
+    monkeypatch.setenv("PRUNELIB_PROFILES", str(tmp_path / "profiles.yaml"))
+    dense = {"network": "dense", "identity": "d", "checkpoint_sha256": "a", "seconds": 3600.0, "measure_seconds": 0.0}
+    pruned = {"network": "pruned", "identity": "p", "checkpoint_sha256": "b", "seconds": 300.0, "measure_seconds": 60.0}
+    _job(tmp_path, "global", 0, [dense, pruned, pruned], complete=True)
+    _job(tmp_path, "global", 1, [], complete=False)
+    # no concept metrics timed yet: none counted
+    assert [r["estimate (h)"] for r in remaining_rows("demo")] == [1.2]
+    # seed 0 timed them at 0.1 h a network; seed 1 (its dense network and 2 levels left) wants them, seed 0 not
+    concepts = {"networks": [{"network": "dense", "identity": "d", "checkpoint_sha256": "a", "seconds": 360.0},
+                             {"network": "pruned", "identity": "p", "checkpoint_sha256": "b", "seconds": 360.0}]}
+    (tmp_path / "demo" / "runs" / "concepts").mkdir()
+    (tmp_path / "demo" / "runs" / "concepts" / "global-seed0.json").write_text(json.dumps(concepts))
+    assert [r["estimate (h)"] for r in remaining_rows("demo")] == [1.5]  # 1.2 h and 3 networks x 0.1 h
+    from prunelib.sweep.units import plan
+    assert [(row["unit"].name, row["hours"]) for row in plan("demo")] == [("global-seed1", 1.5)]  # one unit

@@ -9,6 +9,7 @@ import functools
 from typing import Any
 
 from .. import paths
+from . import concepts
 from .abstract import listed
 from .records import Job, derived_missing
 from .summary import load_runs
@@ -51,11 +52,29 @@ def _hours(networks: list[dict[str, Any]], measuring: bool = True) -> float | No
 def _timed(profile: str) -> list[tuple[str, dict[str, Any]]]:
     """(regime, network) of every network of ``profile`` trained on a CPU, with its timings: the current jobs' and
     those of its archived measurements (:func:`prunelib.sweep.summary.archive_dir`), which trained the same recipes.
+    A network whose job measured its concept metrics carries their seconds as ``concept_seconds``.
     A network trained on a GPU is left out: its job may have shared the GPU with others (``tools/one_gpu.py``), so
     its seconds are not what a job costs alone, and a CPU's hours are what the estimate speaks of."""
+    from .seed_rule import load_concepts
+    from .summary import archive_dir
     archives = [None] + sorted(d.parent.name for d in paths.results_dir(profile).glob("*/runs") if d.is_dir())
-    return [(r["regime"], n) for name in archives for r in load_runs(profile, echo=lambda _: None, archive=name)
-            if r["provenance"].get("device", "cpu") == "cpu" for n in r["networks"]]
+    timed = []
+    for name in archives:
+        runs = [r for r in load_runs(profile, echo=lambda _: None, archive=name)
+                if r["provenance"].get("device", "cpu") == "cpu"]
+        folder = None if name is None else archive_dir(profile, name) / "runs" / "concepts"
+        seconds = {e["identity"]: e["seconds"] for c in load_concepts(runs, folder) for e in c["networks"]
+                   if "seconds" in e and "identity" in e}
+        timed += [(r["regime"], {**n, "concept_seconds": seconds[n["identity"]]} if n.get("identity") in seconds
+                   else n) for r in runs for n in r["networks"]]
+    return timed
+
+
+def concept_hours(timed: list[tuple[str, dict[str, Any]]]) -> float:
+    """The mean hours of one network's concept metrics among the networks of ``timed`` (:func:`_timed`) whose job
+    measured them (the same classes and images for every network of a profile); 0 where none did."""
+    seconds = [n["concept_seconds"] for _, n in timed if "concept_seconds" in n]
+    return sum(seconds) / len(seconds) / 3600 if seconds else 0.0
 
 
 def network_hours(timed: list[tuple[str, dict[str, Any]]], regime: str, kind: str, *,
@@ -76,7 +95,8 @@ def remaining_rows(profile: str, *, here: bool = False) -> list[dict[str, Any]]:
     result yet, in the study's order: regime, seed, the networks measured of those the job makes, those left to
     train and measure (a seed's dense network counts once for all its jobs, and a measured network's checkpoint is
     taken to be kept), and an estimate of their hours from the networks of the same kind timed so far on a CPU
-    (:func:`_timed`; the same regime, else the same method; None: none timed).
+    (:func:`_timed`; the same regime, else the same method; None: none timed), with their concept metrics where the
+    profile measures the job's (:func:`concept_hours`).
 
     With ``here``, each row also counts the measured networks whose checkpoints are not on this machine although the
     job starts from them (``"to retrain here"``: the seed's dense network, once for all its jobs, and the networks
@@ -106,6 +126,8 @@ def remaining_rows(profile: str, *, here: bool = False) -> list[dict[str, Any]]:
                 "pruned": made["pruned"] - sum(n["network"] == "pruned" for n in nets),
                 "control": made["control"] - sum(n["network"] == "control" for n in nets)}
         hours = [(kind_hours(regime, kind), count) for kind, count in left.items() if count > 0]
+        if concepts.wanted(Job(profile, seed, regime), settings):
+            hours.append((concept_hours(timed), sum(left.values())))
         # what a job derives from all its networks at once is not timed: a job left for it alone has no estimate
         estimate = (None if derived or any(h is None for h, _ in hours)
                     else round(sum(h * c for h, c in hours), 1))

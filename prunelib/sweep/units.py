@@ -32,7 +32,7 @@ from typing import Any, Iterable
 
 from .. import paths, pipeline, regimes, runs, state
 from ..profiles import Settings, load_settings
-from .compute import _timed, network_hours
+from .compute import _timed, concept_hours, network_hours
 from .job import keep_state, stopped_by_sigterm
 from .measurement import Measurement
 from .records import (Job, dense_networks, derived_missing, first_network, inputs_stale, network_record,
@@ -297,11 +297,16 @@ def none_fits(profile: str, rows: list[dict[str, Any]], hours_left: float | None
 
 
 def unit_hours(unit: Unit, settings: Settings, timed: list[tuple[str, dict[str, Any]]]) -> float | None:
-    """Training and measuring hours of ``unit`` on a clean machine (a whole job: its dense network and every level)."""
+    """Training and measuring hours of ``unit`` on a clean machine (a whole job: its dense network and every level),
+    with each network's concept metrics where the profile measures the job's (:func:`.compute.concept_hours`)."""
     kinds = ({"dense": 1, "pruned": len(regimes.get(unit.regime).levels(settings))} if unit.part == "job" else
              {"pruned" if unit.round else unit.part: 1})
     hours = [network_hours(timed, unit.regime, kind) for kind in kinds]
-    return None if None in hours else round(sum(h * c for h, c in zip(hours, kinds.values())), 2)
+    if None in hours:
+        return None
+    from . import concepts
+    concept = concept_hours(timed) if concepts.wanted(Job(unit.profile, unit.seed, unit.regime), settings) else 0.0
+    return round(sum((h + concept) * c for h, c in zip(hours, kinds.values())), 2)
 
 
 def plan_report(profile: str) -> list[str]:
