@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from prunelib.sweep.units import Unit, add_hours_here, next_unit, none_fits, one_machine_order, schedule, without
 
 ROOT = Path(__file__).resolve().parents[1]

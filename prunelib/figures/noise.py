@@ -6,8 +6,6 @@ did not read.
 """
 from __future__ import annotations
 
-import json
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
