@@ -142,3 +142,15 @@ def test_a_jobs_estimate_counts_the_concept_metrics_where_the_profile_measures_t
     assert [r["estimate (h)"] for r in remaining_rows("demo")] == [1.5]  # 1.2 h and 3 networks x 0.1 h
     from prunelib.sweep.units import plan
     assert [(row["unit"].name, row["hours"]) for row in plan("demo")] == [("global-seed1", 1.5)]  # one unit
+
+
+def test_a_dense_network_that_several_jobs_measured_counts_its_training_once(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(paths, "results_dir", lambda profile: tmp_path / profile)
+    dense = {"network": "dense", "identity": "d", "checkpoint_sha256": "a", "seconds": 3600.0, "measure_seconds": 36.0}
+    pruned = {"network": "pruned", "identity": "p", "checkpoint_sha256": "b", "seconds": 1800.0, "measure_seconds": 36.0}
+    _job(tmp_path, "global", 0, [dense, pruned], complete=True)
+    _job(tmp_path, "lottery", 0, [dense, {**pruned, "identity": "q"}], complete=True)
+    _job(tmp_path, "lottery", 1, [{**dense, "checkpoint_sha256": "c"}], complete=False)  # another training
+    rows = compute_rows("demo")
+    assert [(r["regime"], r["seed"], r["training (h)"], r["measuring (h)"]) for r in rows] == [
+        ("global", 0, 1.5, 0.02), ("lottery", 0, 0.5, 0.02), ("lottery", 1, 1.0, 0.01)]

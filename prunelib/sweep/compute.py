@@ -19,15 +19,23 @@ def compute_rows(profile: str, archive: str | None = None) -> list[dict[str, Any
     """One row per finished job of ``profile`` (or of its ``archive``, :func:`prunelib.sweep.summary.archive_dir`):
     regime, seed, networks measured, training (:func:`training_seconds`) and measuring time (h) and where they ran
     (the CPU model, or the GPU's name, else the device; "not recorded" for jobs measured before it was). A job
-    whose result predates the timing of its measurements shows no measuring time."""
-    rows = []
+    whose result predates the timing of its measurements shows no measuring time. A seed's dense network, trained
+    once and measured by each of its jobs, counts its training in the first row that measured it, so that the
+    column adds up to the hours spent."""
+    rows, trained = [], set()
     for run in load_runs(profile, echo=lambda _: None, archive=archive):
         nets = run["networks"]
         measuring = [n.get("measure_seconds") for n in nets]
         prov = run["provenance"]
         where = prov.get("cpu") if prov.get("device") == "cpu" else prov.get("gpu") or prov.get("device")
+        training = 0.0
+        for n in nets:
+            dense = (n.get("identity"), n.get("checkpoint_sha256")) if n["network"] == "dense" else None
+            training += 0.0 if dense in trained else training_seconds(n)
+            if dense is not None:
+                trained.add(dense)
         rows.append({"regime": run["regime"], "seed": run["seed"], "networks": len(nets),
-                     "training (h)": round(sum(training_seconds(n) for n in nets) / 3600, 2),
+                     "training (h)": round(training / 3600, 2),
                      "measuring (h)": round(sum(measuring) / 3600, 2) if all(m is not None for m in measuring) else None,
                      "where": where or "not recorded", "complete": bool(run.get("complete", True))})
     return rows
