@@ -16,7 +16,7 @@ import json
 import os
 import platform
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from .checkpoint import file_sha256, save_json
 from .currency import why_stale
@@ -40,6 +40,12 @@ def network_key(network: dict[str, Any]) -> str:
     (its weights). The identity alone does not name the weights: the same inputs trained on another machine (another
     CPU, a GPU) give the same identity and other weights."""
     return f"{network['identity']}:{network.get('checkpoint_sha256', '')}"
+
+
+def dense_network(networks: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """The dense network (the unpruned parent every level is judged against) among a job's measured networks,
+    or None where the job measured none."""
+    return next((n for n in networks if n["network"] == "dense"), None)
 
 
 @contextlib.contextmanager

@@ -78,6 +78,14 @@ def test_calibrated_on_jobs_reports_components_and_rates() -> None:
     assert "gini_light" in power.report(out)
 
 
+def test_a_seed_without_its_dense_network_drops_out_of_the_effects() -> None:
+    runs = [{"regime": "global", "seed": seed, "networks": [_network("dense", 0.0, [0.4, 0.5])] * (seed < 2) + [
+        _network("pruned", 0.1, [0.45 + 0.01 * seed, 0.55])]} for seed in range(3)]
+    levels, effects, _, seeds = power.measured_effects(runs, "gini", "VG", "light")
+    assert levels == [10.0] and seeds == [0, 1]
+    assert effects[:, 0] == pytest.approx([0.05, 0.055])
+
+
 def test_the_command_line_honours_its_arguments(capsys) -> None:
     with pytest.raises(SystemExit) as done:
         power.main(["--help"])

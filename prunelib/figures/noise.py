@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from ..reference import load_reference
 from ..regimes import REGIMES
+from ..runs import dense_network
 from ..saliency import METHODS
 from ..measure.common import near_chance
 from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
@@ -270,8 +271,9 @@ def _spread(runs: list[dict], metric: str) -> dict:
     method = method.upper()
     if stem not in ("gini", "aopc_morf", "aopc_lerf", "aopc_gap"):
         return {}
-    dense = {r["seed"]: next(n for n in r["networks"] if n["network"] == "dense")
+    dense = {r["seed"]: dense_network(r["networks"])
              for r in sorted(runs, key=lambda r: r["seed"]) if r["regime"] == "global"}
+    dense = {s: n for s, n in dense.items() if n is not None}
     values = {s: per_image(n, stem, method) for s, n in dense.items() if measured(n, stem, method)}
     if not values:
         return {}

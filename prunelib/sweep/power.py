@@ -31,6 +31,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..runs import dense_network
 from .seed_rule import (CLAIMS, HOLDS, LARGER, OPPOSITE, POWER_FILE, SMALLER, claim_arrays, group_of,
                         judge_arrays, measured, paired, paper_jumps, seed_moments)
 
@@ -86,7 +87,9 @@ def measured_effects(runs: list[dict[str, Any]], stem: str, method: str, group: 
     from .seed_rule import ALL_IMAGES_GROUPS
     cells: dict[int, dict[float, tuple[float, float]]] = {}
     for run in (r for r in runs if r["regime"] == "global"):
-        dense = next(n for n in run["networks"] if n["network"] == "dense")
+        dense = dense_network(run["networks"])
+        if dense is None:
+            continue
         for net in run["networks"]:
             level = round(100 * net["target"], 3)
             if (net["network"] != "pruned" or group_of(level) != group or net.get("near_chance")
