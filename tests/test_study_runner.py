@@ -72,6 +72,20 @@ def test_the_next_unit_is_the_first_ready_one_that_fits() -> None:
     assert none_fits("p", [], None) == "no unit left on the p profile"
 
 
+def test_a_unit_that_makes_again_a_network_another_kind_of_machine_trained_is_not_started_here() -> None:
+    xeon = "Intel(R) Xeon(R) Processor (amx_bf16, avx512_bf16)"
+    rows = add_hours_here(one_machine_order(study_rows(), STUDY), dense_training=1.2, dense_here={1})
+    rows = [r | {"other_machine": xeon if r["unit"].seed == 0 else None} for r in rows]
+    assert next_unit(rows).name == "authors_masked-seed1-dense"
+    assert [u.name for u, _ in schedule(rows)] == ["authors_masked-seed1-dense", "authors_code-seed1-round2",
+                                                   "global-seed2"]
+    seed0 = [r for r in rows if r["unit"].seed == 0]
+    assert next_unit(seed0) is None
+    assert none_fits("p", seed0, None) == (
+        "none of the 4 units left on the p profile can start here: those whose state git holds make again networks "
+        f"another kind of machine trained (first authors_code-seed0-dense: {xeon})")
+
+
 def test_a_schedule_runs_units_in_turn_within_the_hours() -> None:
     rows = add_hours_here(one_machine_order(study_rows(), STUDY), dense_training=1.2, dense_here={1})
     assert [(u.name, h) for u, h in schedule(rows, 3.2)] == [

@@ -186,6 +186,17 @@ def test_a_unit_that_cannot_make_the_measured_dense_network_stops_at_its_first_e
     dense = measured["networks"][0]
     assert measured_dense("tiny", 0, sweep_env["data"]) == dense
     assert measured_dense("tiny", 1, sweep_env["data"]) is None
+    rows = {r["unit"].name: r for r in plan("tiny")}
+    assert rows["lottery-seed0-dense"]["other_machine"] is None  # this machine's kind trained seed 0's dense network
+    rows = {r["unit"].name: r for r in plan("tiny", machine="Another CPU (amx_bf16)")}
+    assert rows["lottery-seed0-dense"]["other_machine"] == dense["machine"] == cpu()
+    assert rows["lottery-seed0-control"]["other_machine"] is None  # it makes no network measured before
+    from prunelib.sweep.units import plan_report
+    said = plan_report("tiny", machine="Another CPU (amx_bf16)")
+    assert any(line.startswith("  lottery-seed0-dense: ") and f"; on {cpu()} alone, the kind that trained" in line
+               for line in said)
+    assert said[-1] == (f"3 of them make again networks trained on {cpu()}, or wait for units that do: they run "
+                        "there alone")
     doctored = [{**h, "val_top1": h["val_top1"] + 0.1 * (h["epoch"] == 0)} for h in dense["history"]]
     checkpoint.save_json({**measured, "networks": [{**dense, "history": doctored}, *measured["networks"][1:]]},
                          root / "results/tiny/runs/global-seed0.json")

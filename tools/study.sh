@@ -8,9 +8,10 @@
 # order of the study's plan) it asks `sweep --next-unit --hours-left H` for the first unit of the one-machine order
 # (prunelib/sweep/units.py) that can start here and fits in the hours left, runs it (`sweep --unit`), redraws the
 # profile's summary and verdicts (`sweep --summary-only`) and commits results/<profile> alone with the CPU and the
-# hours in the message; then the next, until no unit fits. A unit this machine cannot reproduce (`sweep --unit` exits
-# 4: an epoch's accuracy differs from the one the results recorded, so this CPU kind trains another network) is
-# logged and skipped with the units that wait for it (`--next-unit --skip`). A unit that fails otherwise is logged,
+# hours in the message; then the next, until no unit fits. `--next-unit` leaves out a unit that must make again a
+# network the results say another kind of machine trained; one this machine cannot reproduce all the same
+# (`sweep --unit` exits 4: an epoch's accuracy differs from the one the results recorded, so this CPU kind trains
+# another network) is logged and skipped with the units that wait for it (`--next-unit --skip`). A unit that fails otherwise is logged,
 # nothing of it is committed, and the script stops (run it again once the cause is fixed); where only the aggregation
 # after it fails, its results are committed all the same (the message says so) and the script stops. It never pushes.
 #

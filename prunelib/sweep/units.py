@@ -32,10 +32,11 @@ from typing import Any, Iterable
 
 from .. import paths, pipeline, regimes, runs, state
 from ..profiles import Settings, load_settings
+from ..provenance import cpu
 from .compute import _timed, concept_hours, network_hours
 from .job import keep_state, stopped_by_sigterm
 from .measurement import Measurement
-from .records import (Job, dense_networks, derived_missing, first_network, inputs_stale, network_record,
+from .records import (Job, derived_missing, first_network, inputs_stale, network_record,
                       pruned_record, read_result)
 
 #: the hours a unit may take on the slowest bf16 CPU the study runs on (a 2-core AMD EPYC, Zen 4)
@@ -132,16 +133,29 @@ def measured_network(unit: Unit, networks: list[dict[str, Any]], settings: Setti
 
 
 def measured_dense(profile: str, seed: int, data: str | None = None) -> dict[str, Any] | None:
-    """The dense network of ``seed`` that the profile's results measured: the record in the result file of the first
-    regime in the profile's ``study`` order that measured one for the seed from today's inputs (on the data folder
+    """The dense network of ``seed`` that the profile's results measured (:func:`dense_records`, on the data folder
     ``data``), or None."""
     from .summary import load_runs
-    settings = load_settings(profile)
-    by_job = {(r["regime"], r["seed"]): r for r in load_runs(profile, echo=lambda _: None)}
-    jobs = [(Job(profile, seed, regime, data=data), by_job.get((regime, seed)))
-            for s, regime in settings.study if s == seed]
-    current = [done for job, done in jobs if done is not None and not inputs_stale(job, done, settings)]
-    return dense_networks(current).get(seed)
+    found = dense_records(profile, load_settings(profile), load_runs(profile, echo=lambda _: None), data).get(seed)
+    return None if found is None else found[0]
+
+
+def dense_records(profile: str, settings: Settings, done: list[dict[str, Any]], data: str | None = None, *,
+                  current: bool = True) -> dict[int, tuple[dict[str, Any], dict[str, Any]]]:
+    """Per seed, the record of the dense network the profile's results ``done`` measured and the result that holds
+    it: the first job in the profile's ``study`` order that measured one for the seed, from today's inputs (on the
+    data folder ``data``) where ``current``."""
+    by_job = {(r["regime"], r["seed"]): r for r in done}
+    out: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for seed, regime in settings.study:
+        run = by_job.get((regime, seed))
+        if seed in out or run is None or current and inputs_stale(Job(profile, seed, regime, data=data), run,
+                                                                   settings):
+            continue
+        dense = first_network(run["networks"], "dense")
+        if dense is not None and "identity" in dense:
+            out[seed] = (dense, run)
+    return out
 
 
 def expected_history(unit: Unit, networks: list[dict[str, Any]], settings: Settings,
@@ -157,17 +171,23 @@ def expected_history(unit: Unit, networks: list[dict[str, Any]], settings: Setti
     return None if earlier is None else earlier.get("history")
 
 
-def plan(profile: str) -> list[dict[str, Any]]:
+def plan(profile: str, machine: str | None = None) -> list[dict[str, Any]]:
     """The units left of the profile's ``study``, in the order one machine runs them (:func:`one_machine_order`):
-    ``{"unit", "hours", "remakes", "ready", "waits", "hours_here", "dense_by"}``: its estimated hours on the CPU kind
-    the study's networks were timed on (None: not timed yet), whether it makes a measured network again (for the
-    state it writes), whether it can start on a clean checkout (the state it starts from is in git), the names of the
-    units that write what it lacks, and its hours on this machine after the units before it
-    (:func:`add_hours_here`)."""
+    ``{"unit", "hours", "remakes", "ready", "waits", "other_machine", "hours_here", "dense_by"}``: its estimated
+    hours on the CPU kind the study's networks were timed on (None: not timed yet), whether it makes a measured
+    network again (for the state it writes), whether it can start on a clean checkout (the state it starts from is in
+    git), the names of the units that write what it lacks, the machine that trained a measured network it must make
+    again where that is not ``machine`` (this machine's CPU, :func:`prunelib.provenance.cpu`, when None; else None:
+    another CPU kind trains another network, :func:`expected_history`), and its hours on this machine after the units
+    before it (:func:`add_hours_here`)."""
     from .summary import load_runs
     settings = load_settings(profile)
     timed = _timed(profile)
-    by_job = {(r["regime"], r["seed"]): r for r in load_runs(profile, echo=lambda _: None)}
+    machine = machine or cpu()
+    measured = load_runs(profile, echo=lambda _: None)
+    by_job = {(r["regime"], r["seed"]): r for r in measured}
+    dense = dense_records(profile, settings, measured, current=False)  # the plan reads results as they stand
+    dense_by = {seed: trained_by(network, run) for seed, (network, run) in dense.items()}
     rows: list[dict[str, Any]] = []
     for seed, regime in settings.study:
         done = by_job.get((regime, seed))
@@ -187,12 +207,22 @@ def plan(profile: str) -> list[dict[str, Any]]:
         for u in left:
             missing = {p for p in needs(u, networks, settings) if not p.is_file()}
             waits = [m.name for m in units if missing & set(makes(m, networks, settings))]
+            remade = measured_network(u, networks, settings) if u.part != "job" else None
+            trained_on = (trained_by(remade, done) if remade is not None
+                          else dense_by.get(u.seed) if u.part in DENSE_PARTS else None)
             rows.append({"unit": u, "hours": unit_hours(u, settings, timed), "waits": waits, "ready": not missing,
-                         "remakes": u.part != "job" and measured_network(u, networks, settings) is not None})
+                         "remakes": remade is not None,
+                         "other_machine": trained_on if trained_on not in (None, machine) else None})
     here = {seed for seed, regime in settings.study
             if (Job(profile, seed, regime).checkpoints / "dense" / "best.pt").is_file()}
     dense_training = network_hours(timed, "global", "dense", measuring=False)  # any regime's dense network
     return add_hours_here(one_machine_order(rows, settings.study), dense_training, here)
+
+
+def trained_by(network: dict[str, Any], done: dict[str, Any]) -> str | None:
+    """The machine that trained a measured ``network`` of the result ``done``: the CPU (or GPU) that measured it,
+    where a unit trains and measures each network; for a record older than that, the machine of the result file."""
+    return network.get("machine") or done.get("provenance", {}).get("cpu")
 
 
 def _lacks_concepts(unit: Unit, networks: list[dict[str, Any]], settings: Settings) -> bool:
@@ -242,9 +272,15 @@ def _cost(row: dict[str, Any]) -> float | None:
     return row["hours"] if row["dense_by"] else row["hours_here"]
 
 
+def _startable(row: dict[str, Any]) -> bool:
+    """Whether a row can start here: the state it starts from is in git, and what it must make again was trained on
+    this machine's kind."""
+    return row["ready"] and not row.get("other_machine")
+
+
 def _fits(row: dict[str, Any], hours_left: float | None) -> bool:
     cost = _cost(row)
-    return row["ready"] and (hours_left is None or cost is not None and cost <= hours_left)
+    return _startable(row) and (hours_left is None or cost is not None and cost <= hours_left)
 
 
 def without(rows: list[dict[str, Any]], skip: Iterable[str]) -> list[dict[str, Any]]:
@@ -283,8 +319,13 @@ def none_fits(profile: str, rows: list[dict[str, Any]], hours_left: float | None
     """Why :func:`next_unit` finds no unit in ``rows`` (one line)."""
     if not rows:
         return f"no unit left on the {profile} profile"
-    ready = [r for r in rows if r["ready"]]
+    ready = [r for r in rows if _startable(r)]
     if not ready:
+        elsewhere = next((r for r in rows if r["ready"]), None)
+        if elsewhere is not None:
+            return (f"none of the {len(rows)} units left on the {profile} profile can start here: those whose state "
+                    f"git holds make again networks another kind of machine trained (first {elsewhere['unit'].name}: "
+                    f"{elsewhere['other_machine']})")
         return (f"none of the {len(rows)} units left on the {profile} profile can start here: each starts from state "
                 f"git lacks (first {rows[0]['unit'].name}, after {', '.join(rows[0]['waits'])})")
     timed = [r for r in ready if _cost(r) is not None]
@@ -309,9 +350,10 @@ def unit_hours(unit: Unit, settings: Settings, timed: list[tuple[str, dict[str, 
     return round(sum((h + concept) * c for h, c in zip(hours, kinds.values())), 2)
 
 
-def plan_report(profile: str) -> list[str]:
-    """What ``sweep --remaining`` prints of the units: one line each, then the total."""
-    rows = plan(profile)
+def plan_report(profile: str, machine: str | None = None) -> list[str]:
+    """What ``sweep --remaining`` prints of the units (on ``machine``, as :func:`plan`): one line each, then the
+    total."""
+    rows = plan(profile, machine)
     lines = [f"Units left on the {profile} profile (each trained and measured on one machine, starting from what "
              f"git holds; at most {LIMIT_HOURS:.0f} h each on the CPU kind the study was timed on):"]
     for row in rows:
@@ -323,6 +365,9 @@ def plan_report(profile: str) -> list[str]:
             said += (f" ({here_said} after {row['dense_by']} on this machine)" if row["dense_by"] else
                      f" ({here_said} here, where its dense network is trained)")
         start = "can start here" if row["ready"] else "after " + ", ".join(row["waits"])
+        if row["other_machine"]:
+            start = (f"on {row['other_machine']} alone, the kind that trained the network it makes again"
+                     + ("" if row["ready"] else f"; {start}"))
         again = "; makes a measured network again, for what it writes beside it" if row["remakes"] else ""
         lines.append(f"  {u.name}: {said}; {start}{again}")
     from . import pictures
@@ -335,6 +380,11 @@ def plan_report(profile: str) -> list[str]:
     total, here = (sum(r[key] or 0.0 for r in rows) for key in ("hours", "hours_here"))
     lines.append(f"{len(rows)} unit{'s' if len(rows) != 1 else ''} left, about {total:.1f} hours each on a clean "
                  f"machine; about {here:.1f} hours all in this order on one machine" if rows else "No unit left.")
+    runnable = without(rows, [r["unit"].name for r in rows if r["other_machine"]])
+    if len(runnable) < len(rows):
+        kinds = sorted({r["other_machine"] for r in rows if r["other_machine"]})
+        lines.append(f"{len(rows) - len(runnable)} of them make again networks trained on {' or '.join(kinds)}, or "
+                     "wait for units that do: they run there alone")
     return lines
 
 
