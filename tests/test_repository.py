@@ -47,3 +47,12 @@ def test_every_benchmark_script_imports() -> None:
     for path in sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("*.py")):
         spec = importlib.util.spec_from_file_location(f"benchmark_{path.stem}", path)
         spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+def test_no_committed_file_is_over_5_mb() -> None:
+    """Checkpoints and data stay out of git; what git keeps of a unit's state (masks, the dense references) is
+    compact, one file a class where it is per class."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    big = {name: (ROOT / name).stat().st_size for name in filter(None, files.split("\0"))
+           if (ROOT / name).is_file() and (ROOT / name).stat().st_size > 5_000_000}
+    assert not big, f"files over 5 MB committed: {big}"
