@@ -89,7 +89,7 @@ def concept_reference_files(unit: Unit, networks: list[dict[str, Any]], settings
     if not concepts.wanted(Job(unit.profile, unit.seed, unit.regime), settings):
         return []
     return [state.concepts_file(unit.profile, unit.seed, _dense_digest(networks), c)
-            for c in concepts.reference_inputs(settings)["classes"]]
+            for c in settings.need("craft_classes")]
 
 
 def _dense_digest(networks: list[dict[str, Any]]) -> str:
