@@ -9,7 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 from figure_alt import first_sentence  # noqa: E402
-from table_captions import table_spec  # noqa: E402
+from table_captions import _number_tables, numbered_table, table_spec  # noqa: E402
 
 
 @pytest.mark.parametrize("caption, said", [
@@ -29,6 +29,24 @@ def test_a_cell_names_and_captions_its_table_or_says_what_is_wrong() -> None:
         "tab-x", "Every network, one row each.")
     with pytest.raises(ValueError, match="'name': ..., 'caption': ..."):
         table_spec({"table": {"name": "tab-x"}})
+
+
+def test_a_cell_that_shows_several_tables_gets_them_all_under_its_one_number_and_caption() -> None:
+    from docutils import nodes
+    from docutils.frontend import get_default_settings
+    from docutils.parsers.rst import Parser
+    from docutils.utils import new_document
+
+    doctree = new_document("chapter", get_default_settings(Parser))
+    cell = nodes.container(nb_element="cell_code", cell_metadata={"table": {"name": "tab-x", "caption": "Each one."}})
+    for i in range(3):
+        cell += nodes.container("", nodes.raw("", f'<table class="dataframe">{i}</table>', format="html"))
+    doctree += cell
+    _number_tables(None, doctree)
+    [wrapped] = list(doctree.findall(numbered_table))
+    assert wrapped["ids"] == ["tab-x"] and wrapped.children[0].astext() == "Each one."
+    assert [t.astext() for t in wrapped.children[1:]] == [f'<table class="dataframe">{i}</table>' for i in range(3)]
+    assert len(list(doctree.findall(nodes.raw))) == 3  # each table once, all inside the numbered one
 
 
 def test_the_results_files_a_caption_names_become_pieces_of_their_own_where_they_exist() -> None:

@@ -175,3 +175,12 @@ def test_a_seed_compared_through_two_realizations_of_d_is_named() -> None:
     assert all(r["interval over"] == "3 seeds" for r in fig.contrast_rows(parts) if not r["contrast"].startswith("A1 - S"))
     item = next(line for line in fig.answer(parts).splitlines() if line.startswith("- **A1 - S**"))
     assert "Gini, VG +0.011 [" in item and "over 3 seeds (1, 2: each network against its own D)" in item
+
+
+def test_each_contrast_gets_its_own_table_so_that_none_runs_past_a_phone_screen() -> None:
+    parts = _parts([0, 1])
+    rows, tables = fig.contrast_rows(parts, over_seeds=False), fig.contrast_tables(parts, over_seeds=False)
+    assert len(tables) == len({r["contrast"] for r in rows}) > 1
+    assert [r for t in tables for r in t] == rows  # the same rows, in the same order
+    assert all(len({r["contrast"] for r in t}) == 1 for t in tables)
+    assert fig.contrast_tables(parts, over_seeds=True) == [fig.contrast_rows(parts, over_seeds=True)]  # "none"

@@ -6,7 +6,7 @@ cell whose metadata names the table and gives its caption::
     "metadata": {"table": {"name": "tab-claims", "caption": "Each claim of the paper under each regime, ..."}}
 
 gets its table wrapped in a node that Sphinx numbers as a table ("Table 3"), with the caption above it and the name
-as its anchor (``{numref}`tab-claims```). The notebook and its outputs stay as they are; a cell without that metadata
+as its anchor; a cell that shows several tables (one per contrast, say) gets them all under that one number and caption (``{numref}`tab-claims```). The notebook and its outputs stay as they are; a cell without that metadata
 is left alone.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ KEY = "table"
 
 
 class numbered_table(nodes.General, nodes.Element):  # noqa: N801 (docutils names its node classes in lower case)
-    """A notebook's table output (raw HTML) with its caption (a ``caption`` node) first."""
+    """A notebook cell's table outputs (raw HTML) with their caption (a ``caption`` node) first."""
 
 
 def table_spec(metadata: dict[str, Any]) -> tuple[str, str] | None:
@@ -47,11 +47,14 @@ def _number_tables(app: Sphinx, doctree: nodes.document) -> None:
         if spec is None:
             continue
         name, caption = spec
-        table = next((n for n in cell.findall(_is_table)), None)
-        if table is None:
+        tables = list(cell.findall(_is_table))
+        if not tables:
             continue
-        wrapped = numbered_table("", nodes.caption(caption, caption), table.deepcopy(), ids=[name], names=[name])
-        table.replace_self(wrapped)
+        wrapped = numbered_table("", nodes.caption(caption, caption), *(t.deepcopy() for t in tables),
+                                 ids=[name], names=[name])
+        tables[0].replace_self(wrapped)
+        for later in tables[1:]:
+            later.parent.remove(later)
         doctree.note_explicit_target(wrapped)
 
 

@@ -77,6 +77,13 @@ def contrast_rows(parts: dict[str, Any] | None, over_seeds: bool | None = None) 
     return rows or [{"contrast": "none", "metric": "none", "verdict": "no two networks of a contrast measured yet"}]
 
 
+def contrast_tables(parts: dict[str, Any] | None, over_seeds: bool | None = None) -> list[list[dict[str, Any]]]:
+    """:func:`contrast_rows` as one table per contrast, in their order, so that each table (its metrics, each seed
+    where judged within one run) stays short enough for a phone's screen however many contrasts are measured."""
+    rows = contrast_rows(parts, over_seeds)
+    return [[r for r in rows if r["contrast"] == name] for name in dict.fromkeys(r["contrast"] for r in rows)]
+
+
 def _judged(row: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """What a contrast's row is judged over and how: over seeds, the row itself; within one run, each seed's own
     interval over its images (the rule of fewer than 3 seeds), named by seed; a seed whose two networks were pruned
