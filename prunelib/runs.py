@@ -42,10 +42,10 @@ def network_key(network: dict[str, Any]) -> str:
     return f"{network['identity']}:{network.get('checkpoint_sha256', '')}"
 
 
-def dense_network(networks: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
-    """The dense network (the unpruned parent every level is judged against) among a job's measured networks,
-    or None where the job measured none."""
-    return next((n for n in networks if n["network"] == "dense"), None)
+def first_network(networks: Iterable[dict[str, Any]], kind: str) -> dict[str, Any] | None:
+    """The first of a job's measured ``networks`` of ``kind`` (``"dense"``: the unpruned parent every level is judged
+    against; ``"control"``, ``"pruned"``), or None where the job measured none."""
+    return next((n for n in networks if n["network"] == kind), None)
 
 
 @contextlib.contextmanager

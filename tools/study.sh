@@ -11,9 +11,10 @@
 # hours in the message; then the next, until no unit fits. `--next-unit` leaves out a unit that must make again a
 # network the results say another kind of machine trained; one this machine cannot reproduce all the same
 # (`sweep --unit` exits 4: an epoch's accuracy differs from the one the results recorded, so this CPU kind trains
-# another network) is logged and skipped with the units that wait for it (`--next-unit --skip`). A unit that fails otherwise is logged,
-# nothing of it is committed, and the script stops (run it again once the cause is fixed); where only the aggregation
-# after it fails, its results are committed all the same (the message says so) and the script stops. It never pushes.
+# another network) is logged and skipped with the units that wait for it (`--next-unit --skip`). A unit that fails
+# otherwise is logged, nothing of it is committed, and the script stops (run it again once the cause is fixed); where
+# only the aggregation after it fails, its results are committed all the same (the message says so) and the script
+# stops. It never pushes.
 #
 # Environment: PRUNELIB_DATA (the ImageNette folder), PY (the python with prunelib; default .venv/bin/python, made
 # with `make .venv/.installed` where a clean clone has none), PROFILES, ALLOW_EMULATED=1 (train

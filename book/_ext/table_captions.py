@@ -6,8 +6,9 @@ cell whose metadata names the table and gives its caption::
     "metadata": {"table": {"name": "tab-claims", "caption": "Each claim of the paper under each regime, ..."}}
 
 gets its table wrapped in a node that Sphinx numbers as a table ("Table 3"), with the caption above it and the name
-as its anchor; a cell that shows several tables (one per contrast, say) gets them all under that one number and caption (``{numref}`tab-claims```). The notebook and its outputs stay as they are; a cell without that metadata
-is left alone.
+as its anchor (``{numref}`tab-claims```); a cell that shows several tables (one per contrast, say) gets them all
+under that one number and caption. The notebook and its outputs stay as they are; a cell without that metadata is
+left alone.
 """
 from __future__ import annotations
 

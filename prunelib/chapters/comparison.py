@@ -13,7 +13,7 @@ from pathlib import Path
 from .. import paths
 from ..checkpoint import save_json
 from ..reference import load_reference
-from ..runs import dense_network
+from ..runs import first_network
 from ..sweep.seed_rule import (NOT_JUDGED, WITHIN, claim_verdict, clustered_moments, describe, group_of, image_classes,
                                judge_levels, paired, paper_jumps)
 from ..measure.faithfulness import aopc_of, gini_of, level_key
@@ -33,7 +33,7 @@ def fixed_set_classes(profile: str) -> dict[int, int] | None:
     where none measured the fixed set): the clusters of the within-run standard errors."""
     for file in sorted((paths.results_dir(profile) / "runs").glob("*-seed*.json")):
         run = json.loads(file.read_text())
-        dense = dense_network(run.get("networks", []))
+        dense = first_network(run.get("networks", []), "dense")
         classes = image_classes(run, dense) if dense else None
         if classes is not None:
             return dict(zip(dense["images"], classes))

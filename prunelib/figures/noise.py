@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from ..reference import load_reference
 from ..regimes import REGIMES
-from ..runs import dense_network
+from ..runs import first_network
 from ..saliency import METHODS
 from ..measure.common import near_chance
 from .style import CHANCE, CHANCE_LABEL, COLUMN_IN, clamped, limits
@@ -271,9 +271,8 @@ def _spread(runs: list[dict], metric: str) -> dict:
     method = method.upper()
     if stem not in ("gini", "aopc_morf", "aopc_lerf", "aopc_gap"):
         return {}
-    dense = {r["seed"]: dense_network(r["networks"])
-             for r in sorted(runs, key=lambda r: r["seed"]) if r["regime"] == "global"}
-    dense = {s: n for s, n in dense.items() if n is not None}
+    dense = {r["seed"]: n for r in sorted(runs, key=lambda r: r["seed"])
+             if r["regime"] == "global" and (n := first_network(r["networks"], "dense")) is not None}
     values = {s: per_image(n, stem, method) for s, n in dense.items() if measured(n, stem, method)}
     if not values:
         return {}

@@ -23,9 +23,9 @@ import numpy as np
 import torch
 
 from .. import checkpoint, state
-from ..runs import network_key
+from ..runs import first_network, network_key
 from ..metrics.agreement import spearman, top_k_iou
-from .records import dense_networks, first_network
+from .records import dense_networks
 from .seed_rule import AGREEMENT_CLAIM, MIN_SEEDS, NOT_JUDGED, claim_verdict, describe, judge_levels, seed_moments
 
 MEASURES = ("spearman", "top10_iou")

@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import regimes
-from .records import first_network, same_network
+from ..runs import first_network
+from .records import same_network
 
 
 def attach(runs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:

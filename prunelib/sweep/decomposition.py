@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from .records import first_network, same_network
+from ..runs import first_network
+from .records import same_network
 from .seed_rule import (CLAIMS, MIN_SEEDS, WITHIN, clustered_moments, describe, image_classes, judge_levels, measured,
                         paired, paper_jumps, seed_moments, seed_verdicts)
 

@@ -26,7 +26,7 @@ from ..models import resolve_device
 from ..networks import load_network
 from ..provenance import hardware, provenance
 from ..pruning import sparsity_report
-from ..runs import dense_network
+from ..runs import first_network
 from .records import (Job, job_inputs, measurement_settings, network_order, profile_settings, read_result,
                       recorded_inputs)
 
@@ -78,7 +78,7 @@ class Measurement:
     def resume(self, networks: list[dict[str, Any]]) -> None:
         """Go on from ``networks`` measured earlier (a unit on another machine: their records, kept as measured),
         the dense network's agreement reference read from the state in git (:func:`prunelib.state.read_reference`)."""
-        dense = dense_network(networks)
+        dense = first_network(networks, "dense")
         if dense is not None:
             self.reference = state.read_reference(self.job.profile, self.job.seed, dense, self.settings)
             self.dense_reused = True

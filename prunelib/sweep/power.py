@@ -31,7 +31,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..runs import dense_network
+from ..runs import first_network
 from .seed_rule import (CLAIMS, HOLDS, LARGER, OPPOSITE, POWER_FILE, SMALLER, claim_arrays, group_of,
                         judge_arrays, measured, paired, paper_jumps, seed_moments)
 
@@ -87,7 +87,7 @@ def measured_effects(runs: list[dict[str, Any]], stem: str, method: str, group: 
     from .seed_rule import ALL_IMAGES_GROUPS
     cells: dict[int, dict[float, tuple[float, float]]] = {}
     for run in (r for r in runs if r["regime"] == "global"):
-        dense = dense_network(run["networks"])
+        dense = first_network(run["networks"], "dense")
         if dense is None:
             continue
         for net in run["networks"]:

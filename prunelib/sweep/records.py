@@ -24,6 +24,7 @@ from ..currency import why_stale
 from ..image_set import set_size
 from ..measure import IMAGE_SEED, PROTOCOL
 from ..profiles import NOT_JOB_INPUTS, Settings, as_settings, load_settings
+from ..runs import first_network
 from ..schedule import level_folder, round_folder
 from ..training import CODE_VERSION
 from . import concepts, pictures
@@ -211,11 +212,6 @@ def history(folder: Path) -> list[dict[str, Any]]:
         return []
     return [{"epoch": h["epoch"], "lr": h.get("lr"), "val_top1": h["val_top1"], "train_loss": h.get("train_loss"),
              "seconds": h.get("seconds")} for h in json.loads(file.read_text())]
-
-
-def first_network(networks: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
-    """The first of a job's measured ``networks`` of ``kind`` (``"dense"``, ``"control"``, ``"pruned"``), or None."""
-    return next((n for n in networks if n["network"] == kind), None)
 
 
 def dense_networks(runs: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:

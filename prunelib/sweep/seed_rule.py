@@ -52,7 +52,7 @@ from scipy import stats
 
 from ..measure.faithfulness import per_image_aopc, per_image_gap
 from ..image_set import kept
-from ..runs import dense_network
+from ..runs import first_network
 
 ALPHA = 0.05
 MIN_SEEDS = 3
@@ -428,7 +428,7 @@ def concept_verdicts(runs: list[dict[str, Any]], concept_runs: list[dict[str, An
 
     by_regime: dict[str, dict[float, dict[int, float]]] = {}
     for c in concept_runs:
-        dense = dense_network(c["networks"])
+        dense = first_network(c["networks"], "dense")
         run = next((r for r in runs if r["regime"] == c["regime"] and r["seed"] == c["seed"]), None)
         if dense is None or run is None:
             continue

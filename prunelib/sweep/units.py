@@ -33,11 +33,11 @@ from typing import Any, Iterable
 from .. import paths, pipeline, regimes, runs, state
 from ..profiles import Settings, load_settings
 from ..provenance import cpu
+from ..runs import first_network
 from .compute import _timed, concept_hours, network_hours
 from .job import keep_state, stopped_by_sigterm
 from .measurement import Measurement
-from .records import (Job, derived_missing, first_network, inputs_stale, network_record,
-                      pruned_record, read_result)
+from .records import Job, derived_missing, inputs_stale, network_record, pruned_record, read_result
 
 #: the hours a unit may take on the slowest bf16 CPU the study runs on (a 2-core AMD EPYC, Zen 4)
 LIMIT_HOURS = 2.0
@@ -150,8 +150,9 @@ def dense_records(profile: str, settings: Settings, done: list[dict[str, Any]], 
     out: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
     for seed, regime in settings.study:
         run = by_job.get((regime, seed))
-        if seed in out or run is None or current and inputs_stale(Job(profile, seed, regime, data=data), run,
-                                                                   settings):
+        if seed in out or run is None:
+            continue
+        if current and inputs_stale(Job(profile, seed, regime, data=data), run, settings):
             continue
         dense = first_network(run["networks"], "dense")
         if dense is not None and "identity" in dense:
