@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from .. import paths, pipeline, regimes, runs, state
+from .. import paths, pipeline, regimes, state
 from ..profiles import Settings, load_settings
 from ..provenance import cpu
-from ..runs import first_network
+from ..runs import first_network, locked
 from .compute import _timed, concept_hours, network_hours
 from .job import keep_state, stopped_by_sigterm
 from .measurement import Measurement
@@ -421,7 +421,7 @@ def run_unit(profile: str, name: str, *, data: str | None = None, device: str = 
     if wants_concepts and unit.part != "dense":  # the reference it is judged in, checked before any training
         state.read_concepts(profile, unit.seed, {"checkpoint_sha256": _dense_digest(networks)},
                             concepts.reference_inputs(settings))
-    with stopped_by_sigterm(), runs.locked(job.lock_folder, wait=False):
+    with stopped_by_sigterm(), locked(job.lock_folder, wait=False):
         record, initial = _train(unit, job, settings, progress, expect)
         earlier = measured_network(unit, networks, settings)
         measurement = Measurement(job, progress=progress)
